@@ -1,0 +1,22 @@
+"""Find faces and licence plates in pictures and hide them.
+
+The library has no Streamlit in it: the app, the CLI and the benchmarks all
+call the same functions.
+
+Example:
+    >>> from anonymize import Settings, anonymize_image, load_image, local_detector
+    >>> # result = anonymize_image(load_image("photo.jpg").pixels, local_detector(), Settings())
+"""
+
+from anonymize.censor import CensorSettings, censor
+from anonymize.detections import Detection, Predictions
+from anonymize.detectors import Detector, local_detector
+from anonymize.errors import AnonymizeError, DetectionError, MediaError
+from anonymize.media import LoadedImage, encode_image, load_image, save_image
+from anonymize.pipeline import Result, Settings, anonymize_image
+
+__all__ = [
+    "AnonymizeError", "CensorSettings", "Detection", "DetectionError", "Detector", "LoadedImage",
+    "MediaError", "Predictions", "Result", "Settings", "anonymize_image", "censor", "encode_image",
+    "load_image", "local_detector", "save_image",
+]

@@ -1,0 +1,5 @@
+import sys
+
+from anonymize.cli import main
+
+sys.exit(main())

@@ -1,0 +1,44 @@
+"""The one interface every backend implements, and the shared ONNX session setup."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import onnxruntime
+
+from anonymize.detections import Predictions
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+
+class Detector(Protocol):
+    """Finds objects in an upright ``H×W×3`` uint8 RGB image.
+
+    ``confidence`` (0–1) is the lowest score kept and ``overlap`` (0–1) the IoU
+    above which a weaker box of the same class is suppressed, exactly as
+    Roboflow's ``predict(confidence=, overlap=)`` percentages divided by 100.
+    """
+
+    #: Class names this detector can return.
+    classes: tuple[str, ...]
+
+    def detect(self, image: np.ndarray, *, confidence: float, overlap: float) -> Predictions: ...
+
+
+@lru_cache(maxsize=None)
+def onnx_session(model_file: str) -> onnxruntime.InferenceSession:
+    """One CPU session per model file for the whole process.
+
+    Options measured with ``bench/session_options.py`` on 2 cores: full graph
+    optimisation, both cores for one operator, sequential execution.
+    """
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3  # CenterFace's unused initialisers would warn on every load.
+    return onnxruntime.InferenceSession(
+        str(MODELS_DIR / model_file), sess_options=options, providers=["CPUExecutionProvider"]
+    )

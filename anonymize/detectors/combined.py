@@ -1,0 +1,28 @@
+"""Several detectors run as one."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from anonymize.detections import Predictions
+from anonymize.detectors.base import Detector
+
+
+class CombinedDetector:
+    """Runs each detector on the same image and returns all their detections.
+
+    Example:
+        >>> from anonymize.detectors.centerface import CenterFaceDetector
+        >>> from anonymize.detectors.plates import PlateDetector
+        >>> CombinedDetector(CenterFaceDetector(), PlateDetector()).classes
+        ('face', 'license-plate')
+    """
+
+    def __init__(self, *detectors: Detector) -> None:
+        self.detectors = detectors
+        self.classes = tuple(name for d in detectors for name in d.classes)
+
+    def detect(self, image: np.ndarray, *, confidence: float, overlap: float) -> Predictions:
+        found = [d.detect(image, confidence=confidence, overlap=overlap) for d in self.detectors]
+        height, width = image.shape[:2]
+        return Predictions(tuple(det for p in found for det in p), width, height)

@@ -1,0 +1,77 @@
+"""One image in, one anonymized image and its predictions out.
+
+Example:
+    >>> import numpy as np
+    >>> from anonymize.detectors import local_detector
+    >>> result = anonymize_image(np.zeros((32, 32, 3), np.uint8), local_detector(), Settings())
+    >>> result.image.shape, len(result.predictions)
+    ((32, 32, 3), 0)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from anonymize.censor import CensorSettings, censor
+from anonymize.detections import Predictions
+from anonymize.detectors.base import Detector
+from anonymize.errors import AnonymizeError, DetectionError
+
+ALL_CLASSES = ("face", "license-plate")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What to hide and how. ``confidence`` and ``overlap`` are percentages (0–100), as in Roboflow."""
+
+    classes: tuple[str, ...] = ALL_CLASSES
+    confidence: float = 20
+    overlap: float = 30
+    censor: CensorSettings = field(default_factory=CensorSettings)
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.confidence <= 100 and 0 <= self.overlap <= 100):
+            raise ValueError("confidence and overlap are percentages between 0 and 100")
+
+
+@dataclass(frozen=True)
+class Result:
+    """The censored pixels, every prediction above the thresholds, and those that were hidden."""
+
+    image: np.ndarray
+    predictions: Predictions
+    hidden: Predictions
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        """The predictions in Roboflow's shape: the server's own response when there was one."""
+        return self.predictions.raw or self.predictions.to_roboflow()
+
+
+def detect(image: np.ndarray, detector: Detector, settings: Settings) -> Predictions:
+    """Run ``detector`` with the thresholds of ``settings``; any failure becomes a DetectionError."""
+    try:
+        found = detector.detect(image, confidence=settings.confidence / 100, overlap=settings.overlap / 100)
+    except AnonymizeError:
+        raise
+    except Exception as error:  # a model or backend bug must still fail closed, with a message
+        raise DetectionError(f"detection failed: {type(error).__name__}: {error}") from error
+    # Remote backends threshold on their side too; doing it again here is what makes
+    # every backend obey the same sliders.
+    return found.above(settings.confidence / 100).suppress_overlaps(settings.overlap / 100)
+
+
+def anonymize_image(image: np.ndarray, detector: Detector, settings: Settings) -> Result:
+    """Detect, then hide every detection of ``settings.classes``.
+
+    Fails closed: if detection raises, this raises too and no image is returned.
+    """
+    start = time.perf_counter()
+    predictions = detect(image, detector, settings)
+    hidden = predictions.of_classes(settings.classes)
+    censored = censor(image, hidden, settings.censor)
+    return Result(censored, predictions, hidden, time.perf_counter() - start)

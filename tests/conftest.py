@@ -1,0 +1,53 @@
+"""Shared fixtures. Tests depend only on the repository (``samples/``), never on ../shared/."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+sys.path.insert(0, str(ROOT))
+
+from anonymize.detectors import local_detector  # noqa: E402
+from anonymize.media import load_image  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def detector():
+    return local_detector()
+
+
+@pytest.fixture(scope="session")
+def city() -> np.ndarray:
+    """800×564 street scene with about 25 faces (Pexels licence)."""
+    return load_image(SAMPLES / "city.jpg").pixels
+
+
+@pytest.fixture(scope="session")
+def astronaut() -> np.ndarray:
+    """512×512 portrait, one large face (public domain)."""
+    return load_image(SAMPLES / "astronaut.jpg").pixels
+
+
+@pytest.fixture(scope="session")
+def dashcam() -> np.ndarray:
+    """1280×720 dashcam frame with one readable plate (MIT)."""
+    return load_image(SAMPLES / "dashcam_plate.jpg").pixels
+
+
+@pytest.fixture
+def noise() -> np.ndarray:
+    """A 120×160 image of random pixels: any censoring changes it visibly."""
+    return np.random.default_rng(7).integers(0, 256, (120, 160, 3), dtype=np.uint8)
+
+
+def jpeg_bytes(pixels: np.ndarray, **save_args) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=90, **save_args)
+    return buffer.getvalue()

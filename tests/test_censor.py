@@ -1,0 +1,122 @@
+"""Censoring: every method and shape hides the inside and leaves the outside bit-identical."""
+
+import numpy as np
+import pytest
+
+from anonymize.censor import METHODS, CensorSettings, censor, regions_for
+from anonymize.detections import Detection, Predictions
+
+
+def faces(*boxes, name="face"):
+    return Predictions(tuple(Detection(*b, 0.9, name) for b in boxes), 160, 120)
+
+
+def outside(mask_box, image):
+    """All pixels of ``image`` outside ``mask_box`` (x1, y1, x2, y2)."""
+    keep = np.ones(image.shape[:2], bool)
+    x1, y1, x2, y2 = mask_box
+    keep[y1:y2, x1:x2] = False
+    return image[keep]
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("shape", ["rect", "ellipse"])
+def test_method_changes_the_inside_and_nothing_outside(noise, method, shape):
+    settings = CensorSettings(method=method, shape=shape, padding=1.0)
+    out = censor(noise, faces((40, 30, 100, 90)), settings)
+    assert np.array_equal(outside((40, 30, 100, 90), out), outside((40, 30, 100, 90), noise))
+    centre = (slice(50, 70), slice(60, 80))
+    assert np.abs(out[centre].astype(int) - noise[centre]).mean() > 20
+
+
+def test_ellipse_leaves_the_box_corners_untouched(noise):
+    out = censor(noise, faces((40, 30, 100, 90)), CensorSettings(method="fill", shape="ellipse", padding=1.0))
+    assert np.array_equal(out[30:33, 40:43], noise[30:33, 40:43])
+    assert (out[60, 70] == 0).all()
+
+
+def test_auto_shape_is_ellipse_for_faces_and_rect_for_plates():
+    settings = CensorSettings()
+    assert settings.shape_for("face") == "ellipse"
+    assert settings.shape_for("license-plate") == "rect"
+
+
+def test_padding_scales_the_box_about_its_centre():
+    (region,) = regions_for(faces((40, 40, 60, 50)), CensorSettings(padding=1.5), 160, 120)
+    assert (region.x1, region.y1, region.x2, region.y2) == (35, 37, 65, 53)
+
+
+def test_boxes_past_the_edges_are_clamped_not_wrapped(noise):
+    out = censor(noise, faces((-30, -20, 20, 25)), CensorSettings(method="fill", shape="rect", padding=1.0))
+    assert (out[:25, :20] == 0).all()
+    # Negative slice indices would have painted the far right and bottom edges.
+    assert np.array_equal(out[:, 20:], noise[:, 20:])
+    assert np.array_equal(out[25:, :], noise[25:, :])
+
+
+def test_pixelate_averages_each_cell():
+    image = np.zeros((120, 160, 3), np.uint8)
+    image[::2, :, :] = 200  # stripes: every cell averages to 100
+    settings = CensorSettings(method="pixelate", shape="rect", padding=1.0, strength=8)  # 4 cells
+    out = censor(image, faces((0, 0, 64, 64)), settings)
+    assert set(np.unique(out[:64, :64])) == {100}
+
+
+def test_pixelation_cells_grow_with_the_box():
+    settings = CensorSettings(method="pixelate", shape="rect", padding=1.0)
+    image = np.random.default_rng(1).integers(0, 256, (400, 400, 3), dtype=np.uint8)
+    small = censor(image, faces((0, 0, 30, 30)), settings)[:30, :30]
+    large = censor(image, faces((0, 0, 300, 300)), settings)[:300, :300]
+    def cells_across(row):
+        return 1 + np.count_nonzero(np.any(np.diff(row.astype(int), axis=0) != 0, axis=1))
+
+    # The same number of cells across, whatever the size: a big face is not left readable.
+    assert cells_across(small[0]) == cells_across(large[0]) == 6
+
+
+def test_blur_strength_scales_with_the_box(noise):
+    image = np.random.default_rng(2).integers(0, 256, (400, 400, 3), dtype=np.uint8)
+    settings = CensorSettings(method="blur", shape="rect", padding=1.0)
+    small = censor(image, faces((0, 0, 40, 40)), settings)[10:30, 10:30]
+    large = censor(image, faces((0, 0, 360, 360)), settings)[100:260, 100:260]
+    # Residual detail relative to the original's: about as low for both.
+    assert small.std() < 0.25 * image.std() and large.std() < 0.25 * image.std()
+
+
+def test_tiny_boxes_are_censored_without_error(noise):
+    for method in METHODS:
+        out = censor(noise, faces((10, 10, 11, 11)), CensorSettings(method=method, shape="rect", padding=1.0))
+        assert np.array_equal(outside((10, 10, 11, 11), out), outside((10, 10, 11, 11), noise))
+
+
+def test_overlapping_regions_are_censored_once(noise):
+    settings = CensorSettings(method="pixelate", shape="rect", padding=1.0)
+    both = censor(noise, faces((20, 20, 80, 80), (50, 50, 110, 110)), settings)
+    second_only = censor(noise, faces((50, 50, 110, 110)), settings)
+    # The overlap holds the second region's censoring of the original, not a censored censoring.
+    assert np.array_equal(both[80:110, 80:110], second_only[80:110, 80:110])
+
+
+def test_feathering_never_makes_the_inside_see_through(noise):
+    plain = censor(noise, faces((40, 30, 100, 90)), CensorSettings(method="fill", shape="rect", padding=1.0))
+    soft = censor(noise, faces((40, 30, 100, 90)), CensorSettings(method="fill", shape="rect", padding=1.0, feather=6))
+    assert np.array_equal(soft[30:90, 40:100], plain[30:90, 40:100])
+    assert not np.array_equal(soft[30:90, 36:40], noise[30:90, 36:40])  # the soft band lies outside
+    assert np.array_equal(outside((34, 24, 106, 96), soft), outside((34, 24, 106, 96), noise))
+
+
+def test_fill_is_the_solid_colour(noise):
+    out = censor(noise, faces((0, 0, 50, 50)), CensorSettings(method="fill", shape="rect", padding=1.0, fill_color=(255, 0, 0)))
+    assert (out[:50, :50] == [255, 0, 0]).all()
+
+
+def test_no_detections_returns_an_identical_copy(noise):
+    out = censor(noise, faces(), CensorSettings())
+    assert np.array_equal(out, noise) and out is not noise
+
+
+def test_invalid_settings_are_refused():
+    with pytest.raises(ValueError):
+        CensorSettings(method="smudge")
+    with pytest.raises(ValueError):
+        CensorSettings(strength=0)

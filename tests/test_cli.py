@@ -1,0 +1,48 @@
+"""python -m anonymize: the contract other tools drive."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+from conftest import ROOT, SAMPLES
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "anonymize", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_a_folder_is_processed_recursively_and_a_bad_file_is_reported(tmp_path):
+    inputs = tmp_path / "in"
+    (inputs / "sub").mkdir(parents=True)
+    shutil.copy(SAMPLES / "city.jpg", inputs / "city.jpg")
+    shutil.copy(SAMPLES / "dashcam_plate.jpg", inputs / "sub" / "car.jpg")
+    (inputs / "broken.jpg").write_text("not a picture")
+    out = tmp_path / "out"
+    done = run_cli(inputs, "-o", out, "--json")
+    assert done.returncode == 1
+    assert "broken.jpg" in done.stderr and "not an image" in done.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["car.jpg", "car.json", "city.jpg", "city.json"]
+    plates = json.loads((out / "car.json").read_text())["predictions"]
+    assert [p["class"] for p in plates] == ["license-plate"]
+
+
+def test_format_and_method_options(tmp_path):
+    done = run_cli(SAMPLES / "astronaut.jpg", "-o", tmp_path, "--format", "png", "--method", "fill", "--shape", "rect")
+    assert done.returncode == 0, done.stderr
+    out = np.asarray(Image.open(tmp_path / "astronaut.png"))
+    assert (out == 0).all(axis=2).sum() > 5_000  # a solid black rectangle over the face
+
+
+def test_only_named_classes_are_hidden(tmp_path):
+    done = run_cli(SAMPLES / "dashcam_plate.jpg", "-o", tmp_path, "--classes", "face", "--format", "png")
+    assert done.returncode == 0
+    original = np.asarray(Image.open(SAMPLES / "dashcam_plate.jpg"))
+    assert np.abs(np.asarray(Image.open(tmp_path / "dashcam_plate.png")).astype(int) - original).max() <= 2  # JPEG decode noise only
+
+
+def test_bad_arguments_exit_with_usage_error(tmp_path):
+    assert run_cli(SAMPLES / "city.jpg", "-o", tmp_path, "--confidence", "140").returncode == 2

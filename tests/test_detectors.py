@@ -1,0 +1,39 @@
+"""The bundled offline detectors find real faces and plates."""
+
+import numpy as np
+
+from anonymize.detectors import CenterFaceDetector, PlateDetector
+
+
+def test_centerface_finds_the_crowd_in_the_city_photo(city):
+    faces = CenterFaceDetector().detect(city, confidence=0.2, overlap=0.3)
+    assert len(faces) >= 20
+    assert {d.class_name for d in faces} == {"face"}
+
+
+def test_centerface_finds_the_astronaut_where_her_face_is(astronaut):
+    faces = CenterFaceDetector().detect(astronaut, confidence=0.5, overlap=0.3)
+    (face,) = faces
+    assert 150 < face.center[0] < 300 and 50 < face.center[1] < 200
+    assert face.confidence > 0.8
+
+
+def test_plate_detector_finds_the_dashcam_plate(dashcam):
+    plates = PlateDetector().detect(dashcam, confidence=0.25, overlap=0.3)
+    (plate,) = plates
+    # Ground truth from the dataset: (549, 486)–(674, 516).
+    assert plate.x1 < 560 and plate.x2 > 665 and plate.y1 < 490 and plate.y2 > 512
+    assert plate.class_name == "license-plate"
+
+
+def test_a_blank_image_has_no_detections(detector):
+    found = detector.detect(np.full((240, 320, 3), 128, np.uint8), confidence=0.2, overlap=0.3)
+    assert len(found) == 0 and (found.image_width, found.image_height) == (320, 240)
+
+
+def test_the_confidence_threshold_is_applied(city):
+    detector = CenterFaceDetector()
+    loose = detector.detect(city, confidence=0.2, overlap=0.3)
+    strict = detector.detect(city, confidence=0.7, overlap=0.3)
+    assert 0 < len(strict) < len(loose)
+    assert min(d.confidence for d in strict) >= 0.7
