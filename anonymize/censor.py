@@ -144,6 +144,14 @@ def censor(image: np.ndarray, detections: Iterable[Detection], settings: CensorS
     return result
 
 
+def censored_mask(detections: Iterable[Detection], settings: CensorSettings, width: int, height: int) -> np.ndarray:
+    """The ``height×width`` boolean mask of the pixels ``censor`` hides completely."""
+    mask = np.zeros((height, width), bool)
+    for r in regions_for(detections, settings, width, height):
+        mask[r.y1 : r.y2, r.x1 : r.x2] |= _shape_alpha(r, 0, (r.x1, r.y1, r.x2, r.y2)) >= 1.0
+    return mask
+
+
 def _shape_alpha(region: Region, grow: int, area: tuple[int, int, int, int]) -> np.ndarray:
     """Opacity over ``area`` (image coords): 1 inside the shape, fading to 0 over ``grow`` px outside."""
     ax1, ay1, ax2, ay2 = area

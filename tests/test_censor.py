@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from anonymize.censor import METHODS, CensorSettings, censor, regions_for
+from anonymize.censor import METHODS, CensorSettings, censor, censored_mask, regions_for
 from anonymize.detections import Detection, Predictions
 
 
@@ -120,3 +120,10 @@ def test_invalid_settings_are_refused():
         CensorSettings(method="smudge")
     with pytest.raises(ValueError):
         CensorSettings(strength=0)
+
+
+def test_censored_mask_is_exactly_what_censor_fills(noise):
+    found = faces((10, 10, 60, 40), (50, 20, 120, 100))
+    settings = CensorSettings(method="fill", fill_color=(1, 2, 3))
+    painted = (censor(noise, found, settings) == [1, 2, 3]).all(axis=2) & ~(noise == [1, 2, 3]).all(axis=2)
+    assert np.array_equal(censored_mask(found, settings, 160, 120), painted)

@@ -1,0 +1,155 @@
+"""Privacy recall and speed of the local pipeline, side by side with deface's defaults.
+
+    python bench/privacy_recall.py [--datasets ../shared/datasets] [--limit N] [--preset balanced]
+
+Prints one JSON document. For each dataset and each contender:
+
+* ``recall``: the share of ground-truth boxes with at least 70 % of their
+  area censored, overall, for boxes of sqrt(area) ≥ 10 px, and by size
+  (< 10, 10–32, ≥ 32 px);
+* ``over_censored``: the censored share of image area outside every
+  ground-truth (and ignored) box;
+* ``latency_s``: median and p90 per image of detection plus censoring
+  (decoding the file is left out, as it is the same for both).
+
+deface runs at its defaults (threshold 0.2, mask scale 1.3, ellipse masks,
+native resolution), with its own code, on the same pixels in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from anonymize.censor import censored_mask  # noqa: E402
+from anonymize.detectors import local_detector  # noqa: E402
+from anonymize.media import load_image  # noqa: E402
+from anonymize.pipeline import Settings, anonymize_image  # noqa: E402
+
+COVERED = 0.70
+SIZE_BUCKETS = {"lt10": (0, 10), "10to32": (10, 32), "ge32": (32, float("inf"))}
+
+
+class Ours:
+    name = "ours"
+
+    def __init__(self) -> None:
+        self.detector = local_detector()
+        self.settings = Settings()
+
+    def anonymize(self, pixels: np.ndarray):
+        return anonymize_image(pixels, self.detector, self.settings).hidden
+
+    def mask(self, hidden, shape: tuple[int, int]) -> np.ndarray:
+        return censored_mask(hidden, self.settings.censor, shape[1], shape[0])
+
+
+class Deface:
+    """deface 1.5.0 at its CLI defaults, through its own functions."""
+
+    name = "deface"
+
+    def __init__(self) -> None:
+        from deface.centerface import CenterFace
+        from deface.deface import anonymize_frame
+
+        self.centerface = CenterFace(backend="onnxrt")
+        self.anonymize_frame = anonymize_frame
+
+    def anonymize(self, pixels: np.ndarray):
+        frame = pixels.copy()
+        dets, _ = self.centerface(frame, threshold=0.2)
+        self.anonymize_frame(dets, frame, mask_scale=1.3, replacewith="blur", ellipse=True,
+                             draw_scores=False, replaceimg=None, mosaicsize=20)
+        return dets
+
+    def mask(self, dets: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+        """The ellipses deface blurs, rebuilt from its boxes with its own geometry."""
+        return deface_ellipse_mask(dets, shape)
+
+
+def deface_ellipse_mask(dets: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    import skimage.draw
+    from deface.deface import scale_bb
+
+    mask = np.zeros(shape, bool)
+    for det in dets:
+        x1, y1, x2, y2 = scale_bb(*det[:4].astype(int), 1.3)
+        y1, y2 = max(0, y1), min(shape[0] - 1, y2)
+        x1, x2 = max(0, x1), min(shape[1] - 1, x2)
+        if x2 <= x1 or y2 <= y1:
+            continue
+        ey, ex = skimage.draw.ellipse((y2 - y1) // 2, (x2 - x1) // 2, (y2 - y1) // 2, (x2 - x1) // 2)
+        box = np.zeros((y2 - y1, x2 - x1), bool)
+        box[ey, ex] = True
+        mask[y1:y2, x1:x2] |= box
+    return mask
+
+
+def score(dataset: Path, contender, limit: int | None) -> dict:
+    labels = json.loads((dataset / "labels.json").read_text())["images"][:limit]
+    hits = {"all": [], **{k: [] for k in SIZE_BUCKETS}}
+    outside_censored = outside_total = 0
+    times = []
+    for entry in labels:
+        pixels = load_image(dataset / entry["file"]).pixels
+        start = time.perf_counter()
+        found = contender.anonymize(pixels)
+        times.append(time.perf_counter() - start)
+        mask = contender.mask(found, pixels.shape[:2])
+        truth = np.zeros(mask.shape, bool)
+        for x1, y1, x2, y2, *_ in entry["boxes"] + entry.get("ignore_boxes", []):
+            truth[y1:y2, x1:x2] = True
+        outside_censored += int((mask & ~truth).sum())
+        outside_total += int((~truth).sum())
+        for x1, y1, x2, y2, *_ in entry["boxes"]:
+            covered = mask[y1:y2, x1:x2].mean() >= COVERED if x2 > x1 and y2 > y1 else False
+            side = ((x2 - x1) * (y2 - y1)) ** 0.5
+            hits["all"].append(covered)
+            for bucket, (low, high) in SIZE_BUCKETS.items():
+                if low <= side < high:
+                    hits[bucket].append(covered)
+    recall = {k: round(float(np.mean(v)), 4) if v else None for k, v in hits.items()}
+    ge10 = hits["10to32"] + hits["ge32"]
+    recall["ge10"] = round(float(np.mean(ge10)), 4) if ge10 else None
+    return {
+        "images": len(labels),
+        "boxes": {k: len(v) for k, v in hits.items()},
+        "recall": recall,
+        "over_censored": round(outside_censored / max(outside_total, 1), 4),
+        "latency_s": {
+            "median": round(statistics.median(times), 4),
+            "p90": round(float(np.percentile(times, 90)), 4),
+        },
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
+    parser.add_argument("--only", nargs="*", default=["faces_dev", "plates_dev"])
+    parser.add_argument("--limit", type=int, default=None, help="first N images of each set")
+    parser.add_argument("--no-deface", action="store_true", help="skip the deface side of the comparison")
+    args = parser.parse_args()
+    contenders = [Ours()] + ([] if args.no_deface else [Deface()])
+    report = {"machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()}, "datasets": {}}
+    for name in args.only:
+        row = {c.name: score(args.datasets / name, c, args.limit) for c in contenders}
+        if "deface" in row:
+            row["latency_ratio_ours_to_deface"] = round(row["ours"]["latency_s"]["median"] / row["deface"]["latency_s"]["median"], 3)
+        report["datasets"][name] = row
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
