@@ -1,0 +1,36 @@
+"""Drawing predictions on an image, for the "before" view.
+
+Example:
+    >>> import numpy as np
+    >>> from anonymize.detections import Detection, Predictions
+    >>> found = Predictions((Detection(2, 2, 20, 20, 0.9, "face"),), 40, 30)
+    >>> draw_boxes(np.zeros((30, 40, 3), np.uint8), found).any()
+    np.True_
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from anonymize.detections import Predictions
+
+#: One colour per class (RGB); other classes get grey.
+CLASS_COLOURS = {"face": (255, 64, 129), "license-plate": (0, 200, 255)}
+
+
+def draw_boxes(image: np.ndarray, predictions: Predictions) -> np.ndarray:
+    """A copy of ``image`` with each box outlined and labelled "class 87%"."""
+    out = image.copy()
+    thickness = max(1, round(max(image.shape[:2]) / 400))
+    scale = max(0.4, max(image.shape[:2]) / 1600)
+    for d in predictions:
+        colour = CLASS_COLOURS.get(d.class_name, (200, 200, 200))
+        x1, y1, x2, y2 = (int(round(v)) for v in (d.x1, d.y1, d.x2, d.y2))
+        cv2.rectangle(out, (x1, y1), (x2, y2), colour, thickness)
+        label = f"{d.class_name} {d.confidence:.0%}"
+        (w, h), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+        top = max(0, y1 - h - base - 2)
+        cv2.rectangle(out, (x1, top), (x1 + w + 2, top + h + base + 2), colour, -1)
+        cv2.putText(out, label, (x1 + 1, top + h + 1), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness, cv2.LINE_AA)
+    return out

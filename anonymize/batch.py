@@ -1,0 +1,118 @@
+"""Many images in memory (uploads, zip archives) in; one zip and one JSON out.
+
+A file that fails is listed with its reason and left out of the zip; the
+others are still processed. Zip archives are read with limits on the number
+of members and the total unpacked size, so a zip bomb is refused.
+
+Example:
+    >>> import numpy as np
+    >>> from anonymize.detectors import local_detector
+    >>> from anonymize.media import encode_image
+    >>> files = [("a.png", encode_image(np.zeros((16, 16, 3), np.uint8), "png")), ("b.jpg", b"oops")]
+    >>> done = anonymize_batch(files, local_detector(), Settings())
+    >>> sorted(done.predictions), [f.name for f in done.failures]
+    (['a.png'], ['b.jpg'])
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Callable, Iterable, Iterator
+
+from anonymize.detectors.base import Detector
+from anonymize.errors import AnonymizeError, MediaError
+from anonymize.media import OUTPUT_EXTENSIONS, encode_image, load_image
+from anonymize.pipeline import Settings, anonymize_image
+
+MAX_ARCHIVE_MEMBERS = 5_000
+MAX_ARCHIVE_BYTES = 2 * 1024**3  # unpacked
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+
+
+@dataclass(frozen=True)
+class Failure:
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """The anonymized images as one zip, their predictions by file name, and what failed."""
+
+    zip_bytes: bytes
+    predictions: dict[str, dict]
+    failures: list[Failure]
+
+
+def expand_archives(files: Iterable[tuple[str, bytes]]) -> Iterator[tuple[str, bytes | AnonymizeError]]:
+    """Yield ``(name, data)`` for each file, zip members in place of their zip.
+
+    A damaged or oversized zip yields one ``(name, MediaError)`` instead.
+    """
+    for name, data in files:
+        if not name.lower().endswith(".zip"):
+            yield name, data
+            continue
+        try:
+            yield from _members(name, data)
+        except (zipfile.BadZipFile, OSError, RuntimeError) as error:
+            yield name, MediaError(f"{name}: not a readable zip archive ({error}).")
+        except MediaError as error:
+            yield name, error
+
+
+def _members(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
+        images = [m for m in members if PurePosixPath(m.filename).suffix.lower() in IMAGE_SUFFIXES]
+        if len(images) > MAX_ARCHIVE_MEMBERS or sum(m.file_size for m in images) > MAX_ARCHIVE_BYTES:
+            raise MediaError(f"{name}: too many or too large files inside; split the archive.")
+        for member in images:
+            yield f"{name}/{member.filename}", archive.read(member)
+
+
+def anonymize_batch(
+    files: Iterable[tuple[str, bytes]],
+    detector: Detector,
+    settings: Settings,
+    on_progress: Callable[[int, int, str], None] | None = None,
+) -> BatchResult:
+    """Anonymize every image; ``on_progress(done, total, name)`` is called after each."""
+    items = list(expand_archives(files))
+    buffer, predictions, failures, taken = io.BytesIO(), {}, [], set()
+    # Images are already compressed: storing them is as small and much faster.
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for done, (name, data) in enumerate(items, start=1):
+            try:
+                if isinstance(data, AnonymizeError):
+                    raise data
+                loaded = load_image(data, name=name)
+                result = anonymize_image(loaded.pixels, detector, settings)
+                target = _unique(_output_name(name, loaded.output_format), taken)
+                archive.writestr(target, encode_image(result.image, loaded.output_format))
+                predictions[target] = result.to_json()
+            except AnonymizeError as error:
+                failures.append(Failure(name, str(error)))
+            if on_progress:
+                on_progress(done, len(items), name)
+    return BatchResult(buffer.getvalue(), predictions, failures)
+
+
+def _output_name(name: str, format: str) -> str:
+    path = PurePosixPath(name.replace("\\", "/"))
+    # Keep folders from archives but never let a name climb out of the zip's root.
+    parts = [p for p in path.with_suffix("." + OUTPUT_EXTENSIONS[format]).parts if p not in ("..", "/", "")]
+    return "/".join(parts)
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        stem, dot, suffix = name.rpartition(".")
+        candidate = f"{stem}-{n}.{suffix}"
+    taken.add(candidate)
+    return candidate

@@ -1,0 +1,37 @@
+import json
+
+import streamlit as st
+
+from anonymize.batch import anonymize_batch
+from ui.page_setup import current_choice
+from ui.processing import active_detector
+
+choice = current_choice()
+st.title("Batch")
+st.write("Many images, or zip archives of them, in; one zip of anonymized images and one JSON of predictions out.")
+files = st.file_uploader("Images or .zip archives", type=["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "gif", "zip"], accept_multiple_files=True)
+if not files:
+    st.info("Add images or zip archives to start.")
+    st.stop()
+
+detector_key, detector = active_detector(choice)
+# Results are shown only for exactly these files and settings, never stale ones.
+job = (tuple(f.file_id for f in files), choice.settings, detector_key)
+if st.button(f"Anonymize {len(files)} upload(s)", type="primary"):
+    bar = st.progress(0.0, text="Starting…")
+    done = anonymize_batch(
+        [(f.name, f.getvalue()) for f in files], detector, choice.settings,
+        on_progress=lambda n, total, name: bar.progress(n / total, text=f"{n} of {total}: {name}"),
+    )
+    st.session_state["batch"] = (job, done)
+
+if st.session_state.get("batch", (None,))[0] != job:
+    st.stop()
+done = st.session_state["batch"][1]
+st.success(f"{len(done.predictions)} image(s) anonymized.")
+if done.failures:
+    st.error(f"{len(done.failures)} file(s) could not be processed and are not in the zip:")
+    st.dataframe([{"file": f.name, "reason": f.reason} for f in done.failures], width="stretch")
+left, right = st.columns(2)
+left.download_button("Download anonymized images (zip)", done.zip_bytes, "anonymized.zip", "application/zip", type="primary", on_click="ignore", disabled=not done.predictions)
+right.download_button("Download predictions (JSON)", json.dumps(done.predictions, indent=2), "predictions.json", "application/json", on_click="ignore")

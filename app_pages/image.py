@@ -1,0 +1,36 @@
+import streamlit as st
+
+from anonymize.errors import AnonymizeError
+from ui.page_setup import current_choice
+from ui.processing import process
+from ui.samples import SAMPLES, sample_bytes
+from ui.views import show_processed
+
+IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "gif"]
+
+choice = current_choice()
+st.title("Image")
+source = st.radio("Picture from", ["Sample", "Upload", "Camera"], horizontal=True, key="image_source")
+if source == "Upload":
+    files = st.file_uploader("Images: JPEG, PNG, WebP… (phone photos are turned upright)", type=IMAGE_TYPES, accept_multiple_files=True)
+    pictures = [(f.name, f.getvalue()) for f in files or []]
+elif source == "Sample":
+    name = st.selectbox("Sample", list(SAMPLES), format_func=lambda n: f"{n} — {SAMPLES[n]}")
+    pictures = [(name, sample_bytes(name))]
+else:
+    shot = st.camera_input("Take a snapshot")
+    pictures = [("snapshot.jpg", shot.getvalue())] if shot else []
+
+if not pictures:
+    st.info("Choose one or more pictures to anonymize.")
+    st.stop()
+
+for index, (name, data) in enumerate(pictures):
+    with st.container(border=True):
+        st.subheader(name)
+        try:
+            done = process(name, data, choice)
+        except AnonymizeError as error:
+            st.error(str(error))
+            continue
+        show_processed(done, choice.show_boxes, key=f"{index}-{name}")

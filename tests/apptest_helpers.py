@@ -1,0 +1,53 @@
+"""Helpers for Streamlit AppTest: start on a page, and read back the pixels a page shows."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+
+
+def open_page(page: str | None = None, query: dict[str, str] | None = None) -> AppTest:
+    """The app from its entrypoint, switched to ``app_pages/<page>.py`` when given."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    if query:
+        at.query_params.update(query)
+    at.run()
+    if page:
+        at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def predictions(at: AppTest, index: int = 0) -> list[dict]:
+    """The raw JSON predictions the page shows for its ``index``-th picture."""
+    return json.loads(at.json[index].value)["predictions"]
+
+
+@pytest.fixture
+def shown_media(monkeypatch) -> dict[str, bytes]:
+    """Every file the app hands to the browser, by media id (``st.image`` only gives URLs)."""
+    files: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def keep(self, path_or_data, mimetype, kind, filename=None):
+        file_id = original(self, path_or_data, mimetype, kind, filename)
+        files[file_id] = path_or_data if isinstance(path_or_data, bytes) else open(path_or_data, "rb").read()
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
+    return files
+
+
+def image_pixels(at: AppTest, media: dict[str, bytes], index: int) -> np.ndarray:
+    """Decoded pixels of the ``index``-th ``st.image`` on the page."""
+    url = at.image[index].value[0]
+    (data,) = [data for file_id, data in media.items() if file_id in url]
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))

@@ -1,0 +1,82 @@
+"""Every page under Streamlit's AppTest: renders, reacts to the sidebar, reports bad input."""
+
+
+import numpy as np
+
+from apptest_helpers import image_pixels, open_page, predictions, shown_media  # noqa: F401 (fixture)
+from conftest import SAMPLES
+from test_media import png_header_only
+
+
+def test_home_names_the_active_detector_and_links_every_page():
+    at = open_page()
+    assert "CenterFace" in at.info[0].value
+    assert {link.label.split(":")[0] for link in at.get("page_link")} == {"Image", "Batch"}
+
+
+def test_image_page_shows_a_sample_before_and_after_with_its_predictions():
+    at = open_page("image")
+    assert len(at.image) == 2 and not at.error
+    assert len(predictions(at)) >= 20
+    assert at.metric[0].label == "Faces hidden" and int(at.metric[0].value) >= 20
+
+
+def test_raising_the_confidence_slider_drops_weak_predictions():
+    at = open_page("image")
+    before = predictions(at)
+    at.slider(key="confidence").set_value(80).run()
+    after = predictions(at)
+    assert 0 < len(after) < len(before)
+    assert min(p["confidence"] for p in after) >= 0.8
+
+
+def test_changing_the_method_changes_the_output(shown_media):
+    at = open_page("image")
+    blurred = image_pixels(at, shown_media, 1)
+    at.selectbox(key="method").set_value("fill").run()
+    filled = image_pixels(at, shown_media, 1)
+    assert np.abs(blurred.astype(int) - filled).mean() > 1
+    assert (filled < 10).all(axis=2).sum() > 1000  # black ellipses over the faces
+
+
+def test_a_bad_upload_is_named_and_the_other_files_still_work():
+    at = open_page("image")
+    at.radio(key="image_source").set_value("Upload").run()
+    at.file_uploader[0].set_value([
+        ("notes.jpg", b"not a picture at all", "image/jpeg"),
+        ("car.jpg", (SAMPLES / "dashcam_plate.jpg").read_bytes(), "image/jpeg"),
+    ]).run()
+    assert len(at.error) == 1 and "notes.jpg" in at.error[0].value
+    assert [p["class"] for p in predictions(at)] == ["license-plate"]
+    assert len(at.image) == 2  # only the good file has a before and after
+
+
+def test_a_decompression_bomb_is_refused_with_a_message():
+    at = open_page("image")
+    at.radio(key="image_source").set_value("Upload").run()
+    at.file_uploader[0].set_value(("bomb.png", png_header_only(40_000, 40_000), "image/png")).run()
+    assert "too large" in at.error[0].value and not at.image
+
+
+def test_settings_come_from_a_shared_link_and_survive_page_switches():
+    at = open_page("image", query={"confidence": "65", "method": "pixelate"})
+    assert at.slider(key="confidence").value == 65 and at.selectbox(key="method").value == "pixelate"
+    at.switch_page("app_pages/batch.py").run()
+    assert at.slider(key="confidence").value == 65
+    assert at.query_params["confidence"] == ["65"] or at.query_params["confidence"] == "65"
+
+
+def test_batch_page_zips_the_good_files_and_lists_the_bad_ones():
+    at = open_page("batch")
+    at.file_uploader[0].set_value([
+        ("city.jpg", (SAMPLES / "city.jpg").read_bytes(), "image/jpeg"),
+        ("broken.png", b"\x89PNG broken", "image/png"),
+    ]).run()
+    at.button[0].click().run()
+    assert "1 image(s) anonymized" in at.success[0].value
+    assert "broken.png" in at.dataframe[0].value.to_string()
+
+
+def test_batch_page_waits_for_files():
+    at = open_page("batch")
+    assert "Add images" in at.info[0].value and not at.button

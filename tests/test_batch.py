@@ -1,0 +1,45 @@
+"""Batch: uploads and zips in, one zip of anonymized images and one JSON out."""
+
+import io
+import zipfile
+
+from anonymize.batch import MAX_ARCHIVE_MEMBERS, anonymize_batch
+from anonymize.pipeline import Settings
+from conftest import SAMPLES
+
+
+def zipped(entries):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries:
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_zip_and_loose_files_become_one_zip_and_bad_files_are_listed(detector):
+    city = (SAMPLES / "city.jpg").read_bytes()
+    upload = [("photos.zip", zipped([("street/city.jpg", city), ("notes.jpg", b"text")])), ("car.jpg", (SAMPLES / "dashcam_plate.jpg").read_bytes())]
+    progress = []
+    done = anonymize_batch(upload, detector, Settings(), on_progress=lambda n, total, name: progress.append((n, total)))
+    names = zipfile.ZipFile(io.BytesIO(done.zip_bytes)).namelist()
+    assert sorted(names) == ["car.jpg", "photos.zip/street/city.jpg"]
+    assert [f.name for f in done.failures] == ["photos.zip/notes.jpg"]
+    assert len(done.predictions["photos.zip/street/city.jpg"]["predictions"]) >= 20
+    assert progress[-1] == (3, 3)
+
+
+def test_a_damaged_zip_is_one_failure_not_a_crash(detector):
+    done = anonymize_batch([("broken.zip", b"PK\x03\x04 nope")], detector, Settings())
+    assert done.failures[0].name == "broken.zip" and "zip" in done.failures[0].reason
+
+
+def test_an_archive_with_too_many_files_is_refused(detector):
+    tiny = [(f"{i}.png", b"") for i in range(MAX_ARCHIVE_MEMBERS + 1)]
+    done = anonymize_batch([("bomb.zip", zipped(tiny))], detector, Settings())
+    assert "too many" in done.failures[0].reason
+
+
+def test_names_never_escape_the_zip_root(detector):
+    upload = [("evil.zip", zipped([("../../etc/city.jpg", (SAMPLES / "city.jpg").read_bytes())]))]
+    names = zipfile.ZipFile(io.BytesIO(anonymize_batch(upload, detector, Settings()).zip_bytes)).namelist()
+    assert names == ["evil.zip/etc/city.jpg"]
