@@ -6,10 +6,10 @@ from ui.page_setup import page_setup
 
 page = st.navigation(
     {
-        "": [st.Page("app_pages/home.py", title="Home", icon="🏠", default=True)],
+        "": [st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True)],
         "Pictures": [
-            st.Page("app_pages/image.py", title="Image", icon="🖼️"),
-            st.Page("app_pages/batch.py", title="Batch", icon="🗂️"),
+            st.Page("app_pages/image.py", title="Image", icon=":material/image:"),
+            st.Page("app_pages/batch.py", title="Batch", icon=":material/folder_zip:"),
         ],
     }
 )

@@ -10,6 +10,6 @@ st.write(
     "the censoring in the sidebar: every page uses them, and the address bar keeps them as a shareable link."
 )
 st.info(f"**Active detector:** {describe_detector(current_choice())}")
-st.page_link("app_pages/image.py", label="Image: one or a few photos, before and after, raw JSON, downloads", icon="🖼️")
-st.page_link("app_pages/batch.py", label="Batch: many images or a zip in, a zip and one JSON out", icon="🗂️")
+st.page_link("app_pages/image.py", label="Image: one or a few photos, before and after, raw JSON, downloads", icon=":material/image:")
+st.page_link("app_pages/batch.py", label="Batch: many images or a zip in, a zip and one JSON out", icon=":material/folder_zip:")
 st.caption("Outputs carry no EXIF, GPS, XMP or thumbnails. A picture that could not be fully processed is never offered as anonymized.")

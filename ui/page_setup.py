@@ -16,7 +16,7 @@ def page_setup() -> sidebar.SidebarChoice:
     widgets created there keep one identity across pages: their values survive
     page switches.
     """
-    st.set_page_config(page_title="Anonymize", page_icon="🕶️", layout="wide")
+    st.set_page_config(page_title="Anonymize", page_icon=":material/visibility_off:", layout="wide")
     sidebar.init_state()
     choice = sidebar.render()
     st.session_state[_CHOICE_KEY] = choice

@@ -1,0 +1,77 @@
+"""End to end in headless Chromium: upload a real photo, get it back anonymized and clean."""
+
+import io
+
+import numpy as np
+import piexif
+import pytest
+from PIL import Image
+from playwright.sync_api import expect, sync_playwright
+
+from browser_helpers import launch_chromium, screenshot, streamlit_server, wait_until_idle
+from conftest import SAMPLES
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    with streamlit_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    yield context.new_page()
+    context.close()
+
+
+def portrait_png_with_gps(tmp_path):
+    """The astronaut as a lossless PNG carrying EXIF with GPS: every changed pixel is ours."""
+    exif = piexif.dump({"GPS": {piexif.GPSIFD.GPSLatitudeRef: b"N", piexif.GPSIFD.GPSLatitude: ((48, 1), (51, 1), (0, 1))}})
+    path = tmp_path / "portrait.png"
+    Image.open(SAMPLES / "astronaut.jpg").save(path, exif=exif)
+    assert Image.open(path).getexif()
+    return path
+
+
+def test_upload_anonymize_download(page, app_url, tmp_path):
+    source = portrait_png_with_gps(tmp_path)
+    page.goto(f"{app_url}/image?classes=face")  # a shared link: hide faces only
+    wait_until_idle(page)
+    page.get_by_text("Upload", exact=True).click()
+    wait_until_idle(page)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(source))
+    expect(page.get_by_text("Faces hidden")).to_be_visible(timeout=60_000)
+    wait_until_idle(page)
+    screenshot(page, "image-page")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download anonymized image").click()
+    saved = tmp_path / "out.png"
+    download.value.save_as(saved)
+
+    original = np.asarray(Image.open(source).convert("RGB")).astype(int)
+    result = Image.open(saved)
+    assert not result.getexif() and "exif" not in result.info
+    changed = np.abs(np.asarray(result.convert("RGB")).astype(int) - original).sum(axis=2) > 0
+    ys, xs = np.nonzero(changed)
+    # The face (about x 170–290, y 60–190) changed; everything else is bit-identical.
+    assert changed[110:140, 210:250].all()
+    assert xs.min() > 120 and xs.max() < 340 and ys.min() > 10 and ys.max() < 260
+
+
+@pytest.mark.parametrize("path", ["", "image", "batch"])
+def test_every_page_renders(page, app_url, path):
+    page.goto(f"{app_url}/{path}")
+    wait_until_idle(page)
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+    screenshot(page, f"page-{path or 'home'}")
