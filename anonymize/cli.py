@@ -18,7 +18,8 @@ from typing import Sequence
 from tqdm import tqdm
 
 from anonymize.censor import METHODS, CensorSettings
-from anonymize.detectors import Detector, local_detector
+from anonymize.detectors import BACKENDS, BackendConfig, Detector, create_detector
+from anonymize.detectors.remote import DEFAULT_TIMEOUT
 from anonymize.errors import AnonymizeError
 from anonymize.media import OUTPUT_EXTENSIONS, encode_image, load_image
 from anonymize.pipeline import ALL_CLASSES, Settings, anonymize_image
@@ -43,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--overlap", type=_percentage, default=30, help="NMS IoU threshold, 0–100 (default: %(default)s)")
     parser.add_argument("--format", choices=("same", *OUTPUT_EXTENSIONS), default="same", help="output image format")
     parser.add_argument("--json", action="store_true", help="also write <stem>.json with the predictions")
+    remote = parser.add_argument_group("backend", "the API key is read from the ROBOFLOW_API_KEY environment variable only")
+    remote.add_argument("--backend", choices=BACKENDS, default="local", help="local: bundled offline models (default)")
+    remote.add_argument("--project", default="", help="Roboflow project id (roboflow, inference)")
+    remote.add_argument("--version", type=int, default=1, help="project version (default: %(default)s)")
+    remote.add_argument("--workspace", default="", help="Roboflow workspace (default: the key's own)")
+    remote.add_argument("--api-url", default="http://localhost:9001", help="Inference server address (default: %(default)s)")
+    remote.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds to wait for a remote answer (default: %(default)s)")
     return parser
 
 
@@ -113,7 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     outdir = Path(args.output)
     outdir.mkdir(parents=True, exist_ok=True)
-    detector = local_detector()
+    backend = BackendConfig(args.backend, args.project, args.version, args.workspace, args.api_url, args.timeout)
+    try:
+        detector = create_detector(backend, os.environ.get("ROBOFLOW_API_KEY", ""))
+    except AnonymizeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     failures, taken = 0, set()
     for source in tqdm(sources, unit="file", disable=len(sources) < PROGRESS_BAR_FROM, file=sys.stderr):
         try:

@@ -135,11 +135,13 @@ class Predictions:
 
     @classmethod
     def from_roboflow(cls, payload: dict[str, Any]) -> Predictions:
+        """Read a Roboflow-shaped response, keeping it as ``raw``."""
         image = payload.get("image") or {}
         return cls(
             detections=tuple(Detection.from_roboflow(p) for p in payload.get("predictions", [])),
             image_width=int(float(image.get("width", 0))),
             image_height=int(float(image.get("height", 0))),
+            raw=payload,
         )
 
 

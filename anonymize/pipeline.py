@@ -26,9 +26,13 @@ ALL_CLASSES = ("face", "license-plate")
 
 @dataclass(frozen=True)
 class Settings:
-    """What to hide and how. ``confidence`` and ``overlap`` are percentages (0–100), as in Roboflow."""
+    """What to hide and how. ``confidence`` and ``overlap`` are percentages (0–100), as in Roboflow.
 
-    classes: tuple[str, ...] = ALL_CLASSES
+    ``classes=None`` hides every class the detector returns (for remote models
+    whose class names are not known in advance).
+    """
+
+    classes: tuple[str, ...] | None = ALL_CLASSES
     confidence: float = 20
     overlap: float = 30
     censor: CensorSettings = field(default_factory=CensorSettings)
@@ -68,7 +72,7 @@ def detect(image: np.ndarray, detector: Detector, settings: Settings) -> Predict
 def hide(image: np.ndarray, predictions: Predictions, settings: Settings) -> Result:
     """Censor the detections of ``settings.classes`` (detection already done, e.g. cached)."""
     start = time.perf_counter()
-    hidden = predictions.of_classes(settings.classes)
+    hidden = predictions if settings.classes is None else predictions.of_classes(settings.classes)
     return Result(censor(image, hidden, settings.censor), predictions, hidden, time.perf_counter() - start)
 
 

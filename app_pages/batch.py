@@ -3,10 +3,9 @@ import json
 import streamlit as st
 
 from anonymize.batch import anonymize_batch
-from ui.page_setup import current_choice
-from ui.processing import active_detector
+from ui.page_setup import ready_choice
 
-choice = current_choice()
+choice = ready_choice()
 st.title("Batch")
 st.write("Many images, or zip archives of them, in; one zip of anonymized images and one JSON of predictions out.")
 files = st.file_uploader("Images or .zip archives", type=["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "gif", "zip"], accept_multiple_files=True)
@@ -14,13 +13,12 @@ if not files:
     st.info("Add images or zip archives to start.")
     st.stop()
 
-detector_key, detector = active_detector(choice)
 # Results are shown only for exactly these files and settings, never stale ones.
-job = (tuple(f.file_id for f in files), choice.settings, detector_key)
+job = (tuple(f.file_id for f in files), choice.settings, choice.connection.cache_key)
 if st.button(f"Anonymize {len(files)} upload(s)", type="primary"):
     bar = st.progress(0.0, text="Starting…")
     done = anonymize_batch(
-        [(f.name, f.getvalue()) for f in files], detector, choice.settings,
+        [(f.name, f.getvalue()) for f in files], choice.connection.detector, choice.settings,
         on_progress=lambda n, total, name: bar.progress(n / total, text=f"{n} of {total}: {name}"),
     )
     st.session_state["batch"] = (job, done)

@@ -1,7 +1,7 @@
 import streamlit as st
 
 from ui.page_setup import current_choice
-from ui.processing import describe_detector
+from ui.connection import describe
 
 st.title("Anonymize faces and licence plates")
 st.write(
@@ -9,7 +9,10 @@ st.write(
     "can be kept, shared or put into a dataset without the personal data in them. Tune the thresholds and "
     "the censoring in the sidebar: every page uses them, and the address bar keeps them as a shareable link."
 )
-st.info(f"**Active detector:** {describe_detector(current_choice())}")
+choice = current_choice()
+st.info(f"**Active detector:** {describe(choice.backend)}")
+if choice.connection.error:
+    st.error(choice.connection.error)
 st.page_link("app_pages/image.py", label="Image: one or a few photos, before and after, raw JSON, downloads", icon=":material/image:")
 st.page_link("app_pages/batch.py", label="Batch: many images or a zip in, a zip and one JSON out", icon=":material/folder_zip:")
 st.caption("Outputs carry no EXIF, GPS, XMP or thumbnails. A picture that could not be fully processed is never offered as anonymized.")

@@ -1,14 +1,14 @@
 import streamlit as st
 
 from anonymize.errors import AnonymizeError
-from ui.page_setup import current_choice
+from ui.page_setup import ready_choice
 from ui.processing import process
 from ui.samples import SAMPLES, sample_bytes
 from ui.views import show_processed
 
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "gif"]
 
-choice = current_choice()
+choice = ready_choice()
 st.title("Image")
 source = st.radio("Picture from", ["Sample", "Upload", "Camera"], horizontal=True, key="image_source")
 if source == "Upload":

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +15,28 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import fake_roboflow  # noqa: E402
+
+# The roboflow SDK reads its server addresses once, at import: point them at our
+# fake before anything imports it, and keep it away from any real config file.
+FAKE_ROBOFLOW = fake_roboflow.start()
+os.environ["API_URL"] = FAKE_ROBOFLOW.url
+os.environ["OBJECT_DETECTION_URL"] = FAKE_ROBOFLOW.url
+os.environ["ROBOFLOW_CONFIG_DIR"] = str(Path(tempfile.mkdtemp()) / "roboflow-config.json")
+os.environ.pop("ROBOFLOW_API_KEY", None)
 
 from anonymize.detectors import local_detector  # noqa: E402
 from anonymize.media import load_image  # noqa: E402
+
+
+@pytest.fixture
+def fake_roboflow():
+    """The fake Roboflow server, answering normally unless a test sets ``mode``."""
+    FAKE_ROBOFLOW.mode = "ok"
+    yield FAKE_ROBOFLOW
+    FAKE_ROBOFLOW.mode = "ok"
 
 
 @pytest.fixture(scope="session")

@@ -75,3 +75,32 @@ def test_every_page_renders(page, app_url, path):
     wait_until_idle(page)
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
     screenshot(page, f"page-{path or 'home'}")
+
+
+def test_a_roboflow_model_from_a_shared_link(browser, tmp_path, fake_roboflow):
+    from fake_roboflow import KEY, PROJECT, TRAINED_VERSION
+    from test_app_backends import red_box_png
+
+    source = tmp_path / "box.png"
+    source.write_bytes(red_box_png())
+    env = {"API_URL": fake_roboflow.url, "OBJECT_DETECTION_URL": fake_roboflow.url, "ROBOFLOW_API_KEY": KEY}
+    with streamlit_server(env) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page.goto(f"{url}/image?source=roboflow&project={PROJECT}&version={TRAINED_VERSION}&workspace=acme&method=fill")
+        wait_until_idle(page)
+        page.get_by_text("Upload", exact=True).click()
+        wait_until_idle(page)
+        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(source))
+        expect(page.get_by_text("Faces hidden")).to_be_visible(timeout=60_000)
+        wait_until_idle(page)
+        screenshot(page, "image-page-roboflow")
+        assert KEY not in page.content()
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download anonymized image").click()
+        saved = tmp_path / "out.png"
+        download.value.save_as(saved)
+        out = np.asarray(Image.open(saved).convert("RGB")).astype(int)
+        original = np.asarray(Image.open(source).convert("RGB")).astype(int)
+        assert (out[40:80, 50:90] == 0).all()  # the red box is filled black
+        assert np.array_equal(out[:, 110:], original[:, 110:])
+        page.close()

@@ -26,3 +26,13 @@ def page_setup() -> sidebar.SidebarChoice:
 def current_choice() -> sidebar.SidebarChoice:
     """The sidebar's settings for this run, for the page being shown."""
     return st.session_state[_CHOICE_KEY]
+
+
+def ready_choice() -> sidebar.SidebarChoice:
+    """The sidebar's settings, for pages that need a working detector: without one,
+    the page says why and stops, so nothing unprocessed is ever shown as anonymized."""
+    choice = current_choice()
+    if choice.connection.detector is None:
+        st.error(f"The selected model cannot be used: {choice.connection.error}")
+        st.stop()
+    return choice

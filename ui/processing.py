@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from anonymize import detectors
 from anonymize.detections import Predictions
 from anonymize.detectors.base import Detector
+from anonymize.errors import DetectionError
 from anonymize.media import LoadedImage, load_image
 from anonymize.pipeline import Result, Settings, detect, hide
 from ui.sidebar import SidebarChoice
@@ -30,20 +30,6 @@ class Processed:
     loaded: LoadedImage
     result: Result
     detect_seconds: float
-
-
-@st.cache_resource(show_spinner="Loading the local models…")
-def local_detector() -> Detector:
-    return detectors.local_detector()
-
-
-def active_detector(choice: SidebarChoice) -> tuple[str, Detector]:
-    """The detector the sidebar asks for, and a key that names it for caching."""
-    return "local", local_detector()
-
-
-def describe_detector(choice: SidebarChoice) -> str:
-    return "local models, offline: CenterFace (faces) and YOLOv8n (licence plates), on the CPU"
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -61,8 +47,10 @@ def _detect(_detector: Detector, detector_key: str, _pixels: np.ndarray, image_k
 
 def process(name: str, data: bytes, choice: SidebarChoice) -> Processed:
     """Decode, detect and censor one file. Raises AnonymizeError: nothing is shown as anonymized then."""
+    connection = choice.connection
+    if connection.detector is None:
+        raise DetectionError(f"No detector: {connection.error}")
     loaded = _decode(data, name)
-    detector_key, detector = active_detector(choice)
     digest = hashlib.sha256(data).hexdigest()
-    predictions, seconds = _detect(detector, detector_key, loaded.pixels, digest, choice.settings.confidence, choice.settings.overlap)
+    predictions, seconds = _detect(connection.detector, connection.cache_key, loaded.pixels, digest, choice.settings.confidence, choice.settings.overlap)
     return Processed(name, loaded, hide(loaded.pixels, predictions, choice.settings), seconds)

@@ -2,22 +2,30 @@
 
 Widgets live under fixed session-state keys, so their values persist across
 pages; the non-default ones are mirrored into ``st.query_params``, so the
-address bar is a shareable link to the current settings.
+address bar is a shareable link to the current settings. The API key is the
+one value never put in the URL.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
 
 from anonymize.censor import METHODS, SHAPES, CensorSettings
+from anonymize.detectors import BackendConfig
 from anonymize.pipeline import ALL_CLASSES, Settings
+from ui.connection import Connection, configured_key, connect
 
 #: Every control's key and default value; the URL uses the same keys.
 DEFAULTS: dict[str, Any] = {
     "source": "local",
+    "project": "",
+    "version": 1,
+    "workspace": "",
+    "api_url": "http://localhost:9001",
+    "timeout": 10,
     "classes": list(ALL_CLASSES),
     "confidence": 20,
     "overlap": 30,
@@ -29,16 +37,17 @@ DEFAULTS: dict[str, Any] = {
     "show_boxes": True,
 }
 
-SOURCES = {"local": "Local models (offline)"}
+SOURCES = {"local": "Local models (offline)", "roboflow": "Roboflow hosted model", "inference": "Roboflow Inference server"}
 METHOD_HELP = "blur: Gaussian · pixelate: mosaic of cell means · fill: solid black, irreversible · fog: blur under a veil"
 
 
 @dataclass(frozen=True)
 class SidebarChoice:
-    """What the sidebar asks for: the pipeline settings and how to show results."""
+    """What the sidebar asks for: the backend and its connection, the pipeline settings, the view."""
 
+    backend: BackendConfig
+    connection: Connection = field(repr=False)
     settings: Settings
-    source: str
     show_boxes: bool
 
 
@@ -70,11 +79,49 @@ def init_state() -> None:
             st.session_state[key] = default  # a hand-edited link with a bad value
 
 
+def _backend_controls() -> tuple[BackendConfig, str]:
+    """The model source and, for remote ones, where the model is; returns it with the API key."""
+    source = st.selectbox("Model source", list(SOURCES), format_func=SOURCES.get, key="source")
+    if source == "local":
+        return BackendConfig(), ""
+    with st.expander("Model", expanded=True):
+        st.text_input("Project", key="project", placeholder="e.g. face-detection-mik1i")
+        st.number_input("Version", min_value=1, step=1, key="version")
+        if source == "roboflow":
+            st.text_input("Workspace (optional)", key="workspace", help="Default: the workspace of the API key.")
+        else:
+            st.text_input("Server URL", key="api_url", help="Your Inference server, or a load balancer in front of several.")
+        st.slider("Timeout (s)", 1, 60, key="timeout", help="How long to wait for an answer before giving up.")
+        typed = st.text_input("API key", type="password", key="api_key", help="Held in this session only; never shown or saved.")
+        key = typed or configured_key()
+        if not typed:
+            st.caption("Using the key from secrets or the environment." if key else "No key in secrets or ROBOFLOW_API_KEY.")
+        if st.button("Reconnect", help="Try the connection again"):
+            connect.clear()
+    state = st.session_state
+    return BackendConfig(source, state.project.strip(), int(state.version), state.workspace.strip(), state.api_url.strip(), float(state.timeout)), key
+
+
+def _class_controls(connection: Connection, backend: BackendConfig) -> tuple[str, ...] | None:
+    """What to hide: the model's own classes, all by default."""
+    if backend.kind == "local":
+        return tuple(st.multiselect("What to hide", list(ALL_CLASSES), key="classes"))
+    known = connection.detector.classes if connection.detector else ()
+    if not known:
+        typed = st.text_input("Classes to hide", key="typed_classes", placeholder="every class", help="Comma-separated; empty hides every class the model finds.")
+        return tuple(c.strip() for c in typed.split(",") if c.strip()) or None
+    # One widget per model, so that a new model starts with all of its classes selected.
+    return tuple(st.multiselect("What to hide", list(known), default=list(known), key=f"classes_{connection.cache_key}"))
+
+
 def render() -> SidebarChoice:
     """Draw the controls and return what they say."""
     with st.sidebar:
-        st.selectbox("Model source", list(SOURCES), format_func=SOURCES.get, key="source")
-        st.multiselect("What to hide", list(ALL_CLASSES), key="classes")
+        backend, api_key = _backend_controls()
+        connection = connect(backend, api_key)
+        if connection.error:
+            st.error(connection.error)
+        classes = _class_controls(connection, backend)
         st.slider("Confidence threshold (%)", 0, 100, key="confidence", help="Lowest score kept. Lower hides more, at the risk of false alarms.")
         st.slider("Overlap threshold (%)", 0, 100, key="overlap", help="IoU above which the weaker of two boxes is dropped (NMS).")
         st.selectbox("Censor method", METHODS, key="method", help=METHOD_HELP)
@@ -87,9 +134,9 @@ def render() -> SidebarChoice:
     state = st.session_state
     st.query_params.from_dict({k: _to_url(state[k]) for k in DEFAULTS if state[k] != DEFAULTS[k]})
     settings = Settings(
-        classes=tuple(state.classes),
+        classes=classes,
         confidence=state.confidence,
         overlap=state.overlap,
         censor=CensorSettings(method=state.method, shape=state.shape, strength=state.strength, padding=state.padding, feather=state.feather),
     )
-    return SidebarChoice(settings=settings, source=state.source, show_boxes=state.show_boxes)
+    return SidebarChoice(backend=backend, connection=connection, settings=settings, show_boxes=state.show_boxes)

@@ -1,9 +1,36 @@
-"""Detection backends behind one interface, :class:`Detector`."""
+"""Detection backends behind one interface, :class:`Detector`, and the factory that picks one.
+
+Example:
+    >>> create_detector(BackendConfig()).classes
+    ('face', 'license-plate')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
 
 from anonymize.detectors.base import Detector
 from anonymize.detectors.centerface import CenterFaceDetector
 from anonymize.detectors.combined import CombinedDetector
 from anonymize.detectors.plates import PlateDetector
+from anonymize.detectors.remote import DEFAULT_TIMEOUT
+from anonymize.errors import DetectionError
+
+BackendKind = Literal["local", "roboflow", "inference"]
+BACKENDS: tuple[BackendKind, ...] = ("local", "roboflow", "inference")
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    """Which backend to use and where to find its model. The API key is never part of it."""
+
+    kind: BackendKind = "local"
+    project: str = ""
+    version: int = 1
+    workspace: str = ""
+    api_url: str = "http://localhost:9001"
+    timeout: float = DEFAULT_TIMEOUT
 
 
 def local_detector() -> CombinedDetector:
@@ -11,4 +38,25 @@ def local_detector() -> CombinedDetector:
     return CombinedDetector(CenterFaceDetector(), PlateDetector())
 
 
-__all__ = ["Detector", "CenterFaceDetector", "PlateDetector", "CombinedDetector", "local_detector"]
+def create_detector(config: BackendConfig, api_key: str = "") -> Detector:
+    """Build (and, for remote backends, connect) the detector ``config`` describes.
+
+    Raises DetectionError with a plain sentence when a remote backend cannot be used.
+    """
+    if config.kind == "local":
+        return local_detector()
+    if not config.project:
+        raise DetectionError("Name the Roboflow project (and version) of the model to use.")
+    if config.kind == "roboflow":
+        from anonymize.detectors.roboflow_hosted import RoboflowHostedDetector
+
+        return RoboflowHostedDetector(api_key, config.project, config.version, config.workspace or None, config.timeout)
+    from anonymize.detectors.inference_server import InferenceServerDetector
+
+    return InferenceServerDetector(config.api_url, f"{config.project}/{config.version}", api_key, config.timeout)
+
+
+__all__ = [
+    "BACKENDS", "BackendConfig", "CenterFaceDetector", "CombinedDetector", "Detector", "PlateDetector",
+    "create_detector", "local_detector",
+]

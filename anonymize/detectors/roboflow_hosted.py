@@ -1,0 +1,94 @@
+"""A model trained on Roboflow, called through the official ``roboflow`` SDK.
+
+    rf = Roboflow(api_key=KEY); model = rf.workspace(WS).project(P).version(N).model
+    model.predict(image, confidence=40, overlap=30).json()
+
+The SDK reads its server addresses from the environment variables ``API_URL``
+and ``OBJECT_DETECTION_URL`` once, when it is first imported.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from typing import Any
+
+import numpy as np
+
+from anonymize.detections import Predictions
+from anonymize.detectors.remote import DEFAULT_TIMEOUT, call_with_deadline, failure
+from anonymize.errors import DetectionError
+
+SERVICE = "Roboflow"
+
+
+class RoboflowHostedDetector:
+    """Runs version ``version`` of Roboflow project ``project`` on Roboflow's servers.
+
+    Connecting checks the key, the workspace, the project and the version
+    (each failure is one plain sentence) and learns the model's classes.
+    """
+
+    def __init__(self, api_key: str, project: str, version: int, workspace: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
+        if not api_key:
+            raise DetectionError("A Roboflow API key is needed (the ROBOFLOW_API_KEY environment variable, or the sidebar).")
+        self._key, self.timeout = api_key, timeout
+        self.project, self.version, self.workspace = project, version, workspace
+        try:
+            self._model, classes = call_with_deadline(self._connect, timeout)
+        except DetectionError:
+            raise
+        except BaseException as error:
+            raise failure(error, SERVICE, timeout, api_key) from None
+        self.classes: tuple[str, ...] = tuple(classes)
+
+    def _connect(self) -> tuple[Any, list[str]]:
+        from roboflow import Roboflow
+        from roboflow.adapters.rfapi import RoboflowError
+
+        try:
+            rf = Roboflow(api_key=self._key)
+        except RuntimeError:
+            raise DetectionError("API key rejected by Roboflow.") from None
+        try:
+            workspace = rf.workspace(self.workspace)
+        except (RoboflowError, KeyError):
+            raise DetectionError(f"Workspace {self.workspace!r} not found, or this key cannot open it.") from None
+        try:
+            project = workspace.project(self.project)
+        except (RoboflowError, RuntimeError, KeyError):
+            raise DetectionError(f"Project {self.project!r} not found in workspace {workspace.url!r}.") from None
+        try:
+            version = project.version(self.version)
+        except (RuntimeError, KeyError):
+            raise DetectionError(f"Version {self.version} not found in project {self.project!r}.") from None
+        with warnings.catch_warnings():
+            # roboflow 1.7 deprecates .model for .models(); .model is still the documented predict path.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            model = version.model
+        if model is None:
+            raise DetectionError(f"Version {self.version} of {self.project!r} has no trained model to run.")
+        return model, list(project.classes)
+
+    def detect(self, image: np.ndarray, *, confidence: float, overlap: float) -> Predictions:
+        height, width = image.shape[:2]
+        bgr = np.ascontiguousarray(image[..., ::-1])  # the SDK encodes arrays with OpenCV, which expects BGR
+        # A copy per call: the SDK keeps each request's URL on the model object.
+        model = copy.copy(self._model)
+        try:
+            group = call_with_deadline(
+                lambda: model.predict(bgr, confidence=round(confidence * 100), overlap=round(overlap * 100)), self.timeout
+            )
+        except BaseException as error:
+            raise failure(error, SERVICE, self.timeout, self._key) from None
+        return Predictions.from_roboflow(response_json(group.json(), width, height))
+
+    def __repr__(self) -> str:  # never the key
+        return f"RoboflowHostedDetector(project={self.project!r}, version={self.version})"
+
+
+def response_json(sdk_json: dict[str, Any], width: int, height: int) -> dict[str, Any]:
+    """The SDK's ``pred.json()`` made JSON-safe: it echoes the input array into every
+    prediction (``image_path``) and reports the size of array inputs as ``"0"``."""
+    predictions = [{k: v for k, v in p.items() if k != "image_path"} for p in sdk_json.get("predictions", [])]
+    return {"predictions": predictions, "image": {"width": width, "height": height}}

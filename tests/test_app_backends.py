@@ -1,0 +1,70 @@
+"""Switching the model source in the sidebar, under AppTest, against the fake Roboflow server."""
+
+import io
+
+import numpy as np
+from PIL import Image
+
+from apptest_helpers import open_page, predictions
+from conftest import FAKE_ROBOFLOW
+from fake_roboflow import KEY, PROJECT, TRAINED_VERSION
+
+
+def red_box_png() -> bytes:
+    pixels = np.full((120, 160, 3), 128, np.uint8)
+    pixels[30:90, 40:100] = (255, 0, 0)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def use_remote(at, source, key=KEY, **fields):
+    at.selectbox(key="source").set_value(source).run()
+    at.text_input(key="project").input(PROJECT)
+    at.number_input(key="version").set_value(TRAINED_VERSION)
+    for name, value in fields.items():
+        at.text_input(key=name).input(value)
+    at.text_input(key="api_key").input(key).run()
+    return at
+
+
+def upload_red_box(at):
+    at.radio(key="image_source").set_value("Upload").run()
+    at.file_uploader[0].set_value(("box.png", red_box_png(), "image/png")).run()
+    return at
+
+
+def everything_shown(at) -> str:
+    """The text of every element but the key's own (masked) password field."""
+    elements = [e for block in (at.main, at.sidebar) for e in block if getattr(e, "key", None) != "api_key"]
+    return " ".join(str(getattr(e, "value", "")) for e in elements)
+
+
+def test_the_hosted_model_drives_the_image_page(fake_roboflow):
+    at = upload_red_box(use_remote(open_page("image"), "roboflow", workspace="acme"))
+    assert not at.error
+    (face,) = predictions(at)
+    assert face["class"] == "face" and face["prediction_type"] == "ObjectDetectionModel"
+    assert at.multiselect[0].value == ["face"]  # the model's own classes, all selected
+    assert KEY not in everything_shown(at) and "api_key" not in at.query_params
+
+
+def test_a_rejected_key_is_one_sentence_and_nothing_is_anonymized(fake_roboflow):
+    at = use_remote(open_page("image"), "roboflow", key="wrong-key-abc")
+    assert any("API key rejected by Roboflow" in e.value for e in at.error)
+    assert not at.image and not at.json and not at.get("download_button")  # fail closed
+    assert "wrong-key-abc" not in everything_shown(at)
+
+
+def test_the_inference_server_drives_the_image_page(fake_roboflow):
+    at = upload_red_box(use_remote(open_page("image"), "inference", api_url=FAKE_ROBOFLOW.url))
+    assert not at.error
+    (plate,) = predictions(at)
+    assert plate["class"] == "plate" and "inference_id" in at.json[0].value
+
+
+def test_switching_back_to_local_uses_the_bundled_models(fake_roboflow):
+    at = use_remote(open_page("image"), "roboflow", workspace="acme")
+    at.selectbox(key="source").set_value("local").run()
+    at.radio(key="image_source").set_value("Sample").run()
+    assert {p["class"] for p in predictions(at)} <= {"face", "license-plate"} and len(predictions(at)) >= 20
