@@ -1,6 +1,7 @@
 """python -m anonymize: the contract other tools drive."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -46,3 +47,27 @@ def test_only_named_classes_are_hidden(tmp_path):
 
 def test_bad_arguments_exit_with_usage_error(tmp_path):
     assert run_cli(SAMPLES / "city.jpg", "-o", tmp_path, "--confidence", "140").returncode == 2
+
+
+def run_cli_against_fake(fake, key, *args):
+    env = {**os.environ, "API_URL": fake.url, "OBJECT_DETECTION_URL": fake.url, "ROBOFLOW_API_KEY": key}
+    return subprocess.run([sys.executable, "-m", "anonymize", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_the_roboflow_backend_reads_the_key_from_the_environment(tmp_path, fake_roboflow):
+    from fake_roboflow import KEY
+    from test_app_backends import red_box_png
+
+    (tmp_path / "box.png").write_bytes(red_box_png())
+    done = run_cli_against_fake(fake_roboflow, KEY, tmp_path / "box.png", "-o", tmp_path / "out", "--backend", "roboflow",
+                                "--project", "faces", "--version", "3", "--json", "--method", "fill")
+    assert done.returncode == 0, done.stderr
+    assert [p["class"] for p in json.loads((tmp_path / "out" / "box.json").read_text())["predictions"]] == ["face"]
+    assert (np.asarray(Image.open(tmp_path / "out" / "box.png"))[40:80, 50:90] == 0).all()
+
+
+def test_a_rejected_key_stops_the_cli_with_one_sentence(tmp_path, fake_roboflow):
+    done = run_cli_against_fake(fake_roboflow, "wrong-key-abc", SAMPLES / "city.jpg", "-o", tmp_path, "--backend", "roboflow", "--project", "faces")
+    assert done.returncode == 2
+    assert "API key rejected by Roboflow" in done.stderr and "wrong-key-abc" not in done.stderr + done.stdout
+    assert not list(tmp_path.iterdir())  # nothing written
