@@ -1,0 +1,158 @@
+"""Real-time anonymization of a camera stream, fail closed.
+
+Detection runs on a background thread, always on the newest frame; every
+frame is censored at once with the latest boxes, so the picture stays smooth
+whatever the detector's speed (a remote backend included). Boxes from the
+last ``hold`` detections are all kept, so one missed detection does not
+uncover a face, and they are padded more the older they are, to cover
+motion. When there is no result yet, when the newest one is older than
+``max_staleness`` seconds, or when detection failed, the whole frame is
+obscured: no frame ever leaves raw.
+
+Example:
+    >>> import numpy as np
+    >>> from anonymize.detectors import local_detector
+    >>> from anonymize.pipeline import Settings
+    >>> live = LiveAnonymizer(local_detector(), Settings())
+    >>> frame = np.full((48, 64, 3), 200, np.uint8)
+    >>> bool((live.process(frame) == frame).all())  # no detection yet: obscured
+    False
+    >>> live.close()
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, replace
+from typing import Any
+
+import cv2
+import numpy as np
+
+from anonymize.censor import censor
+from anonymize.detections import Predictions
+from anonymize.detectors.base import Detector
+from anonymize.pipeline import Settings, detect
+
+#: How much to pad boxes per second of age (0.5 s old boxes are 1.5× padded).
+GROWTH_PER_SECOND = 1.0
+
+
+@dataclass(frozen=True)
+class LiveStats:
+    """What the page shows next to the stream."""
+
+    fps: float
+    frame_ms: float
+    detection_ms: float
+    frames: int
+    obscured: int
+    predictions: dict[str, Any] | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class _Found:
+    predictions: Predictions
+    captured_at: float
+
+
+def obscured(frame: np.ndarray, message: str) -> np.ndarray:
+    """A frame that shows nothing of the input: dark grey, with ``message`` on it."""
+    out = np.full_like(frame, 40)
+    scale = max(0.4, frame.shape[1] / 1000)
+    cv2.putText(out, message, (10, frame.shape[0] // 2), cv2.FONT_HERSHEY_SIMPLEX, scale, (230, 230, 230), 1, cv2.LINE_AA)
+    return out
+
+
+class LiveAnonymizer:
+    """Censors frames as they come; see the module docstring for the guarantees."""
+
+    def __init__(self, detector: Detector, settings: Settings, *, hold: int = 2, max_staleness: float = 1.0) -> None:
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._detector, self._settings = detector, settings
+        self._hold, self.max_staleness = hold, max_staleness
+        self._pending: tuple[np.ndarray, float] | None = None
+        self._found: deque[_Found] = deque(maxlen=hold)
+        self._error: str | None = None
+        self._closed = False
+        self._frame_times: deque[float] = deque(maxlen=60)
+        self._frame_ms = self._detection_ms = 0.0
+        self._frames = self._obscured = 0
+        self._last_json: dict[str, Any] | None = None
+        self._worker = threading.Thread(target=self._detect_forever, daemon=True, name="live-detection")
+        self._worker.start()
+
+    def configure(self, detector: Detector, settings: Settings) -> None:
+        """Use new settings (or a new detector) from the next detection on."""
+        with self._lock:
+            if detector is not self._detector:
+                self._found.clear()  # boxes from another model no longer count
+            self._detector, self._settings, self._error = detector, settings, None
+
+    def process(self, frame: np.ndarray) -> np.ndarray:
+        """The censored frame, or an obscured one; never ``frame`` itself."""
+        start = time.perf_counter()
+        with self._lock:
+            self._pending = (frame, start)
+            self._wake.notify()
+            found, settings, error = list(self._found), self._settings, self._error
+        stale = not found or start - found[-1].captured_at > self.max_staleness
+        if error:
+            out = obscured(frame, "detection failed: picture hidden")
+        elif stale:
+            out = obscured(frame, "waiting for detection...")
+        else:
+            age = start - found[-1].captured_at
+            padded = replace(settings.censor, padding=settings.censor.padding * (1 + GROWTH_PER_SECOND * age))
+            out = censor(frame, [d for f in found for d in f.predictions], padded)
+        self._record(start, was_obscured=bool(error) or stale)
+        return out
+
+    def _record(self, start: float, was_obscured: bool) -> None:
+        end = time.perf_counter()
+        with self._lock:
+            self._frames += 1
+            self._obscured += was_obscured
+            self._frame_times.append(end)
+            took = (end - start) * 1000
+            self._frame_ms = took if self._frames == 1 else 0.9 * self._frame_ms + 0.1 * took  # smoothed
+
+    def _detect_forever(self) -> None:
+        while True:
+            with self._lock:
+                while self._pending is None and not self._closed:
+                    self._wake.wait()
+                if self._closed:
+                    return
+                (frame, captured_at), self._pending = self._pending, None
+                detector, settings = self._detector, self._settings
+            start = time.perf_counter()
+            try:
+                found = detect(frame, detector, settings)
+                hidden = found if settings.classes is None else found.of_classes(settings.classes)
+            except Exception as error:  # any failure hides the picture until detection works again
+                with self._lock:
+                    self._error = str(error)
+                time.sleep(0.5)
+                continue
+            with self._lock:
+                if detector is self._detector:
+                    self._found.append(_Found(hidden, captured_at))
+                    self._error = None
+                    self._last_json = found.raw or found.to_roboflow()
+                self._detection_ms = (time.perf_counter() - start) * 1000
+
+    def stats(self) -> LiveStats:
+        with self._lock:
+            times = list(self._frame_times)
+            fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
+            return LiveStats(fps, self._frame_ms, self._detection_ms, self._frames, self._obscured, self._last_json, self._error)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._wake.notify()

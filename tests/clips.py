@@ -1,0 +1,66 @@
+"""Test videos made on the spot with PyAV: a real face moving across a background, with a tone."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from anonymize.media import load_image
+from conftest import SAMPLES
+
+FACE_SIDE = 90
+
+
+def face_patch() -> np.ndarray:
+    """The astronaut's head (public domain), FACE_SIDE px square."""
+    astronaut = load_image(SAMPLES / "astronaut.jpg").pixels
+    return cv2.resize(astronaut[30:250, 140:330], (FACE_SIDE, FACE_SIDE), interpolation=cv2.INTER_AREA)
+
+
+def face_clip(path: Path, *, frames: int = 40, fps: int = 25, size: tuple[int, int] = (320, 240), audio: bool = True,
+              rotation: int = 0, location: str | None = None, codec: str = "libx264", audio_codec: str = "aac") -> list[tuple[int, int, int, int]]:
+    """Write the clip; return the face's box (x1, y1, x2, y2) in each upright frame.
+
+    With ``rotation`` the frames are stored turned and tagged to be shown upright,
+    as phones do; ``location`` adds an ISO 6709 GPS tag to the container.
+    """
+    width, height = size
+    patch, boxes = face_patch(), []
+    with av.open(str(path), "w") as container:
+        if location:
+            container.metadata["location"] = location
+        stored_w, stored_h = (height, width) if rotation % 180 else (width, height)
+        video = container.add_stream(codec, rate=fps)
+        video.width, video.height, video.pix_fmt = stored_w, stored_h, "yuv420p"
+        if rotation:
+            video.set_display_rotation(rotation)
+        tone = container.add_stream(audio_codec, rate=48000) if audio else None
+        for i in range(frames):
+            x = int(10 + (width - FACE_SIDE - 20) * i / max(frames - 1, 1))
+            y = (height - FACE_SIDE) // 2
+            frame = np.zeros((height, width, 3), np.uint8)
+            frame[:] = np.linspace(60, 180, width, dtype=np.uint8)[None, :, None]
+            frame[y : y + FACE_SIDE, x : x + FACE_SIDE] = patch
+            boxes.append((x, y, x + FACE_SIDE, y + FACE_SIDE))
+            stored = np.ascontiguousarray(np.rot90(frame, k=-(rotation // 90))) if rotation else frame
+            out = av.VideoFrame.from_ndarray(stored, format="rgb24")
+            out.pts = i
+            for packet in video.encode(out):
+                container.mux(packet)
+        for packet in video.encode():
+            container.mux(packet)
+        if tone is not None:
+            samples = np.sin(2 * np.pi * 440 * np.arange(int(48000 * frames / fps)) / 48000).astype(np.float32)
+            step = tone.codec_context.frame_size or 1024
+            for start in range(0, len(samples), step):
+                chunk = av.AudioFrame.from_ndarray(samples[None, start : start + step], format="fltp", layout="mono")
+                chunk.sample_rate, chunk.pts, chunk.time_base = 48000, start, Fraction(1, 48000)
+                for packet in tone.encode(chunk):
+                    container.mux(packet)
+            for packet in tone.encode():
+                container.mux(packet)
+    return boxes

@@ -1,0 +1,138 @@
+"""Video: faces hidden in every frame, timing and audio kept, rotation applied, fail closed."""
+
+import av
+import numpy as np
+import pytest
+
+from anonymize.errors import DetectionError, MediaError
+from anonymize.pipeline import Settings
+from anonymize.video import anonymize_video, frames_of, probe
+from clips import face_clip
+
+
+class Flaky:
+    """Wraps a detector; misses everything on the calls in ``miss``, raises on ``fail_at``."""
+
+    def __init__(self, inner, miss=(), fail_at=None):
+        self.inner, self.miss, self.fail_at, self.calls = inner, set(miss), fail_at, 0
+        self.classes = inner.classes
+
+    def detect(self, image, *, confidence, overlap):
+        index, self.calls = self.calls, self.calls + 1
+        if index == self.fail_at:
+            raise RuntimeError("detector crashed")
+        found = self.inner.detect(image, confidence=confidence, overlap=overlap)
+        return found._with(()) if index in self.miss else found
+
+
+def face_visible(before, after, box):
+    """True when the middle of the face box came through (nearly) unchanged."""
+    x1, y1, x2, y2 = box
+    inner = (slice(y1 + 25, y2 - 25), slice(x1 + 25, x2 - 25))
+    return np.abs(after[inner].astype(int) - before[inner]).mean() < 10
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    path = tmp_path_factory.mktemp("clips") / "walk.mp4"
+    return path, face_clip(path)
+
+
+def test_the_face_is_hidden_in_every_frame_and_the_background_kept(clip, detector, tmp_path):
+    path, boxes = clip
+    report = anonymize_video(path, tmp_path / "out.mp4", detector, Settings())
+    before, after = list(frames_of(path)), list(frames_of(tmp_path / "out.mp4"))
+    assert report.frames == len(after) == len(before) == len(boxes)
+    assert not any(face_visible(b, a, box) for b, a, box in zip(before, after, boxes))
+    assert np.abs(after[0][:, -40:].astype(int) - before[0][:, -40:]).mean() < 3
+
+
+def test_frame_rate_duration_and_audio_are_the_inputs(clip, detector, tmp_path):
+    path, _ = clip
+    anonymize_video(path, tmp_path / "out.mp4", detector, Settings())
+    source, result = probe(path), probe(tmp_path / "out.mp4")
+    assert result.fps == source.fps and result.frames == source.frames
+    assert abs(result.duration - source.duration) <= 1 / source.fps
+    with av.open(str(path)) as a, av.open(str(tmp_path / "out.mp4")) as b:
+        tone_in, tone_out = a.streams.audio[0], b.streams.audio[0]
+        assert tone_out.codec_context.name == "aac"
+        assert abs(float(tone_out.duration * tone_out.time_base) - float(tone_in.duration * tone_in.time_base)) < 0.05
+
+
+def test_smoothing_hides_a_face_the_detector_missed_in_one_frame(clip, detector, tmp_path):
+    path, boxes = clip
+    misses = {10, 20, 21}
+    counts = {}
+    for window in (0, 2):
+        out = tmp_path / f"w{window}.mp4"
+        anonymize_video(path, out, Flaky(detector, miss=misses), Settings(), window=window)
+        counts[window] = sum(face_visible(b, a, box) for b, a, box in zip(frames_of(path), frames_of(out), boxes))
+    # Without smoothing each missed frame shows the face; with it, none does.
+    assert counts == {0: len(misses), 2: 0}
+
+
+def test_a_video_without_audio_works(detector, tmp_path):
+    face_clip(tmp_path / "silent.mp4", frames=10, audio=False)
+    anonymize_video(tmp_path / "silent.mp4", tmp_path / "out.mp4", detector, Settings())
+    assert probe(tmp_path / "out.mp4").audio is None
+
+
+def test_phone_rotation_is_applied_before_detection(detector, tmp_path):
+    boxes = face_clip(tmp_path / "phone.mp4", frames=10, rotation=90)
+    anonymize_video(tmp_path / "phone.mp4", tmp_path / "out.mp4", detector, Settings())
+    result = probe(tmp_path / "out.mp4")
+    assert (result.width, result.height, result.rotation) == (320, 240, 0)
+    assert not any(face_visible(b, a, box) for b, a, box in zip(frames_of(tmp_path / "phone.mp4"), frames_of(tmp_path / "out.mp4"), boxes))
+
+
+def test_no_location_or_other_metadata_is_copied(detector, tmp_path):
+    face_clip(tmp_path / "gps.mp4", frames=5, location="+48.8566+002.3522/")
+    anonymize_video(tmp_path / "gps.mp4", tmp_path / "out.mp4", detector, Settings())
+    assert b"48.8566" not in (tmp_path / "out.mp4").read_bytes()
+    with av.open(str(tmp_path / "out.mp4")) as result:
+        assert not any("location" in key for key in result.metadata)
+
+
+def test_webm_with_opus_audio_becomes_mp4_with_its_audio(detector, tmp_path):
+    face_clip(tmp_path / "clip.webm", frames=10, codec="libvpx-vp9", audio_codec="libopus")
+    anonymize_video(tmp_path / "clip.webm", tmp_path / "out.mp4", detector, Settings())
+    assert probe(tmp_path / "out.mp4").audio == "opus"
+
+
+def test_per_frame_predictions_are_written_as_json_lines(clip, detector, tmp_path):
+    import json
+    path, boxes = clip
+    anonymize_video(path, tmp_path / "out.mp4", detector, Settings(), predictions_path=tmp_path / "out.jsonl")
+    lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [line["frame"] for line in lines] == list(range(len(boxes)))
+    assert all(any(p["class"] == "face" for p in line["predictions"]) for line in lines)
+
+
+def test_a_detector_failure_leaves_no_output(clip, detector, tmp_path):
+    path, _ = clip
+    with pytest.raises(DetectionError, match="detector crashed"):
+        anonymize_video(path, tmp_path / "out.mp4", Flaky(detector, fail_at=5), Settings(), predictions_path=tmp_path / "p.jsonl")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_truncated_video_is_refused_and_leaves_nothing(clip, detector, tmp_path):
+    path, _ = clip
+    data = path.read_bytes()
+    (tmp_path / "cut.mp4").write_bytes(data[: len(data) // 3])
+    with pytest.raises(MediaError, match="cut.mp4"):
+        anonymize_video(tmp_path / "cut.mp4", tmp_path / "out.mp4", detector, Settings())
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_a_text_file_is_not_a_video(detector, tmp_path):
+    (tmp_path / "notes.mp4").write_text("not a video")
+    with pytest.raises(MediaError, match="notes.mp4: not a video"):
+        anonymize_video(tmp_path / "notes.mp4", tmp_path / "out.mp4", detector, Settings())
+
+
+def test_a_video_over_the_length_limit_is_refused_before_any_work(clip, detector, tmp_path):
+    path, _ = clip
+    counting = Flaky(detector)
+    with pytest.raises(MediaError, match="above the limit"):
+        anonymize_video(path, tmp_path / "out.mp4", counting, Settings(), max_seconds=1)
+    assert counting.calls == 0
