@@ -11,6 +11,10 @@ page = st.navigation(
             st.Page("app_pages/image.py", title="Image", icon=":material/image:"),
             st.Page("app_pages/batch.py", title="Batch", icon=":material/folder_zip:"),
         ],
+        "Moving pictures": [
+            st.Page("app_pages/webcam.py", title="Webcam", icon=":material/videocam:"),
+            st.Page("app_pages/video.py", title="Video", icon=":material/movie:"),
+        ],
     }
 )
 page_setup()

@@ -26,8 +26,9 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Callable
 
+import av
 import cv2
 import numpy as np
 
@@ -38,6 +39,8 @@ from anonymize.pipeline import Settings, detect
 
 #: How much to pad boxes per second of age (0.5 s old boxes are 1.5× padded).
 GROWTH_PER_SECOND = 1.0
+#: The detection thread stops after this long without frames (a closed tab) and restarts with the next one.
+IDLE_EXIT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ class LiveAnonymizer:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._detector, self._settings = detector, settings
-        self._hold, self.max_staleness = hold, max_staleness
+        self.max_staleness = max_staleness
         self._pending: tuple[np.ndarray, float] | None = None
         self._found: deque[_Found] = deque(maxlen=hold)
         self._error: str | None = None
@@ -83,8 +86,7 @@ class LiveAnonymizer:
         self._frame_ms = self._detection_ms = 0.0
         self._frames = self._obscured = 0
         self._last_json: dict[str, Any] | None = None
-        self._worker = threading.Thread(target=self._detect_forever, daemon=True, name="live-detection")
-        self._worker.start()
+        self._worker: threading.Thread | None = None
 
     def configure(self, detector: Detector, settings: Settings) -> None:
         """Use new settings (or a new detector) from the next detection on."""
@@ -98,6 +100,9 @@ class LiveAnonymizer:
         start = time.perf_counter()
         with self._lock:
             self._pending = (frame, start)
+            if self._worker is None and not self._closed:
+                self._worker = threading.Thread(target=self._detect_forever, daemon=True, name="live-detection")
+                self._worker.start()
             self._wake.notify()
             found, settings, error = list(self._found), self._settings, self._error
         stale = not found or start - found[-1].captured_at > self.max_staleness
@@ -125,7 +130,9 @@ class LiveAnonymizer:
         while True:
             with self._lock:
                 while self._pending is None and not self._closed:
-                    self._wake.wait()
+                    if not self._wake.wait(timeout=IDLE_EXIT_SECONDS):
+                        self._worker = None
+                        return
                 if self._closed:
                     return
                 (frame, captured_at), self._pending = self._pending, None
@@ -151,6 +158,20 @@ class LiveAnonymizer:
             times = list(self._frame_times)
             fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
             return LiveStats(fps, self._frame_ms, self._detection_ms, self._frames, self._obscured, self._last_json, self._error)
+
+    def frame_callback(self) -> Callable[[av.VideoFrame], av.VideoFrame]:
+        """A ``video_frame_callback`` for streamlit-webrtc: censored frames out, never raw ones."""
+
+        def callback(frame: av.VideoFrame) -> av.VideoFrame:
+            pixels = frame.to_ndarray(format="rgb24")
+            try:
+                out = self.process(pixels)
+            except Exception:  # whatever breaks, the raw picture must not go out
+                out = obscured(pixels, "error: picture hidden")
+            # streamlit-webrtc gives the returned frame the incoming one's timestamp itself.
+            return av.VideoFrame.from_ndarray(out, format="rgb24")
+
+        return callback
 
     def close(self) -> None:
         with self._lock:

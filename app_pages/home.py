@@ -15,4 +15,6 @@ if choice.connection.error:
     st.error(choice.connection.error)
 st.page_link("app_pages/image.py", label="Image: one or a few photos, before and after, raw JSON, downloads", icon=":material/image:")
 st.page_link("app_pages/batch.py", label="Batch: many images or a zip in, a zip and one JSON out", icon=":material/folder_zip:")
+st.page_link("app_pages/webcam.py", label="Webcam: live, every frame censored before it is shown", icon=":material/videocam:")
+st.page_link("app_pages/video.py", label="Video: a video in, an anonymized MP4 with its sound out", icon=":material/movie:")
 st.caption("Outputs carry no EXIF, GPS, XMP or thumbnails. A picture that could not be fully processed is never offered as anonymized.")

@@ -64,3 +64,21 @@ def face_clip(path: Path, *, frames: int = 40, fps: int = 25, size: tuple[int, i
             for packet in tone.encode():
                 container.mux(packet)
     return boxes
+
+
+def camera_frame(width: int = 640, height: int = 480) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A still camera picture with the face at a known place; returns it and the face box."""
+    frame = np.full((height, width, 3), 120, np.uint8)
+    x, y = 200, 150
+    frame[y : y + FACE_SIDE, x : x + FACE_SIDE] = face_patch()
+    return frame, (x, y, x + FACE_SIDE, y + FACE_SIDE)
+
+
+def write_y4m(path: Path, frame: np.ndarray, frames: int = 50, fps: int = 25) -> None:
+    """A raw YUV4MPEG2 clip for Chromium's ``--use-file-for-fake-video-capture`` (which loops it)."""
+    height, width = frame.shape[:2]
+    yuv = cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420).tobytes()
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            out.write(b"FRAME\n" + yuv)

@@ -11,7 +11,7 @@ from test_media import png_header_only
 def test_home_names_the_active_detector_and_links_every_page():
     at = open_page()
     assert "CenterFace" in at.info[0].value
-    assert {link.label.split(":")[0] for link in at.get("page_link")} == {"Image", "Batch"}
+    assert {link.label.split(":")[0] for link in at.get("page_link")} == {"Image", "Batch", "Webcam", "Video"}
 
 
 def test_image_page_shows_a_sample_before_and_after_with_its_predictions():

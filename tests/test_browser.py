@@ -21,11 +21,16 @@ def app_url():
 
 
 @pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
+def playwright():
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    chromium = launch_chromium(playwright)
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture
@@ -69,7 +74,7 @@ def test_upload_anonymize_download(page, app_url, tmp_path):
     assert xs.min() > 120 and xs.max() < 340 and ys.min() > 10 and ys.max() < 260
 
 
-@pytest.mark.parametrize("path", ["", "image", "batch"])
+@pytest.mark.parametrize("path", ["", "image", "batch", "webcam", "video"])
 def test_every_page_renders(page, app_url, path):
     page.goto(f"{app_url}/{path}")
     wait_until_idle(page)
@@ -104,3 +109,35 @@ def test_a_roboflow_model_from_a_shared_link(browser, tmp_path, fake_roboflow):
         assert (out[40:80, 50:90] == 0).all()  # the red box is filled black
         assert np.array_equal(out[:, 110:], original[:, 110:])
         page.close()
+
+
+def test_webcam_streams_censored_frames_from_a_fake_camera(playwright, app_url, tmp_path):
+    from clips import camera_frame, write_y4m
+
+    frame, (x1, y1, x2, y2) = camera_frame()
+    write_y4m(tmp_path / "face.y4m", frame)
+    camera = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={tmp_path / 'face.y4m'}"]
+    chromium = launch_chromium(playwright, camera)
+    page = chromium.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(f"{app_url}/webcam")
+    wait_until_idle(page)
+    component = page.frame_locator("iframe[title='streamlit_webrtc.component.webrtc_streamer']")
+    component.get_by_role("button", name="START").click()
+    video = component.locator("video")
+    expect(video).to_be_visible(timeout=30_000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => /of ([0-9]{2,})/.test(e.textContent)"
+        " && +e.textContent.split(' of ')[1] - +e.textContent.split(' of ')[0] >= 25)",
+        timeout=60_000,
+    )
+    counted = page.get_by_test_id("stMetricValue").nth(3).text_content()
+    hidden_whole, total = (int(n) for n in counted.split(" of "))
+    assert total - hidden_whole >= 25  # frames reached the callback and came back censored
+    video.screenshot(path=str(tmp_path / "received.png"))
+    screenshot(page, "page-webcam")
+    chromium.close()
+
+    received = np.asarray(Image.open(tmp_path / "received.png").convert("RGB").resize((640, 480))).astype(int)
+    face = (slice(y1 + 20, y2 - 20), slice(x1 + 20, x2 - 20))
+    assert np.abs(received[face] - frame[face]).mean() > 12  # the face arrives censored
+    assert np.abs(received[30:130, 420:620] - frame[30:130, 420:620]).mean() < 12  # the rest arrives as it was (the bottom holds the player controls)

@@ -1,0 +1,45 @@
+from pathlib import PurePath
+
+import streamlit as st
+
+from anonymize.errors import AnonymizeError
+from ui.page_setup import ready_choice
+from ui.video_job import run_video_job
+
+choice = ready_choice()
+st.title("Video")
+st.write("Upload a video; get it back as MP4 with every frame anonymized and its sound kept.")
+upload = st.file_uploader("Video: MP4, MOV, WebM, MKV", type=["mp4", "mov", "m4v", "webm", "mkv", "avi"])
+if not upload:
+    st.info("Add a video to start.")
+    st.stop()
+
+job_key = (upload.file_id, choice.settings, choice.connection.cache_key)
+if st.button("Anonymize video", type="primary"):
+    bar = st.progress(0.0, text="Starting…")
+    try:
+        st.session_state["video_job"] = (job_key, run_video_job(upload, choice, bar.progress))
+    except AnonymizeError as error:
+        st.session_state.pop("video_job", None)
+        st.error(str(error))
+        st.stop()
+
+if st.session_state.get("video_job", (None,))[0] != job_key:
+    st.stop()
+job = st.session_state["video_job"][1]
+report = job.report
+st.success(f"{report.frames} frames anonymized in {report.seconds:.1f} s ({report.frames / max(report.seconds, 1e-6):.1f} frames/s).")
+cols = st.columns(3)
+cols[0].metric("Frames", report.frames)
+cols[1].metric("Frame rate", f"{report.info.fps:.2f} fps")
+cols[2].metric("Frames helped by smoothing", report.frames_with_borrowed_boxes)
+st.video(job.video)
+st.subheader("Before and after")
+for before, after in report.previews:
+    left, right = st.columns(2)
+    left.image(before, caption="Before", output_format="JPEG")
+    right.image(after, caption="After", output_format="JPEG")
+stem = PurePath(upload.name).stem
+left, right = st.columns(2)
+left.download_button("Download anonymized video", job.video, f"{stem}_anonymized.mp4", "video/mp4", type="primary", on_click="ignore")
+right.download_button("Download per-frame predictions (JSON lines)", job.predictions_jsonl, f"{stem}_predictions.jsonl", "application/jsonl", on_click="ignore")

@@ -1,0 +1,79 @@
+"""Webcam and Video pages under AppTest."""
+
+import time
+
+import av
+import numpy as np
+import pytest
+import streamlit_webrtc
+
+from apptest_helpers import open_page
+from clips import FACE_SIDE, face_clip, face_patch
+
+
+class RecordingStreamer:
+    """Stands in for webrtc_streamer, which cannot run under AppTest: records how the page calls it."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, **kwargs):
+        self.calls.append(kwargs)
+
+
+@pytest.fixture
+def streamer(monkeypatch):
+    recorder = RecordingStreamer()
+    monkeypatch.setattr(streamlit_webrtc, "webrtc_streamer", recorder)
+    return recorder
+
+
+def test_webcam_page_needs_no_stun_server_and_censors_through_its_callback(streamer):
+    at = open_page("webcam")
+    (call,) = streamer.calls[-1:]
+    assert call["rtc_configuration"] == {"iceServers": []}
+    frame = np.full((480, 640, 3), 120, np.uint8)
+    frame[150 : 150 + FACE_SIDE, 200 : 200 + FACE_SIDE] = face_patch()
+    incoming = av.VideoFrame.from_ndarray(frame, format="rgb24")
+    deadline = time.monotonic() + 10
+    while True:
+        out = call["video_frame_callback"](incoming).to_ndarray(format="rgb24")
+        assert not np.array_equal(out, frame)  # never the raw frame
+        if np.array_equal(out[300:], frame[300:]) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert np.array_equal(out[300:], frame[300:])  # detection caught up: only the face is hidden
+    assert np.abs(out[175:215, 225:265].astype(int) - frame[175:215, 225:265]).mean() > 10
+    assert [m.label for m in at.metric][:3] == ["Frames per second", "Censoring per frame", "Detection latency"]
+
+
+def test_webcam_callback_follows_sidebar_changes(streamer):
+    at = open_page("webcam")
+    at.selectbox(key="method").set_value("fill").run()
+    frame = np.full((480, 640, 3), 120, np.uint8)
+    frame[150 : 150 + FACE_SIDE, 200 : 200 + FACE_SIDE] = face_patch()
+    callback = streamer.calls[-1]["video_frame_callback"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        out = callback(av.VideoFrame.from_ndarray(frame, format="rgb24")).to_ndarray(format="rgb24")
+        if (out[195, 245] == 0).all():
+            break
+        time.sleep(0.05)
+    assert (out[195, 245] == 0).all()  # the face is filled black
+
+
+def test_video_page_returns_the_anonymized_video_with_previews(tmp_path):
+    face_clip(tmp_path / "walk.mp4", frames=20)
+    at = open_page("video")
+    at.file_uploader[0].set_value(("walk.mp4", (tmp_path / "walk.mp4").read_bytes(), "video/mp4")).run()
+    at.button[0].click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert "20 frames anonymized" in at.success[0].value
+    assert len(at.get("video")) == 1 and len(at.image) == 8  # four before/after pairs
+
+
+def test_video_page_names_a_file_that_is_not_a_video():
+    at = open_page("video")
+    at.file_uploader[0].set_value(("notes.mp4", b"no video in here", "video/mp4")).run()
+    at.button[0].click().run()
+    assert "notes.mp4" in at.error[0].value and not at.get("video")

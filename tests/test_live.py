@@ -1,0 +1,84 @@
+"""Live stream: detection off the frame path, and no frame ever leaves raw."""
+
+import time
+
+import av
+import numpy as np
+import pytest
+
+from anonymize.live import LiveAnonymizer
+from anonymize.pipeline import Settings
+from clips import FACE_SIDE, face_patch
+
+
+class Broken:
+    classes = ("face",)
+
+    def detect(self, image, *, confidence, overlap):
+        raise RuntimeError("model exploded")
+
+
+@pytest.fixture
+def frame():
+    """A 640×480 camera frame with a face at (200, 150)–(290, 240)."""
+    pixels = np.full((480, 640, 3), 120, np.uint8)
+    pixels[150 : 150 + FACE_SIDE, 200 : 200 + FACE_SIDE] = face_patch()
+    return pixels
+
+
+def settled(live, frame, seconds=10):
+    """Feed frames until detection has caught up; return the last output."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        out = live.process(frame)
+        if live.stats().obscured < live.stats().frames and not np.array_equal(out[:40, :40], np.full((40, 40, 3), 40)):
+            return out
+        time.sleep(0.02)
+    raise AssertionError("detection never caught up")
+
+
+def test_frames_before_the_first_detection_are_hidden_whole(detector, frame):
+    live = LiveAnonymizer(detector, Settings())
+    first = live.process(frame)
+    assert np.abs(first.astype(int) - frame)[150:240, 200:290].mean() > 30
+    assert live.stats().obscured == 1
+    live.close()
+
+
+def test_once_detection_runs_only_the_face_is_censored(detector, frame):
+    live = LiveAnonymizer(detector, Settings())
+    out = settled(live, frame)
+    assert np.abs(out[175:215, 225:265].astype(int) - frame[175:215, 225:265]).mean() > 10
+    assert np.array_equal(out[300:, :], frame[300:, :])
+    assert live.stats().predictions["predictions"][0]["class"] == "face"
+    live.close()
+
+
+def test_when_detection_fails_every_frame_is_hidden(frame):
+    live = LiveAnonymizer(Broken(), Settings())
+    deadline = time.monotonic() + 5
+    while live.stats().error is None and time.monotonic() < deadline:
+        live.process(frame)
+        time.sleep(0.02)
+    out = live.process(frame)
+    assert "model exploded" in live.stats().error
+    assert np.abs(out.astype(int) - frame).mean() > 30
+    live.close()
+
+
+def test_stale_boxes_are_not_trusted(detector, frame):
+    live = LiveAnonymizer(detector, Settings(), max_staleness=0.2)
+    settled(live, frame)
+    live.close()  # detection stops: the boxes only get older
+    time.sleep(0.3)
+    out = live.process(frame)
+    assert np.abs(out.astype(int) - frame).mean() > 30
+
+
+def test_the_webrtc_callback_never_returns_the_raw_frame_when_detection_raises(frame):
+    callback = LiveAnonymizer(Broken(), Settings()).frame_callback()
+    incoming = av.VideoFrame.from_ndarray(frame, format="rgb24")
+    for _ in range(20):
+        out = callback(incoming).to_ndarray(format="rgb24")
+        assert np.abs(out.astype(int) - frame).mean() > 30
+        time.sleep(0.02)
