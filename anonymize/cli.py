@@ -1,7 +1,8 @@
 """Command line: ``python -m anonymize INPUT... -o OUTDIR``.
 
 Each image is written to ``OUTDIR/<stem>.<ext>`` (and ``<stem>.json`` with
-``--json``). A bad file costs one line on stderr and a non-zero exit code;
+``--json``); each video to ``OUTDIR/<stem>.mp4`` (and ``<stem>.jsonl``, one
+line of predictions per frame). A bad file costs one line on stderr and a non-zero exit code;
 the other files are still processed. Outputs are written to a temporary name
 and renamed when complete, so a failed file never leaves a partial output.
 """
@@ -23,6 +24,7 @@ from anonymize.detectors.remote import DEFAULT_TIMEOUT
 from anonymize.errors import AnonymizeError
 from anonymize.media import OUTPUT_EXTENSIONS, encode_image, load_image
 from anonymize.pipeline import ALL_CLASSES, Settings, anonymize_image
+from anonymize.video import VIDEO_SUFFIXES, anonymize_video, is_video
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 PROGRESS_BAR_FROM = 4  # files
@@ -31,9 +33,9 @@ PROGRESS_BAR_FROM = 4  # files
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m anonymize",
-        description="Hide faces and licence plates in images.",
+        description="Hide faces and licence plates in images and videos.",
     )
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders (searched recursively)")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image or video files, or folders (searched recursively)")
     parser.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for the anonymized files")
     parser.add_argument("--classes", default=",".join(ALL_CLASSES), help="comma-separated classes to hide (default: %(default)s)")
     parser.add_argument("--method", choices=METHODS, default="blur")
@@ -62,20 +64,20 @@ def _percentage(text: str) -> float:
 
 
 def find_inputs(paths: Sequence[str]) -> list[Path]:
-    """Named files as given; folders searched recursively for image files, in sorted order."""
+    """Named files as given; folders searched recursively for images and videos, in sorted order."""
     found: list[Path] = []
+    wanted = IMAGE_SUFFIXES | VIDEO_SUFFIXES
     for text in paths:
         path = Path(text)
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES))
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in wanted))
         else:
             found.append(path)
     return found
 
 
-def output_path(source: Path, outdir: Path, format: str, taken: set[Path]) -> Path:
-    """``OUTDIR/<stem>.<ext>``, with ``-2``, ``-3``… when two inputs share a stem."""
-    suffix = "." + OUTPUT_EXTENSIONS[format]
+def output_path(source: Path, outdir: Path, suffix: str, taken: set[Path]) -> Path:
+    """``OUTDIR/<stem><suffix>``, with ``-2``, ``-3``… when two inputs share a stem."""
     candidate, n = outdir / (source.stem + suffix), 1
     while candidate in taken:
         n += 1
@@ -91,15 +93,28 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def process_image(source: Path, outdir: Path, taken: set[Path], detector: Detector, settings: Settings, args: argparse.Namespace) -> None:
+    if is_video(source):
+        process_video(source, output_path(source, outdir, ".mp4", taken), detector, settings, args)
+        return
     loaded = load_image(source)
     format = loaded.output_format if args.format == "same" else args.format
-    target = output_path(source, outdir, format, taken)
+    target = output_path(source, outdir, "." + OUTPUT_EXTENSIONS[format], taken)
     if target.resolve() == source.resolve():
         raise AnonymizeError("the output would overwrite the input; choose another -o folder")
     result = anonymize_image(loaded.pixels, detector, settings)
     write_atomically(target, encode_image(result.image, format))
     if args.json:
         write_atomically(target.with_suffix(".json"), json.dumps(result.to_json(), indent=2).encode())
+
+
+def process_video(source: Path, target: Path, detector: Detector, settings: Settings, args: argparse.Namespace) -> None:
+    with tqdm(desc=source.name, unit="frame", file=sys.stderr, leave=False) as bar:
+        def on_progress(done: int, expected: int, _elapsed: float) -> None:
+            bar.total = max(expected, done)
+            bar.update(done - bar.n)
+
+        anonymize_video(source, target, detector, settings, predictions_path=target.with_suffix(".jsonl") if args.json else None,
+                        on_progress=on_progress)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,9 +16,8 @@ What it guarantees, each learnt from bugs users of other anonymizers hit:
   renamed when the whole video was processed; on any error nothing is left.
 * **No metadata** (GPS location included) is copied from the input.
 
-Example:
-    >>> info = probe("clip.mp4")  # doctest: +SKIP
-    >>> report = anonymize_video("clip.mp4", "out.mp4", local_detector(), Settings())  # doctest: +SKIP
+Use: ``anonymize_video("clip.mov", "clip.mp4", local_detector(), Settings())``;
+``probe(path)`` reads a video's size, rate, length, rotation and audio codec.
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ import numpy as np
 from anonymize.censor import censor
 from anonymize.detections import Predictions, nms_indices
 from anonymize.detectors.base import Detector
-from anonymize.errors import AnonymizeError, MediaError
+from anonymize.errors import MediaError
 from anonymize.pipeline import Settings, detect
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi"}
@@ -125,6 +124,7 @@ def anonymize_video(
     settings: Settings,
     *,
     window: int = 2,
+    detect_every: int = 1,
     max_seconds: float = DEFAULT_MAX_SECONDS,
     predictions_path: str | Path | None = None,
     previews: int = 4,
@@ -132,6 +132,9 @@ def anonymize_video(
 ) -> VideoReport:
     """Write an anonymized copy of ``source`` to ``target`` (MP4); see the module docstring.
 
+    ``detect_every=k`` runs detection on every k-th frame only; the smoothing
+    window is widened to at least ``k - 1`` so that the frames in between are
+    censored with the boxes of the detected frames around them.
     ``on_progress(frames_done, frames_expected, seconds_elapsed)`` is called as
     frames are written. Raises MediaError for unreadable or too long input and
     DetectionError if the detector fails; ``target`` is then not created.
@@ -144,7 +147,7 @@ def anonymize_video(
         if info.duration > max_seconds:
             raise MediaError(f"{source.name}: {info.duration:.0f} s long, above the limit of {max_seconds:.0f} s.")
         with _open(source) as container:
-            report = _transcode(container, info, partial, lines, detector, settings, window, previews, on_progress)
+            report = _transcode(container, info, partial, lines, detector, settings, max(window, detect_every - 1), detect_every, previews, on_progress)
         os.replace(partial, target)
         if lines and predictions_path:
             os.replace(lines, predictions_path)
@@ -157,7 +160,7 @@ def anonymize_video(
                 leftover.unlink()
 
 
-def _transcode(container, info, partial, lines, detector, settings, window, previews, on_progress) -> VideoReport:
+def _transcode(container, info, partial, lines, detector, settings, window, detect_every, previews, on_progress) -> VideoReport:
     video_in = container.streams.video[0]
     audio_in = container.streams.best("audio")
     report = VideoReport(info)
@@ -195,8 +198,11 @@ def _transcode(container, info, partial, lines, detector, settings, window, prev
                 continue
             for frame in packet.decode():
                 pixels = upright(frame)
-                found = detect(pixels, detector, settings)
-                hidden = found if settings.classes is None else found.of_classes(settings.classes)
+                if smoother.next_index % detect_every:
+                    hidden = Predictions((), info.width, info.height)  # the window brings its neighbours' boxes
+                else:
+                    found = detect(pixels, detector, settings)
+                    hidden = found if settings.classes is None else found.of_classes(settings.classes)
                 smoother.push(frame.pts, pixels, hidden)
         smoother.flush()
         for packet in video_out.encode():
@@ -302,5 +308,3 @@ def frames_of(path: str | Path) -> Iterator[np.ndarray]:
 def is_video(path: str | Path) -> bool:
     return Path(path).suffix.lower() in VIDEO_SUFFIXES
 
-
-__all__ = ["AnonymizeError", "VideoInfo", "VideoReport", "anonymize_video", "frames_of", "is_video", "probe"]

@@ -71,3 +71,13 @@ def test_a_rejected_key_stops_the_cli_with_one_sentence(tmp_path, fake_roboflow)
     assert done.returncode == 2
     assert "API key rejected by Roboflow" in done.stderr and "wrong-key-abc" not in done.stderr + done.stdout
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_a_video_becomes_an_mp4_with_per_frame_json_lines(tmp_path):
+    from clips import face_clip
+
+    face_clip(tmp_path / "walk.mov", frames=12)
+    done = run_cli(tmp_path / "walk.mov", "-o", tmp_path / "out", "--json")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["walk.jsonl", "walk.mp4"]
+    assert len((tmp_path / "out" / "walk.jsonl").read_text().splitlines()) == 12

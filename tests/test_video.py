@@ -136,3 +136,11 @@ def test_a_video_over_the_length_limit_is_refused_before_any_work(clip, detector
     with pytest.raises(MediaError, match="above the limit"):
         anonymize_video(path, tmp_path / "out.mp4", counting, Settings(), max_seconds=1)
     assert counting.calls == 0
+
+
+def test_detecting_every_third_frame_still_hides_the_face_in_all(clip, detector, tmp_path):
+    path, boxes = clip
+    counting = Flaky(detector)
+    anonymize_video(path, tmp_path / "out.mp4", counting, Settings(), detect_every=3)
+    assert counting.calls == -(-len(boxes) // 3)
+    assert not any(face_visible(b, a, box) for b, a, box in zip(frames_of(path), frames_of(tmp_path / "out.mp4"), boxes))
