@@ -1,0 +1,108 @@
+"""Webcam path speed at 640×480 with faces and a plate, local detector, on this machine.
+
+    python bench/webcam.py [--seconds 10] [--camera-fps 30]
+
+Feeds the live anonymizer the way streamlit-webrtc does (one call per camera
+frame, detection on its background thread) with a slowly panning real scene:
+the city photo's faces and the dashcam frame's plate side by side. Prints JSON:
+
+* ``paced``: frames offered at ``--camera-fps``; the rate the callback kept
+  up with, its time per frame (median, p95), detection latency, and how many
+  frames were hidden whole (before the first detection, or stale);
+* ``flat_out``: frames offered as fast as the callback returns, the most it
+  sustains while detection runs beside it;
+* ``synchronous``: for comparison, detect-then-censor on every frame in line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from anonymize.detectors import local_detector  # noqa: E402
+from anonymize.live import LiveAnonymizer  # noqa: E402
+from anonymize.media import load_image  # noqa: E402
+from anonymize.pipeline import Settings, anonymize_image  # noqa: E402
+
+
+def scene() -> np.ndarray:
+    """A wide strip: the city crowd next to the dashcam plate, 480 px tall."""
+    city = load_image(ROOT / "samples" / "city.jpg").pixels
+    car = load_image(ROOT / "samples" / "dashcam_plate.jpg").pixels[300:660, 400:880]
+    parts = [cv2.resize(p, (round(p.shape[1] * 480 / p.shape[0]), 480)) for p in (city, car)]
+    return np.hstack(parts)
+
+
+def frames(strip: np.ndarray, count: int) -> list[np.ndarray]:
+    """``count`` 640×480 views panning across ``strip`` and back."""
+    span = strip.shape[1] - 640
+    positions = (span * (1 - np.cos(np.linspace(0, 2 * np.pi, count))) / 2).astype(int)
+    return [np.ascontiguousarray(strip[:, x : x + 640]) for x in positions]
+
+
+def run_live(views: list[np.ndarray], fps: float | None) -> dict:
+    live = LiveAnonymizer(local_detector(), Settings())
+    if fps is None:  # flat out is only meaningful once detection results exist
+        while live.stats().obscured == live.stats().frames:
+            live.process(views[0])
+            time.sleep(0.01)
+    hidden_before = live.stats().obscured
+    times, start = [], time.perf_counter()
+    for i, view in enumerate(views):
+        if fps:
+            wait = start + i / fps - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+        t = time.perf_counter()
+        live.process(view)
+        times.append(time.perf_counter() - t)
+    elapsed = time.perf_counter() - start
+    stats = live.stats()
+    live.close()
+    return {
+        "frames": len(views),
+        "callback_fps": round(len(views) / elapsed, 1),
+        "callback_ms": {"median": round(statistics.median(times) * 1000, 2), "p95": round(float(np.percentile(times, 95)) * 1000, 2)},
+        "detection_latency_ms": round(stats.detection_ms, 1),
+        "frames_hidden_whole": stats.obscured - hidden_before,
+    }
+
+
+def run_synchronous(views: list[np.ndarray]) -> dict:
+    detector, settings = local_detector(), Settings()
+    start = time.perf_counter()
+    for view in views:
+        anonymize_image(view, detector, settings)
+    return {"frames": len(views), "fps": round(len(views) / (time.perf_counter() - start), 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--camera-fps", type=float, default=30)
+    args = parser.parse_args()
+    views = frames(scene(), int(args.seconds * args.camera_fps))
+    detector = local_detector()
+    found = [d for view in (views[0], views[len(views) // 2]) for d in detector.detect(view, confidence=0.2, overlap=0.3)]
+    report = {
+        "resolution": "640x480",
+        "objects_at_start_and_middle_of_pan": {c: sum(d.class_name == c for d in found) for c in ("face", "license-plate")},
+        "paced": {"camera_fps": args.camera_fps, **run_live(views, args.camera_fps)},
+        "flat_out": run_live(views, None),
+        "synchronous": run_synchronous(views[:120]),
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
