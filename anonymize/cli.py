@@ -24,6 +24,7 @@ from anonymize.detectors.remote import DEFAULT_TIMEOUT
 from anonymize.errors import AnonymizeError
 from anonymize.media import OUTPUT_EXTENSIONS, encode_image, load_image
 from anonymize.pipeline import ALL_CLASSES, Settings, anonymize_image
+from anonymize.presets import DEFAULT_PRESET, PRESETS
 from anonymize.video import VIDEO_SUFFIXES, anonymize_video, is_video
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
@@ -41,13 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--method", choices=METHODS, default="blur")
     parser.add_argument("--shape", choices=("auto", "rect", "ellipse"), default="auto", help="default: ellipses for faces, rectangles otherwise")
     parser.add_argument("--strength", type=float, default=5.0, help="1–10, scaled to each region's size (default: %(default)s)")
-    parser.add_argument("--padding", type=float, default=1.3, help="box scale about its centre (default: %(default)s)")
-    parser.add_argument("--confidence", type=_percentage, default=20, help="0–100 (default: %(default)s)")
+    parser.add_argument("--padding", type=float, default=1.5, help="box scale about its centre (default: %(default)s)")
+    parser.add_argument("--confidence", type=_percentage, default=10, help="0–100 (default: %(default)s)")
     parser.add_argument("--overlap", type=_percentage, default=30, help="NMS IoU threshold, 0–100 (default: %(default)s)")
     parser.add_argument("--format", choices=("same", *OUTPUT_EXTENSIONS), default="same", help="output image format")
     parser.add_argument("--json", action="store_true", help="also write <stem>.json with the predictions")
     remote = parser.add_argument_group("backend", "the API key is read from the ROBOFLOW_API_KEY environment variable only")
     remote.add_argument("--backend", choices=BACKENDS, default="local", help="local: bundled offline models (default)")
+    remote.add_argument("--preset", choices=list(PRESETS), default=DEFAULT_PRESET, help="local models' speed/recall trade-off (default: %(default)s)")
     remote.add_argument("--project", default="", help="Roboflow project id (roboflow, inference)")
     remote.add_argument("--version", type=int, default=1, help="project version (default: %(default)s)")
     remote.add_argument("--workspace", default="", help="Roboflow workspace (default: the key's own)")
@@ -136,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     outdir = Path(args.output)
     outdir.mkdir(parents=True, exist_ok=True)
-    backend = BackendConfig(args.backend, args.project, args.version, args.workspace, args.api_url, args.timeout)
+    backend = BackendConfig(args.backend, args.preset, args.project, args.version, args.workspace, args.api_url, args.timeout)
     try:
         detector = create_detector(backend, os.environ.get("ROBOFLOW_API_KEY", ""))
     except AnonymizeError as error:

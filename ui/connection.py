@@ -46,7 +46,7 @@ def connect(config: BackendConfig, api_key: str) -> Connection:
 
 def describe(config: BackendConfig) -> str:
     if config.kind == "local":
-        return "local models, offline: CenterFace (faces) and YOLOv8n (licence plates), on the CPU"
+        return f"local models, offline: CenterFace (faces) and YOLOv8n (licence plates), on the CPU, preset {config.preset}"
     model = f"{config.project}/{config.version}"
     if config.kind == "roboflow":
         return f"Roboflow hosted model {model}" + (f" in workspace {config.workspace}" if config.workspace else "")

@@ -16,24 +16,28 @@ import streamlit as st
 from anonymize.censor import METHODS, SHAPES, CensorSettings
 from anonymize.detectors import BackendConfig
 from anonymize.pipeline import ALL_CLASSES, Settings
+from anonymize.presets import DEFAULT_PRESET, PRESETS
 from ui.connection import Connection, configured_key, connect
+
+_LIBRARY = Settings()
 
 #: Every control's key and default value; the URL uses the same keys.
 DEFAULTS: dict[str, Any] = {
     "source": "local",
+    "preset": DEFAULT_PRESET,
     "project": "",
     "version": 1,
     "workspace": "",
     "api_url": "http://localhost:9001",
     "timeout": 10,
     "classes": list(ALL_CLASSES),
-    "confidence": 20,
-    "overlap": 30,
-    "method": "blur",
-    "shape": "auto",
-    "strength": 5.0,
-    "padding": 1.3,
-    "feather": 0,
+    "confidence": int(_LIBRARY.confidence),
+    "overlap": int(_LIBRARY.overlap),
+    "method": _LIBRARY.censor.method,
+    "shape": _LIBRARY.censor.shape,
+    "strength": _LIBRARY.censor.strength,
+    "padding": _LIBRARY.censor.padding,
+    "feather": _LIBRARY.censor.feather,
     "show_boxes": True,
 }
 
@@ -83,7 +87,8 @@ def _backend_controls() -> tuple[BackendConfig, str]:
     """The model source and, for remote ones, where the model is; returns it with the API key."""
     source = st.selectbox("Model source", list(SOURCES), format_func=SOURCES.get, key="source")
     if source == "local":
-        return BackendConfig(), ""
+        preset = st.selectbox("Preset", list(PRESETS), key="preset", help=" · ".join(f"{p.name}: {p.description}" for p in PRESETS.values()))
+        return BackendConfig(preset=preset), ""
     with st.expander("Model", expanded=True):
         st.text_input("Project", key="project", placeholder="e.g. face-detection-mik1i")
         st.number_input("Version", min_value=1, step=1, key="version")
@@ -99,7 +104,9 @@ def _backend_controls() -> tuple[BackendConfig, str]:
         if st.button("Reconnect", help="Try the connection again"):
             connect.clear()
     state = st.session_state
-    return BackendConfig(source, state.project.strip(), int(state.version), state.workspace.strip(), state.api_url.strip(), float(state.timeout)), key
+    config = BackendConfig(kind=source, project=state.project.strip(), version=int(state.version), workspace=state.workspace.strip(),
+                           api_url=state.api_url.strip(), timeout=float(state.timeout))
+    return config, key
 
 
 def _class_controls(connection: Connection, backend: BackendConfig) -> tuple[str, ...] | None:

@@ -16,6 +16,7 @@ from anonymize.detectors.combined import CombinedDetector
 from anonymize.detectors.plates import PlateDetector
 from anonymize.detectors.remote import DEFAULT_TIMEOUT
 from anonymize.errors import DetectionError
+from anonymize.presets import DEFAULT_PRESET, PRESETS
 
 BackendKind = Literal["local", "roboflow", "inference"]
 BACKENDS: tuple[BackendKind, ...] = ("local", "roboflow", "inference")
@@ -26,6 +27,7 @@ class BackendConfig:
     """Which backend to use and where to find its model. The API key is never part of it."""
 
     kind: BackendKind = "local"
+    preset: str = DEFAULT_PRESET  # local only
     project: str = ""
     version: int = 1
     workspace: str = ""
@@ -33,9 +35,10 @@ class BackendConfig:
     timeout: float = DEFAULT_TIMEOUT
 
 
-def local_detector() -> CombinedDetector:
-    """The offline default: CenterFace for faces and YOLOv8n for licence plates."""
-    return CombinedDetector(CenterFaceDetector(), PlateDetector())
+def local_detector(preset: str = DEFAULT_PRESET) -> CombinedDetector:
+    """The offline default: CenterFace for faces and YOLOv8n for licence plates, as ``preset`` says."""
+    chosen = PRESETS[preset]
+    return CombinedDetector(CenterFaceDetector(chosen.face_max_side), PlateDetector(chosen.plate_sizes, chosen.plate_tile))
 
 
 def create_detector(config: BackendConfig, api_key: str = "") -> Detector:
@@ -44,7 +47,7 @@ def create_detector(config: BackendConfig, api_key: str = "") -> Detector:
     Raises DetectionError with a plain sentence when a remote backend cannot be used.
     """
     if config.kind == "local":
-        return local_detector()
+        return local_detector(config.preset)
     if not config.project:
         raise DetectionError("Name the Roboflow project (and version) of the model to use.")
     if config.kind == "roboflow":

@@ -1,5 +1,14 @@
 """Licence-plate detection with a YOLOv8n (AGPL-3.0; weights from ``fastanpr``).
 
+Plates are small: in a 1280×720 dashcam frame a plate is about 60×15 px, and
+the model's usual 640 px input halves that until most are lost. So the
+detector can run several passes and merges them by NMS:
+
+* ``sizes``: whole-image passes with the longer side scaled to each size (but
+  never above the image's own size: upscaling costs time and finds nothing);
+* ``tile``: for images larger than ``tile`` px, overlapping ``tile``-px tiles
+  at full resolution, all run in one batched session call.
+
 Example:
     >>> import numpy as np
     >>> plates = PlateDetector().detect(np.zeros((64, 96, 3), np.uint8), confidence=0.25, overlap=0.3)
@@ -18,30 +27,27 @@ from anonymize.detections import Detection, Predictions, nms_indices
 from anonymize.detectors.base import onnx_session
 
 LETTERBOX_GREY = 114
+TILE_OVERLAP = 0.25
 
 
 class PlateDetector:
-    """Finds licence plates; class ``license-plate``.
-
-    The image is scaled so that its longer side is ``input_size`` and padded to
-    a multiple of 32 (a "rectangular letterbox": a 16:9 frame runs at 640×384,
-    not 640×640).
-    """
+    """Finds licence plates; class ``license-plate``. See the module docstring for ``sizes`` and ``tile``."""
 
     classes = ("license-plate",)
     class_id = 1
 
-    def __init__(self, input_size: int = 640) -> None:
-        self.input_size = input_size
+    def __init__(self, sizes: tuple[int, ...] = (640,), tile: int | None = None) -> None:
+        self.sizes, self.tile = sizes, tile
         self._session = onnx_session("license_plate_yolov8n.onnx")
 
     def detect(self, image: np.ndarray, *, confidence: float, overlap: float) -> Predictions:
         height, width = image.shape[:2]
-        blob, ratio, (pad_x, pad_y) = letterbox(image, self.input_size)
-        output = self._session.run(None, {"images": blob})[0][0]  # 5×N: cx, cy, w, h, score
-        candidates = output[:, output[4] >= confidence]
-        cx, cy, w, h, scores = candidates
-        boxes = np.stack([cx - w / 2 - pad_x, cy - h / 2 - pad_y, cx + w / 2 - pad_x, cy + h / 2 - pad_y], axis=1) / ratio
+        native = math.ceil(max(height, width) / 32) * 32
+        passes = [self._run([image], min(size, native), confidence)[0] for size in sorted(set(self.sizes))]
+        if self.tile and max(height, width) > self.tile:
+            passes.append(self._tiles(image, self.tile, confidence))
+        boxes = np.concatenate([p[0] for p in passes])
+        scores = np.concatenate([p[1] for p in passes])
         np.clip(boxes, 0, [width, height, width, height], out=boxes)
         keep = nms_indices(boxes, scores, overlap)
         return Predictions(
@@ -50,14 +56,46 @@ class PlateDetector:
             height,
         )
 
+    def _run(self, images: list[np.ndarray], size: int, confidence: float) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Boxes (image pixels) and scores for same-sized ``images``, in one batched run."""
+        blobs, ratios, pads = zip(*(letterbox(im, size) for im in images))
+        (pad_x, pad_y), ratio = pads[0], ratios[0]  # same-sized images: the same letterbox
+        output = self._session.run(None, {"images": np.concatenate(blobs)})[0]  # B×5×N: cx, cy, w, h, score
+        results = []
+        for out in output:
+            cx, cy, w, h, scores = out[:, out[4] >= confidence]
+            boxes = np.stack([cx - w / 2 - pad_x, cy - h / 2 - pad_y, cx + w / 2 - pad_x, cy + h / 2 - pad_y], axis=1)
+            results.append((boxes / ratio, scores))
+        return results
+
+    def _tiles(self, image: np.ndarray, tile: int, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+        height, width = image.shape[:2]
+        tile_h, tile_w = min(tile, height), min(tile, width)
+        origins = [(x, y) for y in _starts(height, tile_h) for x in _starts(width, tile_w)]
+        found = self._run([image[y : y + tile_h, x : x + tile_w] for x, y in origins], max(tile_h, tile_w), confidence)
+        boxes = np.concatenate([b + [x, y, x, y] for (b, _), (x, y) in zip(found, origins)])
+        return boxes, np.concatenate([s for _, s in found])
+
+
+def _starts(length: int, tile: int) -> list[int]:
+    """Tile origins along one side: overlapping by at least TILE_OVERLAP, the last flush with the edge."""
+    if length <= tile:
+        return [0]
+    count = math.ceil((length - tile) / (tile * (1 - TILE_OVERLAP))) + 1
+    return [round(i * (length - tile) / (count - 1)) for i in range(count)]
+
 
 def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, float, tuple[int, int]]:
-    """A ``1×3×H×W`` float blob in 0–1, the scale applied, and the left/top padding."""
+    """A ``1×3×H×W`` float blob in 0–1, the scale applied, and the left/top padding.
+
+    The longer side becomes ``size``; the other is padded to a multiple of 32.
+    """
     height, width = image.shape[:2]
     ratio = size / max(height, width)
     new_w, new_h = max(1, round(width * ratio)), max(1, round(height * ratio))
     in_w, in_h = math.ceil(new_w / 32) * 32, math.ceil(new_h / 32) * 32
     pad_x, pad_y = (in_w - new_w) // 2, (in_h - new_h) // 2
     canvas = np.full((in_h, in_w, 3), LETTERBOX_GREY, np.uint8)
-    canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+    interpolation = cv2.INTER_AREA if ratio < 1 else cv2.INTER_LINEAR
+    canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = cv2.resize(image, (new_w, new_h), interpolation=interpolation) if ratio != 1 else image
     return canvas.transpose(2, 0, 1)[None].astype(np.float32) / 255.0, ratio, (pad_x, pad_y)

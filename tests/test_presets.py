@@ -1,0 +1,41 @@
+"""Presets give the documented settings; tiling finds the small plates a single pass misses."""
+
+import numpy as np
+import pytest
+
+from anonymize.detectors import PlateDetector, local_detector
+from anonymize.pipeline import Settings
+from anonymize.presets import DEFAULT_PRESET, PRESETS
+
+
+@pytest.mark.parametrize(
+    ("name", "face_max_side", "plate_sizes", "plate_tile"),
+    [("fast", 640, (640,), None), ("balanced", 1920, (1280,), None), ("thorough", None, (960, 1280), 1280)],
+)
+def test_each_preset_builds_the_documented_detector(name, face_max_side, plate_sizes, plate_tile):
+    faces, plates = local_detector(name).detectors
+    assert faces.max_side == face_max_side
+    assert (plates.sizes, plates.tile) == (plate_sizes, plate_tile)
+
+
+def test_balanced_is_the_default_with_a_low_threshold_and_generous_padding():
+    assert DEFAULT_PRESET == "balanced" and set(PRESETS) == {"fast", "balanced", "thorough"}
+    assert Settings().confidence == 10 and Settings().censor.padding == 1.5
+
+
+@pytest.fixture
+def distant_car(dashcam):
+    """A 2560×1440 picture with the dashcam car small in its lower right: a plate about 60×15 px."""
+    canvas = np.full((1440, 2560, 3), 90, np.uint8)
+    canvas[720:1360, 1500:2560] = dashcam[:640, :1060]
+    return canvas
+
+
+def test_one_downscaled_pass_misses_the_distant_plate(distant_car):
+    assert len(PlateDetector(sizes=(640,)).detect(distant_car, confidence=0.25, overlap=0.3)) == 0
+
+
+def test_full_resolution_tiles_find_it_where_it_is(distant_car):
+    (plate,) = PlateDetector(sizes=(640,), tile=1280).detect(distant_car, confidence=0.25, overlap=0.3)
+    # The dashcam frame's plate, (549, 486)–(674, 516), moved by the paste offset (1500, 720).
+    assert abs(plate.x1 - 2049) < 15 and abs(plate.y1 - 1206) < 30 and plate.x2 > 2170
