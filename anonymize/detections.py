@@ -127,6 +127,16 @@ class Predictions:
         kept.sort(key=lambda d: -d.confidence)
         return self._with(kept)
 
+    @classmethod
+    def from_arrays(
+        cls, boxes: np.ndarray, scores: np.ndarray, class_name: str, class_id: int, width: int, height: int, overlap: float
+    ) -> Predictions:
+        """A model's ``N×4`` corner boxes and scores, clamped to the image and NMS-suppressed above ``overlap`` IoU."""
+        np.clip(boxes, 0, [width, height, width, height], out=boxes)
+        keep = nms_indices(boxes, scores, overlap)
+        found = (Detection(*map(float, boxes[i]), float(scores[i]), class_name, class_id) for i in keep)
+        return cls(tuple(found), width, height)
+
     def to_roboflow(self) -> dict[str, Any]:
         return {
             "predictions": [d.to_roboflow() for d in self],

@@ -34,9 +34,9 @@ class Settings:
 
     classes: tuple[str, ...] | None = ALL_CLASSES
     # A miss costs more than an extra blur: low threshold, generous padding (README, "Presets").
-    confidence: float = 10
+    confidence: float = 5
     overlap: float = 30
-    censor: CensorSettings = field(default_factory=lambda: CensorSettings(padding=1.5))
+    censor: CensorSettings = field(default_factory=CensorSettings)
 
     def __post_init__(self) -> None:
         if not (0 <= self.confidence <= 100 and 0 <= self.overlap <= 100):

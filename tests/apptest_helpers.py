@@ -6,9 +6,7 @@ import io
 import json
 
 import numpy as np
-import pytest
 from PIL import Image
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
@@ -29,21 +27,6 @@ def open_page(page: str | None = None, query: dict[str, str] | None = None) -> A
 def predictions(at: AppTest, index: int = 0) -> list[dict]:
     """The raw JSON predictions the page shows for its ``index``-th picture."""
     return json.loads(at.json[index].value)["predictions"]
-
-
-@pytest.fixture
-def shown_media(monkeypatch) -> dict[str, bytes]:
-    """Every file the app hands to the browser, by media id (``st.image`` only gives URLs)."""
-    files: dict[str, bytes] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def keep(self, path_or_data, mimetype, kind, filename=None):
-        file_id = original(self, path_or_data, mimetype, kind, filename)
-        files[file_id] = path_or_data if isinstance(path_or_data, bytes) else open(path_or_data, "rb").read()
-        return file_id
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
-    return files
 
 
 def image_pixels(at: AppTest, media: dict[str, bytes], index: int) -> np.ndarray:

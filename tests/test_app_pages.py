@@ -3,7 +3,7 @@
 
 import numpy as np
 
-from apptest_helpers import image_pixels, open_page, predictions, shown_media  # noqa: F401 (fixture)
+from apptest_helpers import image_pixels, open_page, predictions
 from conftest import SAMPLES
 from test_media import png_header_only
 

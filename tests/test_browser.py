@@ -1,6 +1,5 @@
 """End to end in headless Chromium: upload a real photo, get it back anonymized and clean."""
 
-import io
 
 import numpy as np
 import piexif
@@ -49,20 +48,26 @@ def portrait_png_with_gps(tmp_path):
     return path
 
 
-def test_upload_anonymize_download(page, app_url, tmp_path):
-    source = portrait_png_with_gps(tmp_path)
-    page.goto(f"{app_url}/image?classes=face")  # a shared link: hide faces only
+def anonymize_in_the_browser(page, address, source, saved, screenshot_name):
+    """Open ``address`` (an Image page link), upload ``source``, wait for the result, save the download."""
+    page.goto(address)
     wait_until_idle(page)
     page.get_by_text("Upload", exact=True).click()
     wait_until_idle(page)
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(source))
     expect(page.get_by_text("Faces hidden")).to_be_visible(timeout=60_000)
     wait_until_idle(page)
-    screenshot(page, "image-page")
+    screenshot(page, screenshot_name)
     with page.expect_download() as download:
         page.get_by_role("button", name="Download anonymized image").click()
-    saved = tmp_path / "out.png"
     download.value.save_as(saved)
+    return saved
+
+
+def test_upload_anonymize_download(page, app_url, tmp_path):
+    source = portrait_png_with_gps(tmp_path)
+    # A shared link: hide faces only.
+    saved = anonymize_in_the_browser(page, f"{app_url}/image?classes=face", source, tmp_path / "out.png", "image-page")
 
     original = np.asarray(Image.open(source).convert("RGB")).astype(int)
     result = Image.open(saved)
@@ -91,19 +96,9 @@ def test_a_roboflow_model_from_a_shared_link(browser, tmp_path, fake_roboflow):
     env = {"API_URL": fake_roboflow.url, "OBJECT_DETECTION_URL": fake_roboflow.url, "ROBOFLOW_API_KEY": KEY}
     with streamlit_server(env) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-        page.goto(f"{url}/image?source=roboflow&project={PROJECT}&version={TRAINED_VERSION}&workspace=acme&method=fill")
-        wait_until_idle(page)
-        page.get_by_text("Upload", exact=True).click()
-        wait_until_idle(page)
-        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(source))
-        expect(page.get_by_text("Faces hidden")).to_be_visible(timeout=60_000)
-        wait_until_idle(page)
-        screenshot(page, "image-page-roboflow")
+        link = f"{url}/image?source=roboflow&project={PROJECT}&version={TRAINED_VERSION}&workspace=acme&method=fill"
+        saved = anonymize_in_the_browser(page, link, source, tmp_path / "out.png", "image-page-roboflow")
         assert KEY not in page.content()
-        with page.expect_download() as download:
-            page.get_by_role("button", name="Download anonymized image").click()
-        saved = tmp_path / "out.png"
-        download.value.save_as(saved)
         out = np.asarray(Image.open(saved).convert("RGB")).astype(int)
         original = np.asarray(Image.open(source).convert("RGB")).astype(int)
         assert (out[40:80, 50:90] == 0).all()  # the red box is filled black

@@ -20,7 +20,7 @@ def test_each_preset_builds_the_documented_detector(name, face_max_side, plate_s
 
 def test_balanced_is_the_default_with_a_low_threshold_and_generous_padding():
     assert DEFAULT_PRESET == "balanced" and set(PRESETS) == {"fast", "balanced", "thorough"}
-    assert Settings().confidence == 10 and Settings().censor.padding == 1.5
+    assert Settings().confidence == 5 and Settings().censor.padding == 1.3
 
 
 @pytest.fixture

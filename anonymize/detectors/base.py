@@ -32,16 +32,16 @@ class Detector(Protocol):
 def onnx_session(model_file: str) -> onnxruntime.InferenceSession:
     """One CPU session per model file for the whole process.
 
-    Measured with ``bench/session_options.py`` on 2 cores (faces and plates per
-    image): no spin-waiting 66 ms, onnxruntime's defaults 105 ms, one thread
-    90 ms, parallel execution 130 ms.
+    The local detector runs its two models at the same time, so each session
+    gets one thread and none spin-waits. Measured with ``bench/session_options.py``
+    on 2 cores (faces and plates, per sample image): see the README.
     """
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     options.log_severity_level = 3
-    # Two models run one after the other: threads that spin-wait after a run
-    # steal the cores from the other model's run.
+    options.intra_op_num_threads = 1
+    # A thread that spin-waits after its run steals the core the other model is using.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(
         str(MODELS_DIR / model_file), sess_options=options, providers=["CPUExecutionProvider"]

@@ -17,7 +17,7 @@ import math
 import cv2
 import numpy as np
 
-from anonymize.detections import Detection, Predictions, nms_indices
+from anonymize.detections import Predictions
 from anonymize.detectors.base import onnx_session
 
 STRIDE = 4
@@ -50,13 +50,7 @@ class CenterFaceDetector:
         heatmap, log_size, offset = self._session.run(["537", "538", "539"], {"input.1": blob})
         boxes, scores = decode(heatmap[0, 0], log_size[0], offset[0], confidence)
         boxes *= np.array([width / in_w, height / in_h] * 2, np.float32)
-        np.clip(boxes, 0, [width, height, width, height], out=boxes)
-        keep = nms_indices(boxes, scores, overlap)
-        return Predictions(
-            tuple(Detection(*map(float, boxes[i]), float(scores[i]), "face", self.class_id) for i in keep),
-            width,
-            height,
-        )
+        return Predictions.from_arrays(boxes, scores, "face", self.class_id, width, height, overlap)
 
 
 def decode(heatmap: np.ndarray, log_size: np.ndarray, offset: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:

@@ -23,7 +23,7 @@ import math
 import cv2
 import numpy as np
 
-from anonymize.detections import Detection, Predictions, nms_indices
+from anonymize.detections import Predictions
 from anonymize.detectors.base import onnx_session
 
 LETTERBOX_GREY = 114
@@ -48,13 +48,7 @@ class PlateDetector:
             passes.append(self._tiles(image, self.tile, confidence))
         boxes = np.concatenate([p[0] for p in passes])
         scores = np.concatenate([p[1] for p in passes])
-        np.clip(boxes, 0, [width, height, width, height], out=boxes)
-        keep = nms_indices(boxes, scores, overlap)
-        return Predictions(
-            tuple(Detection(*map(float, boxes[i]), float(scores[i]), "license-plate", self.class_id) for i in keep),
-            width,
-            height,
-        )
+        return Predictions.from_arrays(boxes, scores, "license-plate", self.class_id, width, height, overlap)
 
     def _run(self, images: list[np.ndarray], size: int, confidence: float) -> list[tuple[np.ndarray, np.ndarray]]:
         """Boxes (image pixels) and scores for same-sized ``images``, in one batched run."""
