@@ -22,6 +22,7 @@ Use: ``anonymize_video("clip.mov", "clip.mp4", local_detector(), Settings())``;
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -91,7 +92,7 @@ def probe(path: str | Path) -> VideoInfo:
 
 
 def _info(container: av.container.InputContainer) -> VideoInfo:
-    video = container.streams.video[0]
+    video = container.streams.best("video")
     fps = float(video.average_rate or video.guessed_rate or 25)
     if video.duration is not None and video.time_base is not None:
         duration = float(video.duration * video.time_base)
@@ -101,7 +102,7 @@ def _info(container: av.container.InputContainer) -> VideoInfo:
     audio = container.streams.best("audio")
     audio_codec = audio.codec_context.name if audio else None
     # Only decoded frames carry the display rotation: look at the first one.
-    first = next(container.decode(video=0), None)
+    first = next(container.decode(video), None)
     if first is None:
         raise MediaError("the video has no frames.")
     rotation = int(first.rotation or 0)
@@ -161,12 +162,12 @@ def anonymize_video(
 
 
 def _transcode(container, info, partial, lines, detector, settings, window, detect_every, previews, on_progress) -> VideoReport:
-    video_in = container.streams.video[0]
+    video_in = container.streams.best("video")  # not a cover-art picture
     audio_in = container.streams.best("audio")
     report = VideoReport(info)
     preview_at = {round(info.frames * (i + 0.5) / previews) for i in range(previews)} if previews else set()
     started = time.perf_counter()
-    with av.open(str(partial), "w", format="mp4") as output, (open(lines, "w") if lines else _NoFile()) as jsonl:
+    with av.open(str(partial), "w", format="mp4") as output, (open(lines, "w") if lines else contextlib.nullcontext()) as jsonl:
         video_out = output.add_stream("libx264", rate=Fraction(info.fps).limit_denominator(1001))
         video_out.width, video_out.height = info.width + info.width % 2, info.height + info.height % 2
         video_out.pix_fmt = "yuv420p"
@@ -211,14 +212,6 @@ def _transcode(container, info, partial, lines, detector, settings, window, dete
             _mux_audio(output, None, audio_out, resampler)
     report.seconds = time.perf_counter() - started
     return report
-
-
-class _NoFile:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
 
 
 def _audio_stream(output, audio_in):
@@ -301,7 +294,7 @@ def _not_covered(candidates: list, own: list, overlap: float = 0.3) -> list:
 def frames_of(path: str | Path) -> Iterator[np.ndarray]:
     """Every frame of a video, upright RGB (for tests and previews)."""
     with _open(path) as container:
-        for frame in container.decode(video=0):
+        for frame in container.decode(container.streams.best("video")):
             yield upright(frame)
 
 
