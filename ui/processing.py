@@ -21,6 +21,9 @@ from anonymize.media import LoadedImage, load_image
 from anonymize.pipeline import Result, Settings, detect, hide
 from ui.sidebar import SidebarChoice
 
+#: Local detection runs at this confidence (%) or the slider's, whichever is lower.
+LOCAL_DETECTION_FLOOR = Settings().confidence
+
 
 @dataclass(frozen=True)
 class Processed:
@@ -52,5 +55,11 @@ def process(name: str, data: bytes, choice: SidebarChoice) -> Processed:
         raise DetectionError(f"No detector: {connection.error}")
     loaded = _decode(data, name)
     digest = hashlib.sha256(data).hexdigest()
-    predictions, seconds = _detect(connection.detector, connection.cache_key, loaded.pixels, digest, choice.settings.confidence, choice.settings.overlap)
+    confidence = choice.settings.confidence
+    if choice.backend.kind == "local":
+        # Thresholding commutes with NMS: detect once at a floor and filter per slider
+        # value, so raising the confidence slider needs no new detection.
+        confidence = min(confidence, LOCAL_DETECTION_FLOOR)
+    found, seconds = _detect(connection.detector, connection.cache_key, loaded.pixels, digest, confidence, choice.settings.overlap)
+    predictions = found.above(choice.settings.confidence / 100)
     return Processed(name, loaded, hide(loaded.pixels, predictions, choice.settings), seconds)
