@@ -9,13 +9,13 @@ from anonymize.presets import DEFAULT_PRESET, PRESETS
 
 
 @pytest.mark.parametrize(
-    ("name", "face_max_side", "plate_sizes", "plate_tile"),
-    [("fast", 640, (640,), None), ("balanced", 1920, (1280,), None), ("thorough", None, (960, 1280), 1280)],
+    ("name", "face_max_side", "plate_sizes", "plate_tile", "int8"),
+    [("fast", 640, (640,), None, True), ("balanced", 1920, (1280,), None, True), ("thorough", None, (960, 1280), 1280, False)],
 )
-def test_each_preset_builds_the_documented_detector(name, face_max_side, plate_sizes, plate_tile):
+def test_each_preset_builds_the_documented_detector(name, face_max_side, plate_sizes, plate_tile, int8):
     faces, plates = local_detector(name).detectors
-    assert faces.max_side == face_max_side
-    assert (plates.sizes, plates.tile) == (plate_sizes, plate_tile)
+    assert (faces.max_side, faces.int8) == (face_max_side, int8)
+    assert (plates.sizes, plates.tile, plates.int8) == (plate_sizes, plate_tile, int8)
 
 
 def test_balanced_is_the_default_with_a_low_threshold_and_generous_padding():

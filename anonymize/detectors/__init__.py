@@ -38,7 +38,9 @@ class BackendConfig:
 def local_detector(preset: str = DEFAULT_PRESET) -> CombinedDetector:
     """The offline default: CenterFace for faces and YOLOv8n for licence plates, as ``preset`` says."""
     chosen = PRESETS[preset]
-    return CombinedDetector(CenterFaceDetector(chosen.face_max_side), PlateDetector(chosen.plate_sizes, chosen.plate_tile))
+    return CombinedDetector(
+        CenterFaceDetector(chosen.face_max_side, chosen.int8), PlateDetector(chosen.plate_sizes, chosen.plate_tile, chosen.int8)
+    )
 
 
 def create_detector(config: BackendConfig, api_key: str = "") -> Detector:

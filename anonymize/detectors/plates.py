@@ -31,14 +31,15 @@ TILE_OVERLAP = 0.25
 
 
 class PlateDetector:
-    """Finds licence plates; class ``license-plate``. See the module docstring for ``sizes`` and ``tile``."""
+    """Finds licence plates; class ``license-plate``. See the module docstring for ``sizes`` and ``tile``;
+    ``int8`` picks the quantized model (about 30 % faster; see models/README.md)."""
 
     classes = ("license-plate",)
     class_id = 1
 
-    def __init__(self, sizes: tuple[int, ...] = (640,), tile: int | None = None) -> None:
-        self.sizes, self.tile = sizes, tile
-        self._session = onnx_session("license_plate_yolov8n.onnx")
+    def __init__(self, sizes: tuple[int, ...] = (640,), tile: int | None = None, int8: bool = False) -> None:
+        self.sizes, self.tile, self.int8 = sizes, tile, int8
+        self._session = onnx_session("license_plate_yolov8n_int8.onnx" if int8 else "license_plate_yolov8n.onnx")
 
     def detect(self, image: np.ndarray, *, confidence: float, overlap: float) -> Predictions:
         height, width = image.shape[:2]
