@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -121,9 +121,8 @@ class Predictions:
         kept: list[Detection] = []
         for name in dict.fromkeys(d.class_name for d in self):
             same = [d for d in self if d.class_name == name]
-            boxes = np.array([[d.x1, d.y1, d.x2, d.y2] for d in same], dtype=np.float64)
             scores = np.array([d.confidence for d in same])
-            kept.extend(same[i] for i in nms_indices(boxes, scores, overlap))
+            kept.extend(same[i] for i in nms_indices(corners(same), scores, overlap))
         kept.sort(key=lambda d: -d.confidence)
         return self._with(kept)
 
@@ -155,21 +154,43 @@ class Predictions:
         )
 
 
+def corners(detections: Sequence[Detection]) -> np.ndarray:
+    """The ``N×4`` array of box corners ``x1, y1, x2, y2``."""
+    return np.array([[d.x1, d.y1, d.x2, d.y2] for d in detections], dtype=np.float64).reshape(-1, 4)
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection over union of every box in ``a`` (``N×4`` corners) with every box in ``b`` (``M×4``).
+
+    >>> iou_matrix(np.array([[0, 0, 10, 10]]), np.array([[0, 0, 10, 10], [5, 0, 15, 10], [20, 20, 30, 30]])).round(3)
+    array([[1.   , 0.333, 0.   ]])
+    """
+    area_a = np.clip(a[:, 2] - a[:, 0], 0, None) * np.clip(a[:, 3] - a[:, 1], 0, None)
+    area_b = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
+    width = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
+    height = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
+    inter = width * height
+    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+
+
 def nms_indices(boxes: np.ndarray, scores: np.ndarray, overlap: float) -> list[int]:
     """Indices of the boxes (``N×4`` corners) that survive greedy NMS, best first."""
-    if len(boxes) == 0:
-        return []
-    areas = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
     order = np.argsort(-scores, kind="stable")
     keep: list[int] = []
     while order.size:
         best, rest = order[0], order[1:]
         keep.append(int(best))
-        ix1 = np.maximum(boxes[best, 0], boxes[rest, 0])
-        iy1 = np.maximum(boxes[best, 1], boxes[rest, 1])
-        ix2 = np.minimum(boxes[best, 2], boxes[rest, 2])
-        iy2 = np.minimum(boxes[best, 3], boxes[rest, 3])
-        inter = np.clip(ix2 - ix1, 0, None) * np.clip(iy2 - iy1, 0, None)
-        iou = inter / np.maximum(areas[best] + areas[rest] - inter, 1e-9)
-        order = rest[iou <= overlap]
+        order = rest[iou_matrix(boxes[best : best + 1], boxes[rest])[0] <= overlap]
     return keep
+
+
+def uncovered(candidates: Sequence[Detection], covered_by: Sequence[Detection], overlap: float = 0.3) -> list[Detection]:
+    """The ``candidates`` that no box of ``covered_by`` overlaps by more than ``overlap`` IoU.
+
+    Used to carry boxes over from neighbouring frames: only those that the
+    frame's own detections do not already account for.
+    """
+    if not candidates or not covered_by:
+        return list(candidates)
+    best = iou_matrix(corners(candidates), corners(covered_by)).max(axis=1)
+    return [c for c, iou in zip(candidates, best) if iou <= overlap]

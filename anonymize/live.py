@@ -3,9 +3,9 @@
 Detection runs on a background thread, always on the newest frame; every
 frame is censored at once with the latest boxes, so the picture stays smooth
 whatever the detector's speed (a remote backend included). Boxes from the
-last ``hold`` detections are all kept, so one missed detection does not
-uncover a face, and they are padded more the older they are, to cover
-motion. When there is no result yet, when the newest one is older than
+last ``hold`` detections are kept where the newest detection has nothing in
+their place, so one missed detection does not uncover a face, and they are
+padded more the older they are, to cover motion. When there is no result yet, when the newest one is older than
 ``max_staleness`` seconds, or when detection failed, the whole frame is
 obscured: no frame ever leaves raw.
 
@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 
 from anonymize.censor import censor
-from anonymize.detections import Predictions
+from anonymize.detections import Predictions, uncovered
 from anonymize.detectors.base import Detector
 from anonymize.pipeline import Settings, detect
 
@@ -113,7 +113,9 @@ class LiveAnonymizer:
         else:
             age = start - found[-1].captured_at
             padded = replace(settings.censor, padding=settings.censor.padding * (1 + GROWTH_PER_SECOND * age))
-            out = censor(frame, [d for f in found for d in f.predictions], padded)
+            newest = list(found[-1].predictions)
+            older = [d for f in found[:-1] for d in f.predictions]
+            out = censor(frame, newest + uncovered(older, newest), padded)
         self._record(start, was_obscured=bool(error) or stale)
         return out
 

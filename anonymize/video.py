@@ -37,7 +37,7 @@ import cv2
 import numpy as np
 
 from anonymize.censor import censor
-from anonymize.detections import Predictions, nms_indices
+from anonymize.detections import Predictions, uncovered
 from anonymize.detectors.base import Detector
 from anonymize.errors import MediaError
 from anonymize.pipeline import Settings, detect
@@ -272,23 +272,10 @@ class _Window:
         (own,) = [(pts, pixels, hidden) for i, pts, pixels, hidden in self.entries if i == k]
         pts, pixels, hidden = own
         neighbours = [d for i, _, _, found in self.entries if abs(i - k) <= self.w and i != k for d in found]
-        borrowed = _not_covered(neighbours, list(hidden))
+        borrowed = uncovered(neighbours, list(hidden))
         self.report.frames_with_borrowed_boxes += bool(borrowed)
         self.write(k, pts, pixels, hidden, list(hidden) + borrowed)
         self.next_out += 1
-
-
-def _not_covered(candidates: list, own: list, overlap: float = 0.3) -> list:
-    """The candidate boxes that overlap none of ``own`` by more than ``overlap`` IoU."""
-    if not candidates:
-        return []
-    kept = []
-    for c in candidates:
-        boxes = np.array([[c.x1, c.y1, c.x2, c.y2]] + [[d.x1, d.y1, d.x2, d.y2] for d in own], dtype=np.float64)
-        scores = np.array([0.0] + [1.0] * len(own))
-        if 0 in nms_indices(boxes, scores, overlap):
-            kept.append(c)
-    return kept
 
 
 def frames_of(path: str | Path) -> Iterator[np.ndarray]:

@@ -11,7 +11,8 @@ of ours at the default settings, and deface):
 * ``over_censored``: the censored share of image area outside every
   ground-truth (and ignored) box;
 * ``latency_s``: median and p90 per image of detection plus censoring
-  (decoding the file is left out, as it is the same for both).
+  (decoding the file is left out, as it is the same for both). The
+  contenders take turns on each image, with a short pause between them.
 
 deface runs at its defaults (threshold 0.2, mask scale 1.3, ellipse masks,
 native resolution), with its own code, on the same pixels in the same run.
@@ -40,6 +41,7 @@ from anonymize.pipeline import Settings, anonymize_image  # noqa: E402
 from anonymize.presets import PRESETS  # noqa: E402
 
 COVERED = 0.70
+SETTLE_SECONDS = 0.05
 SIZE_BUCKETS = {"lt10": (0, 10), "10to32": (10, 32), "ge32": (32, float("inf"))}
 
 
@@ -99,42 +101,60 @@ def deface_ellipse_mask(dets: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return mask
 
 
-def score(dataset: Path, contender, limit: int | None) -> dict:
-    labels = json.loads((dataset / "labels.json").read_text())["images"][:limit]
-    hits = {"all": [], **{k: [] for k in SIZE_BUCKETS}}
-    outside_censored = outside_total = 0
-    times = []
-    for entry in labels:
-        pixels = load_image(dataset / entry["file"]).pixels
-        start = time.perf_counter()
-        found = contender.anonymize(pixels)
-        times.append(time.perf_counter() - start)
-        mask = contender.mask(found, pixels.shape[:2])
-        truth = np.zeros(mask.shape, bool)
-        for x1, y1, x2, y2, *_ in entry["boxes"] + entry.get("ignore_boxes", []):
-            truth[y1:y2, x1:x2] = True
-        outside_censored += int((mask & ~truth).sum())
-        outside_total += int((~truth).sum())
-        for x1, y1, x2, y2, *_ in entry["boxes"]:
+class Tally:
+    """One contender's hits, over-censored area and times on one dataset."""
+
+    def __init__(self) -> None:
+        self.hits: dict[str, list[bool]] = {"all": [], **{k: [] for k in SIZE_BUCKETS}}
+        self.outside_censored = self.outside_total = 0
+        self.times: list[float] = []
+
+    def add(self, mask: np.ndarray, truth: np.ndarray, boxes: list, seconds: float) -> None:
+        self.times.append(seconds)
+        self.outside_censored += int((mask & ~truth).sum())
+        self.outside_total += int((~truth).sum())
+        for x1, y1, x2, y2, *_ in boxes:
             covered = mask[y1:y2, x1:x2].mean() >= COVERED if x2 > x1 and y2 > y1 else False
             side = ((x2 - x1) * (y2 - y1)) ** 0.5
-            hits["all"].append(covered)
+            self.hits["all"].append(covered)
             for bucket, (low, high) in SIZE_BUCKETS.items():
                 if low <= side < high:
-                    hits[bucket].append(covered)
-    recall = {k: round(float(np.mean(v)), 4) if v else None for k, v in hits.items()}
-    ge10 = hits["10to32"] + hits["ge32"]
-    recall["ge10"] = round(float(np.mean(ge10)), 4) if ge10 else None
-    return {
-        "images": len(labels),
-        "boxes": {k: len(v) for k, v in hits.items()},
-        "recall": recall,
-        "over_censored": round(outside_censored / max(outside_total, 1), 4),
-        "latency_s": {
-            "median": round(statistics.median(times), 4),
-            "p90": round(float(np.percentile(times, 90)), 4),
-        },
-    }
+                    self.hits[bucket].append(covered)
+
+    def report(self) -> dict:
+        recall = {k: round(float(np.mean(v)), 4) if v else None for k, v in self.hits.items()}
+        ge10 = self.hits["10to32"] + self.hits["ge32"]
+        recall["ge10"] = round(float(np.mean(ge10)), 4) if ge10 else None
+        return {
+            "images": len(self.times),
+            "boxes": {k: len(v) for k, v in self.hits.items()},
+            "recall": recall,
+            "over_censored": round(self.outside_censored / max(self.outside_total, 1), 4),
+            "latency_s": {
+                "median": round(statistics.median(self.times), 4),
+                "p90": round(float(np.percentile(self.times, 90)), 4),
+            },
+        }
+
+
+def score(dataset: Path, contenders: list, limit: int | None) -> dict:
+    """Every contender on every image. They take turns image by image, so that a
+    machine that speeds up or slows down during the run favours none of them."""
+    tallies = {c.name: Tally() for c in contenders}
+    for entry in json.loads((dataset / "labels.json").read_text())["images"][:limit]:
+        pixels = load_image(dataset / entry["file"]).pixels
+        truth = np.zeros(pixels.shape[:2], bool)
+        for x1, y1, x2, y2, *_ in entry["boxes"] + entry.get("ignore_boxes", []):
+            truth[y1:y2, x1:x2] = True
+        for contender in contenders:
+            # onnxruntime's threads spin for a while after a run (deface keeps that default):
+            # let them settle so that they do not slow down whoever runs next.
+            time.sleep(SETTLE_SECONDS)
+            start = time.perf_counter()
+            found = contender.anonymize(pixels)
+            seconds = time.perf_counter() - start
+            tallies[contender.name].add(contender.mask(found, pixels.shape[:2]), truth, entry["boxes"], seconds)
+    return {name: tally.report() for name, tally in tallies.items()}
 
 
 def main() -> None:
@@ -148,7 +168,7 @@ def main() -> None:
     contenders = [Ours(p) for p in args.presets] + ([] if args.no_deface else [Deface()])
     report = {"machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()}, "datasets": {}}
     for name in args.only:
-        row = {c.name: score(args.datasets / name, c, args.limit) for c in contenders}
+        row = score(args.datasets / name, contenders, args.limit)
         if "deface" in row:
             deface_median = row["deface"]["latency_s"]["median"]
             row["latency_ratio_to_deface"] = {c.name: round(row[c.name]["latency_s"]["median"] / deface_median, 3) for c in contenders[:-1]}

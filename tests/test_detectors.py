@@ -1,5 +1,6 @@
 """The bundled offline detectors find real faces and plates."""
 
+import cv2
 import numpy as np
 
 from anonymize.detectors import CenterFaceDetector, PlateDetector
@@ -37,3 +38,10 @@ def test_the_confidence_threshold_is_applied(city):
     strict = detector.detect(city, confidence=0.7, overlap=0.3)
     assert 0 < len(strict) < len(loose)
     assert min(d.confidence for d in strict) >= 0.7
+
+
+def test_face_passes_at_several_sizes_merge_into_one_detection_per_face(astronaut):
+    close_up = cv2.resize(astronaut[30:220, 150:300], None, fx=6, fy=6)  # a face filling a 900×1140 frame
+    single = [CenterFaceDetector(sizes=(size,)).detect(close_up, confidence=0.5, overlap=0.3) for size in (None, 640)]
+    (face,) = CenterFaceDetector(sizes=(None, 640)).detect(close_up, confidence=0.5, overlap=0.3)
+    assert face.confidence == max(d.confidence for found in single for d in found)

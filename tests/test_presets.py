@@ -9,12 +9,16 @@ from anonymize.presets import DEFAULT_PRESET, PRESETS
 
 
 @pytest.mark.parametrize(
-    ("name", "face_max_side", "plate_sizes", "plate_tile", "int8"),
-    [("fast", 640, (640,), None, True), ("balanced", 1920, (1280,), None, True), ("thorough", None, (960, 1280), 1280, False)],
+    ("name", "face_sizes", "plate_sizes", "plate_tile", "int8"),
+    [
+        ("fast", (640,), (640,), None, True),
+        ("balanced", (1920, 640), (1280,), None, True),
+        ("thorough", (None, 640), (960, 1280), 1280, False),
+    ],
 )
-def test_each_preset_builds_the_documented_detector(name, face_max_side, plate_sizes, plate_tile, int8):
+def test_each_preset_builds_the_documented_detector(name, face_sizes, plate_sizes, plate_tile, int8):
     faces, plates = local_detector(name).detectors
-    assert (faces.max_side, faces.int8) == (face_max_side, int8)
+    assert (faces.sizes, faces.int8) == (face_sizes, int8)
     assert (plates.sizes, plates.tile, plates.int8) == (plate_sizes, plate_tile, int8)
 
 

