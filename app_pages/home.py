@@ -1,7 +1,7 @@
 import streamlit as st
 
-from ui.page_setup import current_choice
 from ui.connection import describe
+from ui.page_setup import current_choice
 
 st.title("Anonymize faces and licence plates")
 st.write(

@@ -30,8 +30,9 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from anonymize.media import load_image, save_image  # noqa: E402
 from browser_helpers import launch_chromium, streamlit_server, wait_until_idle  # noqa: E402
+
+from anonymize.media import load_image, save_image  # noqa: E402
 
 RUN_STATE = "document.querySelector('[data-testid=stApp]').getAttribute('data-test-script-state')"
 

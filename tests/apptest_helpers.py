@@ -34,3 +34,10 @@ def image_pixels(at: AppTest, media: dict[str, bytes], index: int) -> np.ndarray
     url = at.image[index].value[0]
     (data,) = [data for file_id, data in media.items() if file_id in url]
     return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+def download(at: AppTest, media: dict[str, bytes], label: str) -> bytes:
+    """The bytes behind the download button labelled ``label``."""
+    (button,) = [b for b in at.get("download_button") if b.proto.label == label]
+    (data,) = [data for file_id, data in media.items() if file_id in button.proto.url]
+    return data

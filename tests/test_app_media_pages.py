@@ -1,5 +1,6 @@
 """Webcam and Video pages under AppTest."""
 
+import json
 import time
 
 import av
@@ -7,7 +8,8 @@ import numpy as np
 import pytest
 import streamlit_webrtc
 
-from apptest_helpers import open_page
+from anonymize.video import frames_of
+from apptest_helpers import download, open_page
 from clips import FACE_SIDE, face_clip, face_patch
 
 
@@ -70,6 +72,21 @@ def test_video_page_returns_the_anonymized_video_with_previews(tmp_path):
     assert not at.error, [e.value for e in at.error]
     assert "20 frames anonymized" in at.success[0].value
     assert len(at.get("video")) == 1 and len(at.image) == 8  # four before/after pairs
+
+
+def test_video_results_follow_the_sidebar_and_are_never_stale(tmp_path, shown_media):
+    (x1, y1, x2, y2), *_ = face_clip(tmp_path / "walk.mp4", frames=10)
+    at = open_page("video")
+    at.file_uploader[0].set_value(("walk.mp4", (tmp_path / "walk.mp4").read_bytes(), "video/mp4")).run()
+    at.button[0].click().run()
+    lines = download(at, shown_media, "Download per-frame predictions (JSON lines)").decode().splitlines()
+    assert len(lines) == 10 and all(json.loads(line)["predictions"] for line in lines)
+    at.selectbox(key="method").set_value("fill").run()
+    assert not at.get("video") and not at.get("download_button")  # that video was made with other settings
+    at.button[0].click().run()
+    out = tmp_path / "filled.mp4"
+    out.write_bytes(download(at, shown_media, "Download anonymized video"))
+    assert (next(frames_of(out))[(y1 + y2) // 2, (x1 + x2) // 2] < 30).all()  # the face is filled black
 
 
 def test_video_page_names_a_file_that_is_not_a_video():

@@ -1,9 +1,13 @@
 """Every page under Streamlit's AppTest: renders, reacts to the sidebar, reports bad input."""
 
+import io
+import json
+import zipfile
 
 import numpy as np
+from PIL import Image
 
-from apptest_helpers import image_pixels, open_page, predictions
+from apptest_helpers import download, image_pixels, open_page, predictions
 from conftest import SAMPLES
 from test_media import png_header_only
 
@@ -75,6 +79,30 @@ def test_batch_page_zips_the_good_files_and_lists_the_bad_ones():
     at.button[0].click().run()
     assert "1 image(s) anonymized" in at.success[0].value
     assert "broken.png" in at.dataframe[0].value.to_string()
+
+
+def anonymized_batch(at, media) -> tuple[dict, bytes]:
+    """Press the button; return the predictions JSON and the zip it offers."""
+    at.button[0].click().run()
+    return json.loads(download(at, media, "Download predictions (JSON)")), download(at, media, "Download anonymized images (zip)")
+
+
+def zipped_pixels(archive: bytes, name: str) -> np.ndarray:
+    with zipfile.ZipFile(io.BytesIO(archive)) as opened:
+        return np.asarray(Image.open(io.BytesIO(opened.read(name))).convert("RGB"))
+
+
+def test_batch_results_follow_the_sidebar_and_are_never_stale(shown_media):
+    at = open_page("batch")
+    at.file_uploader[0].set_value([("city.jpg", (SAMPLES / "city.jpg").read_bytes(), "image/jpeg")]).run()
+    loose, blurred = anonymized_batch(at, shown_media)
+    at.slider(key="confidence").set_value(80).run()
+    assert not at.get("download_button")  # the results were for other settings
+    strict, _ = anonymized_batch(at, shown_media)
+    assert 0 < len(strict["city.jpg"]["predictions"]) < len(loose["city.jpg"]["predictions"])
+    at.selectbox(key="method").set_value("fill").run()
+    _, filled = anonymized_batch(at, shown_media)
+    assert np.abs(zipped_pixels(blurred, "city.jpg").astype(int) - zipped_pixels(filled, "city.jpg")).mean() > 1
 
 
 def test_batch_page_waits_for_files():
