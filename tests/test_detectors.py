@@ -3,7 +3,8 @@
 import cv2
 import numpy as np
 
-from anonymize.detectors import CenterFaceDetector, PlateDetector
+from anonymize.detections import corners, iou_matrix
+from anonymize.detectors import CenterFaceDetector, PlateDetector, centerface
 
 
 def test_centerface_finds_the_crowd_in_the_city_photo(city):
@@ -45,3 +46,11 @@ def test_face_passes_at_several_sizes_merge_into_one_detection_per_face(astronau
     single = [CenterFaceDetector(sizes=(size,)).detect(close_up, confidence=0.5, overlap=0.3) for size in (None, 640)]
     (face,) = CenterFaceDetector(sizes=(None, 640)).detect(close_up, confidence=0.5, overlap=0.3)
     assert face.confidence == max(d.confidence for found in single for d in found)
+
+
+def test_a_face_pass_too_large_for_one_run_finds_the_same_faces_in_tiles(city, monkeypatch):
+    whole = CenterFaceDetector().detect(city, confidence=0.3, overlap=0.3)
+    monkeypatch.setattr(centerface, "TILE", 320)  # the 800×564 photo becomes six overlapping tiles
+    tiled = CenterFaceDetector().detect(city, confidence=0.3, overlap=0.3)
+    matched = iou_matrix(corners(list(whole)), corners(list(tiled))).max(axis=1) > 0.7
+    assert len(whole) >= 20 and matched.mean() >= 0.9

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from anonymize.detectors import PlateDetector, local_detector
+from anonymize.detectors import PlateDetector, local_detector, plates
 from anonymize.pipeline import Settings
 from anonymize.presets import DEFAULT_PRESET, PRESETS
 
@@ -43,3 +43,22 @@ def test_full_resolution_tiles_find_it_where_it_is(distant_car):
     (plate,) = PlateDetector(sizes=(640,), tile=1280).detect(distant_car, confidence=0.25, overlap=0.3)
     # The dashcam frame's plate, (549, 486)–(674, 516), moved by the paste offset (1500, 720).
     assert abs(plate.x1 - 2049) < 15 and abs(plate.y1 - 1206) < 30 and plate.x2 > 2170
+
+
+class RecordingSession:
+    """Stands in for an ONNX session: notes each run's batch size, then runs it."""
+
+    def __init__(self, session):
+        self.session, self.batches = session, []
+
+    def run(self, names, feed):
+        self.batches.append(len(feed["images"]))
+        return self.session.run(names, feed)
+
+
+def test_tiles_run_a_few_at_a_time(distant_car):
+    detector = PlateDetector(sizes=(640,), tile=640)
+    detector._session = recorder = RecordingSession(detector._session)
+    detector.detect(distant_car, confidence=0.25, overlap=0.3)
+    whole_pass, *tiles = recorder.batches
+    assert whole_pass == 1 and sum(tiles) > plates.TILES_PER_RUN and max(tiles) <= plates.TILES_PER_RUN

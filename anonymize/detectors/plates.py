@@ -7,7 +7,8 @@ detector can run several passes and merges them by NMS:
 * ``sizes``: whole-image passes with the longer side scaled to each size (but
   never above the image's own size: upscaling costs time and finds nothing);
 * ``tile``: for images larger than ``tile`` px, overlapping ``tile``-px tiles
-  at full resolution, all run in one batched session call.
+  at full resolution, run a few at a time in batched session calls (all at
+  once would need gigabytes for a 48-megapixel photo).
 
 Example:
     >>> import numpy as np
@@ -25,9 +26,11 @@ import numpy as np
 
 from anonymize.detections import Predictions
 from anonymize.detectors.base import onnx_session
+from anonymize.detectors.tiling import tile_origins
 
 LETTERBOX_GREY = 114
-TILE_OVERLAP = 0.25
+#: Tiles per session run: enough to batch, few enough to bound memory (about 150 MB a tile).
+TILES_PER_RUN = 4
 
 
 class PlateDetector:
@@ -66,18 +69,13 @@ class PlateDetector:
     def _tiles(self, image: np.ndarray, tile: int, confidence: float) -> tuple[np.ndarray, np.ndarray]:
         height, width = image.shape[:2]
         tile_h, tile_w = min(tile, height), min(tile, width)
-        origins = [(x, y) for y in _starts(height, tile_h) for x in _starts(width, tile_w)]
-        found = self._run([image[y : y + tile_h, x : x + tile_w] for x, y in origins], max(tile_h, tile_w), confidence)
+        origins = tile_origins(width, height, tile)
+        found = []
+        for start in range(0, len(origins), TILES_PER_RUN):
+            batch = origins[start : start + TILES_PER_RUN]
+            found += self._run([image[y : y + tile_h, x : x + tile_w] for x, y in batch], max(tile_h, tile_w), confidence)
         boxes = np.concatenate([b + [x, y, x, y] for (b, _), (x, y) in zip(found, origins)])
         return boxes, np.concatenate([s for _, s in found])
-
-
-def _starts(length: int, tile: int) -> list[int]:
-    """Tile origins along one side: overlapping by at least TILE_OVERLAP, the last flush with the edge."""
-    if length <= tile:
-        return [0]
-    count = math.ceil((length - tile) / (tile * (1 - TILE_OVERLAP))) + 1
-    return [round(i * (length - tile) / (count - 1)) for i in range(count)]
 
 
 def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, float, tuple[int, int]]:
