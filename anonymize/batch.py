@@ -2,7 +2,8 @@
 
 A file that fails is listed with its reason and left out of the zip; the
 others are still processed. Zip archives are read with limits on the number
-of members and the total unpacked size, so a zip bomb is refused.
+of members and the total unpacked size, so a zip bomb is refused, and their
+members are unpacked one at a time, as they are processed.
 
 Example:
     >>> import numpy as np
@@ -19,8 +20,9 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import PurePosixPath
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 from anonymize.detectors.base import Detector
 from anonymize.errors import AnonymizeError, MediaError
@@ -47,31 +49,40 @@ class BatchResult:
     failures: list[Failure]
 
 
-def expand_archives(files: Iterable[tuple[str, bytes]]) -> Iterator[tuple[str, bytes | AnonymizeError]]:
-    """Yield ``(name, data)`` for each file, zip members in place of their zip.
+#: A file's bytes, read when called (zip members are unpacked only when their turn comes).
+Reader = Callable[[], bytes]
 
-    A damaged or oversized zip yields one ``(name, MediaError)`` instead.
+
+def expand_archives(files: Iterable[tuple[str, bytes]]) -> list[tuple[str, Reader | AnonymizeError]]:
+    """``(name, reader)`` for each file, zip members in place of their zip.
+
+    A damaged or oversized zip gives one ``(name, MediaError)`` instead.
     """
+    items: list[tuple[str, Reader | AnonymizeError]] = []
     for name, data in files:
         if not name.lower().endswith(".zip"):
-            yield name, data
+            items.append((name, _already_read(data)))
             continue
         try:
-            yield from _members(name, data)
+            items.extend(_members(name, data))
         except (zipfile.BadZipFile, OSError, RuntimeError) as error:
-            yield name, MediaError(f"{name}: not a readable zip archive ({error}).")
+            items.append((name, MediaError(f"{name}: not a readable zip archive ({error}).")))
         except MediaError as error:
-            yield name, error
+            items.append((name, error))
+    return items
 
 
-def _members(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
-        images = [m for m in members if PurePosixPath(m.filename).suffix.lower() in IMAGE_SUFFIXES]
-        if len(images) > MAX_ARCHIVE_MEMBERS or sum(m.file_size for m in images) > MAX_ARCHIVE_BYTES:
-            raise MediaError(f"{name}: too many or too large files inside; split the archive.")
-        for member in images:
-            yield f"{name}/{member.filename}", archive.read(member)
+def _already_read(data: bytes) -> Reader:
+    return lambda: data
+
+
+def _members(name: str, data: bytes) -> list[tuple[str, Reader]]:
+    archive = zipfile.ZipFile(io.BytesIO(data))  # kept open by the readers
+    members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
+    images = [m for m in members if PurePosixPath(m.filename).suffix.lower() in IMAGE_SUFFIXES]
+    if len(images) > MAX_ARCHIVE_MEMBERS or sum(m.file_size for m in images) > MAX_ARCHIVE_BYTES:
+        raise MediaError(f"{name}: too many or too large files inside; split the archive.")
+    return [(f"{name}/{member.filename}", partial(archive.read, member)) for member in images]
 
 
 def anonymize_batch(
@@ -81,15 +92,15 @@ def anonymize_batch(
     on_progress: Callable[[int, int, str], None] | None = None,
 ) -> BatchResult:
     """Anonymize every image; ``on_progress(done, total, name)`` is called after each."""
-    items = list(expand_archives(files))
+    items = expand_archives(files)
     buffer, predictions, failures, taken = io.BytesIO(), {}, [], set()
     # Images are already compressed: storing them is as small and much faster.
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        for done, (name, data) in enumerate(items, start=1):
+        for done, (name, read) in enumerate(items, start=1):
             try:
-                if isinstance(data, AnonymizeError):
-                    raise data
-                loaded = load_image(data, name=name)
+                if isinstance(read, AnonymizeError):
+                    raise read
+                loaded = load_image(_read(name, read), name=name)
                 result = anonymize_image(loaded.pixels, detector, settings)
                 target = _unique(_output_name(name, loaded.output_format), taken)
                 archive.writestr(target, encode_image(result.image, loaded.output_format))
@@ -99,6 +110,13 @@ def anonymize_batch(
             if on_progress:
                 on_progress(done, len(items), name)
     return BatchResult(buffer.getvalue(), predictions, failures)
+
+
+def _read(name: str, read: Reader) -> bytes:
+    try:
+        return read()
+    except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as error:  # a damaged member, a CRC error, encryption
+        raise MediaError(f"{name}: cannot be unpacked ({error}).") from error
 
 
 def _output_name(name: str, format: str) -> str:

@@ -43,3 +43,12 @@ def test_names_never_escape_the_zip_root(detector):
     upload = [("evil.zip", zipped([("../../etc/city.jpg", (SAMPLES / "city.jpg").read_bytes())]))]
     names = zipfile.ZipFile(io.BytesIO(anonymize_batch(upload, detector, Settings()).zip_bytes)).namelist()
     assert names == ["evil.zip/etc/city.jpg"]
+
+
+def test_a_damaged_member_is_one_failure_and_its_neighbours_still_work(detector):
+    city = (SAMPLES / "city.jpg").read_bytes()
+    archive = bytearray(zipped([("a.jpg", city), ("b.jpg", city)]))
+    archive[archive.index(city[:64]) + 5000] ^= 0xFF  # corrupt a.jpg's stored bytes: its CRC no longer matches
+    done = anonymize_batch([("photos.zip", bytes(archive))], detector, Settings())
+    assert [f.name for f in done.failures] == ["photos.zip/a.jpg"] and "unpacked" in done.failures[0].reason
+    assert list(done.predictions) == ["photos.zip/b.jpg"]
