@@ -37,7 +37,7 @@ from anonymize.detections import Predictions, uncovered
 from anonymize.detectors.base import Detector
 from anonymize.pipeline import Settings, detect
 
-#: How much to pad boxes per second of age (0.5 s old boxes are 1.5× padded).
+#: How much more to pad boxes per second of age (boxes 0.5 s old get 1.5 times the usual padding).
 GROWTH_PER_SECOND = 1.0
 #: The detection thread stops after this long without frames (a closed tab) and restarts with the next one.
 IDLE_EXIT_SECONDS = 30.0

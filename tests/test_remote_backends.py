@@ -58,7 +58,7 @@ def test_hosted_model_finds_the_box_and_the_pipeline_hides_it(fake_roboflow, pic
     assert near_red_box(face)
     x1, y1, x2, y2 = RED_BOX
     assert not np.array_equal(result.image[y1 + 20 : y2 - 20, x1 + 20 : x2 - 20], picture[y1 + 20 : y2 - 20, x1 + 20 : x2 - 20])
-    assert np.array_equal(result.image[:, 120:], picture[:, 120:])  # beyond the 1.5× padded box
+    assert np.array_equal(result.image[:, 120:], picture[:, 120:])  # beyond the padded box (1.3×: x 31–109)
 
 
 def test_hosted_json_is_the_sdk_answer_with_the_real_image_size(fake_roboflow, picture):
