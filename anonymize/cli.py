@@ -150,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             process_image(source, outdir, taken, detector, settings, args)
         except AnonymizeError as error:
             failures += 1
-            tqdm.write(f"error: {source}: {error}", file=sys.stderr)
+            # Media errors start with the file's name; say its whole path instead.
+            reason = str(error).removeprefix(f"{source.name}: ")
+            tqdm.write(f"error: {source}: {reason}", file=sys.stderr)
     return 1 if failures else 0
 
