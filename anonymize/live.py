@@ -5,9 +5,9 @@ frame is censored at once with the latest boxes, so the picture stays smooth
 whatever the detector's speed (a remote backend included). Boxes from the
 last ``hold`` detections are kept where the newest detection has nothing in
 their place, so one missed detection does not uncover a face, and they are
-padded more the older they are, to cover motion. When there is no result yet, when the newest one is older than
-``max_staleness`` seconds, or when detection failed, the whole frame is
-obscured: no frame ever leaves raw.
+padded more the older they are, to cover motion. When there is no result
+yet, when the newest one is older than ``max_staleness`` seconds, or when
+detection failed, the whole frame is obscured: no frame ever leaves raw.
 
 Example:
     >>> import numpy as np

@@ -27,7 +27,7 @@ import numpy as np
 
 from anonymize.detections import Predictions
 from anonymize.detectors.base import onnx_session
-from anonymize.detectors.tiling import tile_origins
+from anonymize.detectors.tiling import tiles
 
 STRIDE = 4
 #: A pass larger than this (px, either side) runs in overlapping tiles: CenterFace needs about
@@ -72,8 +72,7 @@ class CenterFaceDetector:
         """Boxes (image pixels) and scores from one pass at ``in_w×in_h``."""
         height, width = image.shape[:2]
         resized = image if (in_w, in_h) == (width, height) else cv2.resize(image, (in_w, in_h), interpolation=cv2.INTER_LINEAR)
-        tile_w, tile_h = min(TILE, in_w), min(TILE, in_h)
-        found = [self._infer(resized[y : y + tile_h, x : x + tile_w], x, y, confidence) for x, y in tile_origins(in_w, in_h, TILE)]
+        found = [self._infer(crop, x, y, confidence) for x, y, crop in tiles(resized, TILE)]
         boxes = np.concatenate([boxes for boxes, _ in found]) * np.array([width / in_w, height / in_h] * 2, np.float32)
         return boxes, np.concatenate([scores for _, scores in found])
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from anonymize.detections import Predictions
 from anonymize.detectors.base import onnx_session
-from anonymize.detectors.tiling import tile_origins
+from anonymize.detectors.tiling import tiles
 
 LETTERBOX_GREY = 114
 #: Tiles per session run: enough to batch, few enough to bound memory (about 150 MB a tile).
@@ -67,14 +67,12 @@ class PlateDetector:
         return results
 
     def _tiles(self, image: np.ndarray, tile: int, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-        height, width = image.shape[:2]
-        tile_h, tile_w = min(tile, height), min(tile, width)
-        origins = tile_origins(width, height, tile)
+        crops = tiles(image, tile)
+        size = max(crops[0][2].shape[:2])
         found = []
-        for start in range(0, len(origins), TILES_PER_RUN):
-            batch = origins[start : start + TILES_PER_RUN]
-            found += self._run([image[y : y + tile_h, x : x + tile_w] for x, y in batch], max(tile_h, tile_w), confidence)
-        boxes = np.concatenate([b + [x, y, x, y] for (b, _), (x, y) in zip(found, origins)])
+        for start in range(0, len(crops), TILES_PER_RUN):
+            found += self._run([crop for _, _, crop in crops[start : start + TILES_PER_RUN]], size, confidence)
+        boxes = np.concatenate([b + [x, y, x, y] for (b, _), (x, y, _) in zip(found, crops)])
         return boxes, np.concatenate([s for _, s in found])
 
 
