@@ -1,9 +1,11 @@
 """Many images in memory (uploads, zip archives) in; one zip and one JSON out.
 
 A file that fails is listed with its reason and left out of the zip; the
-others are still processed. Zip archives are read with limits on the number
-of members and the total unpacked size, so a zip bomb is refused, and their
-members are unpacked one at a time, as they are processed.
+others are still processed. Every file in an archive is either anonymized or
+listed (a zip inside a zip, a file that is not a picture): none is dropped
+without a word. Zip archives are read with limits on the number of members
+and on the unpacked size, counted as the bytes inflate (a zip can lie about
+its sizes), and their members are unpacked one at a time, as they are processed.
 
 Example:
     >>> import numpy as np
@@ -19,34 +21,40 @@ from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import PurePosixPath
 from typing import Callable, Iterable
 
 from anonymize.detectors.base import Detector
 from anonymize.errors import AnonymizeError, MediaError
-from anonymize.media import OUTPUT_EXTENSIONS, encode_image, load_image
+from anonymize.media import IGNORED_FILE_NAMES, OUTPUT_EXTENSIONS, encode_image, load_image
 from anonymize.pipeline import Settings, anonymize_image
 
 MAX_ARCHIVE_MEMBERS = 5_000
-MAX_ARCHIVE_BYTES = 2 * 1024**3  # unpacked
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+#: Unpacked bytes, counted as they inflate: for one archive, and for one file in it.
+MAX_ARCHIVE_BYTES = 2 * 1024**3
+MAX_MEMBER_BYTES = 256 * 1024**2
+_CHUNK = 1024**2
 
 
 @dataclass(frozen=True)
 class Failure:
+    """A file, and the sentence that says what went wrong with it."""
+
     name: str
     reason: str
 
 
 @dataclass(frozen=True)
 class BatchResult:
-    """The anonymized images as one zip, their predictions by file name, and what failed."""
+    """The anonymized images as one zip, their predictions by file name, what failed, and
+    the pictures written untouched because nothing found was of a class to hide."""
 
     zip_bytes: bytes
     predictions: dict[str, dict]
     failures: list[Failure]
+    warnings: list[Failure] = field(default_factory=list)
 
 
 #: A file's bytes, read when called (zip members are unpacked only when their turn comes).
@@ -56,11 +64,12 @@ Reader = Callable[[], bytes]
 def expand_archives(files: Iterable[tuple[str, bytes]]) -> list[tuple[str, Reader | AnonymizeError]]:
     """``(name, reader)`` for each file, zip members in place of their zip.
 
-    A damaged or oversized zip gives one ``(name, MediaError)`` instead.
+    A damaged or oversized zip gives one ``(name, MediaError)`` instead, and so
+    does a zip inside a zip (unpack it first): nothing in an archive is skipped unsaid.
     """
     items: list[tuple[str, Reader | AnonymizeError]] = []
     for name, data in files:
-        if not name.lower().endswith(".zip"):
+        if not _is_zip(name):
             items.append((name, _already_read(data)))
             continue
         try:
@@ -72,17 +81,49 @@ def expand_archives(files: Iterable[tuple[str, bytes]]) -> list[tuple[str, Reade
     return items
 
 
+def _is_zip(name: str) -> bool:
+    return PurePosixPath(name.replace("\\", "/")).suffix.lower() == ".zip"
+
+
 def _already_read(data: bytes) -> Reader:
     return lambda: data
 
 
-def _members(name: str, data: bytes) -> list[tuple[str, Reader]]:
+def _members(name: str, data: bytes) -> list[tuple[str, Reader | AnonymizeError]]:
     archive = zipfile.ZipFile(io.BytesIO(data))  # kept open by the readers
-    members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
-    images = [m for m in members if PurePosixPath(m.filename).suffix.lower() in IMAGE_SUFFIXES]
-    if len(images) > MAX_ARCHIVE_MEMBERS or sum(m.file_size for m in images) > MAX_ARCHIVE_BYTES:
+    members = [
+        m for m in archive.infolist()
+        if not m.is_dir() and not m.filename.startswith("__MACOSX/") and PurePosixPath(m.filename).name not in IGNORED_FILE_NAMES
+    ]
+    if len(members) > MAX_ARCHIVE_MEMBERS or sum(m.file_size for m in members) > MAX_ARCHIVE_BYTES:
         raise MediaError(f"{name}: too many or too large files inside; split the archive.")
-    return [(f"{name}/{member.filename}", partial(archive.read, member)) for member in images]
+    budget = _Budget(name)
+    return [
+        (f"{name}/{m.filename}",
+         MediaError(f"{name}/{m.filename}: a zip inside a zip; unpack it and add its files.") if _is_zip(m.filename)
+         else partial(budget.inflate, archive, m))
+        for m in members
+    ]
+
+
+class _Budget:
+    """Unpacks members of one archive, counting bytes as they inflate: sizes a zip declares can lie."""
+
+    def __init__(self, archive_name: str) -> None:
+        self.name, self.left = archive_name, MAX_ARCHIVE_BYTES
+
+    def inflate(self, archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
+        chunks, size = [], 0
+        with archive.open(member) as stream:
+            while chunk := stream.read(_CHUNK):
+                size += len(chunk)
+                self.left -= len(chunk)
+                if size > MAX_MEMBER_BYTES:
+                    raise MediaError(f"{self.name}/{member.filename}: unpacks to more than {MAX_MEMBER_BYTES // 1024**2} MiB; refused to protect memory.")
+                if self.left < 0:
+                    raise MediaError(f"{self.name}: unpacks to more than {MAX_ARCHIVE_BYTES // 1024**2} MiB; split the archive.")
+                chunks.append(chunk)
+        return b"".join(chunks)
 
 
 def anonymize_batch(
@@ -93,7 +134,7 @@ def anonymize_batch(
 ) -> BatchResult:
     """Anonymize every image; ``on_progress(done, total, name)`` is called after each."""
     items = expand_archives(files)
-    buffer, predictions, failures, taken = io.BytesIO(), {}, [], set()
+    buffer, predictions, failures, warnings, taken = io.BytesIO(), {}, [], [], set()
     # Images are already compressed: storing them is as small and much faster.
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
         for done, (name, read) in enumerate(items, start=1):
@@ -105,18 +146,21 @@ def anonymize_batch(
                 target = _unique(_output_name(name, loaded.output_format), taken)
                 archive.writestr(target, encode_image(result.image, loaded.output_format))
                 predictions[target] = result.to_json()
+                if result.warning:
+                    warnings.append(Failure(name, result.warning))
             except AnonymizeError as error:
                 failures.append(Failure(name, str(error)))
             if on_progress:
                 on_progress(done, len(items), name)
-    return BatchResult(buffer.getvalue(), predictions, failures)
+    return BatchResult(buffer.getvalue(), predictions, failures, warnings)
 
 
 def _read(name: str, read: Reader) -> bytes:
     try:
         return read()
     except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as error:  # a damaged member, a CRC error, encryption
-        raise MediaError(f"{name}: cannot be unpacked ({error}).") from error
+        problem = MediaError(f"{name}: cannot be unpacked ({error}).")
+    raise problem
 
 
 def _output_name(name: str, format: str) -> str:

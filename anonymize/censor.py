@@ -53,6 +53,11 @@ FOG_VEIL = np.array([225.0, 225.0, 225.0])
 FOG_OPACITY = 0.55
 
 
+#: Beyond these, a box covers the picture many times over, or a feather blurs it whole.
+MAX_PADDING = 10.0
+MAX_FEATHER = 200
+
+
 @dataclass(frozen=True)
 class CensorSettings:
     """How to hide a region. See the module docstring for the exact rules."""
@@ -71,8 +76,11 @@ class CensorSettings:
             raise ValueError(f"shape must be one of {SHAPES}, not {self.shape!r}")
         if not 1 <= self.strength <= 10:
             raise ValueError("strength must be between 1 and 10")
-        if self.padding < 1 or self.feather < 0:
-            raise ValueError("padding must be at least 1 and feather at least 0")
+        # Written so that NaN fails each test: it compares false with everything.
+        if not 1 <= self.padding <= MAX_PADDING:
+            raise ValueError(f"padding must be from 1 to {MAX_PADDING}")
+        if not 0 <= self.feather <= MAX_FEATHER:
+            raise ValueError(f"feather must be from 0 to {MAX_FEATHER} px")
 
     def shape_for(self, class_name: str) -> Literal["rect", "ellipse"]:
         if self.shape != "auto":

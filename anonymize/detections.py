@@ -144,14 +144,58 @@ class Predictions:
 
     @classmethod
     def from_roboflow(cls, payload: dict[str, Any]) -> Predictions:
-        """Read a Roboflow-shaped response, keeping it as ``raw``."""
-        image = payload.get("image") or {}
-        return cls(
-            detections=tuple(Detection.from_roboflow(p) for p in payload.get("predictions", [])),
-            image_width=int(float(image.get("width", 0))),
-            image_height=int(float(image.get("height", 0))),
-            raw=payload,
-        )
+        """Read a Roboflow-shaped response, keeping it as ``raw``.
+
+        Raises ValueError, saying what is wrong, when the payload is not in that shape.
+
+        >>> Predictions.from_roboflow({"predictions": [{"x": 1}]})
+        Traceback (most recent call last):
+        ValueError: prediction 0 has no 'y'
+        """
+        try:
+            image = payload.get("image") or {}
+            items = payload.get("predictions", [])
+            if not isinstance(items, list):
+                raise ValueError("'predictions' is not a list")
+            detections = []
+            for index, item in enumerate(items):
+                try:
+                    detections.append(Detection.from_roboflow(item))
+                except KeyError as missing:
+                    raise ValueError(f"prediction {index} has no {missing}") from None
+                except (TypeError, ValueError, AttributeError) as error:
+                    raise ValueError(f"prediction {index} is malformed ({error})") from None
+            return cls(tuple(detections), _size(image.get("width", 0)), _size(image.get("height", 0)), raw=payload)
+        except AttributeError as error:
+            raise ValueError(f"not a JSON object of predictions ({error})") from None
+
+    def problem(self, width: int, height: int) -> str | None:
+        """Why these predictions cannot be trusted for a ``width``×``height`` picture, or None.
+
+        A box with a coordinate that is not a finite number, a negative size, or a
+        confidence outside 0–1 would censor nothing (or crash the censor), and boxes
+        measured on a picture of another size would censor the wrong place.
+
+        >>> Predictions((Detection(0, 0, float("nan"), 5, 0.9, "face"),), 10, 10).problem(10, 10)
+        'prediction 0: its box is not made of finite numbers'
+        """
+        if (self.image_width, self.image_height) not in ((0, 0), (width, height)):
+            return f"the boxes are for a {self.image_width}×{self.image_height} picture, not this {width}×{height} one"
+        for index, d in enumerate(self):
+            if not np.isfinite([d.x1, d.y1, d.x2, d.y2]).all():
+                return f"prediction {index}: its box is not made of finite numbers"
+            if d.x2 < d.x1 or d.y2 < d.y1:
+                return f"prediction {index}: its box has a negative width or height"
+            if not 0 <= d.confidence <= 1:  # NaN fails this too
+                return f"prediction {index}: its confidence {d.confidence} is not between 0 and 1"
+        return None
+
+
+def _size(value: Any) -> int:
+    size = float(value)
+    if not (np.isfinite(size) and size >= 0):
+        raise ValueError(f"the image size {value!r} is not a size")
+    return int(size)
 
 
 def corners(detections: Sequence[Detection]) -> np.ndarray:

@@ -15,3 +15,7 @@ class MediaError(AnonymizeError):
 
 class DetectionError(AnonymizeError):
     """A detector failed (model error, remote server error, timeout)."""
+
+
+class OutputError(AnonymizeError):
+    """An output could not be written (a full disk, a read-only folder); the input is fine."""

@@ -6,8 +6,10 @@ whatever the detector's speed (a remote backend included). Boxes from the
 last ``hold`` detections are kept where the newest detection has nothing in
 their place, so one missed detection does not uncover a face, and they are
 padded more the older they are, to cover motion. When there is no result
-yet, when the newest one is older than ``max_staleness`` seconds, or when
-detection failed, the whole frame is obscured: no frame ever leaves raw.
+yet, when the newest one is older than ``max_staleness`` seconds, when
+detection failed, or when the camera changed its frame size (boxes found on
+another size would censor the wrong place), the whole frame is obscured:
+no frame ever leaves raw.
 
 Example:
     >>> import numpy as np
@@ -105,6 +107,8 @@ class LiveAnonymizer:
                 self._worker.start()
             self._wake.notify()
             found, settings, error = list(self._found), self._settings, self._error
+        height, width = frame.shape[:2]
+        found = [f for f in found if (f.predictions.image_width, f.predictions.image_height) == (width, height)]
         stale = not found or start - found[-1].captured_at > self.max_staleness
         if error:
             out = obscured(frame, "detection failed: picture hidden")

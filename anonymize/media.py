@@ -2,7 +2,10 @@
 
 Reading applies the EXIF orientation first, so detection sees the picture the
 way a person does, flattens every colour mode to 8-bit RGB, and refuses
-files that are not images or that would decode to too many pixels.
+files that are not images, that would decode to too many pixels, or that hold
+more than one picture (an animation or a multi-page file is refused, never
+flattened to its first frame). HEIC (what iPhones save) is read through
+``pillow-heif``; AVIF by Pillow itself.
 
 Writing starts from the bare pixel array, so no EXIF, GPS, XMP, ICC profile,
 comment or embedded thumbnail (which would keep the original, uncensored
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pillow_heif
 from PIL import Image, ImageCms, ImageOps
 
 from anonymize.errors import MediaError
@@ -30,11 +34,26 @@ from anonymize.errors import MediaError
 #: The largest picture we decode, in pixels (a 200 MP phone photo fits).
 DEFAULT_MAX_PIXELS = 200_000_000
 
+pillow_heif.register_heif_opener()
+
 #: Formats we read. Anything else is refused rather than guessed at.
-READABLE_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
+READABLE_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "HEIF", "AVIF")
+
+#: File name endings of the pictures we read, and the output format each keeps with ``--format same``.
+IMAGE_SUFFIXES = {
+    ".jpg": "jpeg", ".jpeg": "jpeg", ".jpe": "jpeg", ".jfif": "jpeg", ".png": "png", ".webp": "webp",
+    ".bmp": "png", ".tif": "png", ".tiff": "png", ".gif": "png", ".heic": "jpeg", ".heif": "jpeg", ".avif": "jpeg",
+}
+
+#: Files the operating system leaves in folders and archives; never pictures, so passed over.
+IGNORED_FILE_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
 #: Output formats and the file extension each is written with.
 OUTPUT_EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp"}
+
+#: Formats whose extra frames belong to the same photo (an MPO's second frame is a preview or
+#: a depth map of the first); any other file with several frames is an animation or has pages.
+_ONE_PICTURE_FORMATS = {"MPO"}
 
 _SRGB = ImageCms.createProfile("sRGB")
 
@@ -49,7 +68,19 @@ class LoadedImage:
     @property
     def output_format(self) -> str:
         """The format to write this image back in when asked for "the same"."""
-        return self.source_format if self.source_format in OUTPUT_EXTENSIONS else "png"
+        return same_format(self.source_format)
+
+
+def same_format(name: str) -> str:
+    """The output format that keeps a picture's format, or the nearest one we write.
+
+    >>> same_format("webp"), same_format(".jfif"), same_format("heif"), same_format("tiff")
+    ('webp', 'jpeg', 'jpeg', 'png')
+    """
+    name = name.lower().lstrip(".")
+    if name in OUTPUT_EXTENSIONS:
+        return name
+    return IMAGE_SUFFIXES.get("." + name, "jpeg" if name in ("mpo", "heif", "avif") else "png")
 
 
 def load_image(
@@ -78,6 +109,12 @@ def load_image(
         except (Image.UnidentifiedImageError, OSError, ValueError) as error:
             raise MediaError(f"{label}: not an image in a supported format (JPEG, PNG, WebP, …).") from error
         width, height = image.size
+        frames = getattr(image, "n_frames", 1)
+        if frames > 1 and image.format not in _ONE_PICTURE_FORMATS:
+            raise MediaError(
+                f"{label}: holds {frames} pictures (an animation or pages); refused rather than keeping only "
+                "the first. Save each frame as a picture, or an animation as a video, and anonymize those."
+            )
         if width * height > max_pixels:
             raise MediaError(
                 f"{label}: {width}×{height} is {width * height / 1e6:.0f} megapixels, "

@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -41,6 +42,8 @@ class Settings:
     def __post_init__(self) -> None:
         if not (0 <= self.confidence <= 100 and 0 <= self.overlap <= 100):
             raise ValueError("confidence and overlap are percentages between 0 and 100")
+        if self.classes is not None and not self.classes:
+            raise ValueError("nothing is chosen to hide: name at least one class")
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,20 @@ class Result:
         """The predictions in Roboflow's shape: the server's own response when there was one."""
         return self.predictions.raw or self.predictions.to_roboflow()
 
+    @property
+    def warning(self) -> str | None:
+        """The one rule for calling a picture anonymized: None when it may be, silently.
+
+        It may not when things were found but none of them hidden (every
+        detection is of a class that was not chosen): the picture is then
+        untouched, and whoever saves or shows it must say so.
+        """
+        if self.hidden or not self.predictions:
+            return None
+        found = Counter(d.class_name for d in self.predictions)
+        listed = ", ".join(f"{n} {name}" for name, n in sorted(found.items()))
+        return f"nothing hidden: found {listed}, not among the classes to hide"
+
 
 def detect(image: np.ndarray, detector: Detector, settings: Settings) -> Predictions:
     """Run ``detector`` with the thresholds of ``settings``; any failure becomes a DetectionError."""
@@ -65,6 +82,14 @@ def detect(image: np.ndarray, detector: Detector, settings: Settings) -> Predict
         raise
     except Exception as error:  # a model or backend bug must still fail closed, with a message
         raise DetectionError(f"detection failed: {type(error).__name__}: {error}") from error
+    if not isinstance(found, Predictions):
+        raise DetectionError(f"detection failed: the detector returned {type(found).__name__}, not predictions.")
+    # Every backend's answer passes here: a box that cannot be trusted fails the picture.
+    height, width = image.shape[:2]
+    problem = found.problem(width, height)
+    if problem:
+        raise DetectionError(f"the detector's answer cannot be trusted ({problem}); the picture was not anonymized.")
+    found = replace(found, image_width=width, image_height=height)  # a server may not say
     # Remote backends threshold on their side too; doing it again here is what makes
     # every backend obey the same sliders.
     return found.above(settings.confidence / 100).suppress_overlaps(settings.overlap / 100)

@@ -3,7 +3,13 @@
 What it guarantees, each learnt from bugs users of other anonymizers hit:
 
 * **Timing is the input's.** Every output frame keeps its input timestamp, so
-  frame rate and duration match the source, variable frame rate included.
+  frame rate and duration match the source, variable frame rate and dropped
+  frames included; where timestamps are missing or do not increase (a raw
+  H.264 stream, a broken recorder), frames are spaced one frame period apart.
+* **Size changes are absorbed**: a stream whose resolution changes midway is
+  scaled to its first size before detection, so boxes and frames always agree.
+* **The length limit holds while decoding**, not only when the container
+  states a duration (a live recording may state none).
 * **Audio is kept**: the container's best audio stream is copied (or, for
   codecs MP4 cannot hold, re-encoded to AAC); a video without audio works.
 * **Phone rotation is applied** before detection; the output is stored upright.
@@ -13,7 +19,8 @@ What it guarantees, each learnt from bugs users of other anonymizers hit:
   in its neighbours stays hidden, and one that is just entering is hidden a
   frame early. Output is delayed by ``w`` frames to make this possible.
 * **Fail closed**: the output is written under a temporary name and only
-  renamed when the whole video was processed; on any error nothing is left.
+  renamed when the whole video was processed; on any error nothing is left,
+  and an error writing the output (a full disk) is told apart from a damaged input.
 * **No metadata** (GPS location included) is copied from the input.
 
 Use: ``anonymize_video("clip.mov", "clip.mp4", local_detector(), Settings())``;
@@ -23,6 +30,7 @@ Use: ``anonymize_video("clip.mov", "clip.mp4", local_detector(), Settings())``;
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import time
@@ -39,10 +47,10 @@ import numpy as np
 from anonymize.censor import censor
 from anonymize.detections import Predictions, uncovered
 from anonymize.detectors.base import Detector
-from anonymize.errors import MediaError
+from anonymize.errors import MediaError, OutputError
 from anonymize.pipeline import Settings, detect
 
-VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi"}
+VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi", ".3gp", ".mpg", ".mpeg", ".ts", ".mts", ".m2ts", ".wmv", ".flv", ".ogv"}
 DEFAULT_MAX_SECONDS = 15 * 60
 #: Audio codecs an MP4 can carry as they are; others are re-encoded to AAC.
 MP4_AUDIO = {"aac", "mp3", "opus", "alac", "ac3", "eac3", "flac"}
@@ -148,20 +156,57 @@ def anonymize_video(
         if info.duration > max_seconds:
             raise MediaError(f"{source.name}: {info.duration:.0f} s long, above the limit of {max_seconds:.0f} s.")
         with _open(source) as container:
-            report = _transcode(container, info, partial, lines, detector, settings, max(window, detect_every - 1), detect_every, previews, on_progress)
+            clock = _Clock(container.streams.best("video"), info.fps, max_seconds, source.name)
+            report = _transcode(container, info, clock, partial, lines, detector, settings, max(window, detect_every - 1), detect_every, previews, on_progress)
         os.replace(partial, target)
         if lines and predictions_path:
             os.replace(lines, predictions_path)
         return report
     except av.error.FFmpegError as error:
-        raise MediaError(f"{source.name}: the video is damaged or truncated ({type(error).__name__}).") from None
+        if getattr(error, "filename", None) == str(partial) or getattr(error, "errno", None) in WRITE_ERRNOS:
+            problem: Exception = OutputError(f"cannot write {target}: {os.strerror(error.errno) if error.errno else error}.")
+        else:
+            problem = MediaError(f"{source.name}: the video is damaged or truncated ({type(error).__name__}).")
+    except OSError as error:  # the predictions file, or renaming into place
+        problem = OutputError(f"cannot write {target}: {error.strerror or error}.")
     finally:
         for leftover in (partial, lines):
             if leftover and leftover.exists():
                 leftover.unlink()
+    raise problem
 
 
-def _transcode(container, info, partial, lines, detector, settings, window, detect_every, previews, on_progress) -> VideoReport:
+#: OS errors that mean the output cannot be written, not that the input is bad.
+WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
+
+
+class _Clock:
+    """Output timestamps, and the length limit, while decoding.
+
+    A frame keeps its own timestamp where it increases; a missing or repeated one
+    (raw streams have none, some recorders repeat them) is set one frame period
+    after the last, so the encoder always sees time move forward.
+    """
+
+    def __init__(self, stream, fps: float, max_seconds: float, name: str) -> None:
+        self.time_base = stream.time_base or Fraction(1, 90_000)
+        self.step = max(1, round(1 / (fps * self.time_base)))
+        self.max_seconds, self.name = max_seconds, name
+        self.first: int | None = None
+        self.last: int | None = None
+
+    def stamp(self, pts: int | None) -> int:
+        if pts is None or (self.last is not None and pts <= self.last):
+            pts = 0 if self.last is None else self.last + self.step
+        if self.first is None:
+            self.first = pts
+        if (pts - self.first) * self.time_base > self.max_seconds:
+            raise MediaError(f"{self.name}: longer than the limit of {self.max_seconds:.0f} s.")
+        self.last = pts
+        return pts
+
+
+def _transcode(container, info, clock, partial, lines, detector, settings, window, detect_every, previews, on_progress) -> VideoReport:
     video_in = container.streams.best("video")  # not a cover-art picture
     audio_in = container.streams.best("audio")
     report = VideoReport(info)
@@ -171,7 +216,9 @@ def _transcode(container, info, partial, lines, detector, settings, window, dete
         video_out = output.add_stream("libx264", rate=Fraction(info.fps).limit_denominator(1001))
         video_out.width, video_out.height = info.width + info.width % 2, info.height + info.height % 2
         video_out.pix_fmt = "yuv420p"
-        video_out.time_base = video_in.time_base
+        # The encoder counts in the input's time base, not in frames: with a frame count, frames
+        # of a variable-rate or gapped input would round onto the same tick and be refused.
+        video_out.time_base = video_out.codec_context.time_base = clock.time_base
         video_out.options = {"crf": "20", "preset": "veryfast"}
         audio_out = _audio_stream(output, audio_in) if audio_in else None
         resampler = av.AudioResampler(format="fltp", layout="stereo", rate=audio_out.rate) if audio_out and audio_out.codec_context.name != audio_in.codec_context.name else None
@@ -181,12 +228,11 @@ def _transcode(container, info, partial, lines, detector, settings, window, dete
             if index in preview_at:
                 report.previews.append((_small(frame), _small(censored)))
             out = av.VideoFrame.from_ndarray(_even(censored), format="rgb24")
-            out.pts, out.time_base = pts, video_in.time_base
+            out.pts, out.time_base = pts, clock.time_base
             for packet in video_out.encode(out.reformat(format="yuv420p")):
                 output.mux(packet)
             if lines:
-                jsonl.write(json.dumps({"frame": index, "time": float(pts * video_in.time_base) if pts is not None else None,
-                                        **own.to_roboflow()}) + "\n")
+                jsonl.write(json.dumps({"frame": index, "time": float(pts * clock.time_base), **own.to_roboflow()}) + "\n")
             report.frames += 1
             if on_progress:
                 on_progress(report.frames, info.frames, time.perf_counter() - started)
@@ -198,13 +244,16 @@ def _transcode(container, info, partial, lines, detector, settings, window, dete
                 _mux_audio(output, packet, audio_out, resampler)
                 continue
             for frame in packet.decode():
+                pts = clock.stamp(frame.pts)
                 pixels = upright(frame)
+                if pixels.shape[:2] != (info.height, info.width):  # the stream changed size midway
+                    pixels = cv2.resize(pixels, (info.width, info.height), interpolation=cv2.INTER_AREA)
                 if smoother.next_index % detect_every:
                     hidden = Predictions((), info.width, info.height)  # the window brings its neighbours' boxes
                 else:
                     found = detect(pixels, detector, settings)
                     hidden = found if settings.classes is None else found.of_classes(settings.classes)
-                smoother.push(frame.pts, pixels, hidden)
+                smoother.push(pts, pixels, hidden)
         smoother.flush()
         for packet in video_out.encode():
             output.mux(packet)

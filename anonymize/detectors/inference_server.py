@@ -24,7 +24,7 @@ import numpy as np
 import requests
 
 from anonymize.detections import Predictions
-from anonymize.detectors.remote import DEFAULT_TIMEOUT, failure, status_sentence
+from anonymize.detectors.remote import DEFAULT_TIMEOUT, parse_predictions, remote_call, status_sentence
 from anonymize.errors import DetectionError
 from anonymize.media import encode_image
 
@@ -47,17 +47,22 @@ class InferenceServerDetector:
         self._session = requests.Session()
         self._post("/model/add", {"model_id": model_id, "api_key": api_key})
 
-    def _post(self, route: str, payload: dict) -> dict:
-        try:
-            response = self._session.post(self.api_url + route, json=payload, timeout=self.timeout)
-        except requests.RequestException as error:
-            raise failure(error, f"{SERVICE} at {self.api_url}", self.timeout, self._key) from None
+    @property
+    def _service(self) -> str:
+        return f"{SERVICE} at {self.api_url}"
+
+    def _post(self, route: str, payload: dict) -> object:
+        # requests' timeout is per socket read; remote_call makes it one deadline for the whole answer.
+        response = remote_call(
+            lambda: self._session.post(self.api_url + route, json=payload, timeout=self.timeout), self._service, self.timeout, self._key
+        )
         if response.status_code >= 400:
-            raise DetectionError(status_sentence(response.status_code, f"{SERVICE} at {self.api_url}"))
+            raise DetectionError(status_sentence(response.status_code, self._service))
         try:
             return response.json()
         except ValueError:
-            raise DetectionError(f"{SERVICE} at {self.api_url} sent an answer that is not JSON.") from None
+            problem = DetectionError(f"{self._service} sent an answer that is not JSON.")
+        raise problem
 
     def detect(self, image: np.ndarray, *, confidence: float, overlap: float) -> Predictions:
         jpeg = base64.b64encode(encode_image(image, "jpeg", quality=90)).decode("ascii")
@@ -68,7 +73,7 @@ class InferenceServerDetector:
             "iou_threshold": overlap,
             "api_key": self._key,
         })
-        return Predictions.from_roboflow(raw)
+        return parse_predictions(raw, self._service)
 
     def __repr__(self) -> str:  # never the key
         return f"InferenceServerDetector(api_url={self.api_url!r}, model_id={self.model_id!r})"

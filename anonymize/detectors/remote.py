@@ -3,8 +3,10 @@
 Neither the ``roboflow`` SDK nor a bare ``requests`` call has a timeout by
 default, and the SDK's errors carry the API key inside request URLs. Every
 remote failure therefore leaves here as a :class:`DetectionError` whose message
-is one plain sentence with the key replaced by ``***``, and whose exception
-chain is dropped (a traceback would print the original message, key included).
+is one plain sentence with the key replaced by ``***``, raised with no exception
+chain at all (``__cause__`` and ``__context__`` are None: the SDK's own errors
+carry the key in their URLs). Every call has one total deadline, however a
+server answers: a server that drips a byte at a time does not hold it longer.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Callable, TypeVar
 
 import requests
 
+from anonymize.detections import Predictions
 from anonymize.errors import DetectionError
 
 T = TypeVar("T")
@@ -62,12 +65,41 @@ def call_with_deadline(call: Callable[[], T], seconds: float) -> T:
         finally:
             finished.set()
 
+    # A deadline of 0 or less, or NaN, would wait forever or not at all.
+    if not seconds > 0:
+        raise ValueError(f"a deadline must be a positive number of seconds, not {seconds}")
     threading.Thread(target=run, daemon=True, name="remote-call").start()
     if not finished.wait(seconds):
         raise TimeoutError
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome["value"]  # type: ignore[return-value]
+
+
+def remote_call(call: Callable[[], T], service: str, seconds: float, secret: str) -> T:
+    """``call()`` within a total deadline of ``seconds``; any failure becomes one DetectionError.
+
+    The error is raised outside the ``except`` block on purpose: raised inside,
+    it would keep the original exception (and the key in its URL) as ``__context__``.
+    """
+    try:
+        return call_with_deadline(call, seconds)
+    except DetectionError as error:  # our own sentence; a fresh copy drops what it was raised in
+        problem = DetectionError(scrub(str(error), secret))
+    except Exception as error:
+        problem = failure(error, service, seconds, secret)
+    raise problem
+
+
+def parse_predictions(payload: object, service: str) -> Predictions:
+    """A server's JSON answer as Predictions, or a DetectionError saying it cannot be read."""
+    if not isinstance(payload, dict):
+        raise DetectionError(f"{service} sent an answer that is not a JSON object of predictions.")
+    try:
+        return Predictions.from_roboflow(payload)
+    except ValueError as error:
+        problem = DetectionError(f"{service} sent predictions that cannot be read ({error}); the picture was not anonymized.")
+    raise problem
 
 
 def status_sentence(status: int, service: str) -> str:
@@ -91,4 +123,4 @@ def failure(error: BaseException, service: str, seconds: float, secret: str) -> 
         return DetectionError(f"Cannot reach {service}: connection refused or no network.")
     if isinstance(error, requests.HTTPError) and error.response is not None:
         return DetectionError(status_sentence(error.response.status_code, service))
-    return DetectionError(scrub(f"{service} failed: {error}", secret))
+    return DetectionError(_KEY_IN_URL.sub(r"\1***", scrub(f"{service} failed: {error}", secret)))

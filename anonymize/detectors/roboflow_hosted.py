@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from anonymize.detections import Predictions
-from anonymize.detectors.remote import DEFAULT_TIMEOUT, call_with_deadline, failure
+from anonymize.detectors.remote import DEFAULT_TIMEOUT, parse_predictions, remote_call
 from anonymize.errors import DetectionError
 
 SERVICE = "Roboflow"
@@ -34,12 +34,7 @@ class RoboflowHostedDetector:
             raise DetectionError("A Roboflow API key is needed (the ROBOFLOW_API_KEY environment variable, or the sidebar).")
         self._key, self.timeout = api_key, timeout
         self.project, self.version, self.workspace = project, version, workspace
-        try:
-            self._model, classes = call_with_deadline(self._connect, timeout)
-        except DetectionError:
-            raise
-        except BaseException as error:
-            raise failure(error, SERVICE, timeout, api_key) from None
+        self._model, classes = remote_call(self._connect, SERVICE, timeout, api_key)
         self.classes: tuple[str, ...] = tuple(classes)
 
     def _connect(self) -> tuple[Any, list[str]]:
@@ -75,13 +70,16 @@ class RoboflowHostedDetector:
         bgr = np.ascontiguousarray(image[..., ::-1])  # the SDK encodes arrays with OpenCV, which expects BGR
         # A copy per call: the SDK keeps each request's URL on the model object.
         model = copy.copy(self._model)
+        group = remote_call(
+            lambda: model.predict(bgr, confidence=round(confidence * 100), overlap=round(overlap * 100)), SERVICE, self.timeout, self._key
+        )
         try:
-            group = call_with_deadline(
-                lambda: model.predict(bgr, confidence=round(confidence * 100), overlap=round(overlap * 100)), self.timeout
-            )
-        except BaseException as error:
-            raise failure(error, SERVICE, self.timeout, self._key) from None
-        return Predictions.from_roboflow(response_json(group.json(), width, height))
+            sdk_json = group.json()
+        except Exception:  # the SDK builds its objects from the answer as it came
+            problem = DetectionError(f"{SERVICE} sent predictions that cannot be read; the picture was not anonymized.")
+        else:
+            return parse_predictions(response_json(sdk_json, width, height), SERVICE)
+        raise problem
 
     def __repr__(self) -> str:  # never the key
         return f"RoboflowHostedDetector(project={self.project!r}, version={self.version})"
@@ -90,5 +88,5 @@ class RoboflowHostedDetector:
 def response_json(sdk_json: dict[str, Any], width: int, height: int) -> dict[str, Any]:
     """The SDK's ``pred.json()`` made JSON-safe: it echoes the input array into every
     prediction (``image_path``) and reports the size of array inputs as ``"0"``."""
-    predictions = [{k: v for k, v in p.items() if k != "image_path"} for p in sdk_json.get("predictions", [])]
+    predictions = [{k: v for k, v in p.items() if k != "image_path"} if isinstance(p, dict) else p for p in sdk_json.get("predictions", [])]
     return {"predictions": predictions, "image": {"width": width, "height": height}}
