@@ -3,12 +3,13 @@ import json
 import streamlit as st
 
 from anonymize.batch import anonymize_batch
+from anonymize.media import IMAGE_SUFFIXES
 from ui.page_setup import ready_choice
 
 choice = ready_choice()
 st.title("Batch")
 st.write("Many images, or zip archives of them, in; one zip of anonymized images and one JSON of predictions out.")
-files = st.file_uploader("Images or .zip archives", type=["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "gif", "zip"], accept_multiple_files=True)
+files = st.file_uploader("Images or .zip archives", type=[s.lstrip(".") for s in IMAGE_SUFFIXES] + ["zip"], accept_multiple_files=True)
 if not files:
     st.info("Add images or zip archives to start.")
     st.stop()
@@ -26,7 +27,10 @@ if st.button(f"Anonymize {len(files)} upload(s)", type="primary"):
 if st.session_state.get("batch", (None,))[0] != job:
     st.stop()
 done = st.session_state["batch"][1]
-st.success(f"{len(done.predictions)} image(s) anonymized.")
+st.success(f"{len(done.predictions) - len(done.warnings)} image(s) anonymized.")
+if done.warnings:
+    st.warning(f"{len(done.warnings)} picture(s) are in the zip unchanged: things were found, none of a class chosen to hide.")
+    st.dataframe([{"file": f.name, "reason": f.reason} for f in done.warnings], width="stretch")
 if done.failures:
     st.error(f"{len(done.failures)} file(s) could not be processed and are not in the zip:")
     st.dataframe([{"file": f.name, "reason": f.reason} for f in done.failures], width="stretch")

@@ -1,18 +1,17 @@
 import streamlit as st
 
 from anonymize.errors import AnonymizeError
+from anonymize.media import IMAGE_SUFFIXES
 from ui.page_setup import ready_choice
 from ui.processing import process
 from ui.samples import SAMPLES, sample_bytes
 from ui.views import show_processed
 
-IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "gif"]
-
 choice = ready_choice()
 st.title("Image")
 source = st.radio("Picture from", ["Sample", "Upload", "Camera"], horizontal=True, key="image_source")
 if source == "Upload":
-    files = st.file_uploader("Images: JPEG, PNG, WebP… (phone photos are turned upright)", type=IMAGE_TYPES, accept_multiple_files=True)
+    files = st.file_uploader("Images: JPEG, PNG, WebP, HEIC… (phone photos are turned upright)", type=[s.lstrip(".") for s in IMAGE_SUFFIXES], accept_multiple_files=True)
     pictures = [(f.name, f.getvalue()) for f in files or []]
 elif source == "Sample":
     name = st.selectbox("Sample", list(SAMPLES), format_func=lambda n: f"{n} — {SAMPLES[n]}")

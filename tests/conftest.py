@@ -35,9 +35,9 @@ from anonymize.media import load_image  # noqa: E402
 @pytest.fixture
 def fake_roboflow():
     """The fake Roboflow server, answering normally unless a test sets ``mode``."""
-    FAKE_ROBOFLOW.mode = "ok"
+    FAKE_ROBOFLOW.mode, FAKE_ROBOFLOW.mangle = "ok", None
     yield FAKE_ROBOFLOW
-    FAKE_ROBOFLOW.mode = "ok"
+    FAKE_ROBOFLOW.mode, FAKE_ROBOFLOW.mangle = "ok", None
 
 
 @pytest.fixture(scope="session")

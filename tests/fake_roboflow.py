@@ -58,14 +58,18 @@ def project_json() -> dict:
 
 class FakeRoboflow(ThreadingHTTPServer):
     """Serve with ``serve_forever`` on a thread. ``mode`` makes it misbehave:
-    ``"hang"`` never answers predictions, ``"error"`` answers them with HTTP 500."""
+    ``"hang"`` never answers predictions, ``"error"`` answers them with HTTP 500,
+    ``"drip"`` sends its answer one byte every half second. ``mangle``, when set,
+    rewrites each prediction before it is sent (a malformed answer)."""
 
     daemon_threads = True
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
         self.mode = "ok"
+        self.mangle = None
         self.requests: list[str] = []
+        self.keys_seen: list[str | None] = []
         self.stopping = threading.Event()
 
     @property
@@ -84,17 +88,27 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def reply(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
+        if self.server.mangle and "predictions" in body:
+            body = {**body, "predictions": [self.server.mangle(p) for p in body["predictions"]]}
+        data = json.dumps(body).encode()  # NaN and Infinity included, as a careless server would send them
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        if self.server.mode != "drip" or "predictions" not in body:
+            self.wfile.write(data)
+            return
+        for byte in data:
+            if self.server.stopping.wait(0.5):
+                return
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
 
     def body(self) -> bytes:
         return self.rfile.read(int(self.headers.get("Content-Length", 0)))
 
     def key_ok(self, key: str | None) -> bool:
+        self.server.keys_seen.append(key)
         if key == KEY:
             return True
         self.reply(401, {"error": {"message": "This API key does not exist (or has been revoked).", "type": "OAuthException"}})

@@ -12,6 +12,9 @@ from anonymize.detectors import BackendConfig, Detector, create_detector
 from anonymize.errors import AnonymizeError
 
 KEY_NAME = "ROBOFLOW_API_KEY"
+#: Inference servers the operator allows the configured key to be sent to (secrets or environment, comma-separated).
+ALLOWED_URLS_NAME = "INFERENCE_API_URLS"
+DEFAULT_INFERENCE_URL = BackendConfig().api_url
 
 
 @dataclass(frozen=True)
@@ -24,13 +27,39 @@ class Connection:
     cache_key: str = field(default="")
 
 
-def configured_key() -> str:
-    """The API key from ``.streamlit/secrets.toml`` or the environment ("" when neither has one)."""
+def configured_setting(name: str) -> str:
+    """A setting from ``.streamlit/secrets.toml`` or else the environment ("" when neither has it)."""
     try:
-        secret = st.secrets.get(KEY_NAME, "")
+        secret = st.secrets.get(name, "")
     except Exception:  # no secrets file at all: Streamlit raises rather than returning nothing
         secret = ""
-    return str(secret or os.environ.get(KEY_NAME, ""))
+    if isinstance(secret, (list, tuple)):
+        secret = ",".join(map(str, secret))
+    return str(secret or os.environ.get(name, ""))
+
+
+def allowed_inference_urls() -> set[str]:
+    """Where the operator's key may go besides Roboflow: ``INFERENCE_API_URLS``, else the default local server."""
+    listed = [u.strip().rstrip("/") for u in configured_setting(ALLOWED_URLS_NAME).split(",") if u.strip()]
+    return set(listed or [DEFAULT_INFERENCE_URL])
+
+
+def key_for(source: str, api_url: str, typed: str) -> tuple[str, str]:
+    """The key to use and a caption saying where it came from.
+
+    A key the visitor typed goes wherever the visitor points it. The operator's
+    key (secrets or environment) goes to Roboflow, and to an Inference server
+    only at an address the operator allowed: an address typed in the page can
+    never receive the operator's key.
+    """
+    if typed:
+        return typed, ""
+    configured = configured_setting(KEY_NAME)
+    if not configured:
+        return "", f"No key in secrets or {KEY_NAME}."
+    if source == "inference" and api_url.rstrip("/") not in allowed_inference_urls():
+        return "", f"The server's own key is only sent to the addresses in {ALLOWED_URLS_NAME}; type a key for this one."
+    return configured, "Using the key from secrets or the environment."
 
 
 @st.cache_resource(show_spinner="Connecting to the model…", max_entries=16, ttl=3600)

@@ -33,9 +33,10 @@ def rtc_configuration() -> dict:
         text = st.secrets.get("ICE_SERVERS", "")
     except Exception:  # no secrets file
         text = ""
+    if not isinstance(text, str):  # a TOML list in secrets
+        return {"iceServers": list(text)}
     text = text or os.environ.get("ICE_SERVERS", "")
-    servers = json.loads(text) if isinstance(text, str) and text else (list(text) if text else [])
-    return {"iceServers": servers}
+    return {"iceServers": json.loads(text) if text else []}
 
 
 @st.fragment(run_every=1.0)

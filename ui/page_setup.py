@@ -35,4 +35,7 @@ def ready_choice() -> sidebar.SidebarChoice:
     if choice.connection.detector is None:
         st.error(f"The selected model cannot be used: {choice.connection.error}")
         st.stop()
+    if choice.problem:
+        st.error(choice.problem)
+        st.stop()
     return choice

@@ -2,8 +2,10 @@
 
 Widgets live under fixed session-state keys, so their values persist across
 pages; the non-default ones are mirrored into ``st.query_params``, so the
-address bar is a shareable link to the current settings. The API key is the
-one value never put in the URL.
+address bar is a shareable link to the current settings. A link restores
+settings but never chooses where pictures or a key are sent: the API key and
+the Inference server's address are never read from or put in the URL, and a
+value a link cannot hold (out of range, not a choice) falls back to its default.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from anonymize.censor import METHODS, SHAPES, CensorSettings
 from anonymize.detectors import BackendConfig
 from anonymize.pipeline import ALL_CLASSES, Settings
 from anonymize.presets import DEFAULT_PRESET, PRESETS
-from ui.connection import Connection, configured_key, connect
+from ui.connection import Connection, connect, key_for
 
 _LIBRARY = Settings()
 
@@ -41,7 +43,17 @@ DEFAULTS: dict[str, Any] = {
     "show_boxes": True,
 }
 
+#: Settings a link may not carry: they choose where the visitor's pictures (and a server-side key) go.
+NOT_IN_URL = {"api_url"}
+
+#: Each numeric control's range; a link's value outside it is ignored.
+BOUNDS: dict[str, tuple[float, float]] = {
+    "version": (1, 1_000_000), "timeout": (1, 60), "confidence": (0, 100), "overlap": (0, 100),
+    "strength": (1.0, 10.0), "padding": (1.0, 2.0), "feather": (0, 30),
+}
+
 SOURCES = {"local": "Local models (offline)", "roboflow": "Roboflow hosted model", "inference": "Roboflow Inference server"}
+CHOICES = {"source": list(SOURCES), "preset": list(PRESETS), "method": list(METHODS), "shape": list(SHAPES)}
 METHOD_HELP = "blur: Gaussian · pixelate: mosaic of cell means · fill: solid black, irreversible · fog: blur under a veil"
 
 
@@ -53,15 +65,22 @@ class SidebarChoice:
     connection: Connection = field(repr=False)
     settings: Settings
     show_boxes: bool
+    #: Why no page may anonymize with these settings (no model, nothing to hide), or None.
+    problem: str | None = None
 
 
 def _from_url(key: str, text: str) -> Any:
+    """The value a link gives ``key``; ValueError when the control cannot hold it."""
     default = DEFAULTS[key]
     if isinstance(default, list):
         return [c for c in text.split(",") if c in ALL_CLASSES]
     if isinstance(default, bool):
         return text == "1"
-    return type(default)(text)
+    value = type(default)(text)
+    low, high = BOUNDS.get(key, (value, value))
+    if key in CHOICES and value not in CHOICES[key] or not low <= value <= high:  # NaN fails here too
+        raise ValueError(f"{key}={text} is not a value this control can hold")
+    return value
 
 
 def _to_url(value: Any) -> str:
@@ -78,7 +97,8 @@ def init_state() -> None:
         if key in st.session_state:
             continue
         try:
-            st.session_state[key] = _from_url(key, st.query_params[key]) if key in st.query_params else default
+            from_link = key in st.query_params and key not in NOT_IN_URL
+            st.session_state[key] = _from_url(key, st.query_params[key]) if from_link else default
         except (ValueError, TypeError):
             st.session_state[key] = default  # a hand-edited link with a bad value
 
@@ -91,16 +111,16 @@ def _backend_controls() -> tuple[BackendConfig, str]:
         return BackendConfig(preset=preset), ""
     with st.expander("Model", expanded=True):
         st.text_input("Project", key="project", placeholder="e.g. face-detection-mik1i")
-        st.number_input("Version", min_value=1, step=1, key="version")
+        st.number_input("Version", min_value=int(BOUNDS["version"][0]), max_value=int(BOUNDS["version"][1]), step=1, key="version")
         if source == "roboflow":
             st.text_input("Workspace (optional)", key="workspace", help="Default: the workspace of the API key.")
         else:
             st.text_input("Server URL", key="api_url", help="Your Inference server, or a load balancer in front of several.")
-        st.slider("Timeout (s)", 1, 60, key="timeout", help="How long to wait for an answer before giving up.")
+        st.slider("Timeout (s)", *BOUNDS["timeout"], key="timeout", help="How long to wait for an answer before giving up.")
         typed = st.text_input("API key", type="password", key="api_key", help="Held in this session only; never shown or saved.")
-        key = typed or configured_key()
-        if not typed:
-            st.caption("Using the key from secrets or the environment." if key else "No key in secrets or ROBOFLOW_API_KEY.")
+        key, note = key_for(source, st.session_state.api_url.strip(), typed)
+        if note:
+            st.caption(note)
         if st.button("Reconnect", help="Try the connection again"):
             connect.clear()
     state = st.session_state
@@ -129,21 +149,25 @@ def render() -> SidebarChoice:
         if connection.error:
             st.error(connection.error)
         classes = _class_controls(connection, backend)
-        st.slider("Confidence threshold (%)", 0, 100, key="confidence", help="Lowest score kept. Lower hides more, at the risk of false alarms.")
-        st.slider("Overlap threshold (%)", 0, 100, key="overlap", help="IoU above which the weaker of two boxes is dropped (NMS).")
+        st.slider("Confidence threshold (%)", *BOUNDS["confidence"], key="confidence", help="Lowest score kept. Lower hides more, at the risk of false alarms.")
+        st.slider("Overlap threshold (%)", *BOUNDS["overlap"], key="overlap", help="IoU above which the weaker of two boxes is dropped (NMS).")
         st.selectbox("Censor method", METHODS, key="method", help=METHOD_HELP)
         st.selectbox("Shape", SHAPES, key="shape", help="auto: ellipses for faces, rectangles for plates")
-        st.slider("Strength", 1.0, 10.0, step=0.5, key="strength", help="Scaled to each region's size.")
-        st.slider("Padding (box scale)", 1.0, 2.0, step=0.05, key="padding", help="1.3 grows each box to 1.3× its width and height, about its centre.")
-        st.slider("Feather (px)", 0, 30, key="feather", help="Softens edges outward only: the inside stays fully hidden.")
+        st.slider("Strength", *BOUNDS["strength"], step=0.5, key="strength", help="Scaled to each region's size.")
+        st.slider("Padding (box scale)", *BOUNDS["padding"], step=0.05, key="padding", help="1.3 grows each box to 1.3× its width and height, about its centre.")
+        st.slider("Feather (px)", *BOUNDS["feather"], key="feather", help="Softens edges outward only: the inside stays fully hidden.")
         st.toggle("Show boxes on the original", key="show_boxes")
         st.caption("The address bar holds these settings: copy it to share them.")
     state = st.session_state
-    st.query_params.from_dict({k: _to_url(state[k]) for k in DEFAULTS if state[k] != DEFAULTS[k]})
-    settings = Settings(
-        classes=classes,
-        confidence=state.confidence,
-        overlap=state.overlap,
-        censor=CensorSettings(method=state.method, shape=state.shape, strength=state.strength, padding=state.padding, feather=state.feather),
-    )
-    return SidebarChoice(backend=backend, connection=connection, settings=settings, show_boxes=state.show_boxes)
+    st.query_params.from_dict({k: _to_url(state[k]) for k in DEFAULTS if state[k] != DEFAULTS[k] and k not in NOT_IN_URL})
+    problem = connection.error
+    try:
+        settings = Settings(
+            classes=classes,
+            confidence=state.confidence,
+            overlap=state.overlap,
+            censor=CensorSettings(method=state.method, shape=state.shape, strength=state.strength, padding=state.padding, feather=state.feather),
+        )
+    except ValueError:  # nothing chosen to hide: the pages say so and show nothing as anonymized
+        settings, problem = Settings(), problem or "Nothing is chosen under “What to hide”: choose at least one class."
+    return SidebarChoice(backend=backend, connection=connection, settings=settings, show_boxes=state.show_boxes, problem=problem)

@@ -41,11 +41,13 @@ def show_processed(done: Processed, show_boxes: bool, key: str) -> None:
     raw.json(result.to_json(), expanded=2)
 
     stem, format = PurePath(done.name).stem, done.loaded.output_format
+    if result.warning:  # never offered as anonymized without a word
+        st.warning(f"This picture is unchanged: {result.warning}.")
     left, right = st.columns(2)
     left.download_button(
-        "Download anonymized image",
+        "Download image (nothing hidden)" if result.warning else "Download anonymized image",
         data=lambda: encode_image(result.image, format),
-        file_name=f"{stem}_anonymized.{OUTPUT_EXTENSIONS[format]}",
+        file_name=f"{stem}_{'unchanged' if result.warning else 'anonymized'}.{OUTPUT_EXTENSIONS[format]}",
         mime=MIME_TYPES[format],
         key=f"image-{key}",
         on_click="ignore",
