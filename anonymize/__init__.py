@@ -11,12 +11,12 @@ Example:
 from anonymize.censor import CensorSettings, censor
 from anonymize.detections import Detection, Predictions
 from anonymize.detectors import Detector, local_detector
-from anonymize.errors import AnonymizeError, DetectionError, MediaError
+from anonymize.errors import AnonymizeError, DetectionError, MediaError, OutputError
 from anonymize.media import LoadedImage, encode_image, load_image, save_image
 from anonymize.pipeline import Result, Settings, anonymize_image
 
 __all__ = [
     "AnonymizeError", "CensorSettings", "Detection", "DetectionError", "Detector", "LoadedImage",
-    "MediaError", "Predictions", "Result", "Settings", "anonymize_image", "censor", "encode_image",
+    "MediaError", "OutputError", "Predictions", "Result", "Settings", "anonymize_image", "censor", "encode_image",
     "load_image", "local_detector", "save_image",
 ]

@@ -226,3 +226,10 @@ def test_5_a_failed_connection_keeps_no_trace_of_the_key(overrides, fake_roboflo
         hosted(**overrides)
     assert raised.value.__context__ is None
     assert KEY not in reachable_text(raised.value)
+
+
+def test_1_a_link_with_values_no_control_can_hold_falls_back_to_the_defaults():
+    link = {"strength": "nan", "padding": "9", "confidence": "inf", "version": "-3", "source": "elsewhere", "method": "erase"}
+    at = open_page("image", query=link)
+    assert at.slider(key="strength").value == 5.0 and at.slider(key="padding").value == 1.3
+    assert at.selectbox(key="source").value == "local" and at.selectbox(key="method").value == "blur"
