@@ -169,6 +169,16 @@ class Predictions:
         except AttributeError as error:
             raise ValueError(f"not a JSON object of predictions ({error})") from None
 
+    def resized(self, width: int, height: int) -> Predictions:
+        """The same boxes on the same picture shown at ``width``×``height`` (a camera that scales its stream).
+
+        >>> Predictions((Detection(10, 10, 20, 30, 0.9, "face"),), 100, 100).resized(200, 200)[0].x2
+        40.0
+        """
+        sx, sy = width / max(self.image_width, 1), height / max(self.image_height, 1)
+        scaled = (replace(d, x1=d.x1 * sx, y1=d.y1 * sy, x2=d.x2 * sx, y2=d.y2 * sy) for d in self)
+        return replace(self._with(scaled), image_width=width, image_height=height)
+
     def problem(self, width: int, height: int) -> str | None:
         """Why these predictions cannot be trusted for a ``width``×``height`` picture, or None.
 

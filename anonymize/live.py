@@ -6,10 +6,12 @@ whatever the detector's speed (a remote backend included). Boxes from the
 last ``hold`` detections are kept where the newest detection has nothing in
 their place, so one missed detection does not uncover a face, and they are
 padded more the older they are, to cover motion. When there is no result
-yet, when the newest one is older than ``max_staleness`` seconds, when
-detection failed, or when the camera changed its frame size (boxes found on
-another size would censor the wrong place), the whole frame is obscured:
-no frame ever leaves raw.
+yet, when the newest one is older than ``max_staleness`` seconds, or when
+detection failed, the whole frame is obscured: no frame ever leaves raw.
+When the camera changes its frame size, boxes follow: WebRTC scales the same
+picture up and down with the bandwidth, so boxes found on another size are
+scaled to this one; a frame of another shape (aspect ratio) is obscured until
+a detection of its own exists, since its boxes could be anywhere.
 
 Example:
     >>> import numpy as np
@@ -41,6 +43,8 @@ from anonymize.pipeline import Settings, detect
 
 #: How much more to pad boxes per second of age (boxes 0.5 s old get 1.5 times the usual padding).
 GROWTH_PER_SECOND = 1.0
+#: Frames whose aspect ratios differ by less than this show the same picture, scaled.
+SAME_SHAPE = 0.01
 #: The detection thread stops after this long without frames (a closed tab) and restarts with the next one.
 IDLE_EXIT_SECONDS = 30.0
 
@@ -70,6 +74,19 @@ def obscured(frame: np.ndarray, message: str) -> np.ndarray:
     scale = max(0.4, frame.shape[1] / 1000)
     cv2.putText(out, message, (10, frame.shape[0] // 2), cv2.FONT_HERSHEY_SIMPLEX, scale, (230, 230, 230), 1, cv2.LINE_AA)
     return out
+
+
+def _on_frame_size(found: list[_Found], width: int, height: int) -> list[_Found]:
+    """``found`` with boxes fitted to a ``width``×``height`` frame; those of another shape are dropped."""
+    fitted = []
+    for f in found:
+        p = f.predictions
+        if (p.image_width, p.image_height) != (width, height):
+            if abs(p.image_width / max(p.image_height, 1) - width / height) > SAME_SHAPE * width / height:
+                continue
+            p = p.resized(width, height)
+        fitted.append(replace(f, predictions=p))
+    return fitted
 
 
 class LiveAnonymizer:
@@ -107,8 +124,7 @@ class LiveAnonymizer:
                 self._worker.start()
             self._wake.notify()
             found, settings, error = list(self._found), self._settings, self._error
-        height, width = frame.shape[:2]
-        found = [f for f in found if (f.predictions.image_width, f.predictions.image_height) == (width, height)]
+        found = _on_frame_size(found, frame.shape[1], frame.shape[0])
         stale = not found or start - found[-1].captured_at > self.max_staleness
         if error:
             out = obscured(frame, "detection failed: picture hidden")
