@@ -33,7 +33,7 @@ from anonymize.media import IGNORED_FILE_NAMES, OUTPUT_EXTENSIONS, encode_image,
 from anonymize.outputs import Planned, check_writable, plan, write_atomically
 from anonymize.pipeline import ALL_CLASSES, Settings, anonymize_image
 from anonymize.presets import DEFAULT_PRESET, PRESETS
-from anonymize.video import anonymize_video, is_video
+from anonymize.video import anonymize_video
 
 PROGRESS_BAR_FROM = 4  # files
 

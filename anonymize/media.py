@@ -43,6 +43,7 @@ READABLE_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "HEIF", "AVIF")
 IMAGE_SUFFIXES = {
     ".jpg": "jpeg", ".jpeg": "jpeg", ".jpe": "jpeg", ".jfif": "jpeg", ".png": "png", ".webp": "webp",
     ".bmp": "png", ".tif": "png", ".tiff": "png", ".gif": "png", ".heic": "jpeg", ".heif": "jpeg", ".avif": "jpeg",
+    ".mpo": "jpeg",
 }
 
 #: Files the operating system leaves in folders and archives; never pictures, so passed over.
@@ -74,13 +75,13 @@ class LoadedImage:
 def same_format(name: str) -> str:
     """The output format that keeps a picture's format, or the nearest one we write.
 
-    >>> same_format("webp"), same_format(".jfif"), same_format("heif"), same_format("tiff")
-    ('webp', 'jpeg', 'jpeg', 'png')
+    >>> same_format("webp"), same_format(".jfif"), same_format("heif"), same_format("mpo"), same_format("tiff")
+    ('webp', 'jpeg', 'jpeg', 'jpeg', 'png')
     """
     name = name.lower().lstrip(".")
     if name in OUTPUT_EXTENSIONS:
         return name
-    return IMAGE_SUFFIXES.get("." + name, "jpeg" if name in ("mpo", "heif", "avif") else "png")
+    return IMAGE_SUFFIXES.get("." + name, "png")
 
 
 def load_image(

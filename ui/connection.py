@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 import streamlit as st
 
@@ -27,15 +28,19 @@ class Connection:
     cache_key: str = field(default="")
 
 
-def configured_setting(name: str) -> str:
-    """A setting from ``.streamlit/secrets.toml`` or else the environment ("" when neither has it)."""
+def secret_or_env(name: str) -> Any:
+    """A setting as ``.streamlit/secrets.toml`` holds it (a TOML list stays a list), else the environment's text."""
     try:
         secret = st.secrets.get(name, "")
     except Exception:  # no secrets file at all: Streamlit raises rather than returning nothing
         secret = ""
-    if isinstance(secret, (list, tuple)):
-        secret = ",".join(map(str, secret))
-    return str(secret or os.environ.get(name, ""))
+    return secret or os.environ.get(name, "")
+
+
+def configured_setting(name: str) -> str:
+    """A setting as text ("" when neither secrets nor the environment has it); a TOML list joined by commas."""
+    value = secret_or_env(name)
+    return ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
 
 
 def allowed_inference_urls() -> set[str]:

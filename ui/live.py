@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 
 import streamlit as st
 
 from anonymize.live import LiveAnonymizer
+from ui.connection import secret_or_env
 from ui.sidebar import SidebarChoice
 
 _LIVE_KEY = "_live_anonymizer"
@@ -29,13 +29,9 @@ def rtc_configuration() -> dict:
     An explicit empty list keeps streamlit-webrtc from falling back to public STUN
     servers: on localhost no STUN is needed, and this machine may have no internet.
     """
-    try:
-        text = st.secrets.get("ICE_SERVERS", "")
-    except Exception:  # no secrets file
-        text = ""
+    text = secret_or_env("ICE_SERVERS")
     if not isinstance(text, str):  # a TOML list in secrets
         return {"iceServers": list(text)}
-    text = text or os.environ.get("ICE_SERVERS", "")
     return {"iceServers": json.loads(text) if text else []}
 
 

@@ -65,7 +65,7 @@ class SidebarChoice:
     connection: Connection = field(repr=False)
     settings: Settings
     show_boxes: bool
-    #: Why no page may anonymize with these settings (no model, nothing to hide), or None.
+    #: Why no page may anonymize with these settings (nothing chosen to hide), or None; a missing model is ``connection.error``.
     problem: str | None = None
 
 
@@ -160,7 +160,7 @@ def render() -> SidebarChoice:
         st.caption("The address bar holds these settings: copy it to share them.")
     state = st.session_state
     st.query_params.from_dict({k: _to_url(state[k]) for k in DEFAULTS if state[k] != DEFAULTS[k] and k not in NOT_IN_URL})
-    problem = connection.error
+    problem = None
     try:
         settings = Settings(
             classes=classes,
@@ -169,5 +169,5 @@ def render() -> SidebarChoice:
             censor=CensorSettings(method=state.method, shape=state.shape, strength=state.strength, padding=state.padding, feather=state.feather),
         )
     except ValueError:  # nothing chosen to hide: the pages say so and show nothing as anonymized
-        settings, problem = Settings(), problem or "Nothing is chosen under “What to hide”: choose at least one class."
+        settings, problem = Settings(), "Nothing is chosen under “What to hide”: choose at least one class."
     return SidebarChoice(backend=backend, connection=connection, settings=settings, show_boxes=state.show_boxes, problem=problem)

@@ -12,7 +12,6 @@ import sys
 import time
 import tracemalloc
 import zipfile
-import zlib
 from fractions import Fraction
 
 import av
