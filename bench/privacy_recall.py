@@ -10,6 +10,9 @@ of ours at the default settings, and deface):
   (< 10, 10–32, ≥ 32 px);
 * ``over_censored``: the censored share of image area outside every
   ground-truth (and ignored) box;
+* ``false_regions``: per image, mean and median, the censored regions that
+  touch no ground-truth or ignored box: connected areas of censored pixels
+  (8-connected), so overlapping boxes count once, as a viewer sees them;
 * ``latency_s``: median and p90 per image of detection plus censoring
   (decoding the file is left out, as it is the same for both). The
   contenders take turns on each image, with a short pause between them.
@@ -29,6 +32,7 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,18 +105,27 @@ def deface_ellipse_mask(dets: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return mask
 
 
+def false_regions(mask: np.ndarray, truth: np.ndarray) -> int:
+    """How many connected censored areas of ``mask`` share no pixel with ``truth``."""
+    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    touching = np.unique(labels[mask & truth])
+    return count - 1 - int((touching > 0).sum())
+
+
 class Tally:
     """One contender's hits, over-censored area and times on one dataset."""
 
     def __init__(self) -> None:
         self.hits: dict[str, list[bool]] = {"all": [], **{k: [] for k in SIZE_BUCKETS}}
         self.outside_censored = self.outside_total = 0
+        self.false_regions: list[int] = []
         self.times: list[float] = []
 
     def add(self, mask: np.ndarray, truth: np.ndarray, boxes: list, seconds: float) -> None:
         self.times.append(seconds)
         self.outside_censored += int((mask & ~truth).sum())
         self.outside_total += int((~truth).sum())
+        self.false_regions.append(false_regions(mask, truth))
         for x1, y1, x2, y2, *_ in boxes:
             covered = mask[y1:y2, x1:x2].mean() >= COVERED if x2 > x1 and y2 > y1 else False
             side = ((x2 - x1) * (y2 - y1)) ** 0.5
@@ -130,6 +143,10 @@ class Tally:
             "boxes": {k: len(v) for k, v in self.hits.items()},
             "recall": recall,
             "over_censored": round(self.outside_censored / max(self.outside_total, 1), 4),
+            "false_regions": {
+                "mean": round(float(np.mean(self.false_regions)), 2),
+                "median": float(np.median(self.false_regions)),
+            },
             "latency_s": {
                 "median": round(statistics.median(self.times), 4),
                 "p90": round(float(np.percentile(self.times, 90)), 4),
