@@ -20,6 +20,7 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -31,7 +32,7 @@ from anonymize.detectors.remote import DEFAULT_TIMEOUT
 from anonymize.errors import AnonymizeError
 from anonymize.media import IGNORED_FILE_NAMES, OUTPUT_EXTENSIONS, encode_image, load_image
 from anonymize.outputs import Planned, check_writable, plan, write_atomically
-from anonymize.pipeline import ALL_CLASSES, Settings, anonymize_image
+from anonymize.pipeline import ALL_CLASSES, CLASS_CONFIDENCE, OTHER_CLASS_CONFIDENCE, Settings, anonymize_image
 from anonymize.presets import DEFAULT_PRESET, PRESETS
 from anonymize.video import anonymize_video
 
@@ -51,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--strength", type=_number(1, 10), default=5.0, help="1–10, scaled to each region's size (default: %(default)s)")
     parser.add_argument("--padding", type=_number(1, MAX_PADDING), default=Settings().censor.padding,
                         help=f"box scale about its centre, 1–{MAX_PADDING:g} (default: %(default)s)")
-    parser.add_argument("--confidence", type=_number(0, 100), default=Settings().confidence, help="0–100 (default: %(default)s)")
+    defaults = ",".join(f"{name}={value:g}" for name, value in CLASS_CONFIDENCE.items())
+    parser.add_argument("--confidence", type=_thresholds, default=Thresholds(), metavar="PERCENT|CLASS=PERCENT,...",
+                        help=f"0–100, one value for every class, or per class, e.g. face=20,license-plate=40 (default: {defaults}, other classes {OTHER_CLASS_CONFIDENCE})")
     parser.add_argument("--overlap", type=_number(0, 100), default=30, help="NMS IoU threshold, 0–100 (default: %(default)s)")
     parser.add_argument("--format", choices=("same", *OUTPUT_EXTENSIONS), default="same", help="output image format")
     parser.add_argument("--json", action="store_true", help="also write <stem>.json with the predictions")
@@ -80,6 +83,31 @@ def _number(low: float, high: float) -> Callable[[str], float]:
         return value
 
     return parse
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """What ``--confidence`` says: one value for every class, and each named class's own."""
+
+    every_class: float | None = None
+    per_class: tuple[tuple[str, float], ...] = ()
+
+
+def _thresholds(text: str) -> Thresholds:
+    """``40``, ``face=20,license-plate=40``, or both (``40,face=20``), each a finite 0–100."""
+    every, per_class = None, {}
+    number = _number(0, 100)
+    for part in (p.strip() for p in text.split(",")):
+        if "=" not in part:
+            if every is not None:
+                raise argparse.ArgumentTypeError("give one value for every class, at most")
+            every = number(part)
+            continue
+        name, _, value = part.partition("=")
+        if not name.strip():
+            raise argparse.ArgumentTypeError(f"{part!r} names no class")
+        per_class[name.strip()] = number(value)
+    return Thresholds(every, tuple(per_class.items()))
 
 
 def _whole(low: int) -> Callable[[str], int]:
@@ -175,7 +203,12 @@ def run(args: argparse.Namespace) -> int:
         planned = plan(sources, outdir, args.format, sidecars=args.json)
         backend = BackendConfig(args.backend, args.preset, args.project, args.version, args.workspace, args.api_url, args.timeout)
         detector = create_detector(backend, os.environ.get("ROBOFLOW_API_KEY", ""))
-        settings = Settings(classes=choose_classes(args.classes, detector), confidence=args.confidence, overlap=args.overlap, censor=censor)
+        thresholds = args.confidence
+        unknown = [name for name, _ in thresholds.per_class if detector.classes and name not in detector.classes]
+        if unknown:
+            raise ValueError(f"--confidence names unknown class {', '.join(map(repr, unknown))}: this model finds {', '.join(detector.classes)}")
+        settings = Settings(classes=choose_classes(args.classes, detector), confidence=thresholds.every_class,
+                            class_confidence=thresholds.per_class, overlap=args.overlap, censor=censor)
         check_writable(outdir)  # the last check, as it creates the folder
     except (AnonymizeError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

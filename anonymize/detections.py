@@ -20,9 +20,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
+
+#: A box at least this much inside another of its class (intersection over the smaller box's
+#: area) is taken for the same object: the two merge into their union rather than stack.
+NESTED = 0.6
+#: At or above this confidence a detection counts as found; below it, a hidden one is
+#: a low-confidence region hidden to be safe, and its JSON says ``"low_confidence": true``.
+CONFIDENT = 0.5
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,7 @@ class Detection:
             "class": self.class_name,
             "class_id": self.class_id,
             "detection_id": self.detection_id,
+            "low_confidence": self.confidence < CONFIDENT,
         }
 
     @classmethod
@@ -102,9 +110,15 @@ class Predictions:
     def _with(self, detections: Iterable[Detection]) -> Predictions:
         return replace(self, detections=tuple(detections))
 
-    def above(self, confidence: float) -> Predictions:
-        """Keep detections whose confidence is at least ``confidence`` (0–1)."""
-        return self._with(d for d in self if d.confidence >= confidence)
+    def above(self, confidence: float | Callable[[str], float]) -> Predictions:
+        """Keep detections whose confidence is at least ``confidence`` (0–1), or at least
+        ``confidence(class_name)`` when it is a function of the class."""
+        threshold = confidence if callable(confidence) else lambda _: confidence
+        return self._with(d for d in self if d.confidence >= threshold(d.class_name))
+
+    def below(self, confidence: float) -> Predictions:
+        """Keep detections whose confidence is under ``confidence`` (0–1)."""
+        return self._with(d for d in self if d.confidence < confidence)
 
     def of_classes(self, class_names: Iterable[str]) -> Predictions:
         """Keep detections whose class is one of ``class_names``."""
@@ -130,10 +144,12 @@ class Predictions:
     def from_arrays(
         cls, boxes: np.ndarray, scores: np.ndarray, class_name: str, class_id: int, width: int, height: int, overlap: float
     ) -> Predictions:
-        """A model's ``N×4`` corner boxes and scores, clamped to the image and NMS-suppressed above ``overlap`` IoU."""
+        """A model's ``N×4`` corner boxes and scores, clamped to the image, NMS-suppressed above
+        ``overlap`` IoU, and nested boxes merged (:func:`merge_nested`)."""
         np.clip(boxes, 0, [width, height, width, height], out=boxes)
         keep = nms_indices(boxes, scores, overlap)
-        found = (Detection(*map(float, boxes[i]), float(scores[i]), class_name, class_id) for i in keep)
+        merged, scores = merge_nested(boxes[keep], scores[keep])
+        found = (Detection(*map(float, box), float(score), class_name, class_id) for box, score in zip(merged, scores))
         return cls(tuple(found), width, height)
 
     def to_roboflow(self) -> dict[str, Any]:
@@ -236,6 +252,51 @@ def nms_indices(boxes: np.ndarray, scores: np.ndarray, overlap: float) -> list[i
         keep.append(int(best))
         order = rest[iou_matrix(boxes[best : best + 1], boxes[rest])[0] <= overlap]
     return keep
+
+
+def merge_nested(boxes: np.ndarray, scores: np.ndarray, nested: float = NESTED) -> tuple[np.ndarray, np.ndarray]:
+    """Boxes (``N×4`` corners) and scores, best first, with each box that is mostly inside another
+    (or mostly holds one) merged into the more confident as their union.
+
+    A face close enough to fill the frame can come back as the whole face plus
+    two halves, which IoU-based NMS keeps (the IoU is small): one face, three
+    counts. The union hides at least what the boxes did, so merging never
+    uncovers a pixel.
+
+    >>> merge_nested(np.array([[0, 0, 100, 100], [10, 10, 50, 60], [200, 0, 220, 20]]), np.array([0.9, 0.95, 0.5]))[0]
+    array([[  0.,   0., 100., 100.],
+           [200.,   0., 220.,  20.]])
+    """
+    merged: list[np.ndarray] = []
+    kept_scores: list[float] = []
+    for index in np.argsort(-scores, kind="stable"):
+        merged.append(boxes[index].astype(np.float64))
+        kept_scores.append(float(scores[index]))
+        # The newest box may merge into a kept one, and the grown union may then hold another.
+        grown = len(merged) - 1
+        while (other := _nested_in(merged, grown, nested)) is not None:
+            keep, drop = min(grown, other), max(grown, other)  # the earlier one is the more confident
+            merged[keep] = np.concatenate([np.minimum(merged[keep][:2], merged[drop][:2]), np.maximum(merged[keep][2:], merged[drop][2:])])
+            del merged[drop], kept_scores[drop]
+            grown = keep
+    return np.array(merged).reshape(-1, 4), np.array(kept_scores, np.float32)
+
+
+def _nested_in(boxes: list[np.ndarray], index: int, nested: float) -> int | None:
+    """Another box that ``boxes[index]`` mostly holds or is mostly inside, if there is one."""
+    box = boxes[index]
+    for other, candidate in enumerate(boxes):
+        if other != index and _intersection(box, candidate) >= nested * max(min(_area(box), _area(candidate)), 1e-9):
+            return other
+    return None
+
+
+def _area(box: np.ndarray) -> float:
+    return max(box[2] - box[0], 0) * max(box[3] - box[1], 0)
+
+
+def _intersection(a: np.ndarray, b: np.ndarray) -> float:
+    return max(min(a[2], b[2]) - max(a[0], b[0]), 0) * max(min(a[3], b[3]) - max(a[1], b[1]), 0)
 
 
 def uncovered(candidates: Sequence[Detection], covered_by: Sequence[Detection], overlap: float = 0.3) -> list[Detection]:

@@ -18,37 +18,76 @@ from typing import Any
 import numpy as np
 
 from anonymize.censor import CensorSettings, censor
-from anonymize.detections import Predictions
+from anonymize.detections import CONFIDENT, Predictions
 from anonymize.detectors.base import Detector
 from anonymize.errors import AnonymizeError, DetectionError
 
 ALL_CLASSES = ("face", "license-plate")
 
+#: The default threshold (%) of each local class, chosen on the dev sets for recall first
+#: (README, "How the default was chosen"); a face's confidence is the second stage's.
+CLASS_CONFIDENCE: dict[str, float] = {"face": 10, "license-plate": 5}
+#: The default for any other class (a Roboflow model's own classes).
+OTHER_CLASS_CONFIDENCE = 5
+
 
 @dataclass(frozen=True)
 class Settings:
-    """What to hide and how. ``confidence`` and ``overlap`` are percentages (0–100), as in Roboflow.
+    """What to hide and how. Thresholds and ``overlap`` are percentages (0–100), as in Roboflow.
 
     ``classes=None`` hides every class the detector returns (for remote models
     whose class names are not known in advance).
+
+    A class's confidence threshold is its entry in ``class_confidence``, else
+    ``confidence`` when given, else its default (:data:`CLASS_CONFIDENCE`):
+
+    >>> Settings().threshold("face"), Settings(confidence=40).threshold("face")
+    (10, 40)
+    >>> Settings(confidence=40, class_confidence=(("face", 20),)).threshold("face")
+    20
     """
 
     classes: tuple[str, ...] | None = ALL_CLASSES
-    # A miss costs more than an extra blur: low threshold, generous padding (README, "Presets").
-    confidence: float = 5
+    #: One threshold for every class without its own; None: each class's default.
+    confidence: float | None = None
+    class_confidence: tuple[tuple[str, float], ...] = ()
     overlap: float = 30
     censor: CensorSettings = field(default_factory=CensorSettings)
 
     def __post_init__(self) -> None:
-        if not (0 <= self.confidence <= 100 and 0 <= self.overlap <= 100):
+        thresholds = [value for _, value in self.class_confidence] + [self.confidence if self.confidence is not None else 0]
+        if not all(0 <= value <= 100 for value in thresholds + [self.overlap]):  # NaN fails too
             raise ValueError("confidence and overlap are percentages between 0 and 100")
         if self.classes is not None and not self.classes:
             raise ValueError("nothing is chosen to hide: name at least one class")
 
+    def threshold(self, class_name: str) -> float:
+        """The confidence threshold (%) of ``class_name``."""
+        own = dict(self.class_confidence)
+        if class_name in own:
+            return own[class_name]
+        if self.confidence is not None:
+            return self.confidence
+        return CLASS_CONFIDENCE.get(class_name, OTHER_CLASS_CONFIDENCE)
+
+    @property
+    def lowest_threshold(self) -> float:
+        """The lowest threshold (%) of any class: what a detector is asked for before each class is filtered."""
+        defaults = [self.confidence] if self.confidence is not None else [*CLASS_CONFIDENCE.values(), OTHER_CLASS_CONFIDENCE]
+        return min([value for _, value in self.class_confidence] + defaults)
+
+    def keep(self, predictions: Predictions) -> Predictions:
+        """The predictions at or above their class's threshold."""
+        return predictions.above(lambda name: self.threshold(name) / 100)
+
 
 @dataclass(frozen=True)
 class Result:
-    """The censored pixels, every prediction above the thresholds, those that were hidden, and the time taken."""
+    """The censored pixels, every prediction above the thresholds, those that were hidden, and the time taken.
+
+    Hidden detections below :data:`~anonymize.detections.CONFIDENT` are the "safety band":
+    hidden because a miss costs more than a blur, but not counted as found faces or plates.
+    """
 
     image: np.ndarray
     predictions: Predictions
@@ -58,6 +97,30 @@ class Result:
     def to_json(self) -> dict[str, Any]:
         """The predictions in Roboflow's shape: the server's own response when there was one."""
         return self.predictions.raw or self.predictions.to_roboflow()
+
+    @property
+    def confident(self) -> Predictions:
+        """The hidden detections the model is confident about: what a person would count."""
+        return self.hidden.above(CONFIDENT)
+
+    @property
+    def low_confidence(self) -> Predictions:
+        """The hidden detections in the safety band, below :data:`~anonymize.detections.CONFIDENT`."""
+        return self.hidden.below(CONFIDENT)
+
+    @property
+    def summary(self) -> str:
+        """What was hidden, as a person would say it.
+
+        >>> from anonymize.detections import Detection
+        >>> found = Predictions((Detection(0, 0, 9, 9, 0.9, "face"), Detection(20, 0, 29, 9, 0.1, "face")), 40, 10)
+        >>> hide(np.zeros((10, 40, 3), np.uint8), found, Settings()).summary
+        '1 face, plus 1 low-confidence region hidden to be safe'
+        """
+        counts = Counter(d.class_name for d in self.confident)
+        found = ", ".join(_plural(n, name) for name, n in sorted(counts.items())) or "nothing found"
+        low = len(self.low_confidence)
+        return found + (f", plus {_plural(low, 'low-confidence region')} hidden to be safe" if low else "")
 
     @property
     def warning(self) -> str | None:
@@ -74,10 +137,14 @@ class Result:
         return f"nothing hidden: found {listed}, not among the classes to hide"
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def detect(image: np.ndarray, detector: Detector, settings: Settings) -> Predictions:
     """Run ``detector`` with the thresholds of ``settings``; any failure becomes a DetectionError."""
     try:
-        found = detector.detect(image, confidence=settings.confidence / 100, overlap=settings.overlap / 100)
+        found = detector.detect(image, confidence=settings.lowest_threshold / 100, overlap=settings.overlap / 100)
     except AnonymizeError:
         raise
     except Exception as error:  # a model or backend bug must still fail closed, with a message
@@ -92,7 +159,7 @@ def detect(image: np.ndarray, detector: Detector, settings: Settings) -> Predict
     found = replace(found, image_width=width, image_height=height)  # a server may not say
     # Remote backends threshold on their side too; doing it again here is what makes
     # every backend obey the same sliders.
-    return found.above(settings.confidence / 100).suppress_overlaps(settings.overlap / 100)
+    return settings.keep(found).suppress_overlaps(settings.overlap / 100)
 
 
 def hide(image: np.ndarray, predictions: Predictions, settings: Settings) -> Result:

@@ -32,4 +32,4 @@ for index, (name, data) in enumerate(pictures):
         except AnonymizeError as error:
             st.error(str(error))
             continue
-        show_processed(done, choice.show_boxes, key=f"{index}-{name}")
+        show_processed(done, choice, key=f"{index}-{name}")

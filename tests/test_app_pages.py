@@ -22,14 +22,14 @@ def test_image_page_shows_a_sample_before_and_after_with_its_predictions():
     at = open_page("image")
     assert len(at.image) == 2 and not at.error
     assert len(predictions(at)) >= 20
-    assert at.metric[0].label == "Faces hidden" and int(at.metric[0].value) >= 20
+    assert at.metric[0].label == "Faces found" and int(at.metric[0].value) >= 20
 
 
 def test_raising_the_confidence_slider_drops_weak_predictions():
     at = open_page("image")
     before = predictions(at)
-    at.slider(key="confidence").set_value(80).run()
-    after = predictions(at)
+    at.slider(key="confidence_face").set_value(80).run()
+    after = [p for p in predictions(at) if p["class"] == "face"]
     assert 0 < len(after) < len(before)
     assert min(p["confidence"] for p in after) >= 0.8
 
@@ -63,11 +63,40 @@ def test_a_decompression_bomb_is_refused_with_a_message():
 
 
 def test_settings_come_from_a_shared_link_and_survive_page_switches():
-    at = open_page("image", query={"confidence": "65", "method": "pixelate"})
-    assert at.slider(key="confidence").value == 65 and at.selectbox(key="method").value == "pixelate"
+    at = open_page("image", query={"confidence_face": "65", "method": "pixelate"})
+    assert at.slider(key="confidence_face").value == 65 and at.selectbox(key="method").value == "pixelate"
     at.switch_page("app_pages/batch.py").run()
-    assert at.slider(key="confidence").value == 65
-    assert at.query_params["confidence"] == ["65"] or at.query_params["confidence"] == "65"
+    assert at.slider(key="confidence_face").value == 65
+    assert at.query_params["confidence_face"] in (["65"], "65")
+
+
+def test_each_class_of_the_model_has_its_own_confidence_slider_at_its_default():
+    at = open_page("image")
+    assert (at.slider(key="confidence_face").value, at.slider(key="confidence_license-plate").value) == (10, 5)
+    at.slider(key="confidence_license-plate").set_value(90).run()
+    assert not [p for p in predictions(at) if p["class"] == "license-plate" and p["confidence"] < 0.9]
+    assert [p for p in predictions(at) if p["class"] == "face" and p["confidence"] < 0.5]
+
+
+def test_an_old_link_with_one_confidence_sets_every_class():
+    at = open_page("image", query={"confidence": "65"})
+    assert (at.slider(key="confidence_face").value, at.slider(key="confidence_license-plate").value) == (65, 65)
+
+
+def test_the_counts_are_the_confident_ones_and_the_safety_band_is_said():
+    at = open_page("image")
+    shown = predictions(at)
+    confident = [p for p in shown if p["class"] == "face" and not p["low_confidence"]]
+    assert int(at.metric[0].value) == len(confident) < len(shown)
+    assert "low-confidence regions hidden to be safe" in at.caption[0].value
+
+
+def test_prediction_statistics_show_each_class_with_its_threshold():
+    at = open_page("image")
+    table = at.dataframe[1].value.set_index("class")
+    assert table.loc["face", "threshold %"] == 10
+    assert table.loc["face", "below the threshold"] > 0  # why the count is not higher
+    assert len(at.get("vega_lite_chart")) == len(table)  # one histogram per class
 
 
 def test_batch_page_zips_the_good_files_and_lists_the_bad_ones():
@@ -96,7 +125,7 @@ def test_batch_results_follow_the_sidebar_and_are_never_stale(shown_media):
     at = open_page("batch")
     at.file_uploader[0].set_value([("city.jpg", (SAMPLES / "city.jpg").read_bytes(), "image/jpeg")]).run()
     loose, blurred = anonymized_batch(at, shown_media)
-    at.slider(key="confidence").set_value(80).run()
+    at.slider(key="confidence_face").set_value(80).run()
     assert not at.get("download_button")  # the results were for other settings
     strict, _ = anonymized_batch(at, shown_media)
     assert 0 < len(strict["city.jpg"]["predictions"]) < len(loose["city.jpg"]["predictions"])

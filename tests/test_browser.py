@@ -55,7 +55,7 @@ def anonymize_in_the_browser(page, address, source, saved, screenshot_name):
     page.get_by_text("Upload", exact=True).click()
     wait_until_idle(page)
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(source))
-    expect(page.get_by_text("Faces hidden")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Faces found")).to_be_visible(timeout=60_000)
     wait_until_idle(page)
     screenshot(page, screenshot_name)
     with page.expect_download() as download:
@@ -66,9 +66,9 @@ def anonymize_in_the_browser(page, address, source, saved, screenshot_name):
 
 def test_upload_anonymize_download(page, app_url, tmp_path):
     source = portrait_png_with_gps(tmp_path)
-    # A shared link: hide faces only, at a threshold that suits a portrait (the 5 % default
-    # also blurs a few faint, face-like specks in the background).
-    saved = anonymize_in_the_browser(page, f"{app_url}/image?classes=face&confidence=20", source, tmp_path / "out.png", "image-page")
+    # A shared link: hide faces only, the confident ones (the default also hides a faint,
+    # face-like speck in a corner, to be safe).
+    saved = anonymize_in_the_browser(page, f"{app_url}/image?classes=face&confidence_face=50", source, tmp_path / "out.png", "image-page")
 
     original = np.asarray(Image.open(source).convert("RGB")).astype(int)
     result = Image.open(saved)
@@ -78,6 +78,17 @@ def test_upload_anonymize_download(page, app_url, tmp_path):
     # The face (about x 170–290, y 60–190) changed; everything else is bit-identical.
     assert changed[110:140, 210:250].all()
     assert xs.min() > 120 and xs.max() < 340 and ys.min() > 10 and ys.max() < 260
+
+
+def test_prediction_statistics_draw_a_histogram_per_class(page, app_url):
+    page.goto(f"{app_url}/image")
+    expect(page.get_by_text("Faces found")).to_be_visible(timeout=60_000)
+    page.get_by_role("tab", name="Prediction statistics").click()
+    charts = page.get_by_test_id("stVegaLiteChart")
+    expect(charts.first).to_be_visible(timeout=30_000)
+    expect(charts).to_have_count(2)  # the city sample: faces and plates
+    expect(page.get_by_text("hidden to be safe").first).to_be_visible()
+    screenshot(page, "image-statistics")
 
 
 @pytest.mark.parametrize("path", ["", "image", "batch", "webcam", "video"])

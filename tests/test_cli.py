@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from conftest import ROOT, SAMPLES
@@ -23,7 +24,7 @@ def test_a_folder_is_processed_recursively_and_a_bad_file_is_reported(tmp_path):
     shutil.copy(SAMPLES / "dashcam_plate.jpg", inputs / "sub" / "car.jpg")
     (inputs / "broken.jpg").write_text("not a picture")
     out = tmp_path / "out"
-    done = run_cli(inputs, "-o", out, "--json", "--confidence", "40")
+    done = run_cli(inputs, "-o", out, "--json", "--confidence", "face=50,license-plate=40")
     assert done.returncode == 1
     assert "broken.jpg" in done.stderr and "not an image" in done.stderr
     assert sorted(p.name for p in out.iterdir()) == ["car.jpg", "car.json", "city.jpg", "city.json"]
@@ -39,7 +40,7 @@ def test_format_and_method_options(tmp_path):
 
 
 def test_only_named_classes_are_hidden(tmp_path):
-    done = run_cli(SAMPLES / "dashcam_plate.jpg", "-o", tmp_path, "--classes", "face", "--format", "png", "--confidence", "40")
+    done = run_cli(SAMPLES / "dashcam_plate.jpg", "-o", tmp_path, "--classes", "face", "--format", "png", "--confidence", "50")
     assert done.returncode == 0
     original = np.asarray(Image.open(SAMPLES / "dashcam_plate.jpg"))
     assert np.abs(np.asarray(Image.open(tmp_path / "dashcam_plate.png")).astype(int) - original).max() <= 2  # JPEG decode noise only
@@ -81,3 +82,23 @@ def test_a_video_becomes_an_mp4_with_per_frame_json_lines(tmp_path):
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["walk.jsonl", "walk.mp4"]
     assert len((tmp_path / "out" / "walk.jsonl").read_text().splitlines()) == 12
+
+
+def test_confidence_per_class_is_applied_to_each_class(tmp_path):
+    done = run_cli(SAMPLES / "city.jpg", "-o", tmp_path, "--json", "--confidence", "face=60,license-plate=99")
+    assert done.returncode == 0, done.stderr
+    found = json.loads((tmp_path / "city.json").read_text())["predictions"]
+    assert found and all(p["class"] == "face" and p["confidence"] >= 0.6 for p in found)
+
+
+def test_one_confidence_and_per_class_values_combine(tmp_path):
+    done = run_cli(SAMPLES / "city.jpg", "-o", tmp_path, "--json", "--confidence", "99,face=60")
+    assert done.returncode == 0, done.stderr
+    assert {p["class"] for p in json.loads((tmp_path / "city.json").read_text())["predictions"]} == {"face"}
+
+
+@pytest.mark.parametrize("value", ["face=", "=20", "20,30", "face=120", "face=nan", "plate=20"])
+def test_a_malformed_or_unknown_class_confidence_is_refused_before_anything_is_written(tmp_path, value):
+    done = run_cli(SAMPLES / "city.jpg", "-o", tmp_path / "out", "--confidence", value)
+    assert done.returncode == 2 and "confidence" in done.stderr
+    assert not (tmp_path / "out").exists()

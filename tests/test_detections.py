@@ -17,8 +17,16 @@ def box(x1, y1, x2, y2, confidence, name="face"):
     return Detection(x1, y1, x2, y2, confidence, name, detection_id=f"{name}-{x1}-{confidence}")
 
 
-def test_roboflow_json_round_trips_exactly():
-    assert Predictions.from_roboflow(ROBOFLOW_RESPONSE).to_roboflow() == ROBOFLOW_RESPONSE
+def test_roboflow_json_round_trips_every_field_and_marks_low_confidence_ones():
+    written = Predictions.from_roboflow(ROBOFLOW_RESPONSE).to_roboflow()
+    assert [p.pop("low_confidence") for p in written["predictions"]] == [False, True]  # 0.91 and 0.35
+    assert written == ROBOFLOW_RESPONSE
+
+
+def test_a_threshold_per_class_keeps_each_class_at_its_own():
+    p = Predictions((box(0, 0, 1, 1, 0.3), box(5, 5, 6, 6, 0.3, "license-plate")), 10, 10)
+    kept = p.above(lambda name: {"face": 0.2, "license-plate": 0.4}[name])
+    assert [d.class_name for d in kept] == ["face"]
 
 
 def test_roboflow_centre_becomes_corners():

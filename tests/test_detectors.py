@@ -3,8 +3,9 @@
 import cv2
 import numpy as np
 
-from anonymize.detections import corners, iou_matrix
+from anonymize.detections import CONFIDENT, corners, iou_matrix
 from anonymize.detectors import CenterFaceDetector, PlateDetector, centerface
+from anonymize.detectors.face_scoring import Candidates, agreement, closer_look
 
 
 def test_centerface_finds_the_crowd_in_the_city_photo(city):
@@ -43,14 +44,41 @@ def test_the_confidence_threshold_is_applied(city):
 
 def test_face_passes_at_several_sizes_merge_into_one_detection_per_face(astronaut):
     close_up = cv2.resize(astronaut[30:220, 150:300], None, fx=6, fy=6)  # a face filling a 900×1140 frame
-    single = [CenterFaceDetector(sizes=(size,)).detect(close_up, confidence=0.5, overlap=0.3) for size in (None, 640)]
     (face,) = CenterFaceDetector(sizes=(None, 640)).detect(close_up, confidence=0.5, overlap=0.3)
-    assert face.confidence == max(d.confidence for found in single for d in found)
+    assert face.confidence > 0.9 and face.width > 600  # the whole face, not one of its halves
 
 
 def test_a_face_pass_too_large_for_one_run_finds_the_same_faces_in_tiles(city, monkeypatch):
-    whole = CenterFaceDetector().detect(city, confidence=0.3, overlap=0.3)
-    monkeypatch.setattr(centerface, "TILE", 320)  # the 800×564 photo becomes six overlapping tiles
-    tiled = CenterFaceDetector().detect(city, confidence=0.3, overlap=0.3)
-    matched = iou_matrix(corners(list(whole)), corners(list(tiled))).max(axis=1) > 0.7
+    detector = CenterFaceDetector()
+    whole, _ = detector._run(city, 800, 576, 0.3)
+    monkeypatch.setattr(centerface, "TILE", 320)  # the 800×576 input becomes six overlapping tiles
+    tiled, _ = detector._run(city, 800, 576, 0.3)
+    matched = iou_matrix(whole, tiled).max(axis=1) > 0.7
     assert len(whole) >= 20 and matched.mean() >= 0.9
+
+
+def candidate(score, full_resolution_score, side=20.0):
+    return Candidates(np.array([[0, 0, side, side]]), np.array([score]), np.array([full_resolution_score]))
+
+
+def test_a_candidate_the_full_resolution_pass_did_not_see_is_doubted():
+    assert agreement(candidate(0.3, 0.0))[0] < 0.02 < agreement(candidate(0.3, 0.3))[0]
+
+
+def test_a_closer_look_that_sees_a_face_keeps_the_candidate_but_never_makes_it_sure():
+    doubtful = candidate(0.1, 0.1)
+    assert closer_look(doubtful, np.array([0.0]))[0] < 0.1 < closer_look(doubtful, np.array([0.9]))[0] < CONFIDENT
+
+
+def test_the_closer_look_scores_a_real_face_high_and_a_blank_wall_low(astronaut):
+    detector = CenterFaceDetector()
+    (face,) = detector.detect(astronaut, confidence=0.5, overlap=0.3)
+    wall = np.array([[400, 420, 440, 460]], np.float32)  # plain background, bottom right
+    zoomed = detector.zoomed_scores(astronaut, np.array([[face.x1, face.y1, face.x2, face.y2], *wall], np.float32))
+    assert zoomed[0] > 0.8 and zoomed[1] < 0.05
+
+
+def test_nested_boxes_on_one_face_count_once(astronaut):
+    close_up = cv2.resize(astronaut[30:220, 150:300], None, fx=6, fy=6)
+    sure = CenterFaceDetector(sizes=(None, 640)).detect(close_up, confidence=0.5, overlap=0.3)
+    assert len(sure) == 1

@@ -22,9 +22,10 @@ def test_each_preset_builds_the_documented_detector(name, face_sizes, plate_size
     assert (plates.sizes, plates.tile, plates.int8) == (plate_sizes, plate_tile, int8)
 
 
-def test_balanced_is_the_default_with_a_low_threshold_and_generous_padding():
+def test_balanced_is_the_default_with_low_thresholds_per_class_and_generous_padding():
     assert DEFAULT_PRESET == "balanced" and set(PRESETS) == {"fast", "balanced", "thorough"}
-    assert Settings().confidence == 5 and Settings().censor.padding == 1.3
+    assert (Settings().threshold("face"), Settings().threshold("license-plate"), Settings().threshold("car")) == (10, 5, 5)
+    assert Settings().censor.padding == 1.3
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from anonymize.media import LoadedImage, load_image
 from anonymize.pipeline import Result, Settings, detect, hide
 from ui.sidebar import SidebarChoice
 
-#: Local detection runs at this confidence (%) or the slider's, whichever is lower.
-LOCAL_DETECTION_FLOOR = Settings().confidence
+#: Local detection runs at this confidence (%) or the lowest slider's, whichever is lower.
+LOCAL_DETECTION_FLOOR = Settings().lowest_threshold
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,8 @@ class Processed:
     loaded: LoadedImage
     result: Result
     detect_seconds: float
+    #: Everything detection returned, below the sliders too: what the statistics show.
+    candidates: Predictions
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -55,11 +57,11 @@ def process(name: str, data: bytes, choice: SidebarChoice) -> Processed:
         raise DetectionError(f"No detector: {connection.error}")
     loaded = _decode(data, name)
     digest = hashlib.sha256(data).hexdigest()
-    confidence = choice.settings.confidence
+    confidence = choice.settings.lowest_threshold
     if choice.backend.kind == "local":
         # Thresholding commutes with NMS: detect once at a floor and filter per slider
         # value, so raising the confidence slider needs no new detection.
         confidence = min(confidence, LOCAL_DETECTION_FLOOR)
     found, seconds = _detect(connection.detector, connection.cache_key, loaded.pixels, digest, confidence, choice.settings.overlap)
-    predictions = found.above(choice.settings.confidence / 100)
-    return Processed(name, loaded, hide(loaded.pixels, predictions, choice.settings), seconds)
+    predictions = choice.settings.keep(found)
+    return Processed(name, loaded, hide(loaded.pixels, predictions, choice.settings), seconds, found)

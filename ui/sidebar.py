@@ -16,8 +16,9 @@ from typing import Any
 import streamlit as st
 
 from anonymize.censor import METHODS, SHAPES, CensorSettings
+from anonymize.detections import CONFIDENT
 from anonymize.detectors import BackendConfig
-from anonymize.pipeline import ALL_CLASSES, Settings
+from anonymize.pipeline import ALL_CLASSES, OTHER_CLASS_CONFIDENCE, Settings
 from anonymize.presets import DEFAULT_PRESET, PRESETS
 from ui.connection import Connection, connect, key_for
 
@@ -33,7 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "api_url": "http://localhost:9001",
     "timeout": 10,
     "classes": list(ALL_CLASSES),
-    "confidence": int(_LIBRARY.confidence),
+    "confidence": OTHER_CLASS_CONFIDENCE,
     "overlap": int(_LIBRARY.overlap),
     "method": _LIBRARY.censor.method,
     "shape": _LIBRARY.censor.shape,
@@ -41,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "padding": _LIBRARY.censor.padding,
     "feather": _LIBRARY.censor.feather,
     "show_boxes": True,
+    "show_low_confidence": False,
 }
 
 #: Settings a link may not carry: they choose where the visitor's pictures (and a server-side key) go.
@@ -65,6 +67,8 @@ class SidebarChoice:
     connection: Connection = field(repr=False)
     settings: Settings
     show_boxes: bool
+    #: Box the low-confidence regions too (they are hidden either way).
+    show_low_confidence: bool = False
     #: Why no page may anonymize with these settings (nothing chosen to hide), or None; a missing model is ``connection.error``.
     problem: str | None = None
 
@@ -101,6 +105,46 @@ def init_state() -> None:
             st.session_state[key] = _from_url(key, st.query_params[key]) if from_link else default
         except (ValueError, TypeError):
             st.session_state[key] = default  # a hand-edited link with a bad value
+
+
+def _confidence_key(class_name: str) -> str:
+    return f"confidence_{class_name}"
+
+
+def _seed_class_threshold(class_name: str, default: float) -> None:
+    """Seed a class's slider once: from the link (its own value, else the link's one value for
+    every class), else ``default``."""
+    key = _confidence_key(class_name)
+    if key in st.session_state:
+        return
+    for linked in (key, "confidence"):
+        try:
+            st.session_state[key] = _from_url("confidence", st.query_params[linked])
+            return
+        except (KeyError, ValueError, TypeError):
+            continue
+    st.session_state[key] = default
+
+
+def _threshold_controls(defaults: dict[str, float]) -> dict[str, float]:
+    """One confidence slider per class of the active model, starting at ``defaults`` (one slider for
+    every class when the classes are not known); returns each class's value, or ``{}`` for the single slider."""
+    help_text = "Lowest score hidden. Lower hides more, at the risk of false alarms."
+    if not defaults:
+        st.slider("Confidence threshold (%)", *BOUNDS["confidence"], key="confidence", help=help_text)
+        return {}
+    values = {}
+    for name, default in defaults.items():
+        _seed_class_threshold(name, default)
+        values[name] = st.slider(f"Confidence: {name} (%)", *BOUNDS["confidence"], key=_confidence_key(name), help=help_text)
+    return values
+
+
+def _model_classes(connection: Connection, backend: BackendConfig) -> tuple[str, ...]:
+    """The active model's classes, or () when a server does not say them."""
+    if backend.kind == "local":
+        return ALL_CLASSES
+    return tuple(connection.detector.classes) if connection.detector else ()
 
 
 def _backend_controls() -> tuple[BackendConfig, str]:
@@ -149,7 +193,8 @@ def render() -> SidebarChoice:
         if connection.error:
             st.error(connection.error)
         classes = _class_controls(connection, backend)
-        st.slider("Confidence threshold (%)", *BOUNDS["confidence"], key="confidence", help="Lowest score kept. Lower hides more, at the risk of false alarms.")
+        class_defaults = {name: _LIBRARY.threshold(name) for name in _model_classes(connection, backend)}
+        thresholds = _threshold_controls(class_defaults)
         st.slider("Overlap threshold (%)", *BOUNDS["overlap"], key="overlap", help="IoU above which the weaker of two boxes is dropped (NMS).")
         st.selectbox("Censor method", METHODS, key="method", help=METHOD_HELP)
         st.selectbox("Shape", SHAPES, key="shape", help="auto: ellipses for faces, rectangles for plates")
@@ -157,17 +202,23 @@ def render() -> SidebarChoice:
         st.slider("Padding (box scale)", *BOUNDS["padding"], step=0.05, key="padding", help="1.3 grows each box to 1.3× its width and height, about its centre.")
         st.slider("Feather (px)", *BOUNDS["feather"], key="feather", help="Softens edges outward only: the inside stays fully hidden.")
         st.toggle("Show boxes on the original", key="show_boxes")
+        st.toggle("Box low-confidence regions", key="show_low_confidence",
+                  help=f"Regions under {CONFIDENT:.0%} confidence are hidden to be safe; their boxes are drawn only when this is on.")
         st.caption("The address bar holds these settings: copy it to share them.")
     state = st.session_state
-    st.query_params.from_dict({k: _to_url(state[k]) for k in DEFAULTS if state[k] != DEFAULTS[k] and k not in NOT_IN_URL})
+    in_url = {k: _to_url(state[k]) for k in DEFAULTS if state[k] != DEFAULTS[k] and k not in NOT_IN_URL}
+    in_url.update({_confidence_key(n): _to_url(v) for n, v in thresholds.items() if v != class_defaults[n]})
+    st.query_params.from_dict(in_url)
     problem = None
     try:
         settings = Settings(
             classes=classes,
-            confidence=state.confidence,
+            confidence=None if thresholds else state.confidence,
+            class_confidence=tuple(thresholds.items()),
             overlap=state.overlap,
             censor=CensorSettings(method=state.method, shape=state.shape, strength=state.strength, padding=state.padding, feather=state.feather),
         )
     except ValueError:  # nothing chosen to hide: the pages say so and show nothing as anonymized
         settings, problem = Settings(), "Nothing is chosen under “What to hide”: choose at least one class."
-    return SidebarChoice(backend=backend, connection=connection, settings=settings, show_boxes=state.show_boxes, problem=problem)
+    return SidebarChoice(backend=backend, connection=connection, settings=settings, show_boxes=state.show_boxes,
+                         show_low_confidence=state.show_low_confidence, problem=problem)

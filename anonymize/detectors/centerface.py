@@ -9,6 +9,10 @@ downscaled copy. So the detector can look at several sizes and merge what
 they find by NMS (``bench/privacy_recall.py`` measures the gain: README,
 "Benchmarks").
 
+The merged candidates are then rescored by :mod:`face_scoring`: the
+confidence a detection carries is that second look's, not CenterFace's raw
+heatmap value.
+
 Example:
     >>> import numpy as np
     >>> faces = CenterFaceDetector().detect(np.zeros((64, 64, 3), np.uint8), confidence=0.5, overlap=0.3)
@@ -25,14 +29,18 @@ import math
 import cv2
 import numpy as np
 
-from anonymize.detections import Predictions
+from anonymize.detections import Predictions, nms_indices
+from anonymize.detectors import face_scoring
 from anonymize.detectors.base import onnx_session
+from anonymize.detectors.face_scoring import Candidates
 from anonymize.detectors.tiling import tiles
 
 STRIDE = 4
 #: A pass larger than this (px, either side) runs in overlapping tiles: CenterFace needs about
 #: 200 bytes per input pixel, so a 48-megapixel photo in one run would take 10 GB.
 TILE = 2048
+#: Crops per session run in the closer look (about 6 MB of input each batch).
+ZOOM_BATCH = 32
 
 
 class CenterFaceDetector:
@@ -43,15 +51,18 @@ class CenterFaceDetector:
     the image's own, passes that come out the same size run once, inputs are
     rounded up to multiples of 32, and a pass larger than ``TILE`` runs in
     tiles. ``int8`` picks the quantized model (about 40 % faster; see
-    models/README.md).
+    models/README.md). ``closer_look`` runs the second stage of
+    :mod:`face_scoring` on doubtful candidates (its crops always use the int8
+    model, the one its weights were fitted with).
     """
 
     classes = ("face",)
     class_id = 0
 
-    def __init__(self, sizes: tuple[int | None, ...] = (None,), int8: bool = False) -> None:
-        self.sizes, self.int8 = sizes, int8
+    def __init__(self, sizes: tuple[int | None, ...] = (None,), int8: bool = False, closer_look: bool = True) -> None:
+        self.sizes, self.int8, self.closer_look = sizes, int8, closer_look
         self._session = onnx_session("centerface_int8.onnx" if int8 else "centerface.onnx")
+        self._zoom_session = onnx_session("centerface_int8.onnx")
 
     def input_sizes(self, width: int, height: int) -> list[tuple[int, int]]:
         """The distinct network input sizes (width, height) for a ``width×height`` image, smallest first."""
@@ -62,11 +73,44 @@ class CenterFaceDetector:
         return sorted(found)
 
     def detect(self, image: np.ndarray, *, confidence: float, overlap: float) -> Predictions:
+        """Faces whose rescored confidence (see :mod:`face_scoring`) is at least ``confidence``."""
         height, width = image.shape[:2]
-        passes = [self._run(image, in_w, in_h, confidence) for in_w, in_h in self.input_sizes(width, height)]
+        candidates = self.candidates(image, overlap)
+        scores = face_scoring.agreement(candidates)
+        doubtful = face_scoring.needs_closer_look(scores)
+        if self.closer_look and doubtful.any():
+            scores[doubtful] = face_scoring.closer_look(candidates[doubtful], self.zoomed_scores(image, candidates.boxes[doubtful]))
+        sure = scores >= confidence
+        return Predictions.from_arrays(candidates.boxes[sure], scores[sure], "face", self.class_id, width, height, overlap)
+
+    def candidates(self, image: np.ndarray, overlap: float) -> Candidates:
+        """Every pass' boxes merged into one candidate per face (by NMS on the raw score), with what the
+        full-resolution pass saw of each."""
+        height, width = image.shape[:2]
+        passes = [self._run(image, in_w, in_h, face_scoring.PASS_FLOOR) for in_w, in_h in self.input_sizes(width, height)]
+        bounds = np.array([width, height, width, height], np.float32)
+        for boxes, _ in passes:
+            np.clip(boxes, 0, bounds, out=boxes)
         boxes = np.concatenate([boxes for boxes, _ in passes])
         scores = np.concatenate([scores for _, scores in passes])
-        return Predictions.from_arrays(boxes, scores, "face", self.class_id, width, height, overlap)
+        keep = [i for i in nms_indices(boxes, scores, overlap) if scores[i] >= face_scoring.CANDIDATE_FLOOR]
+        full_resolution = face_scoring.score_in_pass(boxes[keep], *passes[-1])  # input_sizes is smallest first
+        return Candidates(boxes[keep], scores[keep], full_resolution)
+
+    def zoomed_scores(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        """Each box's score when CenterFace looks again at an enlarged crop of it (0 if it sees no face there)."""
+        maps, in_crop = face_scoring.zoom_windows(boxes)
+        size = face_scoring.ZOOM_SIZE
+        crops = np.stack([cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT) for m in maps])
+        found = []
+        for start in range(0, len(crops), ZOOM_BATCH):
+            blob = crops[start : start + ZOOM_BATCH].transpose(0, 3, 1, 2).astype(np.float32)
+            heatmaps, log_sizes, offsets = self._zoom_session.run(["537", "538", "539"], {"input.1": blob})
+            for index in range(len(blob)):
+                boxes_seen, scores_seen = decode(heatmaps[index, 0], log_sizes[index], offsets[index], 0.0)
+                target = in_crop[start + index : start + index + 1]
+                found.append(face_scoring.score_in_pass(target, boxes_seen, scores_seen, face_scoring.ZOOM_SAME_FACE_IOU)[0])
+        return np.array(found, np.float32)
 
     def _run(self, image: np.ndarray, in_w: int, in_h: int, confidence: float) -> tuple[np.ndarray, np.ndarray]:
         """Boxes (image pixels) and scores from one pass at ``in_w×in_h``."""

@@ -243,3 +243,8 @@ def test_1_a_link_with_values_no_control_can_hold_falls_back_to_the_defaults():
     at = open_page("image", query=link)
     assert at.slider(key="strength").value == 5.0 and at.slider(key="padding").value == 1.3
     assert at.selectbox(key="source").value == "local" and at.selectbox(key="method").value == "blur"
+
+
+def test_1_a_link_with_class_thresholds_no_slider_can_hold_falls_back_to_each_class_default():
+    at = open_page("image", query={"confidence_face": "nan", "confidence_license-plate": "-5", "confidence": "inf"})
+    assert (at.slider(key="confidence_face").value, at.slider(key="confidence_license-plate").value) == (10, 5)
