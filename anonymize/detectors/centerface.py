@@ -93,7 +93,10 @@ class CenterFaceDetector:
             np.clip(boxes, 0, bounds, out=boxes)
         boxes = np.concatenate([boxes for boxes, _ in passes])
         scores = np.concatenate([scores for _, scores in passes])
-        keep = [i for i in nms_indices(boxes, scores, overlap) if scores[i] >= face_scoring.CANDIDATE_FLOOR]
+        # Below the floor a box could only suppress weaker ones, themselves below it: drop them first.
+        above = scores >= face_scoring.CANDIDATE_FLOOR
+        boxes, scores = boxes[above], scores[above]
+        keep = nms_indices(boxes, scores, overlap)
         full_resolution = face_scoring.score_in_pass(boxes[keep], *passes[-1])  # input_sizes is smallest first
         return Candidates(boxes[keep], scores[keep], full_resolution)
 
