@@ -88,6 +88,7 @@ def test_prediction_statistics_draw_a_histogram_per_class(page, app_url):
     expect(charts.first).to_be_visible(timeout=30_000)
     expect(charts).to_have_count(2)  # the city sample: faces and plates
     expect(page.get_by_text("hidden to be safe").first).to_be_visible()
+    charts.first.scroll_into_view_if_needed()
     screenshot(page, "image-statistics")
 
 
