@@ -3,7 +3,7 @@
 Example:
     >>> import numpy as np
     >>> from anonymize.detections import Detection, Predictions
-    >>> found = Predictions((Detection(2, 2, 20, 20, 0.9, "face"),), 40, 30)
+    >>> found = Predictions.of([Detection(2, 2, 20, 20, 0.9, "face")], 40, 30)
     >>> draw_boxes(np.zeros((30, 40, 3), np.uint8), found).any()
     np.True_
 """

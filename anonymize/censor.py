@@ -27,7 +27,7 @@ Example:
     >>> import numpy as np
     >>> from anonymize.detections import Detection, Predictions
     >>> image = np.random.default_rng(0).integers(0, 255, (60, 80, 3), dtype=np.uint8)
-    >>> found = Predictions((Detection(10, 10, 30, 30, 0.9, "face"),), 80, 60)
+    >>> found = Predictions.of([Detection(10, 10, 30, 30, 0.9, "face")], 80, 60)
     >>> out = censor(image, found, CensorSettings(method="fill"))
     >>> bool((out[20, 20] == 0).all()), bool((out[50:, 50:] == image[50:, 50:]).all())
     (True, True)

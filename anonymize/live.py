@@ -1,17 +1,17 @@
 """Real-time anonymization of a camera stream, fail closed.
 
 Detection runs on a background thread, always on the newest frame; every
-frame is censored at once with the latest boxes, so the picture stays smooth
-whatever the detector's speed (a remote backend included). Boxes from the
-last ``hold`` detections are kept where the newest detection has nothing in
-their place, so one missed detection does not uncover a face, and they are
-padded more the older they are, to cover motion. When there is no result
-yet, when the newest one is older than ``max_staleness`` seconds, or when
-detection failed, the whole frame is obscured: no frame ever leaves raw.
-When the camera changes its frame size, boxes follow: WebRTC scales the same
-picture up and down with the bandwidth, so boxes found on another size are
-scaled to this one; a frame of another shape (aspect ratio) is obscured until
-a detection of its own exists, since its boxes could be anywhere.
+frame is censored at once with the boxes of :mod:`anonymize.tracking`, each
+track's box predicted to the moment the frame is shown (moved with the
+track's velocity and grown with the time since its detection), so the
+picture stays smooth whatever the detector's speed (a remote backend
+included) and a face missed by one detection stays hidden while its track
+coasts. When there is no result yet, when the newest one is older than
+``max_staleness`` seconds, or when detection failed, the whole frame is
+obscured: no frame ever leaves raw. Boxes are kept relative to the frame, so
+they follow a camera that changes its resolution (WebRTC scales the same
+picture with the bandwidth); a frame of another shape (aspect ratio) is
+obscured until a detection of its own exists, since its boxes could be anywhere.
 
 Example:
     >>> import numpy as np
@@ -29,7 +29,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import av
@@ -37,12 +37,10 @@ import cv2
 import numpy as np
 
 from anonymize.censor import censor
-from anonymize.detections import Predictions, uncovered
 from anonymize.detectors.base import Detector
 from anonymize.pipeline import Settings, detect
+from anonymize.tracking import Tracker
 
-#: How much more to pad boxes per second of age (boxes 0.5 s old get 1.5 times the usual padding).
-GROWTH_PER_SECOND = 1.0
 #: Frames whose aspect ratios differ by less than this show the same picture, scaled.
 SAME_SHAPE = 0.01
 #: The detection thread stops after this long without frames (a closed tab) and restarts with the next one.
@@ -58,14 +56,23 @@ class LiveStats:
     detection_ms: float
     frames: int
     obscured: int
+    #: Boxes the last frame hid although the newest detection did not find them: tracks coasting.
+    carried: int
     predictions: dict[str, Any] | None
     error: str | None
 
 
 @dataclass(frozen=True)
-class _Found:
-    predictions: Predictions
+class _Newest:
+    """What the newest detection saw: when, on a frame of which size, and its tracks."""
+
     captured_at: float
+    width: int
+    height: int
+    tracks: frozenset[int]
+
+    def same_shape(self, width: int, height: int) -> bool:
+        return abs(self.width / max(self.height, 1) - width / height) <= SAME_SHAPE * width / height
 
 
 def obscured(frame: np.ndarray, message: str) -> np.ndarray:
@@ -76,42 +83,30 @@ def obscured(frame: np.ndarray, message: str) -> np.ndarray:
     return out
 
 
-def _on_frame_size(found: list[_Found], width: int, height: int) -> list[_Found]:
-    """``found`` with boxes fitted to a ``width``×``height`` frame; those of another shape are dropped."""
-    fitted = []
-    for f in found:
-        p = f.predictions
-        if (p.image_width, p.image_height) != (width, height):
-            if abs(p.image_width / max(p.image_height, 1) - width / height) > SAME_SHAPE * width / height:
-                continue
-            p = p.resized(width, height)
-        fitted.append(replace(f, predictions=p))
-    return fitted
-
-
 class LiveAnonymizer:
     """Censors frames as they come; see the module docstring for the guarantees."""
 
-    def __init__(self, detector: Detector, settings: Settings, *, hold: int = 2, max_staleness: float = 1.0) -> None:
+    def __init__(self, detector: Detector, settings: Settings, *, max_staleness: float = 1.0) -> None:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._detector, self._settings = detector, settings
         self.max_staleness = max_staleness
         self._pending: tuple[np.ndarray, float] | None = None
-        self._found: deque[_Found] = deque(maxlen=hold)
+        self._tracker = Tracker()
+        self._newest: _Newest | None = None
         self._error: str | None = None
         self._closed = False
         self._frame_times: deque[float] = deque(maxlen=60)
         self._frame_ms = self._detection_ms = 0.0
-        self._frames = self._obscured = 0
+        self._frames = self._obscured = self._carried = 0
         self._last_json: dict[str, Any] | None = None
         self._worker: threading.Thread | None = None
 
     def configure(self, detector: Detector, settings: Settings) -> None:
         """Use new settings (or a new detector) from the next detection on."""
         with self._lock:
-            if detector is not self._detector:
-                self._found.clear()  # boxes from another model no longer count
+            if detector is not self._detector:  # boxes from another model no longer count
+                self._tracker, self._newest = Tracker(), None
             self._detector, self._settings, self._error = detector, settings, None
 
     def process(self, frame: np.ndarray) -> np.ndarray:
@@ -123,26 +118,25 @@ class LiveAnonymizer:
                 self._worker = threading.Thread(target=self._detect_forever, daemon=True, name="live-detection")
                 self._worker.start()
             self._wake.notify()
-            found, settings, error = list(self._found), self._settings, self._error
-        found = _on_frame_size(found, frame.shape[1], frame.shape[0])
-        stale = not found or start - found[-1].captured_at > self.max_staleness
+            newest, settings, error = self._newest, self._settings, self._error
+            height, width = frame.shape[:2]
+            usable = newest is not None and newest.same_shape(width, height) and start - newest.captured_at <= self.max_staleness
+            cover = self._tracker.cover(start, width, height) if usable else None
         if error:
             out = obscured(frame, "detection failed: picture hidden")
-        elif stale:
+        elif cover is None:
             out = obscured(frame, "waiting for detection...")
         else:
-            age = start - found[-1].captured_at
-            padded = replace(settings.censor, padding=settings.censor.padding * (1 + GROWTH_PER_SECOND * age))
-            newest = list(found[-1].predictions)
-            older = [d for f in found[:-1] for d in f.predictions]
-            out = censor(frame, newest + uncovered(older, newest), padded)
-        self._record(start, was_obscured=bool(error) or stale)
+            out = censor(frame, cover.hidden, settings.censor)
+        carried = 0 if cover is None else len(set(cover.carried_tracks.tolist()) - newest.tracks)
+        self._record(start, was_obscured=bool(error) or cover is None, carried=carried)
         return out
 
-    def _record(self, start: float, was_obscured: bool) -> None:
+    def _record(self, start: float, was_obscured: bool, carried: int) -> None:
         end = time.perf_counter()
         with self._lock:
             self._frames += 1
+            self._carried = carried
             self._obscured += was_obscured
             self._frame_times.append(end)
             took = (end - start) * 1000
@@ -170,7 +164,9 @@ class LiveAnonymizer:
                 continue
             with self._lock:
                 if detector is self._detector:
-                    self._found.append(_Found(hidden, captured_at))
+                    tracks = self._tracker.update(captured_at, hidden)
+                    self._tracker.forget_before(captured_at)
+                    self._newest = _Newest(captured_at, frame.shape[1], frame.shape[0], frozenset(tracks.tolist()))
                     self._error = None
                     self._last_json = found.raw or found.to_roboflow()
                 self._detection_ms = (time.perf_counter() - start) * 1000
@@ -179,7 +175,7 @@ class LiveAnonymizer:
         with self._lock:
             times = list(self._frame_times)
             fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
-            return LiveStats(fps, self._frame_ms, self._detection_ms, self._frames, self._obscured, self._last_json, self._error)
+            return LiveStats(fps, self._frame_ms, self._detection_ms, self._frames, self._obscured, self._carried, self._last_json, self._error)
 
     def frame_callback(self) -> Callable[[av.VideoFrame], av.VideoFrame]:
         """A ``video_frame_callback`` for streamlit-webrtc: censored frames out, never raw ones."""

@@ -113,7 +113,7 @@ class Result:
         """What was hidden, as a person would say it.
 
         >>> from anonymize.detections import Detection
-        >>> found = Predictions((Detection(0, 0, 9, 9, 0.9, "face"), Detection(20, 0, 29, 9, 0.1, "face")), 40, 10)
+        >>> found = Predictions.of([Detection(0, 0, 9, 9, 0.9, "face"), Detection(20, 0, 29, 9, 0.1, "face")], 40, 10)
         >>> hide(np.zeros((10, 40, 3), np.uint8), found, Settings()).summary
         '1 face, plus 1 low-confidence region hidden to be safe'
         """
@@ -165,6 +165,7 @@ def detect(image: np.ndarray, detector: Detector, settings: Settings) -> Predict
 def hide(image: np.ndarray, predictions: Predictions, settings: Settings) -> Result:
     """Censor the detections of ``settings.classes`` (detection already done, e.g. cached)."""
     start = time.perf_counter()
+    predictions = predictions.with_ids()  # before any subset, so that the hidden ones keep the same ids
     hidden = predictions if settings.classes is None else predictions.of_classes(settings.classes)
     return Result(censor(image, hidden, settings.censor), predictions, hidden, time.perf_counter() - start)
 

@@ -14,10 +14,12 @@ What it guarantees, each learnt from bugs users of other anonymizers hit:
   codecs MP4 cannot hold, re-encoded to AAC); a video without audio works.
 * **Phone rotation is applied** before detection; the output is stored upright.
 * **Streamed**: frames go to disk as they are done; only a few are in memory.
-* **Temporal smoothing**: frame *n* is censored with the boxes found in
-  frames *n−w … n+w* (``window=w``), so a face missed in one frame but found
-  in its neighbours stays hidden, and one that is just entering is hidden a
-  frame early. Output is delayed by ``w`` frames to make this possible.
+* **Tracking** (:mod:`anonymize.tracking`): each frame is censored with its
+  own detections plus the boxes of tracks detected just before or after it,
+  interpolated between detections and extended past the first and last, so a
+  face the detector misses for a few frames, or one just entering, stays
+  hidden, and ``detect_every=k`` can skip frames safely. Output is delayed by
+  a few frames to make this possible.
 * **Fail closed**: the output is written under a temporary name and only
   renamed when the whole video was processed; on any error nothing is left,
   and an error writing the output (a full disk) is told apart from a damaged input.
@@ -32,9 +34,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import math
 import os
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -45,16 +47,20 @@ import cv2
 import numpy as np
 
 from anonymize.censor import censor
-from anonymize.detections import Predictions, uncovered
 from anonymize.detectors.base import Detector
 from anonymize.errors import MediaError, OutputError
 from anonymize.pipeline import Settings, detect
+from anonymize.tracking import COAST_SECONDS, Cover, DelayedCover, Tracker
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi", ".3gp", ".mpg", ".mpeg", ".ts", ".mts", ".m2ts", ".wmv", ".flv", ".ogv"}
 DEFAULT_MAX_SECONDS = 15 * 60
 #: Audio codecs an MP4 can carry as they are; others are re-encoded to AAC.
 MP4_AUDIO = {"aac", "mp3", "opus", "alac", "ac3", "eac3", "flac"}
 PREVIEW_SIDE = 480
+#: Detection runs on every k-th frame; tracking covers the frames between (README, "Benchmarks").
+DEFAULT_DETECT_EVERY = 1
+#: Frames held back, at most, so that tracks reach backwards (memory: this many decoded frames).
+MAX_DELAY_FRAMES = 16
 
 
 @dataclass(frozen=True)
@@ -70,12 +76,17 @@ class VideoInfo:
 
 @dataclass
 class VideoReport:
-    """What was done: frames, time, how often smoothing added boxes, and a few before/after frames."""
+    """What was done: frames, time, what detection and tracking each hid, and a few before/after frames."""
 
     info: VideoInfo
     frames: int = 0
     seconds: float = 0.0
-    frames_with_borrowed_boxes: int = 0
+    #: Frames that detection ran on.
+    frames_detected: int = 0
+    #: Frames where tracking hid something that the frame's own detection did not (or that had none).
+    frames_with_carried_boxes: int = 0
+    #: Boxes hidden by tracking, over all frames.
+    carried_boxes: int = 0
     previews: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
 
 
@@ -132,8 +143,8 @@ def anonymize_video(
     detector: Detector,
     settings: Settings,
     *,
-    window: int = 2,
-    detect_every: int = 1,
+    detect_every: int = DEFAULT_DETECT_EVERY,
+    coast: float = COAST_SECONDS,
     max_seconds: float = DEFAULT_MAX_SECONDS,
     predictions_path: str | Path | None = None,
     previews: int = 4,
@@ -141,13 +152,16 @@ def anonymize_video(
 ) -> VideoReport:
     """Write an anonymized copy of ``source`` to ``target`` (MP4); see the module docstring.
 
-    ``detect_every=k`` runs detection on every k-th frame only; the smoothing
-    window is widened to at least ``k - 1`` so that the frames in between are
-    censored with the boxes of the detected frames around them.
+    ``detect_every=k`` runs detection on every k-th frame only; tracking
+    covers the frames in between. ``coast`` is how long (s) a track is
+    believed away from its detections (0: each frame hides only what was
+    detected on it). ``predictions_path`` gets one JSON line per frame.
     ``on_progress(frames_done, frames_expected, seconds_elapsed)`` is called as
     frames are written. Raises MediaError for unreadable or too long input and
     DetectionError if the detector fails; ``target`` is then not created.
     """
+    if detect_every < 1:
+        raise ValueError("detect_every must be 1 or more")
     source, target = Path(source), Path(target)
     partial = target.with_name(f".{target.name}.partial.mp4")
     lines = Path(predictions_path).with_name(f".{Path(predictions_path).name}.partial") if predictions_path else None
@@ -155,9 +169,13 @@ def anonymize_video(
         info = probe(source)
         if info.duration > max_seconds:
             raise MediaError(f"{source.name}: {info.duration:.0f} s long, above the limit of {max_seconds:.0f} s.")
+        delay = max(detect_every, min(MAX_DELAY_FRAMES, math.ceil(coast * info.fps)))
+        tracking = DelayedCover(Tracker(coast=coast), delay, info.width, info.height)
         with _open(source) as container:
             clock = _Clock(container.streams.best("video"), info.fps, max_seconds, source.name)
-            report = _transcode(container, info, clock, partial, lines, detector, settings, max(window, detect_every - 1), detect_every, previews, on_progress)
+            with _Mp4Sink(partial, container, info, clock.time_base) as sink, (open(lines, "w") if lines else contextlib.nullcontext()) as jsonl:
+                report, frames = VideoReport(info), _frames(container, info, clock, sink)
+                _anonymize_frames(frames, detector, settings, detect_every, tracking, _Writer(sink, jsonl, settings, report, previews, on_progress))
         os.replace(partial, target)
         if lines and predictions_path:
             os.replace(lines, predictions_path)
@@ -206,61 +224,102 @@ class _Clock:
         return pts
 
 
-def _transcode(container, info, clock, partial, lines, detector, settings, window, detect_every, previews, on_progress) -> VideoReport:
+def _anonymize_frames(frames, detector: Detector, settings: Settings, detect_every: int, tracking: DelayedCover, writer: _Writer) -> None:
+    """The loop: detect on every ``detect_every``-th frame, let tracking cover each, write them as they are final."""
+    for index, (pts, pixels) in enumerate(frames):
+        detections = None
+        if index % detect_every == 0:
+            found = detect(pixels, detector, settings)
+            detections = found if settings.classes is None else found.of_classes(settings.classes)
+            writer.report.frames_detected += 1
+        for (ready_pts, ready), cover in tracking.push(float(pts * writer.sink.time_base), detections, (pts, pixels)):
+            writer.write(ready_pts, ready, cover)
+    for (ready_pts, ready), cover in tracking.flush():
+        writer.write(ready_pts, ready, cover)
+    writer.report.seconds = writer.elapsed()
+
+
+def _frames(container, info: VideoInfo, clock: _Clock, sink: _Mp4Sink) -> Iterator[tuple[int, np.ndarray]]:
+    """Each video frame as ``(pts, upright RGB pixels of the first frame's size)``; audio goes to ``sink`` on the way."""
     video_in = container.streams.best("video")  # not a cover-art picture
     audio_in = container.streams.best("audio")
-    report = VideoReport(info)
-    preview_at = {round(info.frames * (i + 0.5) / previews) for i in range(previews)} if previews else set()
-    started = time.perf_counter()
-    with av.open(str(partial), "w", format="mp4") as output, (open(lines, "w") if lines else contextlib.nullcontext()) as jsonl:
-        video_out = output.add_stream("libx264", rate=Fraction(info.fps).limit_denominator(1001))
-        video_out.width, video_out.height = info.width + info.width % 2, info.height + info.height % 2
-        video_out.pix_fmt = "yuv420p"
+    for packet in container.demux([video_in] + ([audio_in] if audio_in else [])):
+        if packet.stream.type == "audio":
+            sink.audio(packet)
+            continue
+        for frame in packet.decode():
+            pixels = upright(frame)
+            if pixels.shape[:2] != (info.height, info.width):  # the stream changed size midway
+                pixels = cv2.resize(pixels, (info.width, info.height), interpolation=cv2.INTER_AREA)
+            yield clock.stamp(frame.pts), pixels
+
+
+class _Mp4Sink:
+    """The output file: H.264 video at the input's timestamps, and the input's audio (copied or as AAC)."""
+
+    def __init__(self, path: Path, container, info: VideoInfo, time_base: Fraction) -> None:
+        self.output = av.open(str(path), "w", format="mp4")
+        video_in, audio_in = container.streams.best("video"), container.streams.best("audio")
+        self.video = self.output.add_stream("libx264", rate=Fraction(info.fps).limit_denominator(1001))
+        self.video.width, self.video.height = info.width + info.width % 2, info.height + info.height % 2
+        self.video.pix_fmt = "yuv420p"
         # The encoder counts in the input's time base, not in frames: with a frame count, frames
         # of a variable-rate or gapped input would round onto the same tick and be refused.
-        video_out.time_base = video_out.codec_context.time_base = clock.time_base
-        video_out.options = {"crf": "20", "preset": "veryfast"}
-        audio_out = _audio_stream(output, audio_in) if audio_in else None
-        resampler = av.AudioResampler(format="fltp", layout="stereo", rate=audio_out.rate) if audio_out and audio_out.codec_context.name != audio_in.codec_context.name else None
+        self.time_base = time_base
+        self.video.time_base = self.video.codec_context.time_base = self.time_base
+        self.video.options = {"crf": "20", "preset": "veryfast"}
+        self.audio_out = _audio_stream(self.output, audio_in) if audio_in else None
+        recode = self.audio_out is not None and self.audio_out.codec_context.name != audio_in.codec_context.name
+        self.resampler = av.AudioResampler(format="fltp", layout="stereo", rate=self.audio_out.rate) if recode else None
 
-        def write(index: int, pts: int | None, frame: np.ndarray, own: Predictions, union: list) -> None:
-            censored = censor(frame, union, settings.censor)
-            if index in preview_at:
-                report.previews.append((_small(frame), _small(censored)))
-            out = av.VideoFrame.from_ndarray(_even(censored), format="rgb24")
-            out.pts, out.time_base = pts, clock.time_base
-            for packet in video_out.encode(out.reformat(format="yuv420p")):
-                output.mux(packet)
-            if lines:
-                jsonl.write(json.dumps({"frame": index, "time": float(pts * clock.time_base), **own.to_roboflow()}) + "\n")
-            report.frames += 1
-            if on_progress:
-                on_progress(report.frames, info.frames, time.perf_counter() - started)
+    def __enter__(self) -> _Mp4Sink:
+        return self
 
-        smoother = _Window(window, write, report)
-        streams = [video_in] + ([audio_in] if audio_in else [])
-        for packet in container.demux(streams):
-            if packet.stream.type == "audio":
-                _mux_audio(output, packet, audio_out, resampler)
-                continue
-            for frame in packet.decode():
-                pts = clock.stamp(frame.pts)
-                pixels = upright(frame)
-                if pixels.shape[:2] != (info.height, info.width):  # the stream changed size midway
-                    pixels = cv2.resize(pixels, (info.width, info.height), interpolation=cv2.INTER_AREA)
-                if smoother.next_index % detect_every:
-                    hidden = Predictions((), info.width, info.height)  # the window brings its neighbours' boxes
-                else:
-                    found = detect(pixels, detector, settings)
-                    hidden = found if settings.classes is None else found.of_classes(settings.classes)
-                smoother.push(pts, pixels, hidden)
-        smoother.flush()
-        for packet in video_out.encode():
-            output.mux(packet)
-        if audio_out is not None and resampler is not None:
-            _mux_audio(output, None, audio_out, resampler)
-    report.seconds = time.perf_counter() - started
-    return report
+    def frame(self, pts: int, pixels: np.ndarray) -> None:
+        out = av.VideoFrame.from_ndarray(_even(pixels), format="rgb24")
+        out.pts, out.time_base = pts, self.time_base
+        for packet in self.video.encode(out.reformat(format="yuv420p")):
+            self.output.mux(packet)
+
+    def audio(self, packet) -> None:
+        _mux_audio(self.output, packet, self.audio_out, self.resampler)
+
+    def __exit__(self, kind, *_) -> None:
+        try:
+            if kind is None:  # the encoders hold the last frames: write them
+                for packet in self.video.encode():
+                    self.output.mux(packet)
+                if self.audio_out is not None and self.resampler is not None:
+                    _mux_audio(self.output, None, self.audio_out, self.resampler)
+        finally:
+            self.output.close()
+
+
+class _Writer:
+    """Censors each final frame with its cover, and writes it, its JSON line, previews and progress."""
+
+    def __init__(self, sink: _Mp4Sink, jsonl, settings: Settings, report: VideoReport, previews: int, on_progress) -> None:
+        self.sink, self.jsonl, self.settings, self.report, self.on_progress = sink, jsonl, settings, report, on_progress
+        frames = report.info.frames
+        self.preview_at = {round(frames * (i + 0.5) / previews) for i in range(previews)} if previews else set()
+        self.started = time.perf_counter()
+
+    def write(self, pts: int, pixels: np.ndarray, cover: Cover) -> None:
+        report, index = self.report, self.report.frames
+        censored = censor(pixels, cover.hidden, self.settings.censor)
+        if index in self.preview_at:
+            report.previews.append((_small(pixels), _small(censored)))
+        self.sink.frame(pts, censored)
+        if self.jsonl:
+            self.jsonl.write(json.dumps({"frame": index, "time": cover.time, **cover.to_json()}) + "\n")
+        report.frames += 1
+        report.frames_with_carried_boxes += bool(len(cover.carried))
+        report.carried_boxes += len(cover.carried)
+        if self.on_progress:
+            self.on_progress(report.frames, report.info.frames, self.elapsed())
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
 
 
 def _audio_stream(output, audio_in):
@@ -296,35 +355,6 @@ def _even(pixels: np.ndarray) -> np.ndarray:
 def _small(pixels: np.ndarray) -> np.ndarray:
     scale = PREVIEW_SIDE / max(pixels.shape[:2])
     return cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else pixels.copy()
-
-
-class _Window:
-    """Holds ``2w+1`` frames and writes each with the union of its neighbours' boxes."""
-
-    def __init__(self, w: int, write: Callable, report: VideoReport) -> None:
-        self.w, self.write, self.report = w, write, report
-        self.entries: deque[tuple[int, int | None, np.ndarray, Predictions]] = deque(maxlen=2 * w + 1)
-        self.next_index = self.next_out = 0
-
-    def push(self, pts: int | None, pixels: np.ndarray, hidden: Predictions) -> None:
-        self.entries.append((self.next_index, pts, pixels, hidden))
-        self.next_index += 1
-        while self.next_out <= self.next_index - 1 - self.w:
-            self._emit()
-
-    def flush(self) -> None:
-        while self.next_out < self.next_index:
-            self._emit()
-
-    def _emit(self) -> None:
-        k = self.next_out
-        (own,) = [(pts, pixels, hidden) for i, pts, pixels, hidden in self.entries if i == k]
-        pts, pixels, hidden = own
-        neighbours = [d for i, _, _, found in self.entries if abs(i - k) <= self.w and i != k for d in found]
-        borrowed = uncovered(neighbours, list(hidden))
-        self.report.frames_with_borrowed_boxes += bool(borrowed)
-        self.write(k, pts, pixels, hidden, list(hidden) + borrowed)
-        self.next_out += 1
 
 
 def frames_of(path: str | Path) -> Iterator[np.ndarray]:

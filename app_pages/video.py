@@ -32,7 +32,7 @@ st.success(f"{report.frames} frames anonymized in {report.seconds:.1f} s ({repor
 cols = st.columns(3)
 cols[0].metric("Frames", report.frames)
 cols[1].metric("Frame rate", f"{report.info.fps:.2f} fps")
-cols[2].metric("Frames helped by smoothing", report.frames_with_borrowed_boxes)
+cols[2].metric("Frames where tracking added boxes", report.frames_with_carried_boxes, help="Boxes carried from the detections just before or after a frame, where that frame's own detection did not find the face or plate (or did not run). Extra cover, not misses.")
 st.video(job.video)
 st.subheader("Before and after")
 for before, after in report.previews:

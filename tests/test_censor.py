@@ -8,7 +8,7 @@ from anonymize.detections import Detection, Predictions
 
 
 def faces(*boxes, name="face"):
-    return Predictions(tuple(Detection(*b, 0.9, name) for b in boxes), 160, 120)
+    return Predictions.of([Detection(*b, 0.9, name) for b in boxes], 160, 120)
 
 
 def outside(mask_box, image):

@@ -24,7 +24,7 @@ def test_roboflow_json_round_trips_every_field_and_marks_low_confidence_ones():
 
 
 def test_a_threshold_per_class_keeps_each_class_at_its_own():
-    p = Predictions((box(0, 0, 1, 1, 0.3), box(5, 5, 6, 6, 0.3, "license-plate")), 10, 10)
+    p = Predictions.of((box(0, 0, 1, 1, 0.3), box(5, 5, 6, 6, 0.3, "license-plate")), 10, 10)
     kept = p.above(lambda name: {"face": 0.2, "license-plate": 0.4}[name])
     assert [d.class_name for d in kept] == ["face"]
 
@@ -41,7 +41,7 @@ def test_image_size_given_as_strings_is_read():
 
 
 def test_confidence_filter_keeps_boxes_at_the_threshold():
-    p = Predictions((box(0, 0, 1, 1, 0.4), box(5, 5, 6, 6, 0.39)), 10, 10)
+    p = Predictions.of((box(0, 0, 1, 1, 0.4), box(5, 5, 6, 6, 0.39)), 10, 10)
     assert [d.confidence for d in p.above(0.4)] == [0.4]
 
 
@@ -52,12 +52,12 @@ def test_class_filter():
 
 def test_nms_drops_the_weaker_of_two_boxes_overlapping_above_the_threshold():
     # IoU of these two is 50/150 = 1/3.
-    p = Predictions((box(0, 0, 10, 10, 0.9), box(5, 0, 15, 10, 0.8)), 20, 20)
+    p = Predictions.of((box(0, 0, 10, 10, 0.9), box(5, 0, 15, 10, 0.8)), 20, 20)
     assert len(p.suppress_overlaps(0.30)) == 1
     assert p.suppress_overlaps(0.30)[0].confidence == 0.9
     assert len(p.suppress_overlaps(0.34)) == 2
 
 
 def test_nms_never_suppresses_across_classes():
-    p = Predictions((box(0, 0, 10, 10, 0.9, "face"), box(0, 0, 10, 10, 0.8, "license-plate")), 20, 20)
+    p = Predictions.of((box(0, 0, 10, 10, 0.9, "face"), box(0, 0, 10, 10, 0.8, "license-plate")), 20, 20)
     assert len(p.suppress_overlaps(0.0)) == 2

@@ -82,3 +82,29 @@ def test_the_webrtc_callback_never_returns_the_raw_frame_when_detection_raises(f
         out = callback(incoming).to_ndarray(format="rgb24")
         assert np.abs(out.astype(int) - frame).mean() > 30
         time.sleep(0.02)
+
+
+class FindsOnce:
+    """Finds the face on its first call only, as if the person turned away afterwards."""
+
+    classes = ("face",)
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, 0
+
+    def detect(self, image, *, confidence, overlap):
+        self.calls += 1
+        found = self.inner.detect(image, confidence=confidence, overlap=overlap)
+        return found if self.calls == 1 else found[:0]
+
+
+def test_a_face_the_next_detections_miss_stays_hidden_and_the_stats_say_tracking_kept_it(detector, frame):
+    live = LiveAnonymizer(FindsOnce(detector), Settings())
+    settled(live, frame)
+    deadline = time.monotonic() + 5
+    while live.stats().carried == 0 and time.monotonic() < deadline:
+        out = live.process(frame)
+        assert np.abs(out[175:215, 225:265].astype(int) - frame[175:215, 225:265]).mean() > 10
+        time.sleep(0.01)
+    assert live.stats().carried >= 1
+    live.close()

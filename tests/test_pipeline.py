@@ -62,7 +62,7 @@ class FixedDetector:
 
     def detect(self, image, *, confidence, overlap):
         found = (Detection(2, 2, 20, 20, 0.9, "face"), Detection(40, 2, 60, 20, 0.15, "face"), Detection(70, 30, 95, 40, 0.3, "license-plate"))
-        return Predictions(tuple(d for d in found if d.confidence >= confidence), 100, 50)
+        return Predictions.of([d for d in found if d.confidence >= confidence], 100, 50)
 
 
 BLANK = np.zeros((50, 100, 3), np.uint8)

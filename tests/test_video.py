@@ -22,7 +22,7 @@ class Flaky:
         if index == self.fail_at:
             raise RuntimeError("detector crashed")
         found = self.inner.detect(image, confidence=confidence, overlap=overlap)
-        return found._with(()) if index in self.miss else found
+        return found[:0] if index in self.miss else found
 
 
 def face_visible(before, after, box):
@@ -59,16 +59,21 @@ def test_frame_rate_duration_and_audio_are_the_inputs(clip, detector, tmp_path):
         assert abs(float(tone_out.duration * tone_out.time_base) - float(tone_in.duration * tone_in.time_base)) < 0.05
 
 
-def test_smoothing_hides_a_face_the_detector_missed_in_one_frame(clip, detector, tmp_path):
+def test_tracking_hides_a_moving_face_the_detector_misses_for_three_frames_in_a_row(clip, detector, tmp_path):
     path, boxes = clip
-    misses = {10, 20, 21}
+    misses = {10, 20, 21, 22}
     counts = {}
-    for window in (0, 2):
-        out = tmp_path / f"w{window}.mp4"
-        anonymize_video(path, out, Flaky(detector, miss=misses), Settings(), window=window)
-        counts[window] = sum(face_visible(b, a, box) for b, a, box in zip(frames_of(path), frames_of(out), boxes))
-    # Without smoothing each missed frame shows the face; with it, none does.
-    assert counts == {0: len(misses), 2: 0}
+    for coast in (0, 0.5):  # 0: each frame hides only its own detections
+        out = tmp_path / f"coast{coast}.mp4"
+        anonymize_video(path, out, Flaky(detector, miss=misses), Settings(), coast=coast)
+        counts[coast] = sum(face_visible(b, a, box) for b, a, box in zip(frames_of(path), frames_of(out), boxes))
+    assert counts == {0: len(misses), 0.5: 0}
+
+
+def test_a_face_missed_in_the_first_frames_is_hidden_by_tracking_backwards(clip, detector, tmp_path):
+    path, boxes = clip
+    anonymize_video(path, tmp_path / "out.mp4", Flaky(detector, miss={0, 1, 2}), Settings())
+    assert not any(face_visible(b, a, box) for b, a, box in zip(frames_of(path), frames_of(tmp_path / "out.mp4"), boxes))
 
 
 def test_a_video_without_audio_works(detector, tmp_path):
@@ -106,6 +111,18 @@ def test_per_frame_predictions_are_written_as_json_lines(clip, detector, tmp_pat
     lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [line["frame"] for line in lines] == list(range(len(boxes)))
     assert all(any(p["class"] == "face" for p in line["predictions"]) for line in lines)
+    assert len({p["tracker_id"] for line in lines for p in line["predictions"] if not p["low_confidence"]}) == 1  # one face, one track
+
+
+def test_json_lines_tell_detected_boxes_from_those_carried_by_tracking(clip, detector, tmp_path):
+    import json
+    path, boxes = clip
+    report = anonymize_video(path, tmp_path / "out.mp4", Flaky(detector, miss={10}), Settings(), predictions_path=tmp_path / "out.jsonl")
+    lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    face = next(p["tracker_id"] for p in lines[9]["predictions"] if not p["low_confidence"])
+    assert lines[10]["predictions"] == [] and face in [p["tracker_id"] for p in lines[10]["carried_by_tracking"]]
+    assert all(p["tracker_id"] != face for line in lines[9:12:2] for p in line["carried_by_tracking"])
+    assert report.frames_detected == len(boxes) and report.frames_with_carried_boxes >= 1
 
 
 def test_a_detector_failure_leaves_no_output(clip, detector, tmp_path):

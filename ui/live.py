@@ -11,6 +11,10 @@ from ui.connection import secret_or_env
 from ui.sidebar import SidebarChoice
 
 _LIVE_KEY = "_live_anonymizer"
+TRACKING_HELP = (
+    "Boxes still hidden on the last frame although the newest detection did not find them: the tracker "
+    "keeps a face or plate covered, moving with it, for half a second after it was last seen."
+)
 
 
 def live_anonymizer(choice: SidebarChoice) -> LiveAnonymizer:
@@ -38,11 +42,12 @@ def rtc_configuration() -> dict:
 @st.fragment(run_every=1.0)
 def show_live_stats(live: LiveAnonymizer) -> None:
     stats = live.stats()
-    cols = st.columns(4)
+    cols = st.columns(5)
     cols[0].metric("Frames per second", f"{stats.fps:.1f}")
     cols[1].metric("Censoring per frame", f"{stats.frame_ms:.1f} ms")
     cols[2].metric("Detection latency", f"{stats.detection_ms:.0f} ms")
     cols[3].metric("Frames hidden whole", f"{stats.obscured} of {stats.frames}")
+    cols[4].metric("Kept by tracking", stats.carried, help=TRACKING_HELP)
     if stats.error:
         st.error(f"Detection failed, so the picture is hidden: {stats.error}")
     with st.expander("Current predictions (JSON)"):

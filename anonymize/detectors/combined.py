@@ -30,4 +30,4 @@ class CombinedDetector:
         runs = [self._pool.submit(d.detect, image, confidence=confidence, overlap=overlap) for d in self.detectors]
         found = [run.result() for run in runs]
         height, width = image.shape[:2]
-        return Predictions(tuple(det for p in found for det in p), width, height)
+        return Predictions.concatenate(found, width, height)

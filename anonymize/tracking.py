@@ -1,0 +1,266 @@
+"""Tracking: boxes that follow faces and plates between detections, in videos and on the webcam.
+
+A detector misses a face now and then (turned away, blurred by motion), and
+with ``detect_every=k`` it does not even look at most frames. The tracker
+links each frame's detections into tracks and gives every frame the boxes
+to hide at its time ``t``: its own detections, plus the box of every track
+that was not detected at ``t`` but was close enough in time to be believed:
+
+* **between two detections** of a track, the box is interpolated;
+* **after its last detection** (a lost track, or the webcam's newest frame)
+  it coasts forward with the track's velocity, for up to ``coast`` seconds;
+* **before its first detection** it is extended backwards the same way, when
+  the future is known (a video file, read ``delay`` frames ahead).
+
+Every box away from a detection is grown with its uncertainty, by
+``growth`` times its size per second of distance to the nearest detection,
+and never shrinks below that detection. The tracker never filters: what it
+returns is always a frame's detections plus carried boxes, so it can only
+add cover. Boxes are kept in coordinates relative to the frame (0–1), so a
+camera that changes resolution cannot misplace them.
+
+Example: a face found at 0.0 s and 0.2 s is hidden at 0.1 s too.
+
+    >>> from anonymize.detections import Detection, Predictions
+    >>> tracker = Tracker()
+    >>> for t, x in ((0.0, 10), (0.2, 30)):
+    ...     track_ids = tracker.update(t, Predictions.of([Detection(x, 10, x + 20, 30, 0.9, "face")], 100, 100))
+    >>> cover = tracker.cover(0.1, 100, 100)
+    >>> len(cover.detected), cover.carried[0].x1 < 20 < cover.carried[0].x2, cover.carried_tracks.tolist()
+    (0, True, [1])
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+import numpy as np
+
+from anonymize.detections import Predictions
+
+#: How long (s) a track's box is believed away from its detections, forwards and backwards.
+COAST_SECONDS = 0.5
+#: A carried box grows by this share of its size per second of distance to its nearest detection.
+GROWTH_PER_SECOND = 1.0
+#: A detection continues a track when its centre is within this many box sizes of the track's
+#: predicted centre, and its size within a factor of 2: faces move a lot between detections
+#: (``detect_every``), so overlap alone would lose fast ones.
+MATCH_DISTANCE = 1.0
+#: Detections fitted for a track's velocity: its newest (or, backwards, its oldest) few.
+VELOCITY_FROM = 3
+
+
+@dataclass
+class _Track:
+    id: int
+    class_name: str
+    class_id: int
+    confidence: float
+    times: deque = field(default_factory=lambda: deque(maxlen=64))
+    boxes: deque = field(default_factory=lambda: deque(maxlen=64))  # relative x1, y1, x2, y2
+    #: Change of the corners per second, fitted on the newest (and on the oldest) few detections.
+    forward: np.ndarray = field(default_factory=lambda: np.zeros(4))
+    backward: np.ndarray = field(default_factory=lambda: np.zeros(4))
+
+    def add(self, t: float, box: np.ndarray, confidence: float) -> None:
+        self.times.append(t)
+        self.boxes.append(box)
+        self.confidence = confidence
+        # Fitted once here, not per frame: the webcam asks every track for its box 30 times a second.
+        self.forward = _velocity(list(self.times)[-VELOCITY_FROM:], list(self.boxes)[-VELOCITY_FROM:])
+        if len(self.times) <= VELOCITY_FROM:
+            self.backward = self.forward
+
+    def box_at(self, t: float, coast: float, growth: float) -> np.ndarray | None:
+        """The box at ``t`` (relative corners), grown with its uncertainty; None where not believed."""
+        times = self.times
+        if t < times[0]:
+            base, distance = self.boxes[0] + self.backward * (t - times[0]), times[0] - t
+            nearest = self.boxes[0]
+        elif t > times[-1]:
+            base, distance = self.boxes[-1] + self.forward * (t - times[-1]), t - times[-1]
+            nearest = self.boxes[-1]
+        else:
+            after = int(np.searchsorted(np.array(times), t))
+            before = after - 1
+            t0, t1 = times[before], times[after]
+            if t1 - t0 > 2 * coast:  # a long gap: believe each side for ``coast`` only
+                side = before if t - t0 <= t1 - t else after
+                base = nearest = self.boxes[side]
+                distance = abs(t - times[side])
+                return _grown(base, nearest, distance * growth) if distance <= coast else None
+            share = (t - t0) / (t1 - t0)
+            base = self.boxes[before] * (1 - share) + self.boxes[after] * share
+            distance = min(t - t0, t1 - t)
+            nearest = self.boxes[before] if t - t0 <= t1 - t else self.boxes[after]
+        if distance > coast:
+            return None
+        return _grown(base, nearest, distance * growth)
+
+
+def _velocity(times: list[float], boxes: list[np.ndarray]) -> np.ndarray:
+    """The least-squares slope of ``boxes`` over ``times`` (zero for fewer than two times)."""
+    t = np.array(times) - np.mean(times)
+    spread = float(t @ t)
+    if len(times) < 2 or spread == 0:
+        return np.zeros(4)
+    return t @ (np.array(boxes) - np.mean(boxes, axis=0)) / spread
+
+
+def _grown(box: np.ndarray, nearest: np.ndarray, share: float) -> np.ndarray:
+    """``box`` grown by ``share`` of its size, and never smaller than ``nearest`` (about its own centre)."""
+    centre = (box[:2] + box[2:]) / 2
+    size = np.maximum(box[2:] - box[:2], nearest[2:] - nearest[:2]) * (1 + share)
+    return np.concatenate([centre - size / 2, centre + size / 2])
+
+
+@dataclass(frozen=True)
+class Cover:
+    """What to hide on one frame: its own detections, and the boxes tracking carried to it.
+
+    ``detected_tracks`` and ``carried_tracks`` give each box's track id.
+    """
+
+    time: float
+    detected: Predictions
+    detected_tracks: np.ndarray
+    carried: Predictions
+    carried_tracks: np.ndarray
+
+    @property
+    def hidden(self) -> Predictions:
+        """Every box to hide on the frame."""
+        return Predictions.concatenate([self.detected, self.carried], self.detected.image_width, self.detected.image_height)
+
+    def to_json(self) -> dict:
+        """The frame's detections in Roboflow's shape, each with its ``tracker_id``, and the carried boxes."""
+        detected = self.detected.to_roboflow()
+        for item, track in zip(detected["predictions"], self.detected_tracks.tolist()):
+            item["tracker_id"] = track
+        carried = [
+            {key: item[key] for key in ("x", "y", "width", "height", "class", "class_id")} | {"tracker_id": track}
+            for item, track in zip(self.carried.to_roboflow()["predictions"], self.carried_tracks.tolist())
+        ]
+        return detected | {"carried_by_tracking": carried}
+
+
+class Tracker:
+    """Links detections into tracks and says what to hide at any time; see the module docstring.
+
+    ``update(t, detections)`` records what a detector found on the frame
+    shown at ``t`` seconds; ``cover(t, width, height)`` gives the boxes to
+    hide on the frame at ``t``, sized for a ``width``×``height`` frame.
+    Times need not be regular, but updates come in time order.
+    """
+
+    def __init__(self, *, coast: float = COAST_SECONDS, growth: float = GROWTH_PER_SECOND) -> None:
+        self.coast, self.growth = coast, growth
+        self._tracks: list[_Track] = []
+        self._found: dict[float, tuple[Predictions, np.ndarray]] = {}
+        self._ids = itertools.count(1)
+
+    def update(self, t: float, detections: Predictions) -> np.ndarray:
+        """Record ``detections`` found on the frame at ``t``; returns each one's track id."""
+        scale = _scale(detections.image_width, detections.image_height)
+        boxes = detections.xyxy / scale
+        live = [track for track in self._tracks if track.times[-1] < t]
+        tracks = np.full(len(detections), -1, np.int64)
+        if live and len(detections):
+            predicted = np.array([track.box_at(t, np.inf, 0.0) for track in live])
+            distance = _match_distance(boxes, predicted)
+            distance[detections.class_name[:, None] != np.array([track.class_name for track in live])[None, :]] = np.inf
+            # Greedy, closest first: each detection continues at most one track, and each track one detection.
+            for row, col in zip(*np.unravel_index(np.argsort(distance, axis=None), distance.shape)):
+                if distance[row, col] > MATCH_DISTANCE:
+                    break
+                if tracks[row] == -1 and live[col].times[-1] < t:
+                    tracks[row] = live[col].id
+                    live[col].add(t, boxes[row], float(detections.confidence[row]))
+        for row in np.flatnonzero(tracks == -1):
+            track = _Track(next(self._ids), str(detections.class_name[row]), int(detections.class_id[row]), 0.0)
+            track.add(t, boxes[row], float(detections.confidence[row]))
+            self._tracks.append(track)
+            tracks[row] = track.id
+        self._found[t] = (detections, tracks)
+        return tracks
+
+    def cover(self, t: float, width: int, height: int) -> Cover:
+        """The boxes to hide on the ``width``×``height`` frame shown at ``t``."""
+        detected, detected_tracks = self._found.get(t, (Predictions.empty(width, height), np.zeros(0, np.int64)))
+        if (detected.image_width, detected.image_height) != (width, height):
+            detected = detected.resized(width, height)
+        own = set(detected_tracks.tolist())
+        carried = [(track, box) for track in self._tracks if track.id not in own
+                   if (box := track.box_at(t, self.coast, self.growth)) is not None]
+        xyxy = np.array([box for _, box in carried]).reshape(-1, 4) * _scale(width, height)
+        np.clip(xyxy, 0, [width, height, width, height], out=xyxy)
+        n = len(carried)
+        boxes = Predictions(
+            xyxy,
+            np.array([track.confidence for track, _ in carried], np.float64),
+            np.array([track.class_id for track, _ in carried], np.int64),
+            np.array([track.class_name for track, _ in carried], object),
+            np.full(n, None, object),
+            width,
+            height,
+        )
+        return Cover(t, detected, detected_tracks, boxes, np.array([track.id for track, _ in carried], np.int64))
+
+    def forget_before(self, t: float) -> None:
+        """Drop what can no longer matter for frames at ``t`` or later: tracks lost for longer than ``coast``."""
+        self._tracks = [track for track in self._tracks if track.times[-1] + self.coast >= t]
+        for old in [time for time in self._found if time < t]:
+            del self._found[old]
+
+
+def _match_distance(boxes: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """Centre distance of each box to each predicted box, in box sizes; infinite where sizes differ over 2×."""
+    def centre_and_size(b):
+        return (b[:, :2] + b[:, 2:]) / 2, np.sqrt(np.clip(b[:, 2] - b[:, 0], 1e-9, None) * np.clip(b[:, 3] - b[:, 1], 1e-9, None))
+
+    (c1, s1), (c2, s2) = centre_and_size(boxes), centre_and_size(predicted)
+    distance = np.linalg.norm(c1[:, None] - c2[None, :], axis=2) / np.maximum(s1[:, None], s2[None, :])
+    ratio = s1[:, None] / s2[None, :]
+    distance[(ratio > 2) | (ratio < 0.5)] = np.inf
+    return distance
+
+
+def _scale(width: int, height: int) -> np.ndarray:
+    return np.array([width, height, width, height], np.float64)
+
+
+Payload = TypeVar("Payload")
+
+
+class DelayedCover(Generic[Payload]):
+    """The tracker for a video file: frames leave ``delay`` frames late, so tracks can reach backwards.
+
+    ``push(t, detections_or_None, payload)`` adds a frame (``None``: no
+    detection ran on it) and returns the frames that are now final, as
+    ``(payload, cover)`` pairs in order; ``flush()`` returns the rest.
+    """
+
+    def __init__(self, tracker: Tracker, delay: int, width: int, height: int) -> None:
+        self.tracker, self.delay, self.width, self.height = tracker, delay, width, height
+        self._waiting: deque[tuple[float, Payload]] = deque()
+
+    def push(self, t: float, detections: Predictions | None, payload: Payload) -> list[tuple[Payload, Cover]]:
+        if detections is not None:
+            self.tracker.update(t, detections)
+        self._waiting.append((t, payload))
+        ready = []
+        while len(self._waiting) > self.delay:
+            ready.append(self._next())
+        return ready
+
+    def flush(self) -> list[tuple[Payload, Cover]]:
+        return [self._next() for _ in range(len(self._waiting))]
+
+    def _next(self) -> tuple[Payload, Cover]:
+        t, payload = self._waiting.popleft()
+        cover = self.tracker.cover(t, self.width, self.height)
+        self.tracker.forget_before(t)
+        return payload, cover

@@ -1,0 +1,100 @@
+"""Tracking: boxes that follow faces between detections, and only ever add cover."""
+
+import numpy as np
+import pytest
+
+from anonymize.detections import Detection, Predictions
+from anonymize.tracking import DelayedCover, Tracker
+
+FPS = 25
+
+
+def face_at(x, y=100, side=40, width=640, height=480, confidence=0.9):
+    return Predictions.of([Detection(x, y, x + side, y + side, confidence, "face")], width, height)
+
+
+def covers(cover, box, share=0.95):
+    """True when the hidden boxes of ``cover`` hold at least ``share`` of ``box``'s area."""
+    x1, y1, x2, y2 = box
+    mask = np.zeros((cover.detected.image_height, cover.detected.image_width), bool)
+    for b in cover.hidden.xyxy.round().astype(int):
+        mask[b[1] : b[3], b[0] : b[2]] = True
+    return mask[y1:y2, x1:x2].mean() >= share
+
+
+def walking_face(frame):
+    """A face moving right by 6 px a frame."""
+    x = 50 + 6 * frame
+    return (x, 100, x + 40, 140)
+
+
+def test_a_moving_face_missed_for_three_frames_in_a_row_stays_hidden():
+    tracker = Tracker()
+    for frame in range(12):
+        t = frame / FPS
+        missed = frame in (6, 7, 8)
+        tracker.update(t, face_at(walking_face(frame)[0])[:0] if missed else face_at(walking_face(frame)[0]))
+        cover = tracker.cover(t, 640, 480)
+        assert covers(cover, walking_face(frame)), frame
+        assert len(cover.carried) == missed
+
+
+def test_a_moving_track_is_followed_when_detection_stops():
+    tracker = Tracker()
+    for frame in range(5):
+        tracker.update(frame / FPS, face_at(walking_face(frame)[0]))
+    for frame in range(5, 10):  # nothing detected on these: the track coasts with its velocity
+        carried = tracker.cover(frame / FPS, 640, 480).carried
+        centre = (carried.xyxy[0, 0] + carried.xyxy[0, 2]) / 2
+        assert centre == pytest.approx(walking_face(frame)[0] + 20, abs=1)
+
+
+def test_a_carried_box_is_never_smaller_than_the_detection_it_comes_from():
+    tracker = Tracker()
+    for frame, side in enumerate((60, 50, 40)):  # a face that shrinks as it walks away
+        tracker.update(frame / FPS, face_at(100, side=side))
+    carried = tracker.cover(4 / FPS, 640, 480).carried[0]
+    assert carried.width >= 40 and carried.height >= 40
+
+
+def test_the_frame_own_detections_are_all_returned_unchanged():
+    tracker = Tracker()
+    found = Predictions.of([Detection(10, 10, 30, 30, 0.2, "face"), Detection(200, 50, 260, 70, 0.9, "license-plate")], 640, 480)
+    tracker.update(0.0, found)
+    cover = tracker.cover(0.0, 640, 480)
+    assert np.array_equal(cover.detected.xyxy, found.xyxy) and len(cover.carried) == 0
+
+
+def test_a_lost_track_is_carried_for_the_coast_time_only():
+    tracker = Tracker(coast=0.2)
+    tracker.update(0.0, face_at(100))
+    assert len(tracker.cover(0.2, 640, 480).carried) == 1
+    assert len(tracker.cover(0.24, 640, 480).carried) == 0
+
+
+def test_boxes_follow_a_change_of_resolution():
+    tracker = Tracker()
+    tracker.update(0.0, face_at(100))
+    carried = tracker.cover(0.001, 1280, 960).carried[0]
+    assert carried.x1 == pytest.approx(200, abs=1) and carried.x2 == pytest.approx(280, abs=1)
+
+
+def test_offline_a_track_reaches_back_to_frames_before_its_first_detection():
+    delayed = DelayedCover(Tracker(), delay=6, width=640, height=480)
+    ready = []
+    for frame in range(15):
+        found = face_at(walking_face(frame)[0]) if frame >= 4 else None  # the face is first found on frame 4
+        ready += delayed.push(frame / FPS, found, frame)
+    ready += delayed.flush()
+    assert [frame for frame, _ in ready] == list(range(15))
+    assert all(covers(cover, walking_face(frame)) for frame, cover in ready)
+
+
+def test_two_faces_crossing_paths_keep_their_own_tracks():
+    tracker = Tracker()
+    ids = []
+    for frame in range(10):
+        left, right = 100 + 10 * frame, 300 - 10 * frame  # they pass each other at frame 10
+        both = Predictions.concatenate([face_at(left), face_at(right, y=160)], 640, 480)
+        ids.append(tracker.update(frame / FPS, both).tolist())
+    assert all(pair == ids[0] for pair in ids)
