@@ -34,7 +34,7 @@ from anonymize.media import IGNORED_FILE_NAMES, OUTPUT_EXTENSIONS, encode_image,
 from anonymize.outputs import Planned, check_writable, plan, write_atomically
 from anonymize.pipeline import ALL_CLASSES, CLASS_CONFIDENCE, OTHER_CLASS_CONFIDENCE, Settings, anonymize_image
 from anonymize.presets import DEFAULT_PRESET, PRESETS
-from anonymize.video import anonymize_video
+from anonymize.video import DEFAULT_DETECT_EVERY, anonymize_video
 
 PROGRESS_BAR_FROM = 4  # files
 
@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--overlap", type=_number(0, 100), default=30, help="NMS IoU threshold, 0–100 (default: %(default)s)")
     parser.add_argument("--format", choices=("same", *OUTPUT_EXTENSIONS), default="same", help="output image format")
     parser.add_argument("--json", action="store_true", help="also write <stem>.json with the predictions")
+    video = parser.add_argument_group("videos")
+    video.add_argument("--detect-every", type=_whole(1), default=DEFAULT_DETECT_EVERY, metavar="K",
+                       help="run detection on every K-th frame; tracking covers the frames between (default: %(default)s)")
     remote = parser.add_argument_group("backend", "the API key is read from the ROBOFLOW_API_KEY environment variable only")
     remote.add_argument("--backend", choices=BACKENDS, default="local", help="local: bundled offline models (default)")
     remote.add_argument("--preset", choices=list(PRESETS), default=DEFAULT_PRESET, help="local models' speed/recall trade-off (default: %(default)s)")
@@ -156,10 +159,10 @@ def choose_classes(text: str | None, detector: Detector) -> tuple[str, ...] | No
     return named
 
 
-def process(item: Planned, detector: Detector, settings: Settings) -> str | None:
+def process(item: Planned, detector: Detector, settings: Settings, detect_every: int = DEFAULT_DETECT_EVERY) -> str | None:
     """Anonymize one input as planned; return a warning when its picture was written with nothing hidden."""
     if item.format is None:
-        process_video(item, detector, settings)
+        process_video(item, detector, settings, detect_every)
         return None
     result = anonymize_image(load_image(item.source).pixels, detector, settings)
     write_atomically(item.target, encode_image(result.image, item.format))
@@ -168,13 +171,14 @@ def process(item: Planned, detector: Detector, settings: Settings) -> str | None
     return result.warning
 
 
-def process_video(item: Planned, detector: Detector, settings: Settings) -> None:
+def process_video(item: Planned, detector: Detector, settings: Settings, detect_every: int) -> None:
     with tqdm(desc=item.source.name, unit="frame", file=sys.stderr, leave=False) as bar:
         def on_progress(done: int, expected: int, _elapsed: float) -> None:
             bar.total = max(expected, done)
             bar.update(done - bar.n)
 
-        anonymize_video(item.source, item.target, detector, settings, predictions_path=item.sidecar, on_progress=on_progress)
+        anonymize_video(item.source, item.target, detector, settings, detect_every=detect_every,
+                        predictions_path=item.sidecar, on_progress=on_progress)
 
 
 def _stop(signum: int, _frame: object) -> None:
@@ -216,7 +220,7 @@ def run(args: argparse.Namespace) -> int:
     failures = warnings = 0
     for item in tqdm(planned, unit="file", disable=len(planned) < PROGRESS_BAR_FROM, file=sys.stderr):
         try:
-            warning = process(item, detector, settings)
+            warning = process(item, detector, settings, args.detect_every)
         except AnonymizeError as error:
             failures += 1
             # Media errors start with the file's name; say its whole path instead.

@@ -187,6 +187,10 @@ class Tracker:
         self._found[t] = (detections, tracks)
         return tracks
 
+    def tracks_of(self, t: float) -> np.ndarray:
+        """The track id of each detection recorded at ``t``."""
+        return self._found[t][1]
+
     def cover(self, t: float, width: int, height: int) -> Cover:
         """The boxes to hide on the ``width``×``height`` frame shown at ``t``."""
         detected, detected_tracks = self._found.get(t, (Predictions.empty(width, height), np.zeros(0, np.int64)))

@@ -49,6 +49,7 @@ import numpy as np
 from anonymize.censor import censor
 from anonymize.detectors.base import Detector
 from anonymize.errors import MediaError, OutputError
+from anonymize.keyframes import Keyframes
 from anonymize.pipeline import Settings, detect
 from anonymize.tracking import COAST_SECONDS, Cover, DelayedCover, Tracker
 
@@ -225,15 +226,20 @@ class _Clock:
 
 
 def _anonymize_frames(frames, detector: Detector, settings: Settings, detect_every: int, tracking: DelayedCover, writer: _Writer) -> None:
-    """The loop: detect on every ``detect_every``-th frame, let tracking cover each, write them as they are final."""
+    """The loop: detect where :mod:`keyframes` says so, let tracking cover each frame, write frames as they are final."""
+    keyframes = Keyframes(detect_every)
+    width, height = writer.report.info.width, writer.report.info.height
     for index, (pts, pixels) in enumerate(frames):
+        t = float(pts * writer.sink.time_base)
         detections = None
-        if index % detect_every == 0:
+        if keyframes.needs_detection(index, pixels, tracking.tracker.cover(t, width, height)):
             found = detect(pixels, detector, settings)
             detections = found if settings.classes is None else found.of_classes(settings.classes)
             writer.report.frames_detected += 1
-        for (ready_pts, ready), cover in tracking.push(float(pts * writer.sink.time_base), detections, (pts, pixels)):
+        for (ready_pts, ready), cover in tracking.push(t, detections, (pts, pixels)):
             writer.write(ready_pts, ready, cover)
+        if detections is not None:
+            keyframes.detected(index, pixels, detections, tracking.tracker.tracks_of(t))
     for (ready_pts, ready), cover in tracking.flush():
         writer.write(ready_pts, ready, cover)
     writer.report.seconds = writer.elapsed()

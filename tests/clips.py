@@ -66,6 +66,20 @@ def face_clip(path: Path, *, frames: int = 40, fps: int = 25, size: tuple[int, i
     return boxes
 
 
+def write_frames(target, frames, pts=None, *, rate=30, format=None, size=(320, 240)) -> None:
+    """Encode ``frames`` (RGB) as H.264 with the timestamps ``pts`` (default: 0, 1, 2…)."""
+    with av.open(str(target), "w", format=format) as container:
+        stream = container.add_stream("libx264", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
+        for pixels, stamp in zip(frames, pts if pts is not None else range(len(frames))):
+            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+            frame.pts = stamp
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
 def camera_frame(width: int = 640, height: int = 480) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """A still camera picture with the face at a known place; returns it and the face box."""
     frame = np.full((height, width, 3), 120, np.uint8)

@@ -84,6 +84,18 @@ def test_a_video_becomes_an_mp4_with_per_frame_json_lines(tmp_path):
     assert len((tmp_path / "out" / "walk.jsonl").read_text().splitlines()) == 12
 
 
+def test_detect_every_k_skips_detection_on_most_frames_and_tracking_covers_them(tmp_path):
+    from clips import face_clip
+
+    face_clip(tmp_path / "walk.mp4", frames=12, audio=False)
+    done = run_cli(tmp_path / "walk.mp4", "-o", tmp_path / "out", "--json", "--detect-every", "3")
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in (tmp_path / "out" / "walk.jsonl").read_text().splitlines()]
+    detected = [bool(line["predictions"]) for line in lines]
+    assert detected[0] and sum(detected) <= 12 // 2
+    assert all(line["carried_by_tracking"] for line, found in zip(lines, detected) if not found)
+
+
 def test_confidence_per_class_is_applied_to_each_class(tmp_path):
     done = run_cli(SAMPLES / "city.jpg", "-o", tmp_path, "--json", "--confidence", "face=60,license-plate=99")
     assert done.returncode == 0, done.stderr

@@ -25,7 +25,7 @@ from anonymize.batch import anonymize_batch
 from anonymize.errors import DetectionError, MediaError
 from anonymize.pipeline import Settings, anonymize_image
 from anonymize.video import anonymize_video, frames_of
-from clips import FACE_SIDE, face_clip, face_patch
+from clips import FACE_SIDE, face_clip, face_patch, write_frames
 from conftest import ROOT, SAMPLES
 from test_cli import run_cli
 from test_remote_backends import hosted, inference
@@ -124,19 +124,6 @@ def face_frame(side_x: int, size=(320, 240)):
     y = (size[1] - FACE_SIDE) // 2
     frame[y : y + FACE_SIDE, side_x : side_x + FACE_SIDE] = face_patch()
     return frame
-
-
-def write_frames(target, frames, pts, *, rate=30, format=None, size=(320, 240)):
-    with av.open(str(target), "w", format=format) as container:
-        stream = container.add_stream("libx264", rate=rate)
-        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
-        for pixels, stamp in zip(frames, pts):
-            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
-            frame.pts = stamp
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
 
 
 def frame_times(path):

@@ -1,0 +1,86 @@
+"""Which frames of a video need their own detection, with ``detect_every=k``.
+
+Tracking carries boxes across the frames between detections by their motion,
+which is only right while the picture moves smoothly. So a frame is detected
+when ``k`` frames have passed since the last detection, and also, sooner,
+when tracking has lost sight of what it carries:
+
+* **the scene changed**: a cut, a jump (a recording at a low frame rate, a
+  timelapse), or a camera swung fast: the frame's thumbnail differs from
+  the last detected frame's by more than ``SCENE_CHANGE`` grey levels on average;
+* **a box is off its object**: under a track's predicted box, the picture no
+  longer looks like what the detector found there (normalized correlation
+  of small grey patches under ``SAME_LOOK``).
+
+Example:
+    >>> import numpy as np
+    >>> from anonymize.detections import Predictions
+    >>> from anonymize.tracking import Tracker
+    >>> tracker, frame = Tracker(), np.zeros((48, 64, 3), np.uint8)
+    >>> keyframes = Keyframes(every=3)
+    >>> keyframes.needs_detection(0, frame, tracker.cover(0.0, 64, 48))
+    True
+    >>> keyframes.detected(0, frame, Predictions.empty(64, 48), np.zeros(0, np.int64))
+    >>> keyframes.needs_detection(1, frame, tracker.cover(0.04, 64, 48)), keyframes.needs_detection(3, frame, tracker.cover(0.12, 64, 48))
+    (False, True)
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from anonymize.detections import Predictions
+from anonymize.tracking import Cover
+
+#: Mean grey-level difference (0–255) of 64×36 thumbnails above which the scene is taken to have changed.
+SCENE_CHANGE = 12.0
+#: Correlation (−1…1) of a track's look under its predicted box with its look when detected, below which
+#: the box is taken to have left its object.
+SAME_LOOK = 0.6
+#: Patches (px, each side) compared for a box's look; boxes smaller than ``SMALLEST`` px are not checked.
+PATCH, SMALLEST = 12, 8
+THUMBNAIL = (64, 36)
+
+
+class Keyframes:
+    """Decides, frame by frame, whether detection must run; see the module docstring."""
+
+    def __init__(self, every: int) -> None:
+        self.every = every
+        self._last: int | None = None
+        self._thumbnail: np.ndarray | None = None
+        self._looks: dict[int, np.ndarray] = {}
+
+    def needs_detection(self, index: int, pixels: np.ndarray, predicted: Cover) -> bool:
+        """Whether frame ``index`` must be detected, given the boxes tracking predicts for it."""
+        if self._last is None or index - self._last >= self.every:
+            return True
+        if np.abs(_thumbnail(pixels) - self._thumbnail).mean() > SCENE_CHANGE:
+            return True
+        looks = _looks(pixels, predicted.carried, predicted.carried_tracks)
+        return any(float(look @ self._looks[track]) < SAME_LOOK for track, look in looks.items() if track in self._looks)
+
+    def detected(self, index: int, pixels: np.ndarray, detections: Predictions, tracks: np.ndarray) -> None:
+        """Remember frame ``index``, detected, and the look of each of its tracks."""
+        self._last, self._thumbnail = index, _thumbnail(pixels)
+        self._looks = _looks(pixels, detections, tracks)
+
+
+def _thumbnail(pixels: np.ndarray) -> np.ndarray:
+    return cv2.resize(cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY), THUMBNAIL, interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def _looks(pixels: np.ndarray, boxes: Predictions, tracks: np.ndarray) -> dict[int, np.ndarray]:
+    """Each track's look: its box's grey patch, ``PATCH`` px square, zero-mean and unit-length."""
+    height, width = pixels.shape[:2]
+    looks = {}
+    for (x1, y1, x2, y2), track in zip(np.round(boxes.xyxy).astype(int), tracks.tolist()):
+        x1, y1, x2, y2 = max(x1, 0), max(y1, 0), min(x2, width), min(y2, height)
+        if min(x2 - x1, y2 - y1) < SMALLEST:
+            continue
+        patch = cv2.resize(cv2.cvtColor(pixels[y1:y2, x1:x2], cv2.COLOR_RGB2GRAY), (PATCH, PATCH), interpolation=cv2.INTER_AREA)
+        patch = patch.astype(np.float32).ravel()
+        patch -= patch.mean()
+        looks[track] = patch / max(float(np.linalg.norm(patch)), 1e-6)
+    return looks
