@@ -94,3 +94,14 @@ def test_video_page_names_a_file_that_is_not_a_video():
     at.file_uploader[0].set_value(("notes.mp4", b"no video in here", "video/mp4")).run()
     at.button[0].click().run()
     assert "notes.mp4" in at.error[0].value and not at.get("video")
+
+
+def test_video_page_detects_every_kth_frame_when_asked_and_says_what_tracking_did(tmp_path):
+    face_clip(tmp_path / "walk.mp4", frames=20)
+    at = open_page("video")
+    at.file_uploader[0].set_value(("walk.mp4", (tmp_path / "walk.mp4").read_bytes(), "video/mp4")).run()
+    at.select_slider(key="detect_every").set_value(4).run()
+    at.button[0].click().run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Frames detected"]) < 20 / 2
+    assert int(metrics["Frames where tracking added boxes"]) >= 20 - int(metrics["Frames detected"])

@@ -19,7 +19,7 @@ class VideoJob:
     predictions_jsonl: bytes
 
 
-def run_video_job(upload, choice: SidebarChoice, progress) -> VideoJob:
+def run_video_job(upload, choice: SidebarChoice, detect_every: int, progress) -> VideoJob:
     """Anonymize ``upload`` (a Streamlit UploadedFile); ``progress(fraction, text)`` is called as frames are done.
 
     Raises AnonymizeError; the temporary input and output are deleted either way.
@@ -36,6 +36,6 @@ def run_video_job(upload, choice: SidebarChoice, progress) -> VideoJob:
             while chunk := upload.read(CHUNK):
                 file.write(chunk)
         target, lines = Path(folder) / "anonymized.mp4", Path(folder) / "predictions.jsonl"
-        report = anonymize_video(source, target, choice.connection.detector, choice.settings,
+        report = anonymize_video(source, target, choice.connection.detector, choice.settings, detect_every=detect_every,
                                  predictions_path=lines, on_progress=on_progress)
         return VideoJob(report, target.read_bytes(), lines.read_bytes())
