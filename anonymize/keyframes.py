@@ -23,12 +23,12 @@ Example:
     >>> from anonymize.tracking import Tracker
     >>> tracker, frame = Tracker(), np.random.default_rng(0).integers(0, 255, (72, 128, 3), dtype=np.uint8)
     >>> keyframes = Keyframes(every=3)
-    >>> keyframes.needs_detection(0, frame, tracker.cover(0.0, 128, 72))
+    >>> keyframes.needs_detection(0, frame, tracker.motion_boxes(0.0, 128, 72))
     True
     >>> keyframes.detected(0, frame, Predictions.empty(128, 72), np.zeros(0, np.int64))
-    >>> [keyframes.needs_detection(i, frame, tracker.cover(i / 25, 128, 72)) for i in (1, 3)]
+    >>> [keyframes.needs_detection(i, frame, tracker.motion_boxes(i / 25, 128, 72)) for i in (1, 3)]
     [False, True]
-    >>> keyframes.needs_detection(1, 255 - frame, tracker.cover(0.04, 128, 72))  # another picture
+    >>> keyframes.needs_detection(1, 255 - frame, tracker.motion_boxes(0.04, 128, 72))  # another picture
     True
 """
 
@@ -38,7 +38,6 @@ import cv2
 import numpy as np
 
 from anonymize.detections import Predictions
-from anonymize.tracking import Cover
 
 #: Phase correlation's peak (0–1) between 128×72 thumbnails under which the scene is taken to have changed.
 SAME_SCENE = 0.5
@@ -62,13 +61,14 @@ class Keyframes:
         self._thumbnail: np.ndarray | None = None
         self._looks: dict[int, np.ndarray] = {}
 
-    def needs_detection(self, index: int, pixels: np.ndarray, predicted: Cover) -> bool:
-        """Whether frame ``index`` must be detected, given the boxes tracking predicts for it."""
+    def needs_detection(self, index: int, pixels: np.ndarray, predicted: tuple[Predictions, np.ndarray]) -> bool:
+        """Whether frame ``index`` must be detected, given where tracking predicts its tracks
+        (:meth:`~anonymize.tracking.Tracker.motion_boxes`: boxes and track ids)."""
         if self._last is None or index - self._last >= self.every:
             return True
         if cv2.phaseCorrelate(self._thumbnail, _thumbnail(pixels), _WINDOW)[1] < SAME_SCENE:
             return True
-        looks = _looks(pixels, predicted.carried, predicted.carried_tracks)
+        looks = _looks(pixels, *predicted)
         same = [float(look @ self._looks[track]) >= SAME_LOOK for track, look in looks.items() if track in self._looks]
         return bool(same) and same.count(False) > LOST_SHARE * len(same)
 

@@ -43,6 +43,8 @@ from anonymize.tracking import Tracker
 
 #: Frames whose aspect ratios differ by less than this show the same picture, scaled.
 SAME_SHAPE = 0.01
+#: Seconds from the start of one detection to the next, at least (``bench/webcam.py`` measured it).
+DETECTION_INTERVAL = 0.0
 #: The detection thread stops after this long without frames (a closed tab) and restarts with the next one.
 IDLE_EXIT_SECONDS = 30.0
 
@@ -56,6 +58,7 @@ class LiveStats:
     detection_ms: float
     frames: int
     obscured: int
+    detections: int
     #: Boxes the last frame hid although the newest detection did not find them: tracks coasting.
     carried: int
     predictions: dict[str, Any] | None
@@ -86,11 +89,12 @@ def obscured(frame: np.ndarray, message: str) -> np.ndarray:
 class LiveAnonymizer:
     """Censors frames as they come; see the module docstring for the guarantees."""
 
-    def __init__(self, detector: Detector, settings: Settings, *, max_staleness: float = 1.0) -> None:
+    def __init__(self, detector: Detector, settings: Settings, *, max_staleness: float = 1.0,
+                 detection_interval: float = DETECTION_INTERVAL) -> None:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._detector, self._settings = detector, settings
-        self.max_staleness = max_staleness
+        self.max_staleness, self.detection_interval = max_staleness, detection_interval
         self._pending: tuple[np.ndarray, float] | None = None
         self._tracker = Tracker()
         self._newest: _Newest | None = None
@@ -98,7 +102,7 @@ class LiveAnonymizer:
         self._closed = False
         self._frame_times: deque[float] = deque(maxlen=60)
         self._frame_ms = self._detection_ms = 0.0
-        self._frames = self._obscured = self._carried = 0
+        self._frames = self._obscured = self._carried = self._detections = 0
         self._last_json: dict[str, Any] | None = None
         self._worker: threading.Thread | None = None
 
@@ -162,20 +166,25 @@ class LiveAnonymizer:
                     self._error = str(error)
                 time.sleep(0.5)
                 continue
+            as_json = found.raw or found.to_roboflow()  # made outside the lock: the frame path waits on it
             with self._lock:
                 if detector is self._detector:
                     tracks = self._tracker.update(captured_at, hidden)
                     self._tracker.forget_before(captured_at)
                     self._newest = _Newest(captured_at, frame.shape[1], frame.shape[0], frozenset(tracks.tolist()))
                     self._error = None
-                    self._last_json = found.raw or found.to_roboflow()
+                    self._last_json = as_json
                 self._detection_ms = (time.perf_counter() - start) * 1000
+                self._detections += 1
+            # Tracking carries the boxes between detections: a pause leaves the cores to the frame path.
+            time.sleep(max(0.0, start + self.detection_interval - time.perf_counter()))
 
     def stats(self) -> LiveStats:
         with self._lock:
             times = list(self._frame_times)
             fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
-            return LiveStats(fps, self._frame_ms, self._detection_ms, self._frames, self._obscured, self._carried, self._last_json, self._error)
+            return LiveStats(fps, self._frame_ms, self._detection_ms, self._frames, self._obscured, self._detections, self._carried,
+                             self._last_json, self._error)
 
     def frame_callback(self) -> Callable[[av.VideoFrame], av.VideoFrame]:
         """A ``video_frame_callback`` for streamlit-webrtc: censored frames out, never raw ones."""

@@ -75,30 +75,42 @@ class _Track:
             self.backward = self.forward
 
     def box_at(self, t: float, coast: float, growth: float) -> np.ndarray | None:
-        """The box at ``t`` (relative corners), grown with its uncertainty; None where not believed."""
-        times = self.times
-        if t < times[0]:
-            base, distance = self.boxes[0] + self.backward * (t - times[0]), times[0] - t
-            nearest = self.boxes[0]
-        elif t > times[-1]:
-            base, distance = self.boxes[-1] + self.forward * (t - times[-1]), t - times[-1]
-            nearest = self.boxes[-1]
-        else:
-            after = int(np.searchsorted(np.array(times), t))
-            before = after - 1
-            t0, t1 = times[before], times[after]
-            if t1 - t0 > 2 * coast:  # a long gap: believe each side for ``coast`` only
-                side = before if t - t0 <= t1 - t else after
-                base = nearest = self.boxes[side]
-                distance = abs(t - times[side])
-                return _grown(base, nearest, distance * growth) if distance <= coast else None
-            share = (t - t0) / (t1 - t0)
-            base = self.boxes[before] * (1 - share) + self.boxes[after] * share
-            distance = min(t - t0, t1 - t)
-            nearest = self.boxes[before] if t - t0 <= t1 - t else self.boxes[after]
+        """The box to hide at ``t`` (relative corners), grown with its uncertainty; None where not believed.
+
+        Between two detections it is interpolated. Away from them it is where the
+        motion model puts it *and* where the track was last seen: velocities fitted
+        on a few jittery detections can be wrong, and the union keeps a face that
+        stopped moving covered all the same.
+        """
+        moved, nearest, distance = self._estimate(t, coast)
         if distance > coast:
             return None
-        return _grown(base, nearest, distance * growth)
+        grown = _grown(moved, nearest, distance * growth)
+        if self.times[0] <= t <= self.times[-1]:
+            return grown
+        seen = _grown(nearest, nearest, distance * growth)
+        return np.concatenate([np.minimum(grown[:2], seen[:2]), np.maximum(grown[2:], seen[2:])])
+
+    def predicted(self, t: float) -> np.ndarray:
+        """Where the motion model puts the box at ``t``, without growth: what a new detection is matched to."""
+        return self._estimate(t, np.inf)[0]
+
+    def _estimate(self, t: float, coast: float) -> tuple[np.ndarray, np.ndarray, float]:
+        """The box the motion model gives for ``t``, the detection nearest in time, and the time to it."""
+        times = self.times
+        if t < times[0]:
+            return self.boxes[0] + self.backward * (t - times[0]), self.boxes[0], times[0] - t
+        if t > times[-1]:
+            return self.boxes[-1] + self.forward * (t - times[-1]), self.boxes[-1], t - times[-1]
+        after = int(np.searchsorted(np.array(times), t))
+        if times[after] == t:
+            return self.boxes[after], self.boxes[after], 0.0
+        before, t0, t1 = after - 1, times[after - 1], times[after]
+        side = before if t - t0 <= t1 - t else after
+        if t1 - t0 > 2 * coast:  # a long gap: believe each side for ``coast`` only, where it was seen
+            return self.boxes[side], self.boxes[side], abs(t - times[side])
+        share = (t - t0) / (t1 - t0)
+        return self.boxes[before] * (1 - share) + self.boxes[after] * share, self.boxes[side], min(t - t0, t1 - t)
 
 
 def _velocity(times: list[float], boxes: list[np.ndarray]) -> np.ndarray:
@@ -169,7 +181,7 @@ class Tracker:
         live = [track for track in self._tracks if track.times[-1] < t]
         tracks = np.full(len(detections), -1, np.int64)
         if live and len(detections):
-            predicted = np.array([track.box_at(t, np.inf, 0.0) for track in live])
+            predicted = np.array([track.predicted(t) for track in live])
             distance = _match_distance(boxes, predicted)
             distance[detections.class_name[:, None] != np.array([track.class_name for track in live])[None, :]] = np.inf
             # Greedy, closest first: each detection continues at most one track, and each track one detection.
@@ -187,6 +199,12 @@ class Tracker:
         self._found[t] = (detections, tracks)
         return tracks
 
+    def motion_boxes(self, t: float, width: int, height: int) -> tuple[Predictions, np.ndarray]:
+        """Where the motion model puts each track believed at ``t`` (no growth, no union), and the track ids:
+        what the picture under them should still look like (:mod:`anonymize.keyframes`)."""
+        tracks = [track for track in self._tracks if track.box_at(t, self.coast, 0.0) is not None]
+        return self._boxes([(track, track.predicted(t)) for track in tracks], width, height), np.array([track.id for track in tracks], np.int64)
+
     def tracks_of(self, t: float) -> np.ndarray:
         """The track id of each detection recorded at ``t``."""
         return self._found[t][1]
@@ -199,19 +217,23 @@ class Tracker:
         own = set(detected_tracks.tolist())
         carried = [(track, box) for track in self._tracks if track.id not in own
                    if (box := track.box_at(t, self.coast, self.growth)) is not None]
-        xyxy = np.array([box for _, box in carried]).reshape(-1, 4) * _scale(width, height)
+        boxes = self._boxes(carried, width, height)
+        return Cover(t, detected, detected_tracks, boxes, np.array([track.id for track, _ in carried], np.int64))
+
+    @staticmethod
+    def _boxes(located: list[tuple[_Track, np.ndarray]], width: int, height: int) -> Predictions:
+        """Predictions for ``(track, relative box)`` pairs on a ``width``×``height`` frame."""
+        xyxy = np.array([box for _, box in located]).reshape(-1, 4) * _scale(width, height)
         np.clip(xyxy, 0, [width, height, width, height], out=xyxy)
-        n = len(carried)
-        boxes = Predictions(
+        return Predictions(
             xyxy,
-            np.array([track.confidence for track, _ in carried], np.float64),
-            np.array([track.class_id for track, _ in carried], np.int64),
-            np.array([track.class_name for track, _ in carried], object),
-            np.full(n, None, object),
+            np.array([track.confidence for track, _ in located], np.float64),
+            np.array([track.class_id for track, _ in located], np.int64),
+            np.array([track.class_name for track, _ in located], object),
+            np.full(len(located), None, object),
             width,
             height,
         )
-        return Cover(t, detected, detected_tracks, boxes, np.array([track.id for track, _ in carried], np.int64))
 
     def forget_before(self, t: float) -> None:
         """Drop what can no longer matter for frames at ``t`` or later: tracks lost for longer than ``coast``."""

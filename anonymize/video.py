@@ -234,7 +234,7 @@ def _anonymize_frames(frames, detector: Detector, settings: Settings, detect_eve
     for index, (pts, pixels) in enumerate(frames):
         t = float(pts * writer.sink.time_base)
         detections = None
-        if keyframes.needs_detection(index, pixels, tracking.tracker.cover(t, width, height)):
+        if keyframes.needs_detection(index, pixels, tracking.tracker.motion_boxes(t, width, height)):
             found = detect(pixels, detector, settings)
             detections = found if settings.classes is None else found.of_classes(settings.classes)
             writer.report.frames_detected += 1

@@ -1,14 +1,17 @@
 """Webcam path speed at 640×480 with faces and a plate, local detector, on this machine.
 
-    python bench/webcam.py [--seconds 10] [--camera-fps 30]
+    python bench/webcam.py [--seconds 10] [--camera-fps 30] [--intervals 0 0.1]
 
 Feeds the live anonymizer the way streamlit-webrtc does (one call per camera
 frame, detection on its background thread) with a slowly panning real scene:
 the city photo's faces and the dashcam frame's plate side by side. Prints JSON:
 
 * ``paced``: frames offered at ``--camera-fps``; the rate the callback kept
-  up with, its time per frame (median, p95), detection latency, and how many
-  frames were hidden whole (before the first detection, or stale);
+  up with, its time per frame (median, p95), detection latency, how many
+  frames were hidden whole (before the first detection, or stale), and how
+  many boxes tracking carried on the last frame; once per detection interval
+  (``--intervals``: the least time from one detection's start to the next),
+  the intervals taking turns;
 * ``flat_out``: frames offered as fast as the callback returns, the most it
   sustains while detection runs beside it;
 * ``synchronous``: for comparison, detect-then-censor on every frame in line.
@@ -30,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from anonymize.detectors import local_detector  # noqa: E402
-from anonymize.live import LiveAnonymizer  # noqa: E402
+from anonymize.live import DETECTION_INTERVAL, LiveAnonymizer  # noqa: E402
 from anonymize.media import load_image  # noqa: E402
 from anonymize.pipeline import Settings, anonymize_image  # noqa: E402
 
@@ -50,8 +53,8 @@ def frames(strip: np.ndarray, count: int) -> list[np.ndarray]:
     return [np.ascontiguousarray(strip[:, x : x + 640]) for x in positions]
 
 
-def run_live(views: list[np.ndarray], fps: float | None) -> dict:
-    live = LiveAnonymizer(local_detector(), Settings())
+def run_live(views: list[np.ndarray], fps: float | None, interval: float = DETECTION_INTERVAL) -> dict:
+    live = LiveAnonymizer(local_detector(), Settings(), detection_interval=interval)
     if fps is None:  # flat out is only meaningful once detection results exist
         while live.stats().obscured == live.stats().frames:
             live.process(views[0])
@@ -74,8 +77,18 @@ def run_live(views: list[np.ndarray], fps: float | None) -> dict:
         "callback_fps": round(len(views) / elapsed, 1),
         "callback_ms": {"median": round(statistics.median(times) * 1000, 2), "p95": round(float(np.percentile(times, 95)) * 1000, 2)},
         "detection_latency_ms": round(stats.detection_ms, 1),
+        "detections": stats.detections,
         "frames_hidden_whole": stats.obscured - hidden_before,
     }
+
+
+def paced(views: list[np.ndarray], fps: float, intervals: list[float], rounds: int) -> dict:
+    """``run_live`` at ``fps`` for each detection interval, the intervals taking turns; each one's runs."""
+    runs = {interval: [] for interval in intervals}
+    for _ in range(rounds):
+        for interval in intervals:
+            runs[interval].append(run_live(views, fps, interval))
+    return {"camera_fps": fps, **{f"detection_interval_{interval:g}s": results for interval, results in runs.items()}}
 
 
 def run_synchronous(views: list[np.ndarray]) -> dict:
@@ -90,6 +103,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--camera-fps", type=float, default=30)
+    parser.add_argument("--intervals", type=float, nargs="+", default=[DETECTION_INTERVAL])
+    parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
     views = frames(scene(), int(args.seconds * args.camera_fps))
     detector = local_detector()
@@ -97,7 +112,7 @@ def main() -> None:
     report = {
         "resolution": "640x480",
         "objects_at_start_and_middle_of_pan": {c: sum(d.class_name == c for d in found) for c in ("face", "license-plate")},
-        "paced": {"camera_fps": args.camera_fps, **run_live(views, args.camera_fps)},
+        "paced": paced(views, args.camera_fps, args.intervals, args.rounds),
         "flat_out": run_live(views, None),
         "synchronous": run_synchronous(views[:120]),
     }

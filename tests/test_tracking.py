@@ -44,9 +44,16 @@ def test_a_moving_track_is_followed_when_detection_stops():
     for frame in range(5):
         tracker.update(frame / FPS, face_at(walking_face(frame)[0]))
     for frame in range(5, 10):  # nothing detected on these: the track coasts with its velocity
-        carried = tracker.cover(frame / FPS, 640, 480).carried
-        centre = (carried.xyxy[0, 0] + carried.xyxy[0, 2]) / 2
-        assert centre == pytest.approx(walking_face(frame)[0] + 20, abs=1)
+        cover = tracker.cover(frame / FPS, 640, 480)
+        assert covers(cover, walking_face(frame), share=1.0), frame
+
+
+def test_a_face_that_stops_where_it_was_last_seen_stays_covered_while_its_track_coasts():
+    tracker = Tracker()
+    for frame in range(5):
+        tracker.update(frame / FPS, face_at(walking_face(frame)[0]))
+    for frame in range(5, 10):  # the face stopped at its frame-4 place; the velocity says it walks on
+        assert covers(tracker.cover(frame / FPS, 640, 480), walking_face(4), share=1.0), frame
 
 
 def test_a_carried_box_is_never_smaller_than_the_detection_it_comes_from():
