@@ -18,8 +18,10 @@ What it guarantees, each learnt from bugs users of other anonymizers hit:
   own detections plus the boxes of tracks detected just before or after it,
   interpolated between detections and extended past the first and last, so a
   face the detector misses for a few frames, or one just entering, stays
-  hidden, and ``detect_every=k`` can skip frames safely. Output is delayed by
-  a few frames to make this possible.
+  hidden. With ``detect_every=k`` detection runs at least every k-th frame,
+  and sooner where tracking could not follow (:mod:`anonymize.keyframes`:
+  a cut, a jump, boxes off their objects). Output is delayed by a few frames
+  so that tracks can reach backwards.
 * **Fail closed**: the output is written under a temporary name and only
   renamed when the whole video was processed; on any error nothing is left,
   and an error writing the output (a full disk) is told apart from a damaged input.
