@@ -269,6 +269,13 @@ class _Mp4Sink:
 
     def __init__(self, path: Path, container, info: VideoInfo, time_base: Fraction) -> None:
         self.output = av.open(str(path), "w", format="mp4")
+        try:
+            self._add_streams(container, info, time_base)
+        except BaseException:
+            self.output.close()
+            raise
+
+    def _add_streams(self, container, info: VideoInfo, time_base: Fraction) -> None:
         video_in, audio_in = container.streams.best("video"), container.streams.best("audio")
         self.video = self.output.add_stream("libx264", rate=Fraction(info.fps).limit_denominator(1001))
         self.video.width, self.video.height = info.width + info.width % 2, info.height + info.height % 2
