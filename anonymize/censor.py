@@ -131,8 +131,9 @@ def censor(image: np.ndarray, detections: Iterable[Detection], settings: CensorS
     wx1, wy1 = max(0, min(r.x1 for r in regions) - grow), max(0, min(r.y1 for r in regions) - grow)
     wx2, wy2 = min(width, max(r.x2 for r in regions) + grow), min(height, max(r.y2 for r in regions) + grow)
     window = image[wy1:wy2, wx1:wx2]
-    hidden = window.copy()
+    hidden = np.empty_like(window)  # read only where the mask is above 0, which a region wrote first
     mask = np.zeros(window.shape[:2], np.float32)
+    rects = []
     for region in regions:
         # Each region's censored pixels come from the original, never from
         # another region's output, so overlaps are not censored twice.
@@ -141,14 +142,18 @@ def censor(image: np.ndarray, detections: Iterable[Detection], settings: CensorS
         hidden[y1:y2, x1:x2] = _hide(window[y1:y2, x1:x2], region.longer_side, settings)
         alpha = _shape_alpha(region, grow, (x1 + wx1, y1 + wy1, x2 + wx1, y2 + wy1))
         np.maximum(mask[y1:y2, x1:x2], alpha, out=mask[y1:y2, x1:x2])
-    inside = mask >= 1.0
-    blended = window.copy()
-    blended[inside] = hidden[inside]
-    edge = (mask > 0) & ~inside
-    if edge.any():
-        a = mask[edge][:, None]
-        blended[edge] = np.round(window[edge] * (1 - a) + hidden[edge] * a).astype(np.uint8)
-    result[wy1:wy2, wx1:wx2] = blended
+        rects.append((slice(y1, y2), slice(x1, x2)))
+    # Blend rectangle by rectangle, not over the whole window: scattered faces cover a small share
+    # of it. A pixel in two rectangles is written twice with the same value.
+    out = result[wy1:wy2, wx1:wx2]
+    for rect in rects:
+        alpha = mask[rect]
+        inside = alpha >= 1.0
+        np.copyto(out[rect], hidden[rect], where=inside[..., None])
+        edge = (alpha > 0) & ~inside
+        if edge.any():
+            a = alpha[edge][:, None]
+            out[rect][edge] = np.round(window[rect][edge] * (1 - a) + hidden[rect][edge] * a).astype(np.uint8)
     return result
 
 
