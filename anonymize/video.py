@@ -61,7 +61,7 @@ DEFAULT_MAX_SECONDS = 15 * 60
 MP4_AUDIO = {"aac", "mp3", "opus", "alac", "ac3", "eac3", "flac"}
 PREVIEW_SIDE = 480
 #: Detection runs on every k-th frame; tracking covers the frames between (README, "Benchmarks").
-DEFAULT_DETECT_EVERY = 1
+DEFAULT_DETECT_EVERY = 4
 #: The most the Video page offers.
 MAX_DETECT_EVERY = 6
 #: Frames held back, at most, so that tracks reach backwards (memory: this many decoded frames).

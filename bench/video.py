@@ -144,13 +144,14 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--no-speed", action="store_true", help="leaks only")
+    parser.add_argument("--no-leaks", action="store_true", help="speed only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         clip, plates = dashcam(args.datasets, args.frames, folder)
         pans = moving_camera(args.datasets, args.clips, folder)
         leak_table = {}
-        for policy in args.policies:
+        for policy in [] if args.no_leaks else args.policies:
             for every in args.every:
                 pan = [leaks(path, boxes, folder, every, policy) for path, boxes in pans]
                 leak_table[f"{policy}_every_{every}"] = {

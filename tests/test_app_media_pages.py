@@ -80,7 +80,8 @@ def test_video_results_follow_the_sidebar_and_are_never_stale(tmp_path, shown_me
     at.file_uploader[0].set_value(("walk.mp4", (tmp_path / "walk.mp4").read_bytes(), "video/mp4")).run()
     at.button[0].click().run()
     lines = download(at, shown_media, "Download per-frame predictions (JSON lines)").decode().splitlines()
-    assert len(lines) == 10 and all(json.loads(line)["predictions"] for line in lines)
+    frames = [json.loads(line) for line in lines]
+    assert len(frames) == 10 and all(frame["predictions"] or frame["carried_by_tracking"] for frame in frames)
     at.selectbox(key="method").set_value("fill").run()
     assert not at.get("video") and not at.get("download_button")  # that video was made with other settings
     at.button[0].click().run()

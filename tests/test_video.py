@@ -65,14 +65,14 @@ def test_tracking_hides_a_moving_face_the_detector_misses_for_three_frames_in_a_
     counts = {}
     for coast in (0, 0.5):  # 0: each frame hides only its own detections
         out = tmp_path / f"coast{coast}.mp4"
-        anonymize_video(path, out, Flaky(detector, miss=misses), Settings(), coast=coast)
+        anonymize_video(path, out, Flaky(detector, miss=misses), Settings(), detect_every=1, coast=coast)
         counts[coast] = sum(face_visible(b, a, box) for b, a, box in zip(frames_of(path), frames_of(out), boxes))
     assert counts == {0: len(misses), 0.5: 0}
 
 
 def test_a_face_missed_in_the_first_frames_is_hidden_by_tracking_backwards(clip, detector, tmp_path):
     path, boxes = clip
-    anonymize_video(path, tmp_path / "out.mp4", Flaky(detector, miss={0, 1, 2}), Settings())
+    anonymize_video(path, tmp_path / "out.mp4", Flaky(detector, miss={0, 1, 2}), Settings(), detect_every=1)
     assert not any(face_visible(b, a, box) for b, a, box in zip(frames_of(path), frames_of(tmp_path / "out.mp4"), boxes))
 
 
@@ -122,7 +122,7 @@ def test_webm_with_opus_audio_becomes_mp4_with_its_audio(detector, tmp_path):
 def test_per_frame_predictions_are_written_as_json_lines(clip, detector, tmp_path):
     import json
     path, boxes = clip
-    anonymize_video(path, tmp_path / "out.mp4", detector, Settings(), predictions_path=tmp_path / "out.jsonl")
+    anonymize_video(path, tmp_path / "out.mp4", detector, Settings(), detect_every=1, predictions_path=tmp_path / "out.jsonl")
     lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [line["frame"] for line in lines] == list(range(len(boxes)))
     assert all(any(p["class"] == "face" for p in line["predictions"]) for line in lines)
@@ -132,7 +132,8 @@ def test_per_frame_predictions_are_written_as_json_lines(clip, detector, tmp_pat
 def test_json_lines_tell_detected_boxes_from_those_carried_by_tracking(clip, detector, tmp_path):
     import json
     path, boxes = clip
-    report = anonymize_video(path, tmp_path / "out.mp4", Flaky(detector, miss={10}), Settings(), predictions_path=tmp_path / "out.jsonl")
+    report = anonymize_video(path, tmp_path / "out.mp4", Flaky(detector, miss={10}), Settings(), detect_every=1,
+                             predictions_path=tmp_path / "out.jsonl")
     lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     face = next(p["tracker_id"] for p in lines[9]["predictions"] if not p["low_confidence"])
     assert lines[10]["predictions"] == [] and face in [p["tracker_id"] for p in lines[10]["carried_by_tracking"]]
