@@ -27,13 +27,10 @@ class Preset:
     plate_tile: int | None
     #: The int8-quantized models: faster, and as accurate on our dev sets.
     int8: bool
-    #: A closer look at doubtful face candidates (anonymize/detectors/face_scoring.py): fewer false regions at the same recall.
-    closer_look: bool = True
 
 
 PRESETS = {
-    "fast": Preset("fast", "webcam and previews: int8 models, faces at up to 640 px without a closer look, one 640 px plate pass",
-                   (640,), (640,), None, True, closer_look=False),
+    "fast": Preset("fast", "webcam and previews: int8 models, faces at up to 640 px, one 640 px plate pass", (640,), (640,), None, True),
     "balanced": Preset("balanced", "the default: int8 models, faces at up to 1920 px and at 640 px, plates at up to 1280 px",
                        (1920, 640), (1280,), None, True),
     "thorough": Preset("thorough", "datasets: float models, faces at full size and at 640 px, plates at two scales plus full-resolution tiles",

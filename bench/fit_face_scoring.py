@@ -34,7 +34,7 @@ from privacy_recall import Tally  # noqa: E402
 from anonymize.censor import CensorSettings, censored_mask  # noqa: E402
 from anonymize.detections import Predictions, iou_matrix  # noqa: E402
 from anonymize.detectors.centerface import CenterFaceDetector  # noqa: E402
-from anonymize.detectors.face_scoring import VERIFY_BAND, Candidates, logit, needs_closer_look  # noqa: E402
+from anonymize.detectors.face_scoring import VERIFY_BAND, Candidates, logit  # noqa: E402
 from anonymize.media import load_image  # noqa: E402
 from anonymize.presets import PRESETS  # noqa: E402
 
@@ -102,7 +102,7 @@ def scores(row: dict, w1: np.ndarray, w2: np.ndarray | None, levers=DEFAULT_LEVE
     first = row["candidates"].features()
     result = apply(first[:, levers[0]], w1)
     if w2 is not None:
-        band = needs_closer_look(result)  # with its budget per image, as the detector does
+        band = _band(result)
         # As in face_scoring.closer_look: the closer look keeps a candidate, never makes it sure.
         result[band] = np.minimum(apply(np.column_stack([first, logit(row["zoomed"])])[band], w2), VERIFY_BAND[1] - 1e-6)
     return result

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 
 from anonymize.detections import CONFIDENT, iou_matrix
-from anonymize.detectors import CenterFaceDetector, PlateDetector, centerface, face_scoring
+from anonymize.detectors import CenterFaceDetector, PlateDetector, centerface
 from anonymize.detectors.face_scoring import Candidates, agreement, closer_look
 
 
@@ -82,12 +82,3 @@ def test_nested_boxes_on_one_face_count_once(astronaut):
     close_up = cv2.resize(astronaut[30:220, 150:300], None, fx=6, fy=6)
     sure = CenterFaceDetector(sizes=(None, 640)).detect(close_up, confidence=0.5, overlap=0.3)
     assert len(sure) == 1
-
-
-def test_a_crowd_gets_at_most_the_budget_of_closer_looks(city, monkeypatch):
-    detector = CenterFaceDetector(sizes=(1920, 640), int8=True)
-    looked = []
-    original = detector.zoomed_scores
-    monkeypatch.setattr(detector, "zoomed_scores", lambda image, boxes: looked.append(len(boxes)) or original(image, boxes))
-    detector.detect(city, confidence=0.1, overlap=0.3)
-    assert looked == [face_scoring.CLOSER_LOOK_BUDGET]  # the city crowd has more doubtful candidates than that

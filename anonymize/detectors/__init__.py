@@ -39,8 +39,7 @@ def local_detector(preset: str = DEFAULT_PRESET) -> CombinedDetector:
     """The offline default: CenterFace for faces and YOLOv8n for licence plates, as ``preset`` says."""
     chosen = PRESETS[preset]
     return CombinedDetector(
-        CenterFaceDetector(chosen.face_sizes, chosen.int8, chosen.closer_look),
-        PlateDetector(chosen.plate_sizes, chosen.plate_tile, chosen.int8),
+        CenterFaceDetector(chosen.face_sizes, chosen.int8), PlateDetector(chosen.plate_sizes, chosen.plate_tile, chosen.int8)
     )
 
 

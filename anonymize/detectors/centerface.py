@@ -77,8 +77,8 @@ class CenterFaceDetector:
         height, width = image.shape[:2]
         candidates = self.candidates(image, overlap)
         scores = face_scoring.agreement(candidates)
-        doubtful = face_scoring.needs_closer_look(scores) if self.closer_look else []
-        if len(doubtful):
+        doubtful = face_scoring.needs_closer_look(scores)
+        if self.closer_look and doubtful.any():
             scores[doubtful] = face_scoring.closer_look(candidates[doubtful], self.zoomed_scores(image, candidates.boxes[doubtful]))
         sure = scores >= confidence
         return Predictions.from_arrays(candidates.boxes[sure], scores[sure], "face", self.class_id, width, height, overlap)

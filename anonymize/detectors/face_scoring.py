@@ -52,9 +52,6 @@ PASS_FLOOR = 0.02
 CANDIDATE_FLOOR = 0.05
 #: A pass "saw" a candidate when one of its boxes overlaps it by at least this IoU; on the crop, by at least ``ZOOM_SAME_FACE_IOU``.
 SAME_FACE_IOU, ZOOM_SAME_FACE_IOU = 0.4, 0.3
-#: Closer looks per image at most, the most face-like doubtful candidates first; the others keep their
-#: first-stage confidence. A crowd of tiny faces has a hundred doubtful candidates: 1.25 ms each.
-CLOSER_LOOK_BUDGET = 32
 #: The closer look's crop: this many times the candidate's longer side, resized to ``ZOOM_SIZE`` px square.
 ZOOM_CONTEXT, ZOOM_SIZE = 3.0, 128
 _CLIP = 1e-4
@@ -94,15 +91,10 @@ def closer_look(candidates: Candidates, zoomed_score: np.ndarray) -> np.ndarray:
     return np.minimum(found, np.nextafter(np.float32(CONFIDENT), np.float32(0)))
 
 
-def needs_closer_look(first_stage: np.ndarray, budget: int = CLOSER_LOOK_BUDGET) -> np.ndarray:
-    """The indices of the candidates doubtful enough for the second stage, at most ``budget``, the most likely faces first.
-
-    >>> needs_closer_look(np.array([0.9, 0.3, 0.01, 0.1, 0.2]), budget=2)
-    array([1, 4])
-    """
+def needs_closer_look(first_stage: np.ndarray) -> np.ndarray:
+    """Which candidates are doubtful enough for the second stage."""
     low, high = VERIFY_BAND
-    doubtful = np.flatnonzero((first_stage >= low) & (first_stage < high))
-    return doubtful[np.argsort(-first_stage[doubtful], kind="stable")][:budget]
+    return (first_stage >= low) & (first_stage < high)
 
 
 def score_in_pass(boxes: np.ndarray, pass_boxes: np.ndarray, pass_scores: np.ndarray, same_face: float = SAME_FACE_IOU) -> np.ndarray:
