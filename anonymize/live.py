@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -38,8 +39,11 @@ import numpy as np
 
 from anonymize.censor import censor
 from anonymize.detectors.base import Detector
+from anonymize.errors import AnonymizeError
 from anonymize.pipeline import Settings, detect
 from anonymize.tracking import Tracker
+
+_log = logging.getLogger(__name__)
 
 #: Frames whose aspect ratios differ by less than this show the same picture, scaled.
 SAME_SHAPE = 0.01
@@ -159,25 +163,29 @@ class LiveAnonymizer:
                 detector, settings = self._detector, self._settings
             start = time.perf_counter()
             try:
-                found = detect(frame, detector, settings)
-                hidden = found if settings.classes is None else found.of_classes(settings.classes)
+                self._detect_once(frame, captured_at, detector, settings, start)
             except Exception as error:  # any failure hides the picture until detection works again
+                _log.warning("live detection failed: %s", error, exc_info=not isinstance(error, AnonymizeError))
                 with self._lock:
                     self._error = str(error)
                 time.sleep(0.5)
                 continue
-            as_json = found.raw or found.to_roboflow()  # made outside the lock: the frame path waits on it
-            with self._lock:
-                if detector is self._detector:
-                    tracks = self._tracker.update(captured_at, hidden)
-                    self._tracker.forget_before(captured_at)
-                    self._newest = _Newest(captured_at, frame.shape[1], frame.shape[0], frozenset(tracks.tolist()))
-                    self._error = None
-                    self._last_json = as_json
-                self._detection_ms = (time.perf_counter() - start) * 1000
-                self._detections += 1
             # Tracking carries the boxes between detections: a pause leaves the cores to the frame path.
             time.sleep(max(0.0, start + self.detection_interval - time.perf_counter()))
+
+    def _detect_once(self, frame: np.ndarray, captured_at: float, detector: Detector, settings: Settings, start: float) -> None:
+        found = detect(frame, detector, settings)
+        hidden = found if settings.classes is None else found.of_classes(settings.classes)
+        as_json = found.raw or found.to_roboflow()  # made outside the lock: the frame path waits on it
+        with self._lock:
+            if detector is self._detector:
+                tracks = self._tracker.update(captured_at, hidden)
+                self._tracker.forget_before(captured_at)
+                self._newest = _Newest(captured_at, frame.shape[1], frame.shape[0], frozenset(tracks.tolist()))
+                self._error = None
+                self._last_json = as_json
+            self._detection_ms = (time.perf_counter() - start) * 1000
+            self._detections += 1
 
     def stats(self) -> LiveStats:
         with self._lock:
@@ -194,6 +202,7 @@ class LiveAnonymizer:
             try:
                 out = self.process(pixels)
             except Exception:  # whatever breaks, the raw picture must not go out
+                _log.exception("live frame failed")
                 out = obscured(pixels, "error: picture hidden")
             # streamlit-webrtc gives the returned frame the incoming one's timestamp itself.
             return av.VideoFrame.from_ndarray(out, format="rgb24")
