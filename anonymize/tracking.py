@@ -202,8 +202,14 @@ class Tracker:
     def motion_boxes(self, t: float, width: int, height: int) -> tuple[Predictions, np.ndarray]:
         """Where the motion model puts each track believed at ``t`` (no growth, no union), and the track ids:
         what the picture under them should still look like (:mod:`anonymize.keyframes`)."""
-        tracks = [track for track in self._tracks if track.box_at(t, self.coast, 0.0) is not None]
-        return self._boxes([(track, track.predicted(t)) for track in tracks], width, height), np.array([track.id for track in tracks], np.int64)
+        located = []
+        for track in self._tracks:
+            # One estimate per track (this runs on every video frame); its time to the nearest detection
+            # does not depend on the coast given, so it also says whether the track is believed.
+            moved, _, distance = track._estimate(t, np.inf)
+            if distance <= self.coast:
+                located.append((track, moved))
+        return self._boxes(located, width, height), np.array([track.id for track, _ in located], np.int64)
 
     def tracks_of(self, t: float) -> np.ndarray:
         """The track id of each detection recorded at ``t``."""
