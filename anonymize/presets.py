@@ -28,6 +28,20 @@ class Preset:
     #: The int8-quantized models: faster, and as accurate on our dev sets.
     int8: bool
 
+    def passes(self, width: int, height: int) -> tuple:
+        """What actually runs on a ``width``×``height`` picture: face pass sizes, plate pass sizes, tiles, int8.
+
+        Sizes are capped at the picture's own, so two presets can run the same passes on a small picture:
+
+        >>> PRESETS["fast"].passes(640, 480) == PRESETS["balanced"].passes(640, 480)
+        True
+        """
+        longest = max(width, height)
+        faces = tuple(sorted({min(size or longest, longest) for size in self.face_sizes}))
+        plates = tuple(sorted({min(size, longest) for size in self.plate_sizes}))
+        tiles = self.plate_tile is not None and longest > self.plate_tile
+        return faces, plates, tiles, self.int8
+
 
 PRESETS = {
     "fast": Preset("fast", "webcam and previews: int8 models, faces at up to 640 px, one 640 px plate pass", (640,), (640,), None, True),
@@ -37,3 +51,13 @@ PRESETS = {
                        (None, 640), (960, 1280), 1280, False),
 }
 DEFAULT_PRESET = "balanced"
+
+
+def same_as(name: str, width: int, height: int) -> list[str]:
+    """The other presets that run exactly what ``name`` runs on a ``width``×``height`` picture.
+
+    >>> same_as("balanced", 640, 480)
+    ['fast']
+    """
+    passes = PRESETS[name].passes(width, height)
+    return [other for other, preset in PRESETS.items() if other != name and preset.passes(width, height) == passes]

@@ -79,6 +79,16 @@ class VideoInfo:
     audio: str | None  # codec name of the audio stream that is kept
 
 
+@dataclass(frozen=True)
+class Preview:
+    """One frame, small: as it was, as written, and the boxes hidden on it (sized for the small frame)."""
+
+    index: int
+    before: np.ndarray
+    after: np.ndarray
+    hidden: Predictions
+
+
 @dataclass
 class VideoReport:
     """What was done: frames, time, what detection and tracking each hid, and a few before/after frames."""
@@ -92,7 +102,7 @@ class VideoReport:
     frames_with_carried_boxes: int = 0
     #: Boxes hidden by tracking, over all frames.
     carried_boxes: int = 0
-    previews: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    previews: list[Preview] = field(default_factory=list)
 
 
 def _open(path: str | Path) -> av.container.InputContainer:
@@ -325,7 +335,8 @@ class _Writer:
         report, index = self.report, self.report.frames
         censored = censor(pixels, cover.hidden, self.settings.censor)
         if index in self.preview_at:
-            report.previews.append((_small(pixels), _small(censored)))
+            before, after = _small(pixels), _small(censored)
+            report.previews.append(Preview(index, before, after, cover.hidden.resized(before.shape[1], before.shape[0])))
         self.sink.frame(pts, censored)
         if self.jsonl:
             self.jsonl.write(json.dumps({"frame": index, "time": cover.time, **cover.to_json()}) + "\n")

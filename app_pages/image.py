@@ -2,10 +2,10 @@ import streamlit as st
 
 from anonymize.errors import AnonymizeError
 from anonymize.media import IMAGE_SUFFIXES
-from ui.page_setup import ready_choice
+from ui.page_setup import ready_choice, sidebar_preview
 from ui.processing import process
 from ui.samples import SAMPLES, sample_bytes
-from ui.views import show_processed
+from ui.views import pick_one, show_processed
 
 choice = ready_choice()
 st.title("Image")
@@ -24,12 +24,13 @@ if not pictures:
     st.info("Choose one or more pictures to anonymize.")
     st.stop()
 
-for index, (name, data) in enumerate(pictures):
-    with st.container(border=True):
-        st.subheader(name)
-        try:
-            done = process(name, data, choice)
-        except AnonymizeError as error:
-            st.error(str(error))
-            continue
-        show_processed(done, choice, key=f"{index}-{name}")
+index = pick_one([name for name, _ in pictures], key="image_shown")
+name, data = pictures[index]
+st.subheader(name)
+try:
+    done = process(name, data, choice)
+except AnonymizeError as error:
+    st.error(str(error))
+    st.stop()
+sidebar_preview(done.result.image)
+show_processed(done, choice, key=f"{index}-{name}")

@@ -6,6 +6,12 @@ from anonymize.errors import AnonymizeError
 from anonymize.video import DEFAULT_DETECT_EVERY, MAX_DETECT_EVERY
 from ui.page_setup import ready_choice
 from ui.video_job import run_video_job
+from ui.views import before_picture, metrics, show_json
+
+TRACKING_HELP = (
+    "Frames where tracking hid a face or plate that the frame's own detection did not find, or did not look for "
+    "(between detections): it carried the box from the detections just before or after. Extra cover, not misses."
+)
 
 choice = ready_choice()
 st.title("Video")
@@ -34,18 +40,24 @@ if st.session_state.get("video_job", (None,))[0] != job_key:
     st.stop()
 job = st.session_state["video_job"][1]
 report = job.report
-st.success(f"{report.frames} frames anonymized in {report.seconds:.1f} s ({report.frames / max(report.seconds, 1e-6):.1f} frames/s).")
-cols = st.columns(4)
-cols[0].metric("Frames", report.frames)
-cols[1].metric("Frame rate", f"{report.info.fps:.2f} fps")
-cols[2].metric("Frames where tracking added boxes", report.frames_with_carried_boxes, help="Boxes carried from the detections just before or after a frame, where that frame's own detection did not find the face or plate (or did not run). Extra cover, not misses.")
-cols[3].metric("Frames detected", report.frames_detected)
+st.success(f"{report.frames} frames anonymized in {report.seconds:.1f} s.")
+metrics(
+    ("Frames", f"{report.frames} at {report.info.fps:.2f} fps", None),
+    ("Speed", f"{report.frames / max(report.seconds, 1e-6):.1f} frames/s", "Decoding, detection, tracking, censoring and encoding together."),
+    ("Detection ran on", f"{report.frames_detected} of {report.frames} frames", f"Every {detect_every}th frame (the slider above), and sooner after a cut or a sudden change."),
+    ("Tracking carried boxes on", f"{report.frames_with_carried_boxes} frames", TRACKING_HELP),
+)
 st.video(job.video)
 st.subheader("Before and after")
-for before, after in report.previews:
+for preview in report.previews:
+    before, caption = before_picture(preview.before, preview.hidden, choice)
     left, right = st.columns(2)
-    left.image(before, caption="Before", output_format="JPEG")
-    right.image(after, caption="After", output_format="JPEG")
+    left.image(before, caption=f"Frame {preview.index}: {caption.lower()}", output_format="JPEG")
+    right.image(preview.after, caption=f"Frame {preview.index}: after", output_format="JPEG")
+st.subheader("Per-frame predictions")
+frame = st.number_input("Frame", 0, max(report.frames - 1, 0), report.previews[0].index if report.previews else 0, key="video_json_frame",
+                        help="One line of the JSON lines file per frame: what detection found, and the boxes tracking carried.")
+show_json(job.frame_predictions(frame))
 stem = PurePath(upload.name).stem
 left, right = st.columns(2)
 left.download_button("Download anonymized video", job.video, f"{stem}_anonymized.mp4", "video/mp4", type="primary", on_click="ignore")

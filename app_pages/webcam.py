@@ -1,7 +1,7 @@
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from ui.live import live_anonymizer, rtc_configuration, show_live_stats
+from ui.live import CAMERA_SIZE, live_anonymizer, preset_note, rtc_configuration, show_live_stats
 from ui.page_setup import ready_choice
 
 choice = ready_choice()
@@ -11,12 +11,18 @@ st.write(
     "shown; until the first detection, or if detection fails or falls behind, the whole picture is hidden."
 )
 live = live_anonymizer(choice)
-webrtc_streamer(
-    key="webcam",
-    mode=WebRtcMode.SENDRECV,
-    rtc_configuration=rtc_configuration(),
-    video_frame_callback=live.frame_callback(),
-    media_stream_constraints={"video": {"width": 640, "height": 480}, "audio": False},
-    async_processing=True,
-)
-show_live_stats(live)
+stream, figures = st.columns([3, 2], gap="large")
+with stream:
+    width, height = CAMERA_SIZE
+    webrtc_streamer(
+        key="webcam",
+        mode=WebRtcMode.SENDRECV,
+        rtc_configuration=rtc_configuration(),
+        video_frame_callback=live.frame_callback(),
+        media_stream_constraints={"video": {"width": width, "height": height}, "audio": False},
+        async_processing=True,
+    )
+    if note := preset_note(choice):
+        st.caption(note)
+with figures:
+    show_live_stats(live)

@@ -26,7 +26,7 @@ def open_page(page: str | None = None, query: dict[str, str] | None = None) -> A
 
 def predictions(at: AppTest, index: int = 0) -> list[dict]:
     """The raw JSON predictions the page shows for its ``index``-th picture."""
-    return json.loads(at.json[index].value)["predictions"]
+    return json.loads(at.code[index].value)["predictions"]
 
 
 def image_pixels(at: AppTest, media: dict[str, bytes], index: int) -> np.ndarray:

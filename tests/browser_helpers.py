@@ -65,13 +65,20 @@ def launch_chromium(playwright, extra_args: list[str] = ()):
 
 def wait_until_idle(page, timeout: float = 60_000) -> None:
     """Wait for Streamlit to finish the current script run (as Streamlit's own e2e suite does),
-    and for the sidebar's lazily loaded widgets to be drawn."""
+    and for the sidebar to be drawn (on a phone it is drawn collapsed, out of sight)."""
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
-    page.wait_for_selector("[data-testid='stSidebar'] [data-testid='stSliderThumbValue']", timeout=timeout)
+    page.wait_for_selector("[data-testid='stSidebar'] [data-testid='stSelectbox']", timeout=timeout, state="attached")
 
 
 def screenshot(page, name: str) -> Path:
+    """The whole page in ``artifacts/``: Streamlit scrolls inside its own container, so the
+    viewport is stretched to that container's height for the shot, then put back."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    size = page.viewport_size
+    height = page.evaluate("() => document.querySelector('[data-testid=stMain]')?.scrollHeight ?? 0")
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(height, 12_000))})
+    page.wait_for_timeout(300)
     page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
     return path

@@ -40,6 +40,25 @@ def fake_roboflow():
     FAKE_ROBOFLOW.mode, FAKE_ROBOFLOW.mangle = "ok", None
 
 
+class RecordingStreamer:
+    """Stands in for webrtc_streamer, which cannot run under AppTest: records how the page calls it."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, **kwargs):
+        self.calls.append(kwargs)
+
+
+@pytest.fixture
+def streamer(monkeypatch):
+    import streamlit_webrtc
+
+    recorder = RecordingStreamer()
+    monkeypatch.setattr(streamlit_webrtc, "webrtc_streamer", recorder)
+    return recorder
+
+
 @pytest.fixture(scope="session")
 def detector():
     return local_detector()

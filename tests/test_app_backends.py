@@ -52,7 +52,7 @@ def test_the_hosted_model_drives_the_image_page(fake_roboflow):
 def test_a_rejected_key_is_one_sentence_and_nothing_is_anonymized(fake_roboflow):
     at = use_remote(open_page("image"), "roboflow", key="wrong-key-abc")
     assert any("API key rejected by Roboflow" in e.value for e in at.error)
-    assert not at.image and not at.json and not at.get("download_button")  # fail closed
+    assert not at.image and not at.code and not at.get("download_button")  # fail closed
     assert "wrong-key-abc" not in everything_shown(at)
 
 
@@ -60,7 +60,7 @@ def test_the_inference_server_drives_the_image_page(fake_roboflow):
     at = upload_red_box(use_remote(open_page("image"), "inference", api_url=FAKE_ROBOFLOW.url))
     assert not at.error
     (plate,) = predictions(at)
-    assert plate["class"] == "plate" and "inference_id" in at.json[0].value
+    assert plate["class"] == "plate" and "inference_id" in at.code[0].value
 
 
 def test_switching_back_to_local_uses_the_bundled_models(fake_roboflow):

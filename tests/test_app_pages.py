@@ -20,7 +20,8 @@ def test_home_names_the_active_detector_and_links_every_page():
 
 def test_image_page_shows_a_sample_before_and_after_with_its_predictions():
     at = open_page("image")
-    assert len(at.image) == 2 and not at.error
+    assert len(at.image) == 3 and not at.error  # before and after, and the after small in the sidebar
+    assert len(at.sidebar.get("image")) == 1
     assert len(predictions(at)) >= 20
     assert at.metric[0].label == "Faces found" and int(at.metric[0].value) >= 20
 
@@ -50,9 +51,10 @@ def test_a_bad_upload_is_named_and_the_other_files_still_work():
         ("notes.jpg", b"not a picture at all", "image/jpeg"),
         ("car.jpg", (SAMPLES / "dashcam_plate.jpg").read_bytes(), "image/jpeg"),
     ]).run()
-    assert len(at.error) == 1 and "notes.jpg" in at.error[0].value
-    assert "license-plate" in [p["class"] for p in predictions(at)]
-    assert len(at.image) == 2  # only the good file has a before and after
+    assert len(at.error) == 1 and "notes.jpg" in at.error[0].value and not at.image  # shown first, one at a time
+    at.button(key="image_shown-next").click().run()
+    assert not at.error and "license-plate" in [p["class"] for p in predictions(at)]
+    assert len(at.image) == 3  # before, after, and the after again small in the sidebar
 
 
 def test_a_decompression_bomb_is_refused_with_a_message():
@@ -137,3 +139,37 @@ def test_batch_results_follow_the_sidebar_and_are_never_stale(shown_media):
 def test_batch_page_waits_for_files():
     at = open_page("batch")
     assert "Add images" in at.info[0].value and not at.button
+
+
+def sidebar_keys(at) -> set[str]:
+    return {widget.key for widget in at.sidebar if getattr(widget, "key", None)}
+
+
+CENSOR_KEYS = {"classes", "confidence_face", "confidence_license-plate", "overlap", "method", "shape", "strength", "padding", "feather"}
+BOX_KEYS = {"show_boxes", "show_low_confidence"}
+
+
+def test_home_shows_only_the_model_controls():
+    keys = sidebar_keys(open_page())
+    assert {"source", "preset"} <= keys and not keys & (CENSOR_KEYS | BOX_KEYS)
+
+
+def test_pages_that_draw_boxes_show_the_box_toggles():
+    for page in ("image", "batch", "video"):
+        assert CENSOR_KEYS | BOX_KEYS <= sidebar_keys(open_page(page)), page
+
+
+def test_the_webcam_page_shows_no_box_toggles_as_it_draws_no_boxes(streamer):
+    keys = sidebar_keys(open_page("webcam"))
+    assert CENSOR_KEYS <= keys and not keys & BOX_KEYS
+
+
+def test_a_control_hidden_on_one_page_keeps_its_value_for_the_next(streamer):
+    at = open_page("image")
+    at.slider(key="confidence_face").set_value(65).run()
+    at.toggle(key="show_boxes").set_value(False).run()
+    at.switch_page("app_pages/home.py").run()
+    assert at.query_params["confidence_face"] in (["65"], "65")  # the link still holds it
+    at.switch_page("app_pages/webcam.py").run()
+    at.switch_page("app_pages/image.py").run()
+    assert at.slider(key="confidence_face").value == 65 and at.toggle(key="show_boxes").value is False

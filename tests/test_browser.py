@@ -1,6 +1,8 @@
 """End to end in headless Chromium: upload a real photo, get it back anonymized and clean."""
 
 
+from urllib.parse import urlsplit
+
 import numpy as np
 import piexif
 import pytest
@@ -32,10 +34,28 @@ def browser(playwright):
     chromium.close()
 
 
+#: A desktop, and a phone (an iPhone 12–15's CSS viewport).
+VIEWPORTS = {
+    "desktop": {"viewport": {"width": 1440, "height": 900}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True},
+}
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def sized_page(request, browser):
+    """A page at each size, named by ``sized_page.size``; every request it makes is in ``sized_page.requests``."""
+    context = browser.new_context(**VIEWPORTS[request.param], accept_downloads=True)
+    opened = context.new_page()
+    opened.size, opened.requests = request.param, []
+    opened.on("request", lambda sent: opened.requests.append(sent.url))
+    yield opened
     context.close()
 
 
@@ -93,11 +113,19 @@ def test_prediction_statistics_draw_a_histogram_per_class(page, app_url):
 
 
 @pytest.mark.parametrize("path", ["", "image", "batch", "webcam", "video"])
-def test_every_page_renders(page, app_url, path):
-    page.goto(f"{app_url}/{path}")
-    wait_until_idle(page)
-    expect(page.locator("[data-testid='stException']")).to_have_count(0)
-    screenshot(page, f"page-{path or 'home'}")
+def test_every_page_renders_and_asks_no_other_host(sized_page, app_url, path):
+    sized_page.goto(f"{app_url}/{path}")
+    wait_until_idle(sized_page)
+    sized_page.wait_for_timeout(1000)  # late requests: favicons, fonts, components
+    expect(sized_page.locator("[data-testid='stException']")).to_have_count(0)
+    screenshot(sized_page, f"page-{path or 'home'}-{sized_page.size}")
+    assert outside(sized_page.requests, app_url) == []
+
+
+def outside(requests: list[str], app_url: str) -> list[str]:
+    """The requests that went to a host other than the app's own (data: and blob: URLs stay in the browser)."""
+    own = urlsplit(app_url).netloc
+    return [url for url in requests if urlsplit(url).scheme in ("http", "https", "ws", "wss") and urlsplit(url).netloc != own]
 
 
 def test_a_roboflow_model_from_a_shared_link(browser, tmp_path, fake_roboflow):

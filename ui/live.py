@@ -8,9 +8,13 @@ import streamlit as st
 
 from anonymize.live import LiveAnonymizer
 from ui.connection import secret_or_env
+from anonymize.presets import same_as
 from ui.sidebar import SidebarChoice
+from ui.views import metrics, show_json
 
 _LIVE_KEY = "_live_anonymizer"
+#: What the page asks the camera for (width, height).
+CAMERA_SIZE = (640, 480)
 TRACKING_HELP = (
     "Boxes still hidden on the last frame although the newest detection did not find them: the tracker "
     "keeps a face or plate covered, moving with it, for half a second after it was last seen."
@@ -39,16 +43,31 @@ def rtc_configuration() -> dict:
     return {"iceServers": json.loads(text) if text else []}
 
 
+def preset_note(choice: SidebarChoice) -> str | None:
+    """For the local models, which presets run the same passes at the camera's size (so switching between them changes nothing here)."""
+    if choice.backend.kind != "local":
+        return None
+    same = same_as(choice.backend.preset, *CAMERA_SIZE)
+    if not same:
+        return f"Preset {choice.backend.preset}, at the camera's {CAMERA_SIZE[0]}×{CAMERA_SIZE[1]}."
+    return (f"Preset {choice.backend.preset}: at the camera's {CAMERA_SIZE[0]}×{CAMERA_SIZE[1]} it runs the same passes as "
+            f"{' and '.join(same)}, so switching between them changes nothing here.")
+
+
 @st.fragment(run_every=1.0)
 def show_live_stats(live: LiveAnonymizer) -> None:
     stats = live.stats()
-    cols = st.columns(5)
-    cols[0].metric("Frames per second", f"{stats.fps:.1f}")
-    cols[1].metric("Censoring per frame", f"{stats.frame_ms:.1f} ms")
-    cols[2].metric("Detection latency", f"{stats.detection_ms:.0f} ms")
-    cols[3].metric("Frames hidden whole", f"{stats.obscured} of {stats.frames}")
-    cols[4].metric("Kept by tracking", stats.carried, help=TRACKING_HELP)
+    metrics(
+        ("Frames per second", f"{stats.fps:.1f}", None),
+        ("Censoring per frame", f"{stats.frame_ms:.1f} ms", None),
+        ("Detection latency", f"{stats.detection_ms:.0f} ms", "How long the newest detection took; frames in between are covered by tracking."),
+        ("Hidden whole", f"{stats.obscured} of {stats.frames}", "Frames hidden whole: before the first detection, or when detection failed or fell behind."),
+        ("Kept by tracking", stats.carried, TRACKING_HELP),
+    )
     if stats.error:
         st.error(f"Detection failed, so the picture is hidden: {stats.error}")
-    with st.expander("Current predictions (JSON)"):
-        st.json(stats.predictions or {}, expanded=2)
+    st.markdown("**Current predictions** (JSON, the newest detection)")
+    if stats.predictions:
+        show_json(stats.predictions, height=320)
+    else:
+        st.caption("None yet: they appear with the first detection after Start.")

@@ -5,22 +5,33 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import sidebar
+from ui.navigation import APP_ICON, PageInfo
 
 _CHOICE_KEY = "_sidebar_choice"
+_PREVIEW_KEY = "_sidebar_preview"
 
 
-def page_setup() -> sidebar.SidebarChoice:
-    """Page config, session state and the shared sidebar; called once per run by ``app.py``.
+def page_setup(page: PageInfo) -> sidebar.SidebarChoice:
+    """Page config, session state and the shared sidebar for ``page``; called once per run by ``app.py``.
 
     The sidebar is drawn from the entrypoint, not from each page, because
     widgets created there keep one identity across pages: their values survive
-    page switches.
+    page switches. It shows only the controls that act on ``page``.
     """
-    st.set_page_config(page_title="Anonymize", page_icon=":material/visibility_off:", layout="wide")
+    st.set_page_config(page_title="Anonymize", page_icon=APP_ICON, layout="wide")
     sidebar.init_state()
-    choice = sidebar.render()
+    sidebar.keep_state()
+    choice = sidebar.render(censoring=page.censors, boxes=page.draws_boxes, preview_slot=page.draws_boxes)
     st.session_state[_CHOICE_KEY] = choice
     return choice
+
+
+def sidebar_preview(image) -> None:
+    """Show ``image`` small in the sidebar, right above the thresholds: on a phone the sidebar
+    covers the page, and this is how a slider's effect stays in sight while it moves."""
+    choice = current_choice()
+    if choice.preview_slot is not None:
+        choice.preview_slot.image(image, caption="After, as the sliders below set it", output_format="JPEG")
 
 
 def current_choice() -> sidebar.SidebarChoice:

@@ -54,6 +54,10 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "strength": (1.0, 10.0), "padding": (1.0, 2.0), "feather": (0, 30),
 }
 
+#: Session-state keys the sidebar owns besides ``DEFAULTS``: per-class sliders and class lists, typed classes, the key.
+_OWNED_PREFIXES = ("confidence_", "classes_")
+_OWNED_KEYS = {"typed_classes", "api_key"}
+
 SOURCES = {"local": "Local models (offline)", "roboflow": "Roboflow hosted model", "inference": "Roboflow Inference server"}
 CHOICES = {"source": list(SOURCES), "preset": list(PRESETS), "method": list(METHODS), "shape": list(SHAPES)}
 METHOD_HELP = "blur: Gaussian · pixelate: mosaic of cell means · fill: solid black, irreversible · fog: blur under a veil"
@@ -71,6 +75,8 @@ class SidebarChoice:
     show_low_confidence: bool = False
     #: Why no page may anonymize with these settings (nothing chosen to hide), or None; a missing model is ``connection.error``.
     problem: str | None = None
+    #: A place above the thresholds where a page may show its result small, or None.
+    preview_slot: Any = field(default=None, repr=False, compare=False)
 
 
 def _from_url(key: str, text: str) -> Any:
@@ -107,6 +113,18 @@ def init_state() -> None:
             st.session_state[key] = default  # a hand-edited link with a bad value
 
 
+def keep_state() -> None:
+    """Keep every control's value while a page does not show it.
+
+    Streamlit forgets a widget's value at the end of a run that did not draw it;
+    writing the value back makes it plain session state, which survives, so a
+    control hidden on one page comes back with its value on the next.
+    """
+    for key in list(st.session_state):
+        if key in DEFAULTS or key in _OWNED_KEYS or str(key).startswith(_OWNED_PREFIXES):
+            st.session_state[key] = st.session_state[key]
+
+
 def _confidence_key(class_name: str) -> str:
     return f"confidence_{class_name}"
 
@@ -126,17 +144,21 @@ def _seed_class_threshold(class_name: str, default: float) -> None:
     st.session_state[key] = default
 
 
-def _threshold_controls(defaults: dict[str, float]) -> dict[str, float]:
+def _threshold_controls(defaults: dict[str, float], draw: bool) -> dict[str, float]:
     """One confidence slider per class of the active model, starting at ``defaults`` (one slider for
-    every class when the classes are not known); returns each class's value, or ``{}`` for the single slider."""
+    every class when the classes are not known); returns each class's value, or ``{}`` for the single slider.
+    Without ``draw``, the values are read without drawing the sliders."""
     help_text = "Lowest score hidden. Lower hides more, at the risk of false alarms."
     if not defaults:
-        st.slider("Confidence threshold (%)", *BOUNDS["confidence"], key="confidence", help=help_text)
+        if draw:
+            st.slider("Confidence threshold (%)", *BOUNDS["confidence"], key="confidence", help=help_text)
         return {}
     values = {}
     for name, default in defaults.items():
         _seed_class_threshold(name, default)
-        values[name] = st.slider(f"Confidence: {name} (%)", *BOUNDS["confidence"], key=_confidence_key(name), help=help_text)
+        if draw:
+            st.slider(f"Confidence: {name} (%)", *BOUNDS["confidence"], key=_confidence_key(name), help=help_text)
+        values[name] = st.session_state[_confidence_key(name)]
     return values
 
 
@@ -173,37 +195,57 @@ def _backend_controls() -> tuple[BackendConfig, str]:
     return config, key
 
 
-def _class_controls(connection: Connection, backend: BackendConfig) -> tuple[str, ...] | None:
-    """What to hide: the model's own classes, all by default."""
-    if backend.kind == "local":
-        return tuple(st.multiselect("What to hide", list(ALL_CLASSES), key="classes"))
-    known = connection.detector.classes if connection.detector else ()
+def _class_controls(connection: Connection, backend: BackendConfig, draw: bool) -> tuple[str, ...] | None:
+    """What to hide: the model's own classes, all by default; None for every class a server returns.
+    Without ``draw``, the choice is read without drawing the control."""
+    known = _model_classes(connection, backend)
     if not known:
-        typed = st.text_input("Classes to hide", key="typed_classes", placeholder="every class", help="Comma-separated; empty hides every class the model finds.")
+        if draw:
+            st.text_input("Classes to hide", key="typed_classes", placeholder="every class", help="Comma-separated; empty hides every class the model finds.")
+        typed = st.session_state.get("typed_classes", "")
         return tuple(c.strip() for c in typed.split(",") if c.strip()) or None
-    # One widget per model, so that a new model starts with all of its classes selected.
-    return tuple(st.multiselect("What to hide", list(known), default=list(known), key=f"classes_{connection.cache_key}"))
+    # Local models: one shared key, kept in links. Remote: one key per model, so that a new model starts with all its classes.
+    key = "classes" if backend.kind == "local" else f"classes_{connection.cache_key}"
+    st.session_state.setdefault(key, list(known))
+    if draw:
+        st.multiselect("What to hide", list(known), key=key)
+    return tuple(st.session_state[key])
 
 
-def render() -> SidebarChoice:
-    """Draw the controls and return what they say."""
+def _censor_controls() -> None:
+    st.slider("Overlap threshold (%)", *BOUNDS["overlap"], key="overlap", help="IoU above which the weaker of two boxes is dropped (NMS).")
+    st.selectbox("Censor method", METHODS, key="method", help=METHOD_HELP)
+    st.selectbox("Shape", SHAPES, key="shape", help="auto: ellipses for faces, rectangles for plates")
+    st.slider("Strength", *BOUNDS["strength"], step=0.5, key="strength", help="Scaled to each region's size.")
+    st.slider("Padding (box scale)", *BOUNDS["padding"], step=0.05, key="padding", help="1.3 grows each box to 1.3× its width and height, about its centre.")
+    st.slider("Feather (px)", *BOUNDS["feather"], key="feather", help="Softens edges outward only: the inside stays fully hidden.")
+
+
+def _view_controls() -> None:
+    st.toggle("Show boxes on the original", key="show_boxes", help="Outline what was hidden on the “before” pictures.")
+    st.toggle("Box low-confidence regions", key="show_low_confidence",
+              help=f"Regions under {CONFIDENT:.0%} confidence are hidden to be safe; their boxes are drawn only when this is on.")
+
+
+def render(*, censoring: bool = True, boxes: bool = True, preview_slot: bool = False) -> SidebarChoice:
+    """Draw the controls a page acts on and return what every control says.
+
+    The model's controls are always drawn; ``censoring`` adds what to hide, the
+    thresholds and the censor settings, ``boxes`` the toggles for drawing boxes
+    on "before" pictures, ``preview_slot`` an empty place above the thresholds
+    for the page's result. A control not drawn keeps its value (``keep_state``).
+    """
     with st.sidebar:
         backend, api_key = _backend_controls()
         connection = connect(backend, api_key)
-        if connection.error:
-            st.error(connection.error)
-        classes = _class_controls(connection, backend)
+        slot = st.empty() if preview_slot else None
         class_defaults = {name: _LIBRARY.threshold(name) for name in _model_classes(connection, backend)}
-        thresholds = _threshold_controls(class_defaults)
-        st.slider("Overlap threshold (%)", *BOUNDS["overlap"], key="overlap", help="IoU above which the weaker of two boxes is dropped (NMS).")
-        st.selectbox("Censor method", METHODS, key="method", help=METHOD_HELP)
-        st.selectbox("Shape", SHAPES, key="shape", help="auto: ellipses for faces, rectangles for plates")
-        st.slider("Strength", *BOUNDS["strength"], step=0.5, key="strength", help="Scaled to each region's size.")
-        st.slider("Padding (box scale)", *BOUNDS["padding"], step=0.05, key="padding", help="1.3 grows each box to 1.3× its width and height, about its centre.")
-        st.slider("Feather (px)", *BOUNDS["feather"], key="feather", help="Softens edges outward only: the inside stays fully hidden.")
-        st.toggle("Show boxes on the original", key="show_boxes")
-        st.toggle("Box low-confidence regions", key="show_low_confidence",
-                  help=f"Regions under {CONFIDENT:.0%} confidence are hidden to be safe; their boxes are drawn only when this is on.")
+        classes = _class_controls(connection, backend, draw=censoring)
+        thresholds = _threshold_controls(class_defaults, draw=censoring)
+        if censoring:
+            _censor_controls()
+        if boxes:
+            _view_controls()
         st.caption("The address bar holds these settings: copy it to share them.")
     state = st.session_state
     in_url = {k: _to_url(state[k]) for k in DEFAULTS if state[k] != DEFAULTS[k] and k not in NOT_IN_URL}
@@ -221,4 +263,4 @@ def render() -> SidebarChoice:
     except ValueError:  # nothing chosen to hide: the pages say so and show nothing as anonymized
         settings, problem = Settings(), "Nothing is chosen under “What to hide”: choose at least one class."
     return SidebarChoice(backend=backend, connection=connection, settings=settings, show_boxes=state.show_boxes,
-                         show_low_confidence=state.show_low_confidence, problem=problem)
+                         show_low_confidence=state.show_low_confidence, problem=problem, preview_slot=slot)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,10 @@ class VideoJob:
     report: VideoReport
     video: bytes
     predictions_jsonl: bytes
+
+    def frame_predictions(self, index: int) -> dict:
+        """Frame ``index``'s line of the JSON lines, parsed."""
+        return json.loads(self.predictions_jsonl.splitlines()[index])
 
 
 def run_video_job(upload, choice: SidebarChoice, detect_every: int, progress) -> VideoJob:

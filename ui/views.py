@@ -1,12 +1,14 @@
-"""Showing a processed picture: before/after, detections, raw JSON, timings, downloads."""
+"""What the pages show: a processed picture (before/after, detections, raw JSON, timings, downloads), figures, JSON."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
 from pathlib import PurePath
+from typing import Any
 
 import altair as alt
+import numpy as np
 import streamlit as st
 
 from anonymize.annotate import draw_boxes
@@ -19,37 +21,91 @@ from ui.sidebar import SidebarChoice
 MIME_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 
+DETECTION_HELP = (
+    "How long the model took when this picture was first detected with these settings. Moving a confidence "
+    "slider or a censor setting reuses that detection (only filtering and censoring run again), so this figure stays."
+)
+
+
+#: Every figure's width (px): two fit side by side on a phone, and in the webcam page's side column.
+METRIC_WIDTH = 160
+
+
+def metrics(*items: tuple[str, Any, str | None]) -> None:
+    """A row of (label, value, help) figures that wraps on a narrow screen instead of stacking one per line."""
+    row = st.container(horizontal=True, gap="small")
+    for label, value, help_text in items:
+        row.metric(label, value, help=help_text, width=METRIC_WIDTH, border=True)
+
+
+def pick_one(names: list[str], key: str) -> int:
+    """Which of several items to show, chosen with Previous and Next or from a list; 0 when there is one.
+
+    One at a time keeps a page short on a phone, whatever the number of uploads.
+    """
+    if len(names) < 2:
+        return 0
+    if st.session_state.get(key, 0) >= len(names):  # fewer items than on the last run
+        st.session_state[key] = 0
+
+    def step(by: int) -> None:
+        st.session_state[key] = (st.session_state.get(key, 0) + by) % len(names)
+
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    row.button("◀ Previous", key=f"{key}-previous", on_click=step, args=(-1,))
+    row.selectbox(f"{len(names)} pictures", range(len(names)), key=key, format_func=lambda i: f"{i + 1} of {len(names)}: {names[i]}", width=320)
+    row.button("Next ▶", key=f"{key}-next", on_click=step, args=(1,))
+    return st.session_state[key]
+
+
+def show_json(payload: Any, *, height: int = 420) -> None:
+    """JSON as formatted text, readable at once, with Streamlit's copy button."""
+    st.code(json.dumps(payload, indent=2), language="json", height=height, wrap_lines=True)
+
+
+def before_picture(pixels: np.ndarray, hidden: Predictions, choice: SidebarChoice) -> tuple[np.ndarray, str]:
+    """The "before" picture as the sidebar's box toggles ask for it, and its caption."""
+    if not choice.show_boxes:
+        return pixels, "Before"
+    boxed = hidden if choice.show_low_confidence else hidden.above(CONFIDENT)
+    return draw_boxes(pixels, boxed), "Before (boxes: what was hidden)"
+
+
 def show_processed(done: Processed, choice: SidebarChoice, key: str) -> None:
-    result, pixels = done.result, done.loaded.pixels
-    boxed = result.predictions if choice.show_low_confidence else result.predictions.above(CONFIDENT)
-    before = draw_boxes(pixels, boxed) if choice.show_boxes else pixels
+    result = done.result
+    before, caption = before_picture(done.loaded.pixels, result.predictions, choice)
     left, right = st.columns(2)
-    left.image(before, caption="Before" + (" (boxes: what was found)" if choice.show_boxes else ""), output_format="JPEG")
+    left.image(before, caption=caption, output_format="JPEG")
     right.image(result.image, caption="After", output_format="JPEG")
 
     counts = Counter(d.class_name for d in result.confident)
     band_help = f"Found with at least {CONFIDENT:.0%} confidence, and hidden; the low-confidence regions under that are hidden too, to be safe, and not counted here."
-    cols = st.columns(4)
-    cols[0].metric("Faces found", counts["face"], help=band_help)
-    cols[1].metric("Plates found", counts["license-plate"], help=band_help)
-    cols[2].metric("Detection", f"{done.detect_seconds * 1000:.0f} ms")
-    cols[3].metric("Censoring", f"{result.seconds * 1000:.0f} ms")
+    metrics(
+        ("Faces found", counts["face"], band_help),
+        ("Plates found", counts["license-plate"], band_help),
+        ("First detection", f"{done.detect_seconds * 1000:.0f} ms", DETECTION_HELP),
+        ("This update", f"{result.seconds * 1000:.0f} ms", "Filtering the detections by the sliders and censoring the picture, on this update."),
+    )
     st.caption(f"Hidden: {result.summary}." + (" Their boxes are drawn when “Box low-confidence regions” is on." if result.low_confidence and not choice.show_low_confidence else ""))
 
-    table, statistics, raw = st.tabs(["Detections", "Prediction statistics", "Raw JSON"])
-    hidden_ids = {d.detection_id for d in result.hidden}
-    table.dataframe(
-        [
-            {"class": d.class_name, "confidence %": round(d.confidence * 100, 1), "x": round(d.center[0]), "y": round(d.center[1]),
-             "width": round(d.width), "height": round(d.height), "hidden": d.detection_id in hidden_ids,
-             "low confidence": d.confidence < CONFIDENT}
-            for d in result.predictions
-        ],
-        width="stretch",
-    )
-    with statistics:
+    table, raw = st.columns([3, 2])
+    with table:
+        st.markdown("**Detections**")
+        hidden_ids = {d.detection_id for d in result.hidden}
+        st.dataframe(
+            [
+                {"class": d.class_name, "confidence %": round(d.confidence * 100, 1), "x": round(d.center[0]), "y": round(d.center[1]),
+                 "width": round(d.width), "height": round(d.height), "hidden": d.detection_id in hidden_ids,
+                 "low confidence": d.confidence < CONFIDENT}
+                for d in result.predictions
+            ],
+            width="stretch", height=420,
+        )
+    with raw:
+        st.markdown("**Raw JSON**, as the backend returned it")
+        show_json(result.to_json())
+    with st.expander("Prediction statistics: why the count is what it is"):
         show_statistics(done.candidates, result, choice.settings)
-    raw.json(result.to_json(), expanded=2)
 
     stem, format = PurePath(done.name).stem, done.loaded.output_format
     if result.warning:  # never offered as anonymized without a word
