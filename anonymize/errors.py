@@ -19,3 +19,15 @@ class DetectionError(AnonymizeError):
 
 class OutputError(AnonymizeError):
     """An output could not be written (a full disk, a read-only folder); the input is fine."""
+
+
+class MissingSettings(DetectionError):
+    """A remote backend cannot start: settings it needs were not given.
+
+    ``missing`` names them ("API key", "project") so that each front end can
+    say where its user sets them (an environment variable, a sidebar field).
+    """
+
+    def __init__(self, service: str, missing: tuple[str, ...]) -> None:
+        self.missing = missing
+        super().__init__(f"The {service} needs {' and '.join(f'a {name}' if name != 'API key' else 'an API key' for name in missing)}.")

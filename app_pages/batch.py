@@ -6,8 +6,8 @@ from anonymize.batch import anonymize_batch
 from anonymize.media import IMAGE_SUFFIXES
 from ui.page_setup import ready_choice
 
-choice = ready_choice()
 st.title("Batch")
+choice = ready_choice()
 st.write("Many images, or zip archives of them, in; one zip of anonymized images and one JSON of predictions out.")
 files = st.file_uploader("Images or .zip archives", type=[s.lstrip(".") for s in IMAGE_SUFFIXES] + ["zip"], accept_multiple_files=True)
 if not files:

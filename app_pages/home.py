@@ -1,6 +1,6 @@
 import streamlit as st
 
-from ui.connection import describe
+from ui.model_status import show_active, show_unusable
 from ui.navigation import BATCH, IMAGE, VIDEO, WEBCAM, link
 from ui.page_setup import current_choice
 
@@ -8,12 +8,13 @@ st.title("Anonymize faces and licence plates")
 st.write(
     "Find faces and licence plates in pictures and hide them (blur, pixelate, fill or fog), so that photos "
     "can be kept, shared or put into a dataset without the personal data in them. Tune the thresholds and "
-    "the censoring in the sidebar: every page uses them, and the address bar keeps them as a shareable link."
+    "the censoring in the sidebar of each page that uses them; the address bar keeps them as a shareable link."
 )
 choice = current_choice()
-st.info(f"**Active detector:** {describe(choice.backend)}")
-if choice.connection.error:
-    st.error(choice.connection.error)
+if choice.connection.detector is None:
+    show_unusable(choice)
+else:
+    show_active(choice)
 link(IMAGE, label="Image: one or a few photos, before and after, raw JSON, downloads")
 link(BATCH, label="Batch: many images or a zip in, a zip and one JSON out")
 link(WEBCAM, label="Webcam: live, every frame censored before it is shown")

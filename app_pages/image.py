@@ -7,8 +7,8 @@ from ui.processing import process
 from ui.samples import SAMPLES, sample_bytes
 from ui.views import pick_one, show_processed
 
-choice = ready_choice()
 st.title("Image")
+choice = ready_choice()
 source = st.radio("Picture from", ["Sample", "Upload", "Camera"], horizontal=True, key="image_source")
 if source == "Upload":
     files = st.file_uploader("Images: JPEG, PNG, WebP, HEIC… (phone photos are turned upright)", type=[s.lstrip(".") for s in IMAGE_SUFFIXES], accept_multiple_files=True)

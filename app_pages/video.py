@@ -13,8 +13,8 @@ TRACKING_HELP = (
     "(between detections): it carried the box from the detections just before or after. Extra cover, not misses."
 )
 
-choice = ready_choice()
 st.title("Video")
+choice = ready_choice()
 st.write("Upload a video; get it back as MP4 with every frame anonymized and its sound kept.")
 upload = st.file_uploader("Video: MP4, MOV, WebM, MKV", type=["mp4", "mov", "m4v", "webm", "mkv", "avi"])
 detect_every = st.select_slider(

@@ -4,8 +4,8 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 from ui.live import CAMERA_SIZE, live_anonymizer, preset_note, rtc_configuration, show_live_stats
 from ui.page_setup import ready_choice
 
-choice = ready_choice()
 st.title("Webcam")
+choice = ready_choice()
 st.write(
     "Press **Start** and allow the camera. Every frame is censored with the sidebar's settings before it is "
     "shown; until the first detection, or if detection fails or falls behind, the whole picture is hidden."

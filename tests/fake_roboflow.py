@@ -45,8 +45,10 @@ def predictions_for(image_bytes: bytes, class_name: str, confidence: float) -> d
 
 def project_json() -> dict:
     def version(n, trained):
-        return {"id": f"{WORKSPACE}/{PROJECT}/{n}", "name": PROJECT, "images": 10, "splits": {}, "created": 0,
-                "augmentation": {}, "preprocessing": {}, "exports": [], **({"model": {"id": f"{PROJECT}/{n}"}} if trained else {})}
+        # The version's model as Roboflow's API reports it: metrics are percentages, as text.
+        model = {"id": f"{PROJECT}/{n}", "endpoint": f"{PROJECT}/{n}", "start": 0, "end": 1, "map": "91.5", "precision": "88.25", "recall": "90"}
+        return {"id": f"{WORKSPACE}/{PROJECT}/{n}", "name": PROJECT, "images": 10, "splits": {"train": 7, "valid": 2, "test": 1}, "created": 0,
+                "augmentation": {}, "preprocessing": {}, "exports": [], **({"model": model} if trained else {})}
     return {
         "workspace": {"name": "Acme", "url": WORKSPACE},
         "project": {"id": f"{WORKSPACE}/{PROJECT}", "name": PROJECT, "type": "object-detection", "annotation": "faces",

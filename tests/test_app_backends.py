@@ -76,3 +76,33 @@ def test_a_hosted_model_gets_one_confidence_slider_per_class_of_its_own(fake_rob
     assert sliders == ["confidence_face"] and at.slider(key="confidence_face").value == 10  # a class named face: the face default
     at.slider(key="confidence_face").set_value(95).run()  # the fake answers 87 %
     assert len(at.dataframe[0].value) == 0 and at.metric[0].value == "0" and not at.error
+
+
+def test_without_a_key_the_page_keeps_its_title_and_says_once_what_is_missing_and_where():
+    at = open_page("image")
+    at.selectbox(key="source").set_value("roboflow").run()
+    assert at.title[0].value == "Image"
+    (warning,) = at.warning
+    assert "needs an API key and a project" in warning.value and "app.roboflow.com/settings/api" in warning.value
+    assert not at.error and not at.image  # said once, and nothing shown as anonymized
+
+
+def test_one_click_goes_back_to_the_local_models():
+    at = open_page("image")
+    at.selectbox(key="source").set_value("roboflow").run()
+    at.button[0].click().run()
+    assert at.selectbox(key="source").value == "local" and not at.warning and len(predictions(at)) >= 20
+
+
+def test_home_shows_what_roboflow_reports_about_a_working_model(fake_roboflow):
+    at = use_remote(open_page(), "roboflow", workspace="acme")
+    assert "Roboflow hosted model" in at.info[0].value
+    reported = dict(at.dataframe[0].value.values.tolist())
+    assert reported == {"Classes": "face", "Images in the version": "10 (train 7 · valid 2 · test 1)",
+                        "mAP@50": "91.5 %", "Precision": "88.2 %", "Recall": "90.0 %"}
+
+
+def test_home_does_not_name_an_active_detector_when_none_can_run():
+    at = open_page()
+    at.selectbox(key="source").set_value("roboflow").run()
+    assert not at.info and "needs an API key" in at.warning[0].value

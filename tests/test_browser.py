@@ -177,3 +177,28 @@ def test_webcam_streams_censored_frames_from_a_fake_camera(playwright, app_url, 
     face = (slice(y1 + 20, y2 - 20), slice(x1 + 20, x2 - 20))
     assert np.abs(received[face] - frame[face]).mean() > 12  # the face arrives censored
     assert np.abs(received[30:130, 420:620] - frame[30:130, 420:620]).mean() < 12  # the rest arrives as it was (the bottom holds the player controls)
+
+
+def test_the_raw_json_is_readable_at_once_with_a_copy_button(sized_page, app_url):
+    sized_page.goto(f"{app_url}/image")
+    expect(sized_page.get_by_text("Faces found")).to_be_visible(timeout=60_000)
+    code = sized_page.get_by_test_id("stCode").first
+    code.scroll_into_view_if_needed()
+    expect(code).to_contain_text('"predictions": [')
+    expect(code).to_contain_text('"confidence":')  # the predictions themselves, not a folded summary
+    code.hover()
+    expect(code.get_by_role("button", name="Copy to clipboard")).to_be_attached()
+    screenshot(sized_page, f"image-json-{sized_page.size}")
+    assert outside(sized_page.requests, app_url) == []
+
+
+def test_without_a_roboflow_key_the_page_says_what_is_missing_and_goes_back_in_one_click(sized_page, app_url):
+    sized_page.goto(f"{app_url}/image?source=roboflow")
+    wait_until_idle(sized_page)
+    expect(sized_page.get_by_role("heading", name="Image")).to_be_visible()
+    expect(sized_page.get_by_text("needs an API key and a project")).to_have_count(1)
+    expect(sized_page.get_by_role("link", name="app.roboflow.com/settings/api")).to_be_visible()
+    screenshot(sized_page, f"roboflow-no-key-{sized_page.size}")
+    sized_page.get_by_role("button", name="Use the local models instead").click()
+    expect(sized_page.get_by_text("Faces found")).to_be_visible(timeout=60_000)
+    assert outside(sized_page.requests, app_url) == []

@@ -10,7 +10,7 @@ import pytest
 from anonymize.detectors import BackendConfig, create_detector
 from anonymize.detectors.inference_server import InferenceServerDetector
 from anonymize.detectors.roboflow_hosted import RoboflowHostedDetector
-from anonymize.errors import DetectionError
+from anonymize.errors import DetectionError, MissingSettings
 from anonymize.pipeline import Settings, anonymize_image
 from fake_roboflow import KEY, PROJECT, TRAINED_VERSION, UNTRAINED_VERSION, WORKSPACE
 
@@ -77,8 +77,18 @@ def test_a_wrong_key_is_rejected_in_plain_words(fake_roboflow, caplog, capsys):
 
 
 def test_a_missing_key_is_asked_for(fake_roboflow):
-    with pytest.raises(DetectionError, match="API key is needed"):
+    with pytest.raises(MissingSettings, match="needs an API key") as raised:
         hosted(api_key="")
+    assert raised.value.missing == ("API key",)
+
+
+def test_everything_missing_is_named_at_once():
+    with pytest.raises(MissingSettings) as raised:
+        create_detector(BackendConfig("roboflow"), "")
+    assert raised.value.missing == ("API key", "project")
+    assert str(raised.value) == "The Roboflow hosted model needs an API key and a project."
+    with pytest.raises(MissingSettings, match="Inference server needs a project"):  # a server may need no key
+        create_detector(BackendConfig("inference"), "")
 
 
 def test_an_unknown_project_is_named(fake_roboflow, caplog, capsys):
@@ -143,7 +153,7 @@ def test_an_inference_server_that_is_not_running_is_reported(caplog, capsys):
 def test_the_factory_builds_each_backend(fake_roboflow):
     assert create_detector(BackendConfig("roboflow", project=PROJECT, version=TRAINED_VERSION, workspace=WORKSPACE), KEY).classes == ("face",)
     assert isinstance(create_detector(BackendConfig("inference", project=PROJECT, version=TRAINED_VERSION, api_url=fake_url()), KEY), InferenceServerDetector)
-    with pytest.raises(DetectionError, match="Name the Roboflow project"):
+    with pytest.raises(MissingSettings, match="needs a project"):
         create_detector(BackendConfig("roboflow"), KEY)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 
 from anonymize.detectors import BackendConfig, Detector, create_detector
-from anonymize.errors import AnonymizeError
+from anonymize.errors import AnonymizeError, MissingSettings
 
 KEY_NAME = "ROBOFLOW_API_KEY"
 #: Inference servers the operator allows the configured key to be sent to (secrets or environment, comma-separated).
@@ -26,6 +26,8 @@ class Connection:
     error: str | None
     #: Names the backend, model and key (hashed) for the detection cache.
     cache_key: str = field(default="")
+    #: The settings the user has yet to give ("API key", "project"), when that is why there is no detector.
+    missing: tuple[str, ...] = ()
 
 
 def secret_or_env(name: str) -> Any:
@@ -73,6 +75,8 @@ def connect(config: BackendConfig, api_key: str) -> Connection:
     key_hash = hashlib.sha256(api_key.encode()).hexdigest()[:12] if api_key else "none"
     try:
         detector = create_detector(config, api_key)
+    except MissingSettings as error:
+        return Connection(None, str(error), missing=error.missing)
     except AnonymizeError as error:
         return Connection(None, str(error))
     return Connection(detector, None, f"{config}|{key_hash}")

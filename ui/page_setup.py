@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import sidebar
+from ui.model_status import show_unusable
 from ui.navigation import APP_ICON, PageInfo
 
 _CHOICE_KEY = "_sidebar_choice"
@@ -44,7 +45,7 @@ def ready_choice() -> sidebar.SidebarChoice:
     the page says why and stops, so nothing unprocessed is ever shown as anonymized."""
     choice = current_choice()
     if choice.connection.detector is None:
-        st.error(f"The selected model cannot be used: {choice.connection.error}")
+        show_unusable(choice)
         st.stop()
     if choice.problem:
         st.error(choice.problem)

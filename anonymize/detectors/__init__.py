@@ -15,11 +15,13 @@ from anonymize.detectors.centerface import CenterFaceDetector
 from anonymize.detectors.combined import CombinedDetector
 from anonymize.detectors.plates import PlateDetector
 from anonymize.detectors.remote import DEFAULT_TIMEOUT
-from anonymize.errors import DetectionError
+from anonymize.errors import MissingSettings
 from anonymize.presets import DEFAULT_PRESET, PRESETS
 
 BackendKind = Literal["local", "roboflow", "inference"]
 BACKENDS: tuple[BackendKind, ...] = ("local", "roboflow", "inference")
+#: Each remote backend as a sentence names it.
+SERVICES = {"roboflow": "Roboflow hosted model", "inference": "Roboflow Inference server"}
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,10 @@ def create_detector(config: BackendConfig, api_key: str = "") -> Detector:
     """
     if config.kind == "local":
         return local_detector(config.preset)
-    if not config.project:
-        raise DetectionError("Name the Roboflow project (and version) of the model to use.")
+    # An Inference server may run without a key (its models can be public or local).
+    missing = tuple(name for name, given in (("API key", api_key or config.kind == "inference"), ("project", config.project)) if not given)
+    if missing:
+        raise MissingSettings(SERVICES[config.kind], missing)
     if config.kind == "roboflow":
         from anonymize.detectors.roboflow_hosted import RoboflowHostedDetector
 

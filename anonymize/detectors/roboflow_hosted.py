@@ -17,7 +17,7 @@ import numpy as np
 
 from anonymize.detections import Predictions
 from anonymize.detectors.remote import DEFAULT_TIMEOUT, parse_predictions, remote_call
-from anonymize.errors import DetectionError
+from anonymize.errors import DetectionError, MissingSettings
 
 SERVICE = "Roboflow"
 
@@ -26,18 +26,19 @@ class RoboflowHostedDetector:
     """Runs version ``version`` of Roboflow project ``project`` on Roboflow's servers.
 
     Connecting checks the key, the workspace, the project and the version
-    (each failure is one plain sentence) and learns the model's classes.
+    (each failure is one plain sentence) and learns the model's classes and
+    ``details``: what Roboflow reports about the version (training set, metrics).
     """
 
     def __init__(self, api_key: str, project: str, version: int, workspace: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
         if not api_key:
-            raise DetectionError("A Roboflow API key is needed (the ROBOFLOW_API_KEY environment variable, or the sidebar).")
+            raise MissingSettings("Roboflow hosted model", ("API key",))
         self._key, self.timeout = api_key, timeout
         self.project, self.version, self.workspace = project, version, workspace
-        self._model, classes = remote_call(self._connect, SERVICE, timeout, api_key)
+        self._model, classes, self.details = remote_call(self._connect, SERVICE, timeout, api_key)
         self.classes: tuple[str, ...] = tuple(classes)
 
-    def _connect(self) -> tuple[Any, list[str]]:
+    def _connect(self) -> tuple[Any, list[str], dict[str, str]]:
         from roboflow import Roboflow
         from roboflow.adapters.rfapi import RoboflowError
 
@@ -63,7 +64,8 @@ class RoboflowHostedDetector:
             model = version.model
         if model is None:
             raise DetectionError(f"Version {self.version} of {self.project!r} has no trained model to run.")
-        return model, list(project.classes)
+        listed = [v for v in project.get_version_information() if str(v.get("id", "")).rsplit("/", 1)[-1] == str(self.version)]
+        return model, list(project.classes), model_details(project.classes, version, listed[0] if listed else {})
 
     def detect(self, image: np.ndarray, *, confidence: float, overlap: float) -> Predictions:
         height, width = image.shape[:2]
@@ -83,6 +85,26 @@ class RoboflowHostedDetector:
 
     def __repr__(self) -> str:  # never the key
         return f"RoboflowHostedDetector(project={self.project!r}, version={self.version})"
+
+
+def model_details(classes, version, listed: dict[str, Any]) -> dict[str, str]:
+    """What Roboflow reports about a version, for people: its classes, training set and metrics (those it gives).
+
+    >>> model_details({"face": 3}, None, {"images": 10, "splits": {"train": 7, "valid": 2, "test": 1}, "model": {"map": "91.5"}})
+    {'Classes': 'face', 'Images in the version': '10 (train 7 · valid 2 · test 1)', 'mAP@50': '91.5 %'}
+    """
+    details = {"Classes": ", ".join(classes) or "none listed"}
+    images, splits = listed.get("images", getattr(version, "images", None)), listed.get("splits") or {}
+    if images is not None:
+        split_text = " · ".join(f"{name} {count}" for name, count in splits.items())
+        details["Images in the version"] = f"{images}" + (f" ({split_text})" if split_text else "")
+    trained = listed.get("model") if isinstance(listed.get("model"), dict) else {}
+    for key, label in (("map", "mAP@50"), ("precision", "Precision"), ("recall", "Recall")):
+        try:
+            details[label] = f"{float(trained[key]):.1f} %"
+        except (KeyError, TypeError, ValueError):
+            continue  # not reported for this version
+    return details
 
 
 def response_json(sdk_json: dict[str, Any], width: int, height: int) -> dict[str, Any]:
