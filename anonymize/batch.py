@@ -21,21 +21,27 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import PurePosixPath
 from typing import Callable, Iterable
 
+import numpy as np
+
+from anonymize.detections import Predictions
 from anonymize.detectors.base import Detector
 from anonymize.errors import AnonymizeError, MediaError
-from anonymize.media import IGNORED_FILE_NAMES, OUTPUT_EXTENSIONS, encode_image, load_image
-from anonymize.pipeline import Settings, anonymize_image
+from anonymize.media import IGNORED_FILE_NAMES, OUTPUT_EXTENSIONS, encode_image, load_image, thumbnail
+from anonymize.pipeline import Result, Settings, anonymize_image, summarize
 
 MAX_ARCHIVE_MEMBERS = 5_000
 #: Unpacked bytes, counted as they inflate: for one archive, and for one file in it.
 MAX_ARCHIVE_BYTES = 2 * 1024**3
 MAX_MEMBER_BYTES = 256 * 1024**2
 _CHUNK = 1024**2
+#: Gallery thumbnails' longer side (px): sharp on a phone, small enough for thousands of pictures.
+THUMBNAIL_SIDE = 360
 
 
 @dataclass(frozen=True)
@@ -47,14 +53,42 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class Picture:
+    """One anonymized picture, small, for a gallery: JPEG thumbnails before and after, the boxes hidden
+    (sized for the thumbnail) and how many of each class were found, as :attr:`Result.summary` counts them."""
+
+    name: str
+    before: bytes
+    after: bytes
+    hidden: Predictions
+    counts: dict[str, int]
+    low_confidence: int
+    warning: str | None = None
+
+    @property
+    def summary(self) -> str:
+        return summarize(self.counts, self.low_confidence)
+
+    @classmethod
+    def of(cls, name: str, pixels: np.ndarray, result: Result) -> Picture:
+        before, after = thumbnail(pixels, THUMBNAIL_SIDE), thumbnail(result.image, THUMBNAIL_SIDE)
+        counts = dict(sorted(Counter(d.class_name for d in result.confident).items()))
+        hidden = result.hidden.resized(before.shape[1], before.shape[0])
+        return cls(name, encode_image(before, "jpeg", quality=85), encode_image(after, "jpeg", quality=85), hidden, counts,
+                   len(result.low_confidence), result.warning)
+
+
+@dataclass(frozen=True)
 class BatchResult:
-    """The anonymized images as one zip, their predictions by file name, what failed, and
-    the pictures written untouched because nothing found was of a class to hide."""
+    """The anonymized images as one zip, their predictions by file name, what failed, the
+    pictures written untouched because nothing found was of a class to hide, and a small
+    copy of each anonymized picture (by its name in the zip)."""
 
     zip_bytes: bytes
     predictions: dict[str, dict]
     failures: list[Failure]
     warnings: list[Failure] = field(default_factory=list)
+    pictures: list[Picture] = field(default_factory=list)
 
 
 #: A file's bytes, read when called (zip members are unpacked only when their turn comes).
@@ -134,7 +168,7 @@ def anonymize_batch(
 ) -> BatchResult:
     """Anonymize every image; ``on_progress(done, total, name)`` is called after each."""
     items = expand_archives(files)
-    buffer, predictions, failures, warnings, taken = io.BytesIO(), {}, [], [], set()
+    buffer, predictions, failures, warnings, pictures, taken = io.BytesIO(), {}, [], [], [], set()
     # Images are already compressed: storing them is as small and much faster.
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
         for done, (name, read) in enumerate(items, start=1):
@@ -146,13 +180,14 @@ def anonymize_batch(
                 target = _unique(_output_name(name, loaded.output_format), taken)
                 archive.writestr(target, encode_image(result.image, loaded.output_format))
                 predictions[target] = result.to_json()
+                pictures.append(Picture.of(target, loaded.pixels, result))
                 if result.warning:
                     warnings.append(Failure(name, result.warning))
             except AnonymizeError as error:
-                failures.append(Failure(name, str(error)))
+                failures.append(Failure(name, str(error).removeprefix(f"{name}: ")))  # media errors start with the name
             if on_progress:
                 on_progress(done, len(items), name)
-    return BatchResult(buffer.getvalue(), predictions, failures, warnings)
+    return BatchResult(buffer.getvalue(), predictions, failures, warnings, pictures)
 
 
 def _read(name: str, read: Reader) -> bytes:

@@ -25,6 +25,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pillow_heif
 from PIL import Image, ImageCms, ImageOps
@@ -164,6 +165,19 @@ def encode_image(pixels: np.ndarray, format: str, *, quality: int = 92) -> bytes
     else:
         image.save(buffer, format.upper(), quality=quality)
     return buffer.getvalue()
+
+
+def thumbnail(pixels: np.ndarray, side: int) -> np.ndarray:
+    """A copy at most ``side`` px on its longer side (never enlarged), for previews.
+
+    >>> thumbnail(np.zeros((600, 800, 3), np.uint8), 400).shape
+    (300, 400, 3)
+    """
+    scale = side / max(pixels.shape[:2])
+    if scale >= 1:
+        return pixels.copy()
+    size = (max(1, round(pixels.shape[1] * scale)), max(1, round(pixels.shape[0] * scale)))
+    return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
 
 
 def save_image(pixels: np.ndarray, path: str | Path, format: str | None = None) -> Path:

@@ -117,10 +117,7 @@ class Result:
         >>> hide(np.zeros((10, 40, 3), np.uint8), found, Settings()).summary
         '1 face, plus 1 low-confidence region hidden to be safe'
         """
-        counts = Counter(d.class_name for d in self.confident)
-        found = ", ".join(_plural(n, name) for name, n in sorted(counts.items())) or "nothing found"
-        low = len(self.low_confidence)
-        return found + (f", plus {_plural(low, 'low-confidence region')} hidden to be safe" if low else "")
+        return summarize(Counter(d.class_name for d in self.confident), len(self.low_confidence))
 
     @property
     def warning(self) -> str | None:
@@ -135,6 +132,16 @@ class Result:
         found = Counter(d.class_name for d in self.predictions)
         listed = ", ".join(f"{n} {name}" for name, n in sorted(found.items()))
         return f"nothing hidden: found {listed}, not among the classes to hide"
+
+
+def summarize(counts: dict[str, int], low_confidence: int) -> str:
+    """What was hidden, from the confident count per class and the number of low-confidence regions.
+
+    >>> summarize({"license-plate": 2}, 0)
+    '2 license-plates'
+    """
+    found = ", ".join(_plural(n, name) for name, n in sorted(counts.items()) if n) or "nothing found"
+    return found + (f", plus {_plural(low_confidence, 'low-confidence region')} hidden to be safe" if low_confidence else "")
 
 
 def _plural(count: int, noun: str) -> str:

@@ -49,9 +49,11 @@ import cv2
 import numpy as np
 
 from anonymize.censor import censor
+from anonymize.detections import Predictions
 from anonymize.detectors.base import Detector
 from anonymize.errors import MediaError, OutputError
 from anonymize.keyframes import Keyframes
+from anonymize.media import thumbnail
 from anonymize.pipeline import Settings, detect
 from anonymize.tracking import COAST_SECONDS, Cover, DelayedCover, Tracker
 
@@ -286,7 +288,7 @@ class _Mp4Sink:
             raise
 
     def _add_streams(self, container, info: VideoInfo, time_base: Fraction) -> None:
-        video_in, audio_in = container.streams.best("video"), container.streams.best("audio")
+        audio_in = container.streams.best("audio")
         self.video = self.output.add_stream("libx264", rate=Fraction(info.fps).limit_denominator(1001))
         self.video.width, self.video.height = info.width + info.width % 2, info.height + info.height % 2
         self.video.pix_fmt = "yuv420p"
@@ -335,7 +337,7 @@ class _Writer:
         report, index = self.report, self.report.frames
         censored = censor(pixels, cover.hidden, self.settings.censor)
         if index in self.preview_at:
-            before, after = _small(pixels), _small(censored)
+            before, after = thumbnail(pixels, PREVIEW_SIDE), thumbnail(censored, PREVIEW_SIDE)
             report.previews.append(Preview(index, before, after, cover.hidden.resized(before.shape[1], before.shape[0])))
         self.sink.frame(pts, censored)
         if self.jsonl:
@@ -378,11 +380,6 @@ def _even(pixels: np.ndarray) -> np.ndarray:
     if h % 2 or w % 2:
         pixels = np.pad(pixels, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
     return pixels
-
-
-def _small(pixels: np.ndarray) -> np.ndarray:
-    scale = PREVIEW_SIDE / max(pixels.shape[:2])
-    return cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else pixels.copy()
 
 
 def frames_of(path: str | Path) -> Iterator[np.ndarray]:

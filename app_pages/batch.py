@@ -5,6 +5,7 @@ import streamlit as st
 from anonymize.batch import anonymize_batch
 from anonymize.media import IMAGE_SUFFIXES
 from ui.page_setup import ready_choice
+from ui.views import metrics, show_gallery, show_problems
 
 st.title("Batch")
 choice = ready_choice()
@@ -23,17 +24,20 @@ if st.button(f"Anonymize {len(files)} upload(s)", type="primary"):
         on_progress=lambda n, total, name: bar.progress(n / total, text=f"{n} of {total}: {name}"),
     )
     st.session_state["batch"] = (job, done)
+    bar.empty()
 
 if st.session_state.get("batch", (None,))[0] != job:
     st.stop()
 done = st.session_state["batch"][1]
-st.success(f"{len(done.predictions) - len(done.warnings)} image(s) anonymized.")
-if done.warnings:
-    st.warning(f"{len(done.warnings)} picture(s) are in the zip unchanged: things were found, none of a class chosen to hide.")
-    st.dataframe([{"file": f.name, "reason": f.reason} for f in done.warnings], width="stretch")
-if done.failures:
-    st.error(f"{len(done.failures)} file(s) could not be processed and are not in the zip:")
-    st.dataframe([{"file": f.name, "reason": f.reason} for f in done.failures], width="stretch")
+totals = {name: sum(p.counts.get(name, 0) for p in done.pictures) for name in sorted({n for p in done.pictures for n in p.counts})}
+metrics(
+    ("Anonymized", len(done.pictures) - len(done.warnings), "Pictures in the zip with what was found hidden."),
+    ("Failed", len(done.failures), "Files that could not be processed: not in the zip. Their reasons are listed below."),
+    *((f"{name}s", count, f"{name}s found with confidence and hidden, over every picture; low-confidence regions are hidden too and counted per picture.") for name, count in totals.items()),
+)
+show_problems(done.failures, f"{len(done.failures)} file(s) could not be processed and are not in the zip:", st.error)
+show_problems(done.warnings, f"{len(done.warnings)} picture(s) are in the zip unchanged: things were found, none of a class chosen to hide.", st.warning)
 left, right = st.columns(2)
 left.download_button("Download anonymized images (zip)", done.zip_bytes, "anonymized.zip", "application/zip", type="primary", on_click="ignore", disabled=not done.predictions)
 right.download_button("Download predictions (JSON)", json.dumps(done.predictions, indent=2), "predictions.json", "application/json", on_click="ignore")
+show_gallery(done.pictures, choice)

@@ -5,7 +5,6 @@ import time
 
 import av
 import numpy as np
-import pytest
 
 from anonymize.video import frames_of
 from apptest_helpers import download, image_pixels, open_page

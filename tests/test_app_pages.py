@@ -108,8 +108,31 @@ def test_batch_page_zips_the_good_files_and_lists_the_bad_ones():
         ("broken.png", b"\x89PNG broken", "image/png"),
     ]).run()
     at.button[0].click().run()
-    assert "1 image(s) anonymized" in at.success[0].value
-    assert "broken.png" in at.dataframe[0].value.to_string()
+    figures = {m.label: m.value for m in at.metric}
+    assert (figures["Anonymized"], figures["Failed"]) == ("1", "1") and int(figures["faces"]) >= 20
+    assert "**broken.png**: not an image" in at.error[0].value
+
+
+def test_batch_page_shows_each_picture_before_and_after_with_its_counts(shown_media):
+    at = open_page("batch")
+    at.file_uploader[0].set_value([("car.jpg", (SAMPLES / "dashcam_plate.jpg").read_bytes(), "image/jpeg")]).run()
+    at.button[0].click().run()
+    (title,) = [m.value for m in at.markdown if m.value.startswith("**car.jpg**")]
+    assert "1 license-plate" in title
+    assert len(at.image) == 2 and max(image_pixels(at, shown_media, 1).shape[:2]) == 360  # thumbnails
+    boxed = image_pixels(at, shown_media, 0)
+    at.toggle(key="show_boxes").set_value(False).run()
+    assert np.abs(boxed.astype(int) - image_pixels(at, shown_media, 0)).sum() > 0  # the box toggle acts here
+
+
+def test_batch_gallery_pages_through_many_pictures():
+    at = open_page("batch")
+    small = (SAMPLES / "astronaut.jpg").read_bytes()
+    at.file_uploader[0].set_value([(f"p{i}.jpg", small, "image/jpeg") for i in range(8)]).run()
+    at.button[0].click().run()
+    assert len(at.image) == 2 * 6 and at.selectbox(key="gallery_page").value == 0
+    at.button(key="gallery_page-next").click().run()
+    assert len(at.image) == 2 * 2
 
 
 def anonymized_batch(at, media) -> tuple[dict, bytes]:

@@ -202,3 +202,19 @@ def test_without_a_roboflow_key_the_page_says_what_is_missing_and_goes_back_in_o
     sized_page.get_by_role("button", name="Use the local models instead").click()
     expect(sized_page.get_by_text("Faces found")).to_be_visible(timeout=60_000)
     assert outside(sized_page.requests, app_url) == []
+
+
+def test_the_batch_page_shows_a_gallery_and_the_failures(sized_page, app_url, tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a picture")
+    sized_page.goto(f"{app_url}/batch")
+    wait_until_idle(sized_page)
+    sized_page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([str(SAMPLES / "city.jpg"), str(SAMPLES / "dashcam_plate.jpg"), str(broken)])
+    sized_page.get_by_role("button", name="Anonymize 3 upload(s)").click()
+    expect(sized_page.get_by_text("Before and after")).to_be_visible(timeout=90_000)
+    wait_until_idle(sized_page)
+    expect(sized_page.get_by_test_id("stAlertContentError").get_by_text("broken.jpg")).to_be_visible()  # the failure, named
+    expect(sized_page.get_by_text("1 license-plate")).to_be_visible()
+    expect(sized_page.get_by_test_id("stImage")).to_have_count(4)
+    screenshot(sized_page, f"batch-gallery-{sized_page.size}")
+    assert outside(sized_page.requests, app_url) == []

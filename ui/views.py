@@ -1,4 +1,4 @@
-"""What the pages show: a processed picture (before/after, detections, raw JSON, timings, downloads), figures, JSON."""
+"""What the pages show: a processed picture (before/after, detections, raw JSON, timings, downloads), a gallery, figures, JSON."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import numpy as np
 import streamlit as st
 
 from anonymize.annotate import draw_boxes
+from anonymize.batch import Failure, Picture
 from anonymize.detections import CONFIDENT, Predictions
-from anonymize.media import OUTPUT_EXTENSIONS, encode_image
+from anonymize.media import OUTPUT_EXTENSIONS, encode_image, load_image
 from anonymize.pipeline import Result, Settings
 from ui.processing import Processed
 from ui.sidebar import SidebarChoice
@@ -38,7 +39,7 @@ def metrics(*items: tuple[str, Any, str | None]) -> None:
         row.metric(label, value, help=help_text, width=METRIC_WIDTH, border=True)
 
 
-def pick_one(names: list[str], key: str) -> int:
+def pick_one(names: list[str], key: str, noun: str = "pictures") -> int:
     """Which of several items to show, chosen with Previous and Next or from a list; 0 when there is one.
 
     One at a time keeps a page short on a phone, whatever the number of uploads.
@@ -53,9 +54,37 @@ def pick_one(names: list[str], key: str) -> int:
 
     row = st.container(horizontal=True, vertical_alignment="bottom")
     row.button("◀ Previous", key=f"{key}-previous", on_click=step, args=(-1,))
-    row.selectbox(f"{len(names)} pictures", range(len(names)), key=key, format_func=lambda i: f"{i + 1} of {len(names)}: {names[i]}", width=320)
+    row.selectbox(f"{len(names)} {noun}", range(len(names)), key=key, format_func=lambda i: f"{i + 1} of {len(names)}: {names[i]}", width=320)
     row.button("Next ▶", key=f"{key}-next", on_click=step, args=(1,))
     return st.session_state[key]
+
+
+#: Pictures per gallery page: a phone scrolls through one page in a few swipes.
+GALLERY_PAGE = 6
+
+
+def show_problems(problems: list[Failure], headline: str, box) -> None:
+    """Each file and its reason as a list (a table's columns are cut off on a phone), in ``box`` (``st.error``…)."""
+    if problems:
+        box(headline + "\n\n" + "\n".join(f"- **{p.name}**: {p.reason}" for p in problems))
+
+
+def show_gallery(pictures: list[Picture], choice: SidebarChoice) -> None:
+    """Before and after thumbnails of every picture, a page at a time, each with what was hidden."""
+    if not pictures:
+        return
+    st.subheader("Before and after")
+    pages = [pictures[i : i + GALLERY_PAGE] for i in range(0, len(pictures), GALLERY_PAGE)]
+    labels = [f"{page[0].name} … {page[-1].name}" if len(page) > 1 else page[0].name for page in pages]
+    shown = pages[pick_one(labels, key="gallery_page", noun="pages")]
+    for picture in shown:
+        with st.container(border=True):
+            st.markdown(f"**{picture.name}**: {picture.summary}" + (f" · *{picture.warning}: written unchanged*" if picture.warning else ""))
+            before, caption = before_picture(load_image(picture.before).pixels, picture.hidden, choice)
+            # Side by side on a phone too (columns would stack there): two equal boxes in a row.
+            pair = st.container(horizontal=True, gap="small")
+            pair.container(width="stretch").image(before, caption=caption, width="stretch")
+            pair.container(width="stretch").image(picture.after, caption="After", width="stretch")
 
 
 def show_json(payload: Any, *, height: int = 420) -> None:
