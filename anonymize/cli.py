@@ -20,21 +20,23 @@ import os
 import signal
 import sys
 import threading
-from dataclasses import dataclass
+import time
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
 from tqdm import tqdm
 
-from anonymize.censor import MAX_PADDING, METHODS, CensorSettings
-from anonymize.detectors import BACKENDS, BackendConfig, Detector, create_detector
+from anonymize.censor import MAX_FEATHER, MAX_PADDING, METHODS, CensorSettings
+from anonymize.detectors import BACKENDS, BackendConfig, Detector, create_detector, describe
 from anonymize.detectors.remote import DEFAULT_TIMEOUT
-from anonymize.errors import AnonymizeError
+from anonymize.errors import AnonymizeError, MissingSettings
 from anonymize.media import IGNORED_FILE_NAMES, OUTPUT_EXTENSIONS, encode_image, load_image
 from anonymize.outputs import Planned, check_writable, plan, write_atomically
-from anonymize.pipeline import ALL_CLASSES, CLASS_CONFIDENCE, OTHER_CLASS_CONFIDENCE, Settings, anonymize_image
+from anonymize.pipeline import ALL_CLASSES, CLASS_CONFIDENCE, OTHER_CLASS_CONFIDENCE, Settings, anonymize_image, summarize
 from anonymize.presets import DEFAULT_PRESET, PRESETS
-from anonymize.video import DEFAULT_DETECT_EVERY, anonymize_video
+from anonymize.video import AUDIO_POLICIES, CRF_RANGE, DEFAULT_CRF, DEFAULT_DETECT_EVERY, VideoReport, anonymize_video
 
 PROGRESS_BAR_FROM = 4  # files
 
@@ -52,15 +54,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--strength", type=_number(1, 10), default=5.0, help="1–10, scaled to each region's size (default: %(default)s)")
     parser.add_argument("--padding", type=_number(1, MAX_PADDING), default=Settings().censor.padding,
                         help=f"box scale about its centre, 1–{MAX_PADDING:g} (default: %(default)s)")
+    parser.add_argument("--feather", type=_whole(0, MAX_FEATHER), default=CensorSettings().feather, metavar="PX",
+                        help=f"soften edges outward by PX pixels, 0–{MAX_FEATHER}; the inside stays fully hidden (default: %(default)s)")
     defaults = ",".join(f"{name}={value:g}" for name, value in CLASS_CONFIDENCE.items())
     parser.add_argument("--confidence", type=_thresholds, default=Thresholds(), metavar="PERCENT|CLASS=PERCENT,...",
                         help=f"0–100, one value for every class, or per class, e.g. face=20,license-plate=40 (default: {defaults}, other classes {OTHER_CLASS_CONFIDENCE})")
     parser.add_argument("--overlap", type=_number(0, 100), default=30, help="NMS IoU threshold, 0–100 (default: %(default)s)")
     parser.add_argument("--format", choices=("same", *OUTPUT_EXTENSIONS), default="same", help="output image format")
     parser.add_argument("--json", action="store_true", help="also write <stem>.json with the predictions")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars and no summary; errors and warnings still go to stderr")
     video = parser.add_argument_group("videos")
     video.add_argument("--detect-every", type=_whole(1), default=DEFAULT_DETECT_EVERY, metavar="K",
                        help="run detection on every K-th frame; tracking covers the frames between (default: %(default)s)")
+    video.add_argument("--crf", type=_whole(*CRF_RANGE), default=DEFAULT_CRF,
+                       help=f"H.264 quality, {CRF_RANGE[0]}–{CRF_RANGE[1]}: lower is better and larger (default: %(default)s)")
+    video.add_argument("--audio", choices=AUDIO_POLICIES, default="aac",
+                       help="aac: re-encode audio that is not AAC, so the MP4 plays everywhere (default); copy: keep any codec MP4 can hold")
     remote = parser.add_argument_group("backend", "the API key is read from the ROBOFLOW_API_KEY environment variable only")
     remote.add_argument("--backend", choices=BACKENDS, default="local", help="local: bundled offline models (default)")
     remote.add_argument("--preset", choices=list(PRESETS), default=DEFAULT_PRESET, help="local models' speed/recall trade-off (default: %(default)s)")
@@ -113,14 +122,14 @@ def _thresholds(text: str) -> Thresholds:
     return Thresholds(every, tuple(per_class.items()))
 
 
-def _whole(low: int) -> Callable[[str], int]:
+def _whole(low: int, high: int | None = None) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}")
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be at least {low}" if high is None else f"must be from {low} to {high}, not {text}")
         return value
 
     return parse
@@ -159,26 +168,62 @@ def choose_classes(text: str | None, detector: Detector) -> tuple[str, ...] | No
     return named
 
 
-def process(item: Planned, detector: Detector, settings: Settings, detect_every: int = DEFAULT_DETECT_EVERY) -> str | None:
-    """Anonymize one input as planned; return a warning when its picture was written with nothing hidden."""
+@dataclass
+class Tally:
+    """What a run did, for the summary at its end."""
+
+    images: int = 0
+    videos: int = 0
+    frames: int = 0
+    frames_detected: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    hidden: Counter = field(default_factory=Counter)
+    low_confidence: int = 0
+
+    def summary(self, planned: int, seconds: float, backend: str, outdir: Path) -> str:
+        written = planned - self.failed
+        lines = [f"{written} of {planned} file(s) written to {outdir} in {seconds:.1f} s, with the {backend}."]
+        if self.images:
+            unchanged = f"; {self.unchanged} with nothing of a class to hide, written as they were" if self.unchanged else ""
+            lines.append(f"  images: {self.images}, hidden: {summarize(self.hidden, self.low_confidence)}{unchanged}")
+        if self.videos:
+            lines.append(f"  videos: {self.videos}, {self.frames} frames (detection ran on {self.frames_detected}, tracking covered the rest)")
+        if self.failed:
+            lines.append(f"  failed: {self.failed} (each named above, with its reason)")
+        return "\n".join(lines)
+
+
+def process(item: Planned, detector: Detector, settings: Settings, args: argparse.Namespace, tally: Tally) -> None:
+    """Anonymize one input as planned and count what was done; a picture written with nothing hidden is warned about."""
     if item.format is None:
-        process_video(item, detector, settings, detect_every)
-        return None
+        report = process_video(item, detector, settings, args)
+        tally.videos, tally.frames, tally.frames_detected = tally.videos + 1, tally.frames + report.frames, tally.frames_detected + report.frames_detected
+        return
     result = anonymize_image(load_image(item.source).pixels, detector, settings)
     write_atomically(item.target, encode_image(result.image, item.format))
     if item.sidecar:
         write_atomically(item.sidecar, json.dumps(result.to_json(), indent=2).encode())
-    return result.warning
+    tally.images += 1
+    tally.hidden.update(d.class_name for d in result.confident)
+    tally.low_confidence += len(result.low_confidence)
+    if result.warning:
+        tally.unchanged += 1
+        tqdm.write(f"warning: {item.source}: {result.warning}; written as it was", file=sys.stderr)
 
 
-def process_video(item: Planned, detector: Detector, settings: Settings, detect_every: int) -> None:
-    with tqdm(desc=item.source.name, unit="frame", file=sys.stderr, leave=False) as bar:
+def process_video(item: Planned, detector: Detector, settings: Settings, args: argparse.Namespace) -> VideoReport:
+    with tqdm(desc=item.source.name, unit="frame", file=sys.stderr, leave=False, disable=args.quiet) as bar:
         def on_progress(done: int, expected: int, _elapsed: float) -> None:
             bar.total = max(expected, done)
             bar.update(done - bar.n)
 
-        anonymize_video(item.source, item.target, detector, settings, detect_every=detect_every,
-                        predictions_path=item.sidecar, on_progress=on_progress)
+        return anonymize_video(item.source, item.target, detector, settings, detect_every=args.detect_every, crf=args.crf,
+                               audio=args.audio, predictions_path=item.sidecar, on_progress=on_progress)
+
+
+#: Where a command-line user gives each setting a remote backend may miss.
+WHERE_TO_SET = {"API key": "set the ROBOFLOW_API_KEY environment variable", "project": "give --project and --version"}
 
 
 def _stop(signum: int, _frame: object) -> None:
@@ -198,8 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
     try:
-        censor = CensorSettings(method=args.method, shape=args.shape, strength=args.strength, padding=args.padding)
+        censor = CensorSettings(method=args.method, shape=args.shape, strength=args.strength, padding=args.padding, feather=args.feather)
         sources = find_inputs(args.inputs)
         if not sources:
             raise ValueError("no input files found")
@@ -214,23 +260,21 @@ def run(args: argparse.Namespace) -> int:
         settings = Settings(classes=choose_classes(args.classes, detector), confidence=thresholds.every_class,
                             class_confidence=thresholds.per_class, overlap=args.overlap, censor=censor)
         check_writable(outdir)  # the last check, as it creates the folder
+    except MissingSettings as error:
+        print(f"error: {str(error).rstrip('.')}: {'; '.join(WHERE_TO_SET[name] for name in error.missing)}.", file=sys.stderr)
+        return 2
     except (AnonymizeError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    failures = warnings = 0
-    for item in tqdm(planned, unit="file", disable=len(planned) < PROGRESS_BAR_FROM, file=sys.stderr):
+    tally = Tally()
+    for item in tqdm(planned, unit="file", disable=args.quiet or len(planned) < PROGRESS_BAR_FROM, file=sys.stderr):
         try:
-            warning = process(item, detector, settings, args.detect_every)
+            process(item, detector, settings, args, tally)
         except AnonymizeError as error:
-            failures += 1
+            tally.failed += 1
             # Media errors start with the file's name; say its whole path instead.
             reason = str(error).removeprefix(f"{item.source.name}: ")
             tqdm.write(f"error: {item.source}: {reason}", file=sys.stderr)
-            continue
-        if warning:
-            warnings += 1
-            tqdm.write(f"warning: {item.source}: {warning}; written as it was", file=sys.stderr)
-    if failures or warnings:
-        written = len(planned) - failures
-        print(f"{written} of {len(planned)} written ({warnings} with nothing hidden), {failures} failed", file=sys.stderr)
-    return 1 if failures else 0
+    if not args.quiet:
+        print(tally.summary(len(planned), time.perf_counter() - started, describe(backend), outdir))
+    return 1 if tally.failed else 0

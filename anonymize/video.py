@@ -10,8 +10,9 @@ What it guarantees, each learnt from bugs users of other anonymizers hit:
   scaled to its first size before detection, so boxes and frames always agree.
 * **The length limit holds while decoding**, not only when the container
   states a duration (a live recording may state none).
-* **Audio is kept**: the container's best audio stream is copied (or, for
-  codecs MP4 cannot hold, re-encoded to AAC); a video without audio works.
+* **Audio is kept, and plays everywhere**: the container's best audio stream is
+  copied when it is AAC and re-encoded to AAC otherwise (``audio="copy"`` copies
+  any codec MP4 can hold); a video without audio works.
 * **Phone rotation is applied** before detection; the output is stored upright.
 * **Streamed**: frames go to disk as they are done; only a few are in memory.
 * **Tracking** (:mod:`anonymize.tracking`): each frame is censored with its
@@ -59,8 +60,14 @@ from anonymize.tracking import COAST_SECONDS, Cover, DelayedCover, Tracker
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi", ".3gp", ".mpg", ".mpeg", ".ts", ".mts", ".m2ts", ".wmv", ".flv", ".ogv"}
 DEFAULT_MAX_SECONDS = 15 * 60
-#: Audio codecs an MP4 can carry as they are; others are re-encoded to AAC.
+#: Audio codecs an MP4 can carry as they are (``audio="copy"``); others are re-encoded to AAC.
 MP4_AUDIO = {"aac", "mp3", "opus", "alac", "ac3", "eac3", "flac"}
+#: What to do with the input's audio: "aac" plays everywhere (QuickTime and Safari refuse Opus or FLAC
+#: in MP4), "copy" keeps the original bytes where MP4 can hold them.
+AUDIO_POLICIES = ("aac", "copy")
+#: x264's constant rate factor: lower is better and larger (0 lossless, 51 worst); 18–23 look alike to most eyes.
+DEFAULT_CRF = 20
+CRF_RANGE = (0, 51)
 PREVIEW_SIDE = 480
 #: Detection runs on every k-th frame; tracking covers the frames between (README, "Benchmarks").
 DEFAULT_DETECT_EVERY = 4
@@ -165,6 +172,8 @@ def anonymize_video(
     max_seconds: float = DEFAULT_MAX_SECONDS,
     predictions_path: str | Path | None = None,
     previews: int = 4,
+    crf: int = DEFAULT_CRF,
+    audio: str = "aac",
     on_progress: Callable[[int, int, float], None] | None = None,
 ) -> VideoReport:
     """Write an anonymized copy of ``source`` to ``target`` (MP4); see the module docstring.
@@ -173,12 +182,15 @@ def anonymize_video(
     covers the frames in between. ``coast`` is how long (s) a track is
     believed away from its detections (0: each frame hides only what was
     detected on it). ``predictions_path`` gets one JSON line per frame.
+    ``crf`` is the H.264 quality (:data:`CRF_RANGE`), ``audio`` one of :data:`AUDIO_POLICIES`.
     ``on_progress(frames_done, frames_expected, seconds_elapsed)`` is called as
     frames are written. Raises MediaError for unreadable or too long input and
     DetectionError if the detector fails; ``target`` is then not created.
     """
     if detect_every < 1:
         raise ValueError("detect_every must be 1 or more")
+    if audio not in AUDIO_POLICIES or not CRF_RANGE[0] <= crf <= CRF_RANGE[1]:
+        raise ValueError(f"audio must be one of {AUDIO_POLICIES} and crf within {CRF_RANGE}")
     source, target = Path(source), Path(target)
     partial = target.with_name(f".{target.name}.partial.mp4")
     lines = Path(predictions_path).with_name(f".{Path(predictions_path).name}.partial") if predictions_path else None
@@ -190,7 +202,7 @@ def anonymize_video(
         tracking = DelayedCover(Tracker(coast=coast), delay, info.width, info.height)
         with _open(source) as container:
             clock = _Clock(container.streams.best("video"), info.fps, max_seconds, source.name)
-            with _Mp4Sink(partial, container, info, clock.time_base) as sink, (open(lines, "w") if lines else contextlib.nullcontext()) as jsonl:
+            with _Mp4Sink(partial, container, info, clock.time_base, crf, audio) as sink, (open(lines, "w") if lines else contextlib.nullcontext()) as jsonl:
                 report, frames = VideoReport(info), _frames(container, info, clock, sink)
                 _anonymize_frames(frames, detector, settings, detect_every, tracking, _Writer(sink, jsonl, settings, report, previews, on_progress))
         os.replace(partial, target)
@@ -279,15 +291,15 @@ def _frames(container, info: VideoInfo, clock: _Clock, sink: _Mp4Sink) -> Iterat
 class _Mp4Sink:
     """The output file: H.264 video at the input's timestamps, and the input's audio (copied or as AAC)."""
 
-    def __init__(self, path: Path, container, info: VideoInfo, time_base: Fraction) -> None:
+    def __init__(self, path: Path, container, info: VideoInfo, time_base: Fraction, crf: int, audio: str) -> None:
         self.output = av.open(str(path), "w", format="mp4")
         try:
-            self._add_streams(container, info, time_base)
+            self._add_streams(container, info, time_base, crf, audio)
         except BaseException:
             self.output.close()
             raise
 
-    def _add_streams(self, container, info: VideoInfo, time_base: Fraction) -> None:
+    def _add_streams(self, container, info: VideoInfo, time_base: Fraction, crf: int, audio: str) -> None:
         audio_in = container.streams.best("audio")
         self.video = self.output.add_stream("libx264", rate=Fraction(info.fps).limit_denominator(1001))
         self.video.width, self.video.height = info.width + info.width % 2, info.height + info.height % 2
@@ -296,8 +308,8 @@ class _Mp4Sink:
         # of a variable-rate or gapped input would round onto the same tick and be refused.
         self.time_base = time_base
         self.video.time_base = self.video.codec_context.time_base = self.time_base
-        self.video.options = {"crf": "20", "preset": "veryfast"}
-        self.audio_out = _audio_stream(self.output, audio_in) if audio_in else None
+        self.video.options = {"crf": str(crf), "preset": "veryfast"}
+        self.audio_out = _audio_stream(self.output, audio_in, audio) if audio_in else None
         recode = self.audio_out is not None and self.audio_out.codec_context.name != audio_in.codec_context.name
         self.resampler = av.AudioResampler(format="fltp", layout="stereo", rate=self.audio_out.rate) if recode else None
 
@@ -352,8 +364,8 @@ class _Writer:
         return time.perf_counter() - self.started
 
 
-def _audio_stream(output, audio_in):
-    if audio_in.codec_context.name in MP4_AUDIO:
+def _audio_stream(output, audio_in, policy: str):
+    if audio_in.codec_context.name in ({"aac"} if policy == "aac" else MP4_AUDIO):
         return output.add_stream_from_template(audio_in)
     return output.add_stream("aac", rate=audio_in.codec_context.sample_rate or 48000)
 

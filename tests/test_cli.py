@@ -114,3 +114,41 @@ def test_a_malformed_or_unknown_class_confidence_is_refused_before_anything_is_w
     done = run_cli(SAMPLES / "city.jpg", "-o", tmp_path / "out", "--confidence", value)
     assert done.returncode == 2 and "confidence" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_summary_on_stdout_says_what_was_done_and_with_what(tmp_path):
+    (tmp_path / "broken.jpg").write_text("not a picture")
+    done = run_cli(SAMPLES / "city.jpg", SAMPLES / "dashcam_plate.jpg", tmp_path / "broken.jpg", "-o", tmp_path / "out")
+    assert done.returncode == 1
+    first, images, failed = done.stdout.splitlines()
+    assert first.startswith("2 of 3 file(s) written to") and "on the CPU, preset balanced" in first
+    assert "faces" in images and "1 license-plate" in images and "low-confidence" in images
+    assert failed.strip().startswith("failed: 1")
+    assert "broken.jpg" in done.stderr and "broken.jpg" not in done.stdout  # reasons stay on stderr
+
+
+def test_quiet_prints_no_summary_and_no_progress(tmp_path):
+    done = run_cli(SAMPLES / "city.jpg", SAMPLES / "astronaut.jpg", SAMPLES / "dashcam_plate.jpg", tmp_path / "missing.jpg", "-o", tmp_path / "out", "-q")
+    assert done.stdout == "" and "missing.jpg" in done.stderr  # errors are still said
+    assert "it/s" not in done.stderr and "%|" not in done.stderr
+
+
+def test_feather_softens_the_edges_outward(tmp_path):
+    for feather in (0, 12):
+        assert run_cli(SAMPLES / "astronaut.jpg", "-o", tmp_path / str(feather), "--format", "png", "--method", "fill", "--feather", feather).returncode == 0
+    sharp, soft = (np.asarray(Image.open(tmp_path / f / "astronaut.png")).astype(int) for f in ("0", "12"))
+    assert (soft[(sharp == 0).all(axis=2)] == 0).all()  # the inside is as fully hidden
+    assert np.abs(sharp - soft).sum() > 0  # the band around it is softened
+
+
+@pytest.mark.parametrize("option", [["--crf", "52"], ["--crf", "x"], ["--feather", "-1"], ["--audio", "mp3"]])
+def test_video_quality_audio_and_feather_are_checked(tmp_path, option):
+    done = run_cli(SAMPLES / "city.jpg", "-o", tmp_path / "out", *option)
+    assert done.returncode == 2 and not (tmp_path / "out").exists()
+
+
+def test_a_missing_key_says_where_a_command_line_user_sets_it(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "ROBOFLOW_API_KEY"}
+    done = subprocess.run([sys.executable, "-m", "anonymize", str(SAMPLES / "city.jpg"), "-o", str(tmp_path), "--backend", "roboflow", "--project", "p"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 2 and "ROBOFLOW_API_KEY" in done.stderr and "sidebar" not in done.stderr

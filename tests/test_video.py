@@ -113,10 +113,27 @@ def test_no_location_or_other_metadata_is_copied(detector, tmp_path):
         assert not any("location" in key for key in result.metadata)
 
 
-def test_webm_with_opus_audio_becomes_mp4_with_its_audio(detector, tmp_path):
+def test_webm_with_opus_audio_becomes_mp4_with_aac_audio_that_plays_everywhere(detector, tmp_path):
     face_clip(tmp_path / "clip.webm", frames=10, codec="libvpx-vp9", audio_codec="libopus")
     anonymize_video(tmp_path / "clip.webm", tmp_path / "out.mp4", detector, Settings())
+    assert probe(tmp_path / "out.mp4").audio == "aac"
+    with av.open(str(tmp_path / "out.mp4")) as out:
+        assert sum(frame.samples for frame in out.decode(audio=0)) > 0.3 * 48000  # the sound itself came through
+
+
+def test_audio_copy_keeps_a_codec_mp4_can_hold(detector, tmp_path):
+    face_clip(tmp_path / "clip.webm", frames=10, codec="libvpx-vp9", audio_codec="libopus")
+    anonymize_video(tmp_path / "clip.webm", tmp_path / "out.mp4", detector, Settings(), audio="copy")
     assert probe(tmp_path / "out.mp4").audio == "opus"
+
+
+def test_a_lower_crf_makes_a_larger_better_video(detector, tmp_path):
+    face_clip(tmp_path / "clip.mp4", frames=10, audio=False)
+    sizes = {}
+    for crf in (12, 32):
+        anonymize_video(tmp_path / "clip.mp4", tmp_path / f"{crf}.mp4", detector, Settings(), crf=crf)
+        sizes[crf] = (tmp_path / f"{crf}.mp4").stat().st_size
+    assert sizes[12] > 1.5 * sizes[32]
 
 
 def test_per_frame_predictions_are_written_as_json_lines(clip, detector, tmp_path):

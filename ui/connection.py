@@ -80,12 +80,3 @@ def connect(config: BackendConfig, api_key: str) -> Connection:
     except AnonymizeError as error:
         return Connection(None, str(error))
     return Connection(detector, None, f"{config}|{key_hash}")
-
-
-def describe(config: BackendConfig) -> str:
-    if config.kind == "local":
-        return f"local models, offline: CenterFace (faces) and YOLOv8n (licence plates), on the CPU, preset {config.preset}"
-    model = f"{config.project}/{config.version}"
-    if config.kind == "roboflow":
-        return f"Roboflow hosted model {model}" + (f" in workspace {config.workspace}" if config.workspace else "")
-    return f"Roboflow Inference server at {config.api_url}, model {model}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.connection import describe
+from anonymize.detectors import describe
 from ui.sidebar import SidebarChoice
 
 API_KEY_PAGE = "https://app.roboflow.com/settings/api"

@@ -45,6 +45,20 @@ def local_detector(preset: str = DEFAULT_PRESET) -> CombinedDetector:
     )
 
 
+def describe(config: BackendConfig) -> str:
+    """The backend and model, as a sentence names them (no key: it is not part of the config).
+
+    >>> describe(BackendConfig())
+    'local models, offline: CenterFace (faces) and YOLOv8n (licence plates), on the CPU, preset balanced'
+    """
+    if config.kind == "local":
+        return f"local models, offline: CenterFace (faces) and YOLOv8n (licence plates), on the CPU, preset {config.preset}"
+    model = f"{config.project}/{config.version}"
+    if config.kind == "roboflow":
+        return f"Roboflow hosted model {model}" + (f" in workspace {config.workspace}" if config.workspace else "")
+    return f"Roboflow Inference server at {config.api_url}, model {model}"
+
+
 def create_detector(config: BackendConfig, api_key: str = "") -> Detector:
     """Build (and, for remote backends, connect) the detector ``config`` describes.
 
@@ -67,5 +81,5 @@ def create_detector(config: BackendConfig, api_key: str = "") -> Detector:
 
 __all__ = [
     "BACKENDS", "BackendConfig", "CenterFaceDetector", "CombinedDetector", "Detector", "PlateDetector",
-    "create_detector", "local_detector",
+    "create_detector", "describe", "local_detector",
 ]
