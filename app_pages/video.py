@@ -6,7 +6,7 @@ from anonymize.errors import AnonymizeError
 from anonymize.video import DEFAULT_DETECT_EVERY, MAX_DETECT_EVERY
 from ui.page_setup import ready_choice
 from ui.video_job import run_video_job
-from ui.views import before_picture, metrics, show_json
+from ui.views import before_picture, metrics, show_json, small_pair
 
 TRACKING_HELP = (
     "Frames where tracking hid a face or plate that the frame's own detection did not find, or did not look for "
@@ -42,18 +42,16 @@ job = st.session_state["video_job"][1]
 report = job.report
 st.success(f"{report.frames} frames anonymized in {report.seconds:.1f} s.")
 metrics(
-    ("Frames", f"{report.frames} at {report.info.fps:.2f} fps", None),
+    ("Frames", report.frames, f"At {report.info.fps:.2f} frames per second, {report.frames / max(report.info.fps, 1e-6):.1f} s."),
     ("Speed", f"{report.frames / max(report.seconds, 1e-6):.1f} frames/s", "Decoding, detection, tracking, censoring and encoding together."),
-    ("Detection ran on", f"{report.frames_detected} of {report.frames} frames", f"Every {detect_every}th frame (the slider above), and sooner after a cut or a sudden change."),
-    ("Tracking carried boxes on", f"{report.frames_with_carried_boxes} frames", TRACKING_HELP),
+    ("Detection ran on", f"{report.frames_detected} of {report.frames}", f"Frames the detector ran on: every {detect_every}th (the slider above), and sooner after a cut or a sudden change."),
+    ("Tracking carried boxes on", f"{report.frames_with_carried_boxes} of {report.frames}", TRACKING_HELP),
 )
 st.video(job.video)
 st.subheader("Before and after")
 for preview in report.previews:
     before, caption = before_picture(preview.before, preview.hidden, choice)
-    left, right = st.columns(2)
-    left.image(before, caption=f"Frame {preview.index}: {caption.lower()}", output_format="JPEG")
-    right.image(preview.after, caption=f"Frame {preview.index}: after", output_format="JPEG")
+    small_pair(before, f"Frame {preview.index}: {caption.lower()}", preview.after, f"Frame {preview.index}: after")
 st.subheader("Per-frame predictions")
 frame = st.number_input("Frame", 0, max(report.frames - 1, 0), report.previews[0].index if report.previews else 0, key="video_json_frame",
                         help="One line of the JSON lines file per frame: what detection found, and the boxes tracking carried.")

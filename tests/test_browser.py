@@ -103,7 +103,7 @@ def test_upload_anonymize_download(page, app_url, tmp_path):
 def test_prediction_statistics_draw_a_histogram_per_class(page, app_url):
     page.goto(f"{app_url}/image")
     expect(page.get_by_text("Faces found")).to_be_visible(timeout=60_000)
-    page.get_by_role("tab", name="Prediction statistics").click()
+    page.get_by_text("Prediction statistics").click()
     charts = page.get_by_test_id("stVegaLiteChart")
     expect(charts.first).to_be_visible(timeout=30_000)
     expect(charts).to_have_count(2)  # the city sample: faces and plates
@@ -154,7 +154,7 @@ def test_webcam_streams_censored_frames_from_a_fake_camera(playwright, app_url, 
     write_y4m(tmp_path / "face.y4m", frame)
     camera = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={tmp_path / 'face.y4m'}"]
     chromium = launch_chromium(playwright, camera)
-    page = chromium.new_page(viewport={"width": 1400, "height": 1100})
+    page = chromium.new_page(viewport={"width": 1440, "height": 900})
     page.goto(f"{app_url}/webcam")
     wait_until_idle(page)
     component = page.frame_locator("iframe[title='streamlit_webrtc.component.webrtc_streamer']")
@@ -169,6 +169,10 @@ def test_webcam_streams_censored_frames_from_a_fake_camera(playwright, app_url, 
     counted = page.get_by_test_id("stMetricValue").nth(3).text_content()
     hidden_whole, total = (int(n) for n in counted.split(" of "))
     assert total - hidden_whole >= 25  # frames reached the callback and came back censored
+    # At 1440×900 the stream keeps a sensible size, with the live figures beside it, above the fold.
+    stream, figure = video.bounding_box(), page.get_by_text("Frames per second").bounding_box()
+    assert stream["width"] <= 700 and stream["y"] + stream["height"] <= 900
+    assert figure["x"] > stream["x"] + stream["width"] and figure["y"] < 900
     video.screenshot(path=str(tmp_path / "received.png"))
     screenshot(page, "page-webcam")
     chromium.close()
@@ -218,3 +222,42 @@ def test_the_batch_page_shows_a_gallery_and_the_failures(sized_page, app_url, tm
     expect(sized_page.get_by_test_id("stImage")).to_have_count(4)
     screenshot(sized_page, f"batch-gallery-{sized_page.size}")
     assert outside(sized_page.requests, app_url) == []
+
+
+def test_the_video_page_shows_its_figures_previews_and_a_frames_json(sized_page, app_url, tmp_path):
+    from clips import face_clip
+
+    face_clip(tmp_path / "walk.mp4", frames=30)
+    sized_page.goto(f"{app_url}/video")
+    wait_until_idle(sized_page)
+    sized_page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(tmp_path / "walk.mp4"))
+    sized_page.get_by_role("button", name="Anonymize video").click()
+    expect(sized_page.get_by_role("heading", name="Per-frame predictions")).to_be_visible(timeout=90_000)
+    wait_until_idle(sized_page)
+    expect(sized_page.get_by_text("Detection ran on")).to_be_visible()
+    code = sized_page.get_by_test_id("stCode").first
+    expect(code).to_contain_text('"carried_by_tracking"')
+    expect(code).to_contain_text('"tracker_id"')
+    screenshot(sized_page, f"video-result-{sized_page.size}")
+    assert outside(sized_page.requests, app_url) == []
+
+
+def test_on_a_phone_the_open_sidebar_shows_the_result_beside_the_sliders(browser, app_url):
+    context = browser.new_context(**VIEWPORTS["phone"])
+    page = context.new_page()
+    page.goto(f"{app_url}/image")
+    expect(page.get_by_text("Faces found")).to_be_visible(timeout=60_000)
+    page.get_by_test_id("stExpandSidebarButton").click()
+    sidebar = page.get_by_test_id("stSidebar")
+    preview = sidebar.get_by_test_id("stImage").locator("img")
+    slider = sidebar.get_by_test_id("stSlider").first
+    slider.scroll_into_view_if_needed()
+    expect(preview).to_be_in_viewport()  # the after picture and the slider are in sight together
+    expect(slider).to_be_in_viewport()
+    shown = preview.get_attribute("src")
+    slider.get_by_role("slider").focus()
+    for _ in range(30):
+        page.keyboard.press("ArrowRight")
+    expect(preview).not_to_have_attribute("src", shown, timeout=30_000)  # it follows the slider
+    screenshot(page, "image-sidebar-phone")
+    context.close()

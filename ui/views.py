@@ -28,15 +28,12 @@ DETECTION_HELP = (
 )
 
 
-#: Every figure's width (px): two fit side by side on a phone, and in the webcam page's side column.
-METRIC_WIDTH = 160
-
-
 def metrics(*items: tuple[str, Any, str | None]) -> None:
-    """A row of (label, value, help) figures that wraps on a narrow screen instead of stacking one per line."""
+    """A row of (label, value, help) figures, each as wide as its text, that wraps on a narrow
+    screen (two or three to a row on a phone) instead of stacking one per line."""
     row = st.container(horizontal=True, gap="small")
     for label, value, help_text in items:
-        row.metric(label, value, help=help_text, width=METRIC_WIDTH, border=True)
+        row.metric(label, value, help=help_text, width="content", border=True)
 
 
 def pick_one(names: list[str], key: str, noun: str = "pictures") -> int:
@@ -69,6 +66,13 @@ def show_problems(problems: list[Failure], headline: str, box) -> None:
         box(headline + "\n\n" + "\n".join(f"- **{p.name}**: {p.reason}" for p in problems))
 
 
+def small_pair(before: Any, before_caption: str, after: Any, after_caption: str) -> None:
+    """Two small pictures side by side, on a phone too (columns would stack there): two equal boxes in a row."""
+    pair = st.container(horizontal=True, gap="small")
+    pair.container(width="stretch").image(before, caption=before_caption, width="stretch", output_format="JPEG")
+    pair.container(width="stretch").image(after, caption=after_caption, width="stretch", output_format="JPEG")
+
+
 def show_gallery(pictures: list[Picture], choice: SidebarChoice) -> None:
     """Before and after thumbnails of every picture, a page at a time, each with what was hidden."""
     if not pictures:
@@ -81,10 +85,7 @@ def show_gallery(pictures: list[Picture], choice: SidebarChoice) -> None:
         with st.container(border=True):
             st.markdown(f"**{picture.name}**: {picture.summary}" + (f" · *{picture.warning}: written unchanged*" if picture.warning else ""))
             before, caption = before_picture(load_image(picture.before).pixels, picture.hidden, choice)
-            # Side by side on a phone too (columns would stack there): two equal boxes in a row.
-            pair = st.container(horizontal=True, gap="small")
-            pair.container(width="stretch").image(before, caption=caption, width="stretch")
-            pair.container(width="stretch").image(picture.after, caption="After", width="stretch")
+            small_pair(before, caption, picture.after, "After")
 
 
 def show_json(payload: Any, *, height: int = 420) -> None:
