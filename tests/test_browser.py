@@ -261,3 +261,31 @@ def test_on_a_phone_the_open_sidebar_shows_the_result_beside_the_sliders(browser
     expect(preview).not_to_have_attribute("src", shown, timeout=30_000)  # it follows the slider
     screenshot(page, "image-sidebar-phone")
     context.close()
+
+
+def test_on_a_phone_seven_uploads_show_one_at_a_time_with_next_and_previous(browser, app_url, tmp_path):
+    context = browser.new_context(**VIEWPORTS["phone"])
+    page = context.new_page()
+    page.goto(f"{app_url}/image")
+    wait_until_idle(page)
+    page.get_by_text("Upload", exact=True).click()
+    wait_until_idle(page)
+    files = []
+    for i in range(7):
+        files.append(tmp_path / f"photo{i}.jpg")
+        files[-1].write_bytes((SAMPLES / ("astronaut.jpg" if i % 2 else "dashcam_plate.jpg")).read_bytes())
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([str(f) for f in files])
+    expect(page.get_by_text("Faces found")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("heading", name="photo0.jpg")).to_be_visible()
+    page.get_by_role("button", name="Next ▶").click()
+    expect(page.get_by_role("heading", name="photo1.jpg")).to_be_visible(timeout=60_000)
+    page.get_by_role("button", name="◀ Previous").click()
+    expect(page.get_by_role("heading", name="photo0.jpg")).to_be_visible(timeout=60_000)
+    wait_until_idle(page)
+    page.get_by_role("button", name="◀ Previous").click()
+    expect(page.get_by_role("heading", name="photo6.jpg")).to_be_visible(timeout=60_000)  # it wraps around
+    wait_until_idle(page)
+    height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
+    assert height < 4000  # one picture's worth of page, not seven
+    screenshot(page, "image-seven-uploads-phone")
+    context.close()
