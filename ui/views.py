@@ -20,8 +20,10 @@ from ui.processing import Processed
 from ui.sidebar import SidebarChoice
 
 MIME_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
-
-
+#: How the figures name the local classes; any other class is "Found: <class>".
+FOUND_LABELS = {"face": "Faces found", "license-plate": "Plates found"}
+#: Pictures per gallery page: a phone scrolls through one page in a few swipes.
+GALLERY_PAGE = 6
 DETECTION_HELP = (
     "How long the model took when this picture was first detected with these settings. Moving a confidence "
     "slider or a censor setting reuses that detection (only filtering and censoring run again), so this figure stays."
@@ -54,10 +56,6 @@ def pick_one(names: list[str], key: str, noun: str = "pictures") -> int:
     row.selectbox(f"{len(names)} {noun}", range(len(names)), key=key, format_func=lambda i: f"{i + 1} of {len(names)}: {names[i]}", width=320)
     row.button("Next ▶", key=f"{key}-next", on_click=step, args=(1,))
     return st.session_state[key]
-
-
-#: Pictures per gallery page: a phone scrolls through one page in a few swipes.
-GALLERY_PAGE = 6
 
 
 def show_problems(problems: list[Failure], headline: str, box) -> None:
@@ -103,16 +101,17 @@ def before_picture(pixels: np.ndarray, hidden: Predictions, choice: SidebarChoic
 
 def show_processed(done: Processed, choice: SidebarChoice, key: str) -> None:
     result = done.result
-    before, caption = before_picture(done.loaded.pixels, result.predictions, choice)
+    before, caption = before_picture(done.loaded.pixels, result.hidden, choice)
     left, right = st.columns(2)
     left.image(before, caption=caption, output_format="JPEG")
     right.image(result.image, caption="After", output_format="JPEG")
 
     counts = Counter(d.class_name for d in result.confident)
     band_help = f"Found with at least {CONFIDENT:.0%} confidence, and hidden; the low-confidence regions under that are hidden too, to be safe, and not counted here."
+    # One figure per class chosen to hide (every class found, when a server does not say its classes).
+    shown_classes = choice.settings.classes or sorted(counts)
     metrics(
-        ("Faces found", counts["face"], band_help),
-        ("Plates found", counts["license-plate"], band_help),
+        *((FOUND_LABELS.get(name, f"Found: {name}"), counts[name], band_help) for name in shown_classes),
         ("First detection", f"{done.detect_seconds * 1000:.0f} ms", DETECTION_HELP),
         ("This update", f"{result.seconds * 1000:.0f} ms", "Filtering the detections by the sliders and censoring the picture, on this update."),
     )
