@@ -40,8 +40,6 @@ MAX_ARCHIVE_MEMBERS = 5_000
 MAX_ARCHIVE_BYTES = 2 * 1024**3
 MAX_MEMBER_BYTES = 256 * 1024**2
 _CHUNK = 1024**2
-#: Gallery thumbnails' longer side (px): sharp on a phone, small enough for thousands of pictures.
-THUMBNAIL_SIDE = 360
 
 
 @dataclass(frozen=True)
@@ -71,7 +69,7 @@ class Picture:
 
     @classmethod
     def of(cls, name: str, pixels: np.ndarray, result: Result) -> Picture:
-        before, after = thumbnail(pixels, THUMBNAIL_SIDE), thumbnail(result.image, THUMBNAIL_SIDE)
+        before, after = thumbnail(pixels), thumbnail(result.image)
         counts = dict(sorted(Counter(d.class_name for d in result.confident).items()))
         hidden = result.hidden.resized(before.shape[1], before.shape[0])
         return cls(name, encode_image(before, "jpeg", quality=85), encode_image(after, "jpeg", quality=85), hidden, counts,

@@ -167,7 +167,11 @@ def encode_image(pixels: np.ndarray, format: str, *, quality: int = 92) -> bytes
     return buffer.getvalue()
 
 
-def thumbnail(pixels: np.ndarray, side: int) -> np.ndarray:
+#: Longer side (px) of the small copies shown in galleries and video previews: sharp at half a desktop's width.
+PREVIEW_SIDE = 480
+
+
+def thumbnail(pixels: np.ndarray, side: int = PREVIEW_SIDE) -> np.ndarray:
     """A copy at most ``side`` px on its longer side (never enlarged), for previews.
 
     >>> thumbnail(np.zeros((600, 800, 3), np.uint8), 400).shape

@@ -68,7 +68,6 @@ AUDIO_POLICIES = ("aac", "copy")
 #: x264's constant rate factor: lower is better and larger (0 lossless, 51 worst); 18–23 look alike to most eyes.
 DEFAULT_CRF = 20
 CRF_RANGE = (0, 51)
-PREVIEW_SIDE = 480
 #: Detection runs on every k-th frame; tracking covers the frames between (README, "Benchmarks").
 DEFAULT_DETECT_EVERY = 4
 #: The most the Video page offers.
@@ -349,7 +348,7 @@ class _Writer:
         report, index = self.report, self.report.frames
         censored = censor(pixels, cover.hidden, self.settings.censor)
         if index in self.preview_at:
-            before, after = thumbnail(pixels, PREVIEW_SIDE), thumbnail(censored, PREVIEW_SIDE)
+            before, after = thumbnail(pixels), thumbnail(censored)
             report.previews.append(Preview(index, before, after, cover.hidden.resized(before.shape[1], before.shape[0])))
         self.sink.frame(pts, censored)
         if self.jsonl:

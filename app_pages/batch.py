@@ -5,7 +5,7 @@ import streamlit as st
 from anonymize.batch import anonymize_batch
 from anonymize.media import IMAGE_SUFFIXES
 from ui.page_setup import ready_choice
-from ui.views import metrics, show_gallery, show_problems
+from ui.views import found_label, metrics, show_gallery, show_problems
 
 st.title("Batch")
 choice = ready_choice()
@@ -33,7 +33,7 @@ totals = {name: sum(p.counts.get(name, 0) for p in done.pictures) for name in so
 metrics(
     ("Anonymized", len(done.pictures) - len(done.warnings), "Pictures in the zip with what was found hidden."),
     ("Failed", len(done.failures), "Files that could not be processed: not in the zip. Their reasons are listed below."),
-    *((f"{name}s", count, f"{name}s found with confidence and hidden, over every picture; low-confidence regions are hidden too and counted per picture.") for name, count in totals.items()),
+    *((found_label(name), count, "Found with confidence and hidden, over every picture; low-confidence regions are hidden too, and counted per picture below.") for name, count in totals.items()),
 )
 show_problems(done.failures, f"{len(done.failures)} file(s) could not be processed and are not in the zip:", st.error)
 show_problems(done.warnings, f"{len(done.warnings)} picture(s) are in the zip unchanged: things were found, none of a class chosen to hide.", st.warning)

@@ -7,6 +7,7 @@ import zipfile
 import numpy as np
 from PIL import Image
 
+from anonymize.media import PREVIEW_SIDE
 from apptest_helpers import download, image_pixels, open_page, predictions
 from conftest import SAMPLES
 from test_media import png_header_only
@@ -109,7 +110,7 @@ def test_batch_page_zips_the_good_files_and_lists_the_bad_ones():
     ]).run()
     at.button[0].click().run()
     figures = {m.label: m.value for m in at.metric}
-    assert (figures["Anonymized"], figures["Failed"]) == ("1", "1") and int(figures["faces"]) >= 20
+    assert (figures["Anonymized"], figures["Failed"]) == ("1", "1") and int(figures["Faces found"]) >= 20
     assert "**broken.png**: not an image" in at.error[0].value
 
 
@@ -119,7 +120,7 @@ def test_batch_page_shows_each_picture_before_and_after_with_its_counts(shown_me
     at.button[0].click().run()
     (title,) = [m.value for m in at.markdown if m.value.startswith("**car.jpg**")]
     assert "1 license-plate" in title
-    assert len(at.image) == 2 and max(image_pixels(at, shown_media, 1).shape[:2]) == 360  # thumbnails
+    assert len(at.image) == 2 and max(image_pixels(at, shown_media, 1).shape[:2]) == PREVIEW_SIDE  # thumbnails
     boxed = image_pixels(at, shown_media, 0)
     at.toggle(key="show_boxes").set_value(False).run()
     assert np.abs(boxed.astype(int) - image_pixels(at, shown_media, 0)).sum() > 0  # the box toggle acts here

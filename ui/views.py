@@ -22,6 +22,12 @@ from ui.sidebar import SidebarChoice
 MIME_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 #: How the figures name the local classes; any other class is "Found: <class>".
 FOUND_LABELS = {"face": "Faces found", "license-plate": "Plates found"}
+
+
+def found_label(class_name: str) -> str:
+    return FOUND_LABELS.get(class_name, f"Found: {class_name}")
+
+
 #: Pictures per gallery page: a phone scrolls through one page in a few swipes.
 GALLERY_PAGE = 6
 DETECTION_HELP = (
@@ -111,7 +117,7 @@ def show_processed(done: Processed, choice: SidebarChoice, key: str) -> None:
     # One figure per class chosen to hide (every class found, when a server does not say its classes).
     shown_classes = choice.settings.classes or sorted(counts)
     metrics(
-        *((FOUND_LABELS.get(name, f"Found: {name}"), counts[name], band_help) for name in shown_classes),
+        *((found_label(name), counts[name], band_help) for name in shown_classes),
         ("First detection", f"{done.detect_seconds * 1000:.0f} ms", DETECTION_HELP),
         ("This update", f"{result.seconds * 1000:.0f} ms", "Filtering the detections by the sliders and censoring the picture, on this update."),
     )
