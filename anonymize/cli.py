@@ -32,6 +32,7 @@ from anonymize.censor import MAX_FEATHER, MAX_PADDING, METHODS, CensorSettings
 from anonymize.detectors import BACKENDS, BackendConfig, Detector, create_detector, describe
 from anonymize.detectors.remote import DEFAULT_TIMEOUT
 from anonymize.errors import AnonymizeError, MissingSettings
+from anonymize.linkage import measured
 from anonymize.media import IGNORED_FILE_NAMES, OUTPUT_EXTENSIONS, encode_image, load_image
 from anonymize.outputs import Planned, check_writable, plan, write_atomically
 from anonymize.pipeline import ALL_CLASSES, CLASS_CONFIDENCE, OTHER_CLASS_CONFIDENCE, Settings, anonymize_image, summarize
@@ -49,9 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image or video files, or folders (searched recursively)")
     parser.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for the anonymized files")
     parser.add_argument("--classes", help=f"comma-separated classes to hide (default: all the model's; local: {','.join(ALL_CLASSES)})")
-    parser.add_argument("--method", choices=METHODS, default="blur")
+    parser.add_argument("--method", choices=METHODS, default=CensorSettings().method,
+                        help="blur, pixelate, fill (solid, irreversible) or fog (default: %(default)s)")
     parser.add_argument("--shape", choices=("auto", "rect", "ellipse"), default="auto", help="default: ellipses for faces, rectangles otherwise")
-    parser.add_argument("--strength", type=_number(1, 10), default=5.0, help="1–10, scaled to each region's size (default: %(default)s)")
+    default = CensorSettings()
+    parser.add_argument("--strength", type=_number(1, 10), default=default.strength,
+                        help=f"1–10, scaled to each region's size (default: %(default)s). At the default {default.method}: "
+                             f"{measured(default.method, default.strength).sentence().removeprefix('At this strength ').replace('%', '%%')} See the README.")
     parser.add_argument("--padding", type=_number(1, MAX_PADDING), default=Settings().censor.padding,
                         help=f"box scale about its centre, 1–{MAX_PADDING:g} (default: %(default)s)")
     parser.add_argument("--feather", type=_whole(0, MAX_FEATHER), default=CensorSettings().feather, metavar="PX",

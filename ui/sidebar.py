@@ -18,6 +18,7 @@ import streamlit as st
 from anonymize.censor import METHODS, SHAPES, CensorSettings
 from anonymize.detections import CONFIDENT
 from anonymize.detectors import BackendConfig
+from anonymize.linkage import LIMIT, Linkage, lowest_enough, measured
 from anonymize.pipeline import ALL_CLASSES, OTHER_CLASS_CONFIDENCE, Settings
 from anonymize.presets import DEFAULT_PRESET, PRESETS
 from ui.connection import Connection, connect, key_for
@@ -216,9 +217,22 @@ def _censor_controls() -> None:
     st.slider("Overlap threshold (%)", *BOUNDS["overlap"], key="overlap", help="IoU above which the weaker of two boxes is dropped (NMS).")
     st.selectbox("Censor method", METHODS, key="method", help=METHOD_HELP)
     st.selectbox("Shape", SHAPES, key="shape", help="auto: ellipses for faces, rectangles for plates")
-    st.slider("Strength", *BOUNDS["strength"], step=0.5, key="strength", help="Scaled to each region's size.")
+    if st.session_state.method != "fill":  # fill hides whole, at any strength
+        st.slider("Strength", *BOUNDS["strength"], step=0.5, key="strength", help="Scaled to each region's size.")
+    _linkage_note(measured(st.session_state.method, st.session_state.strength))
     st.slider("Padding (box scale)", *BOUNDS["padding"], step=0.05, key="padding", help="1.3 grows each box to 1.3× its width and height, about its centre.")
     st.slider("Feather (px)", *BOUNDS["feather"], key="feather", help="Softens edges outward only: the inside stays fully hidden.")
+
+
+def _linkage_note(figure: Linkage) -> None:
+    """What the chosen method and strength buy against a face recogniser, as measured; a warning above the limit."""
+    st.caption(figure.sentence() + " Measured: README, “How censoring works”.")
+    if figure.enough:
+        return
+    lowest = lowest_enough(figure.method)
+    remedy = (f"strength {lowest} or more stays under that" if lowest else
+              f"no strength of {figure.method} stays under that: where faces must not be re-identified, use fill")
+    st.warning(f"Above {LIMIT:g}× chance: {remedy}.")
 
 
 def _view_controls() -> None:
