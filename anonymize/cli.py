@@ -32,7 +32,7 @@ from anonymize.censor import MAX_FEATHER, MAX_PADDING, METHODS, CensorSettings
 from anonymize.detectors import BACKENDS, BackendConfig, Detector, create_detector, describe
 from anonymize.detectors.remote import DEFAULT_TIMEOUT
 from anonymize.errors import AnonymizeError, MissingSettings
-from anonymize.linkage import measured
+from anonymize.linkage import LIMIT, lowest_enough, measured
 from anonymize.media import IGNORED_FILE_NAMES, OUTPUT_EXTENSIONS, encode_image, load_image
 from anonymize.outputs import Planned, check_writable, plan, write_atomically
 from anonymize.pipeline import ALL_CLASSES, CLASS_CONFIDENCE, OTHER_CLASS_CONFIDENCE, Settings, anonymize_image, summarize
@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     default = CensorSettings()
     parser.add_argument("--strength", type=_number(1, 10), default=default.strength,
                         help=f"1–10, scaled to each region's size (default: %(default)s). At the default {default.method}: "
-                             f"{measured(default.method, default.strength).sentence().removeprefix('At this strength ').replace('%', '%%')} See the README.")
+                             f"{measured(default.method, default.strength).sentence().removeprefix('At this strength ').replace('%', '%%')} "
+                             f"{_never_enough()} See the README, “What strength buys”.")
     parser.add_argument("--padding", type=_number(1, MAX_PADDING), default=Settings().censor.padding,
                         help=f"box scale about its centre, 1–{MAX_PADDING:g} (default: %(default)s)")
     parser.add_argument("--feather", type=_whole(0, MAX_FEATHER), default=CensorSettings().feather, metavar="PX",
@@ -85,6 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
     remote.add_argument("--timeout", type=_number(0.1, 3600), default=DEFAULT_TIMEOUT,
                         help="seconds a remote answer may take in all, 0.1–3600 (default: %(default)s)")
     return parser
+
+
+def _never_enough() -> str:
+    """Which methods no strength brings within the measured limit, as a sentence (empty when every method has one)."""
+    never = [m for m in METHODS if lowest_enough(m) is None]
+    if not never:
+        return ""
+    return (f"No strength of {', '.join(never)} keeps that within {LIMIT:g}× chance: "
+            "where faces must not be re-identified, use --method fill.")
 
 
 def _number(low: float, high: float) -> Callable[[str], float]:

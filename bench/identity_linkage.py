@@ -2,6 +2,7 @@
 
     python bench/identity_linkage.py [--datasets ../shared/datasets] [--limit N] [--workers 2] > docs/benchmarks/identity_linkage.json
     python bench/identity_linkage.py --table docs/benchmarks/identity_linkage.json   # writes anonymize/linkage.json
+    python bench/identity_linkage.py --markdown docs/benchmarks/identity_linkage.json   # the README's table
 
 The second form writes the parrot and naive rank-1 figures per method and
 strength, with chance, to ``anonymize/linkage.json``: the table the sidebar
@@ -31,8 +32,14 @@ the faces, by descriptor distance:
   detector and censoring.
 
 Both crops are aligned with the landmarks found on the uncensored picture
-(the attacker knows the face's geometry: an upper bound). Chance is 1/N at
-rank 1 and 5/N at rank 5, N the number of faces in the gallery.
+(the attacker knows the face's geometry: an upper bound), and the recogniser
+is shown the inner face of each aligned crop (an ellipse over eyes, nose and
+mouth), the rest grey, the originals included. Without that, the mirrored
+picture's surroundings (hair, clothes, background) and the outline of the
+censored area link it whatever the censoring did: filled faces were linked
+at 40× chance, which measures the photo, not the censoring. What lies around
+a face is governed by padding and recall, which ``privacy_recall.py`` measures. Chance is 1/N at rank 1 and 5/N at rank 5, N the number
+of faces in the gallery.
 """
 
 from __future__ import annotations
@@ -80,10 +87,21 @@ def _worker_models():
     return _models
 
 
+def _inner_face() -> np.ndarray:
+    """The part of an aligned chip the recogniser is shown: an ellipse over eyes, nose and mouth (dlib's
+    chips put the landmarks' box in the middle 100 px of 150 at padding 0.25); the rest is grey."""
+    ys, xs = np.mgrid[:CHIP_SIZE, :CHIP_SIZE]
+    return ((xs - 75) / 48) ** 2 + ((ys - 78) / 56) ** 2 <= 1
+
+
+INNER_FACE = _inner_face()
+
+
 def _describe(image: np.ndarray, shapes: list) -> np.ndarray:
     import dlib
 
-    chips = [dlib.get_face_chip(image, shape, size=CHIP_SIZE, padding=CHIP_PADDING) for shape in shapes]
+    chips = [np.where(INNER_FACE[..., None], dlib.get_face_chip(image, shape, size=CHIP_SIZE, padding=CHIP_PADDING), np.uint8(128))
+             for shape in shapes]
     return np.asarray(_models["recogniser"].compute_face_descriptor(chips), np.float32).reshape(len(shapes), 128)
 
 
@@ -111,14 +129,20 @@ def measure_image(job: tuple[str, list[list[int]]]) -> dict:
     return out
 
 
-def ranks(probes: np.ndarray, gallery: np.ndarray, own: np.ndarray) -> np.ndarray:
-    """For each probe, the rank (0 = nearest) of its own face ``own[i]`` in the gallery."""
+def hits(probes: np.ndarray, gallery: np.ndarray, own: np.ndarray, k: int) -> float:
+    """The share of probes whose own face ``own[i]`` is among the ``k`` nearest in the gallery.
+
+    Ties are broken at random, in expectation: a filled face is as near to every
+    filled gallery face, and must then count as chance, not as a hit.
+    """
     distances = np.linalg.norm(probes[:, None, :] - gallery[None, :, :], axis=2)
-    return (distances < distances[np.arange(len(own)), own][:, None]).sum(axis=1)
+    mine = distances[np.arange(len(own)), own][:, None]
+    nearer, tied = (distances < mine).sum(axis=1), (distances == mine).sum(axis=1) - 1
+    return float(np.clip((k - nearer) / (tied + 1), 0, 1).mean())
 
 
-def linkage(rank: np.ndarray) -> dict:
-    return {"rank1": round(float((rank < 1).mean()), 5), "rank5": round(float((rank < 5).mean()), 5)}
+def linkage(probes: np.ndarray, gallery: np.ndarray, own: np.ndarray) -> dict:
+    return {f"rank{k}": round(hits(probes, gallery, own, k), 5) for k in (1, 5)}
 
 
 def runtime_table(result: dict) -> dict:
@@ -132,13 +156,33 @@ def runtime_table(result: dict) -> dict:
             "parrot_rank1": column("parrot"), "naive_rank1": column("naive")}
 
 
+def markdown(result: dict) -> str:
+    """The README's table: per strength, each method's rank-1 linkage, parrot (naive), as a multiple of chance."""
+    chance = result["chance"]["rank1"]
+    methods = [m for m in result["methods"] if m != "fill"]
+
+    def cell(figures: dict) -> str:
+        parrot, naive = figures["parrot"]["rank1"], figures["naive"]["rank1"]
+        return f"{parrot * 100:.1f} % ({naive * 100:.1f} %) {parrot / chance:.1f}×"
+
+    rows = ["| strength | " + " | ".join(f"{m}: parrot (naive), × chance" for m in methods) + " |", "|---" * (len(methods) + 1) + "|"]
+    for strength in STRENGTHS:
+        rows.append(f"| {strength} | " + " | ".join(cell(result["methods"][m][str(strength)]) for m in methods) + " |")
+    rows.append("| fill (any) | " + cell(result["methods"]["fill"]["5"]) + " |" + " |" * (len(methods) - 1))
+    return "\n".join(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default=str(ROOT.parent / "shared" / "datasets"))
     parser.add_argument("--limit", type=int, default=0, help="first N pictures with a face of at least 48 px (0: all)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--table", metavar="JSON", help="write anonymize/linkage.json from this benchmark's JSON and stop")
+    parser.add_argument("--markdown", metavar="JSON", help="print the README's table from this benchmark's JSON and stop")
     args = parser.parse_args()
+    if args.markdown:
+        print(markdown(json.loads(Path(args.markdown).read_text())))
+        return
     if args.table:
         table = runtime_table(json.loads(Path(args.table).read_text()))
         (ROOT / "anonymize" / "linkage.json").write_text(json.dumps(table, indent=1) + "\n")
@@ -168,8 +212,8 @@ def main() -> None:
         "censored": int(censored.sum()),
         "missed": int((~censored).sum()),
         "chance": {"rank1": round(1 / faces, 5), "rank5": round(min(5, faces) / faces, 5)},
-        "missed_naive": linkage(ranks(originals[~censored], originals, np.flatnonzero(~censored))) if (~censored).any() else None,
-        "uncensored_mirror_naive": linkage(ranks(mirrored[censored], originals, own)),
+        "missed_naive": linkage(originals[~censored], originals, np.flatnonzero(~censored)) if (~censored).any() else None,
+        "uncensored_mirror_naive": linkage(mirrored[censored], originals, own),
         "methods": {},
         "seconds": round(time.perf_counter() - started, 1),
         "machine": f"{platform.machine()}, {multiprocessing.cpu_count()} cores, Python {platform.python_version()}",
@@ -178,8 +222,8 @@ def main() -> None:
         probes = np.concatenate([d["probe"][method, strength] for d in done])[censored]
         parrot_gallery = np.concatenate([d["parrot"][method, strength] for d in done])
         result["methods"].setdefault(method, {})[f"{strength:g}"] = {
-            "naive": linkage(ranks(probes, originals, own)),
-            "parrot": linkage(ranks(probes, parrot_gallery, own)),
+            "naive": linkage(probes, originals, own),
+            "parrot": linkage(probes, parrot_gallery, own),
         }
     json.dump(result, sys.stdout, indent=2)
     print()

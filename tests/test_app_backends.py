@@ -83,7 +83,7 @@ def test_without_a_key_the_page_keeps_its_title_and_says_once_what_is_missing_an
     at = open_page("image")
     at.selectbox(key="source").set_value("roboflow").run()
     assert at.title[0].value == "Image"
-    (warning,) = at.warning
+    (warning,) = at.main.warning
     assert "needs an API key and a project" in warning.value and "app.roboflow.com/settings/api" in warning.value
     assert not at.error and not at.image  # said once, and nothing shown as anonymized
 
@@ -92,7 +92,7 @@ def test_one_click_goes_back_to_the_local_models():
     at = open_page("image")
     at.selectbox(key="source").set_value("roboflow").run()
     at.button[0].click().run()
-    assert at.selectbox(key="source").value == "local" and not at.warning and len(predictions(at)) >= 20
+    assert at.selectbox(key="source").value == "local" and not at.main.warning and len(predictions(at)) >= 20
 
 
 def test_home_shows_what_roboflow_reports_about_a_working_model(fake_roboflow):
@@ -106,4 +106,4 @@ def test_home_shows_what_roboflow_reports_about_a_working_model(fake_roboflow):
 def test_home_does_not_name_an_active_detector_when_none_can_run():
     at = open_page()
     at.selectbox(key="source").set_value("roboflow").run()
-    assert not at.info and "needs an API key" in at.warning[0].value
+    assert not at.info and "needs an API key" in at.main.warning[0].value
