@@ -70,7 +70,7 @@ class Picture:
     @classmethod
     def of(cls, name: str, pixels: np.ndarray, result: Result) -> Picture:
         before, after = thumbnail(pixels), thumbnail(result.image)
-        counts = dict(sorted(Counter(d.class_name for d in result.confident).items()))
+        counts = dict(sorted(result.counts.items()))
         hidden = result.hidden.resized(before.shape[1], before.shape[0])
         return cls(name, encode_image(before, "jpeg", quality=85), encode_image(after, "jpeg", quality=85), hidden, counts,
                    len(result.low_confidence), result.warning)
@@ -87,6 +87,14 @@ class BatchResult:
     failures: list[Failure]
     warnings: list[Failure] = field(default_factory=list)
     pictures: list[Picture] = field(default_factory=list)
+
+    @property
+    def counts(self) -> Counter:
+        """How many of each class were found with confidence, over every picture."""
+        total = Counter()
+        for picture in self.pictures:
+            total.update(picture.counts)
+        return total
 
 
 #: A file's bytes, read when called (zip members are unpacked only when their turn comes).

@@ -50,17 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image or video files, or folders (searched recursively)")
     parser.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for the anonymized files")
     parser.add_argument("--classes", help=f"comma-separated classes to hide (default: all the model's; local: {','.join(ALL_CLASSES)})")
-    parser.add_argument("--method", choices=METHODS, default=CensorSettings().method,
+    default = CensorSettings()
+    parser.add_argument("--method", choices=METHODS, default=default.method,
                         help="blur, pixelate, fill (solid, irreversible) or fog (default: %(default)s)")
     parser.add_argument("--shape", choices=("auto", "rect", "ellipse"), default="auto", help="default: ellipses for faces, rectangles otherwise")
-    default = CensorSettings()
     parser.add_argument("--strength", type=_number(1, 10), default=default.strength,
                         help=f"1–10, scaled to each region's size (default: %(default)s). At the default {default.method}: "
                              f"{measured(default.method, default.strength).sentence().removeprefix('At this strength ').replace('%', '%%')} "
                              f"{_never_enough()} See the README, “What strength buys”.")
-    parser.add_argument("--padding", type=_number(1, MAX_PADDING), default=Settings().censor.padding,
+    parser.add_argument("--padding", type=_number(1, MAX_PADDING), default=default.padding,
                         help=f"box scale about its centre, 1–{MAX_PADDING:g} (default: %(default)s)")
-    parser.add_argument("--feather", type=_whole(0, MAX_FEATHER), default=CensorSettings().feather, metavar="PX",
+    parser.add_argument("--feather", type=_whole(0, MAX_FEATHER), default=default.feather, metavar="PX",
                         help=f"soften edges outward by PX pixels, 0–{MAX_FEATHER}; the inside stays fully hidden (default: %(default)s)")
     defaults = ",".join(f"{name}={value:g}" for name, value in CLASS_CONFIDENCE.items())
     parser.add_argument("--confidence", type=_thresholds, default=Thresholds(), metavar="PERCENT|CLASS=PERCENT,...",
@@ -220,7 +220,7 @@ def process(item: Planned, detector: Detector, settings: Settings, args: argpars
     if item.sidecar:
         write_atomically(item.sidecar, json.dumps(result.to_json(), indent=2).encode())
     tally.images += 1
-    tally.hidden.update(d.class_name for d in result.confident)
+    tally.hidden.update(result.counts)
     tally.low_confidence += len(result.low_confidence)
     if result.warning:
         tally.unchanged += 1

@@ -104,6 +104,11 @@ class Result:
         return self.hidden.above(CONFIDENT)
 
     @property
+    def counts(self) -> Counter:
+        """How many of each class the model is confident about: :attr:`confident` counted per class."""
+        return Counter(d.class_name for d in self.confident)
+
+    @property
     def low_confidence(self) -> Predictions:
         """The hidden detections in the safety band, below :data:`~anonymize.detections.CONFIDENT`."""
         return self.hidden.below(CONFIDENT)
@@ -117,7 +122,7 @@ class Result:
         >>> hide(np.zeros((10, 40, 3), np.uint8), found, Settings()).summary
         '1 face, plus 1 low-confidence region hidden to be safe'
         """
-        return summarize(Counter(d.class_name for d in self.confident), len(self.low_confidence))
+        return summarize(self.counts, len(self.low_confidence))
 
     @property
     def warning(self) -> str | None:

@@ -29,11 +29,10 @@ if st.button(f"Anonymize {len(files)} upload(s)", type="primary"):
 if st.session_state.get("batch", (None,))[0] != job:
     st.stop()
 done = st.session_state["batch"][1]
-totals = {name: sum(p.counts.get(name, 0) for p in done.pictures) for name in sorted({n for p in done.pictures for n in p.counts})}
 metrics(
     ("Anonymized", len(done.pictures) - len(done.warnings), "Pictures in the zip with what was found hidden."),
     ("Failed", len(done.failures), "Files that could not be processed: not in the zip. Their reasons are listed below."),
-    *((found_label(name), count, "Found with confidence and hidden, over every picture; low-confidence regions are hidden too, and counted per picture below.") for name, count in totals.items()),
+    *((found_label(name), count, "Found with confidence and hidden, over every picture; low-confidence regions are hidden too, and counted per picture below.") for name, count in sorted(done.counts.items())),
 )
 show_problems(done.failures, f"{len(done.failures)} file(s) could not be processed and are not in the zip:", st.error)
 show_problems(done.warnings, f"{len(done.warnings)} picture(s) are in the zip unchanged: things were found, none of a class chosen to hide.", st.warning)

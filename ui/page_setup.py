@@ -9,7 +9,6 @@ from ui.model_status import show_unusable
 from ui.navigation import APP_ICON, PageInfo
 
 _CHOICE_KEY = "_sidebar_choice"
-_PREVIEW_KEY = "_sidebar_preview"
 
 
 def page_setup(page: PageInfo) -> sidebar.SidebarChoice:

@@ -230,7 +230,7 @@ def _linkage_note(figure: Linkage) -> None:
     if figure.enough:
         return
     lowest = lowest_enough(figure.method)
-    remedy = (f"strength {lowest} or more stays under that" if lowest else
+    remedy = (f"strength {lowest} or more stays under that" if lowest is not None else
               f"no strength of {figure.method} stays under that: where faces must not be re-identified, use fill")
     st.warning(f"Above {LIMIT:g}× chance: {remedy}.")
 

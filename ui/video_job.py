@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import tempfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from anonymize.video import VideoReport, anonymize_video
@@ -19,9 +20,14 @@ class VideoJob:
     video: bytes
     predictions_jsonl: bytes
 
+    @cached_property
+    def _lines(self) -> list[bytes]:
+        # Split once per job, not on every rerun of the page (a long video has tens of thousands of lines).
+        return self.predictions_jsonl.splitlines()
+
     def frame_predictions(self, index: int) -> dict:
         """Frame ``index``'s line of the JSON lines, parsed."""
-        return json.loads(self.predictions_jsonl.splitlines()[index])
+        return json.loads(self._lines[index])
 
 
 def run_video_job(upload, choice: SidebarChoice, detect_every: int, progress) -> VideoJob:

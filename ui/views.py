@@ -112,7 +112,7 @@ def show_processed(done: Processed, choice: SidebarChoice, key: str) -> None:
     left.image(before, caption=caption, output_format="JPEG")
     right.image(result.image, caption="After", output_format="JPEG")
 
-    counts = Counter(d.class_name for d in result.confident)
+    counts = result.counts
     band_help = f"Found with at least {CONFIDENT:.0%} confidence, and hidden; the low-confidence regions under that are hidden too, to be safe, and not counted here."
     # One figure per class chosen to hide (every class found, when a server does not say its classes).
     shown_classes = choice.settings.classes or sorted(counts)
