@@ -159,3 +159,15 @@ def test_the_factory_builds_each_backend(fake_roboflow):
 
 def test_repr_never_shows_the_key(fake_roboflow):
     assert KEY not in repr(hosted()) and KEY not in repr(inference())
+
+
+@pytest.mark.parametrize("listed", [
+    {"images": "abc", "splits": [1, 2], "model": "x"},
+    {"images": 10, "splits": {"train": "many"}, "model": {"map": None, "precision": "nan", "recall": [1]}},
+    {"model": {"map": "1e309"}},
+])
+def test_a_malformed_version_report_is_left_out_and_never_stops_the_model(listed):
+    from anonymize.detectors.roboflow_hosted import model_details
+
+    details = model_details({"face": 1}, None, listed)
+    assert details["Classes"] == "face" and not any(word in text for text in details.values() for word in ("nan", "inf", "abc", "many"))

@@ -10,6 +10,7 @@ and ``OBJECT_DETECTION_URL`` once, when it is first imported.
 from __future__ import annotations
 
 import copy
+import math
 import warnings
 from typing import Any
 
@@ -93,17 +94,21 @@ def model_details(classes, version, listed: dict[str, Any]) -> dict[str, str]:
     >>> model_details({"face": 3}, None, {"images": 10, "splits": {"train": 7, "valid": 2, "test": 1}, "model": {"map": "91.5"}})
     {'Classes': 'face', 'Images in the version': '10 (train 7 · valid 2 · test 1)', 'mAP@50': '91.5 %'}
     """
+    # Only informative: a field missing or malformed in Roboflow's answer is left out, never stops the model.
     details = {"Classes": ", ".join(classes) or "none listed"}
-    images, splits = listed.get("images", getattr(version, "images", None)), listed.get("splits") or {}
-    if images is not None:
-        split_text = " · ".join(f"{name} {count}" for name, count in splits.items())
+    images, splits = listed.get("images", getattr(version, "images", None)), listed.get("splits")
+    if isinstance(images, int):
+        counts = splits.items() if isinstance(splits, dict) else ()
+        split_text = " · ".join(f"{name} {count}" for name, count in counts if isinstance(count, int))
         details["Images in the version"] = f"{images}" + (f" ({split_text})" if split_text else "")
     trained = listed.get("model") if isinstance(listed.get("model"), dict) else {}
     for key, label in (("map", "mAP@50"), ("precision", "Precision"), ("recall", "Recall")):
         try:
-            details[label] = f"{float(trained[key]):.1f} %"
+            value = float(trained[key])
         except (KeyError, TypeError, ValueError):
             continue  # not reported for this version
+        if math.isfinite(value):
+            details[label] = f"{value:.1f} %"
     return details
 
 
