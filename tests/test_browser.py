@@ -249,6 +249,7 @@ def test_on_a_phone_the_open_sidebar_shows_the_result_beside_the_sliders(browser
     expect(page.get_by_text("Faces found")).to_be_visible(timeout=60_000)
     page.get_by_test_id("stExpandSidebarButton").click()
     sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text("Model source")).to_be_in_viewport()  # the sidebar has finished sliding in
     preview = sidebar.get_by_test_id("stImage").locator("img")
     slider = sidebar.get_by_test_id("stSlider").first
     slider.scroll_into_view_if_needed()
