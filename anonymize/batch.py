@@ -19,19 +19,21 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import PurePosixPath
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from anonymize.detections import Predictions
 from anonymize.detectors.base import Detector
-from anonymize.errors import AnonymizeError, MediaError
+from anonymize.edits import PictureEdits
+from anonymize.errors import AnonymizeError, EditsError, MediaError
 from anonymize.media import IGNORED_FILE_NAMES, OUTPUT_EXTENSIONS, encode_image, load_image, thumbnail
 from anonymize.pipeline import Result, Settings, anonymize_image, summarize
 
@@ -50,10 +52,17 @@ class Failure:
     reason: str
 
 
+#: A detection less than this far (in confidence, 0–1) above its class's threshold was nearly left
+#: out: what a person reviewing a batch should look at first.
+NEAR_THRESHOLD = 0.10
+
+
 @dataclass(frozen=True)
 class Picture:
     """One anonymized picture, small, for a gallery: JPEG thumbnails before and after, the boxes hidden
-    (sized for the thumbnail) and how many of each class were found, as :attr:`Result.summary` counts them."""
+    (sized for the thumbnail) and how many of each class were found, as :attr:`Result.summary` counts them.
+    ``name`` is its name in the zip, ``source`` the input's; ``near_threshold`` counts the hidden
+    detections within :data:`NEAR_THRESHOLD` of their threshold, ``reviewed`` the edits made to it by hand."""
 
     name: str
     before: bytes
@@ -62,18 +71,35 @@ class Picture:
     counts: dict[str, int]
     low_confidence: int
     warning: str | None = None
+    source: str = ""
+    near_threshold: int = 0
+    reviewed: str = ""
 
     @property
     def summary(self) -> str:
-        return summarize(self.counts, self.low_confidence)
+        return summarize(self.counts, self.low_confidence) + (f"; {self.reviewed}" if self.reviewed else "")
 
     @classmethod
-    def of(cls, name: str, pixels: np.ndarray, result: Result) -> Picture:
+    def of(cls, name: str, pixels: np.ndarray, result: Result, settings: Settings | None = None, source: str = "") -> Picture:
         before, after = thumbnail(pixels), thumbnail(result.image)
         counts = dict(sorted(result.counts.items()))
         hidden = result.hidden.resized(before.shape[1], before.shape[0])
+        settings = settings or Settings()
+        near = sum(d.confidence < settings.threshold(d.class_name) / 100 + NEAR_THRESHOLD for d in result.hidden)
+        reviewed = result.summary.partition("; ")[2] if result.review else ""
         return cls(name, encode_image(before, "jpeg", quality=85), encode_image(after, "jpeg", quality=85), hidden, counts,
-                   len(result.low_confidence), result.warning)
+                   len(result.low_confidence), result.warning, source or name, near, reviewed)
+
+
+def review_order(pictures: Sequence[Picture]) -> list[int]:
+    """The pictures' indices, riskiest first: most detections near their threshold, then most
+    low-confidence regions; ties keep their order.
+
+    >>> p = [Picture(n, b"", b"", Predictions.empty(1, 1), {}, low, near_threshold=near) for n, low, near in (("a", 0, 0), ("b", 5, 1), ("c", 9, 0))]
+    >>> [p[i].name for i in review_order(p)]
+    ['b', 'c', 'a']
+    """
+    return sorted(range(len(pictures)), key=lambda i: (-pictures[i].near_threshold, -pictures[i].low_confidence))
 
 
 @dataclass(frozen=True)
@@ -171,8 +197,13 @@ def anonymize_batch(
     detector: Detector,
     settings: Settings,
     on_progress: Callable[[int, int, str], None] | None = None,
+    edits: Mapping[str, PictureEdits] | None = None,
 ) -> BatchResult:
-    """Anonymize every image; ``on_progress(done, total, name)`` is called after each."""
+    """Anonymize every image; ``on_progress(done, total, name)`` is called after each.
+
+    ``edits`` are review edits by file name (zip members as ``archive.zip/member``); a file
+    whose bytes are not the ones reviewed fails rather than be rendered with another's edits.
+    """
     items = expand_archives(files)
     buffer, predictions, failures, warnings, pictures, taken = io.BytesIO(), {}, [], [], [], set()
     # Images are already compressed: storing them is as small and much faster.
@@ -181,12 +212,16 @@ def anonymize_batch(
             try:
                 if isinstance(read, AnonymizeError):
                     raise read
-                loaded = load_image(_read(name, read), name=name)
-                result = anonymize_image(loaded.pixels, detector, settings)
+                data = _read(name, read)
+                reviewed = (edits or {}).get(name)
+                if reviewed and reviewed.sha256 != hashlib.sha256(data).hexdigest():
+                    raise EditsError("not the file that was reviewed (its bytes changed); review it again.")
+                loaded = load_image(data, name=name)
+                result = anonymize_image(loaded.pixels, detector, settings, reviewed)
                 target = _unique(_output_name(name, loaded.output_format), taken)
                 archive.writestr(target, encode_image(result.image, loaded.output_format))
                 predictions[target] = result.to_json()
-                pictures.append(Picture.of(target, loaded.pixels, result))
+                pictures.append(Picture.of(target, loaded.pixels, result, settings, name))
                 if result.warning:
                     warnings.append(Failure(name, result.warning))
             except AnonymizeError as error:
@@ -194,6 +229,16 @@ def anonymize_batch(
             if on_progress:
                 on_progress(done, len(items), name)
     return BatchResult(buffer.getvalue(), predictions, failures, warnings, pictures)
+
+
+def read_input(files: Iterable[tuple[str, bytes]], name: str) -> bytes:
+    """The bytes of the input called ``name`` among ``files`` (a zip member as ``archive.zip/member``)."""
+    for item, read in expand_archives(files):
+        if item == name:
+            if isinstance(read, AnonymizeError):
+                raise read
+            return _read(name, read)
+    raise MediaError(f"{name}: not among the files.")
 
 
 def _read(name: str, read: Reader) -> bytes:

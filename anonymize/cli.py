@@ -14,6 +14,7 @@ Exit codes: 0 done, 1 some files failed, 2 bad arguments (nothing written),
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -23,15 +24,16 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Callable, Sequence
 
 from tqdm import tqdm
 
 from anonymize.censor import MAX_FEATHER, MAX_PADDING, METHODS, CensorSettings
-from anonymize.detectors import BACKENDS, BackendConfig, Detector, create_detector, describe
+from anonymize.detectors import BACKENDS, BackendConfig, Detector, create_detector, describe, model_record
 from anonymize.detectors.remote import DEFAULT_TIMEOUT
-from anonymize.errors import AnonymizeError, MissingSettings
+from anonymize.edits import PictureEdits, load_edits, picture_edits_by_name
+from anonymize.errors import AnonymizeError, EditsError, MissingSettings
 from anonymize.linkage import LIMIT, lowest_enough, measured
 from anonymize.media import IGNORED_FILE_NAMES, OUTPUT_EXTENSIONS, encode_image, load_image
 from anonymize.outputs import Planned, check_writable, plan, write_atomically
@@ -68,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--overlap", type=_number(0, 100), default=30, help="NMS IoU threshold, 0–100 (default: %(default)s)")
     parser.add_argument("--format", choices=("same", *OUTPUT_EXTENSIONS), default="same", help="output image format")
     parser.add_argument("--json", action="store_true", help="also write <stem>.json with the predictions")
+    parser.add_argument("--edits", metavar="FILE_OR_FOLDER",
+                        help="replay review edits (downloaded from the app): each reviewed picture is rendered with the "
+                             "settings it was reviewed with, its kept-visible detections left as they are and its added boxes hidden")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars and no summary; errors and warnings still go to stderr")
     video = parser.add_argument_group("videos")
     video.add_argument("--detect-every", type=_whole(1), default=DEFAULT_DETECT_EVERY, metavar="K",
@@ -195,6 +200,9 @@ class Tally:
     failed: int = 0
     hidden: Counter = field(default_factory=Counter)
     low_confidence: int = 0
+    reviewed: int = 0
+    added: int = 0
+    kept_visible: int = 0
 
     def summary(self, planned: int, seconds: float, backend: str, outdir: Path) -> str:
         written = planned - self.failed
@@ -202,6 +210,9 @@ class Tally:
         if self.images:
             unchanged = f"; {self.unchanged} with nothing of a class to hide, written as they were" if self.unchanged else ""
             lines.append(f"  images: {self.images}, hidden: {summarize(self.hidden, self.low_confidence)}{unchanged}")
+        if self.reviewed:
+            lines.append(f"  reviewed: {self.reviewed} picture(s) rendered with their edits: {self.added} box(es) added by hand, "
+                         f"{self.kept_visible} detection(s) kept visible on purpose")
         if self.videos:
             lines.append(f"  videos: {self.videos}, {self.frames} frames (detection ran on {self.frames_detected}, tracking covered the rest)")
         if self.failed:
@@ -209,13 +220,25 @@ class Tally:
         return "\n".join(lines)
 
 
-def process(item: Planned, detector: Detector, settings: Settings, args: argparse.Namespace, tally: Tally) -> None:
+#: A reviewed input: the settings it was reviewed with and its edits.
+Review = tuple[Settings, PictureEdits]
+
+
+def process(item: Planned, detector: Detector, settings: Settings, args: argparse.Namespace, tally: Tally, review: Review | None = None) -> None:
     """Anonymize one input as planned and count what was done; a picture written with nothing hidden is warned about."""
     if item.format is None:
         report = process_video(item, detector, settings, args)
         tally.videos, tally.frames, tally.frames_detected = tally.videos + 1, tally.frames + report.frames, tally.frames_detected + report.frames_detected
         return
-    result = anonymize_image(load_image(item.source).pixels, detector, settings)
+    settings, edits = review or (settings, None)
+    result = anonymize_image(load_image(item.source).pixels, detector, settings, edits)
+    if result.review:
+        tally.reviewed += 1
+        tally.added += len(result.review.added)
+        tally.kept_visible += len(result.review.kept_visible)
+        for unmatched in result.review.unmatched:
+            tqdm.write(f"warning: {item.source}: a detection kept visible in review ({unmatched.class_name} at "
+                       f"{unmatched.x1:.0f},{unmatched.y1:.0f}) was not found again; it stays hidden", file=sys.stderr)
     write_atomically(item.target, encode_image(result.image, item.format))
     if item.sidecar:
         write_atomically(item.sidecar, json.dumps(result.to_json(), indent=2).encode())
@@ -225,6 +248,39 @@ def process(item: Planned, detector: Detector, settings: Settings, args: argpars
     if result.warning:
         tally.unchanged += 1
         tqdm.write(f"warning: {item.source}: {result.warning}; written as it was", file=sys.stderr)
+
+
+def reviews_for(path: str, planned: Sequence[Planned], backend: BackendConfig) -> dict[Path, Review]:
+    """Each reviewed input's settings and edits, from the edits file or folder at ``path``.
+
+    Raises EditsError, before anything is written, for a malformed file, edits made with another
+    model, a picture that is not among the inputs, or one whose bytes are not those reviewed.
+    """
+    reviews: dict[Path, Review] = {}
+    model = model_record(backend)
+    for name, (edits, entry) in picture_edits_by_name(load_edits(path)).items():
+        if dict(edits.backend) != model:
+            raise EditsError(f"the edits for {name} were made with {_model_words(edits.backend)}; this run uses {_model_words(model)}.")
+        # The app names a picture from a zip "photos.zip/sub/x.jpg": its file name is what an unpacked input has.
+        named = [item for item in planned if item.source.name == PurePosixPath(name).name and item.format is not None]
+        if not named:
+            raise EditsError(f"the edits name {name}, which is not among the inputs.")
+        same = [item for item in named if _sha256(item.source) == entry.sha256]
+        if not same:
+            raise EditsError(f"{named[0].source} is not the file that was reviewed (its sha256 differs).")
+        reviews.update((item.source, (edits.settings, entry)) for item in same)
+    return reviews
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:  # reported when its turn comes, as for any input that cannot be read
+        return None
+
+
+def _model_words(record) -> str:
+    return ", ".join(f"{key} {value}" for key, value in record.items() if key != "kind") + f" ({record.get('kind')})"
 
 
 def process_video(item: Planned, detector: Detector, settings: Settings, args: argparse.Namespace) -> VideoReport:
@@ -274,6 +330,7 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--confidence names unknown class {', '.join(map(repr, unknown))}: this model finds {', '.join(detector.classes)}")
         settings = Settings(classes=choose_classes(args.classes, detector), confidence=thresholds.every_class,
                             class_confidence=thresholds.per_class, overlap=args.overlap, censor=censor)
+        reviews = reviews_for(args.edits, planned, backend) if args.edits else {}
         check_writable(outdir)  # the last check, as it creates the folder
     except MissingSettings as error:
         print(f"error: {str(error).rstrip('.')}: {'; '.join(WHERE_TO_SET[name] for name in error.missing)}.", file=sys.stderr)
@@ -284,7 +341,7 @@ def run(args: argparse.Namespace) -> int:
     tally = Tally()
     for item in tqdm(planned, unit="file", disable=args.quiet or len(planned) < PROGRESS_BAR_FROM, file=sys.stderr):
         try:
-            process(item, detector, settings, args, tally)
+            process(item, detector, settings, args, tally, reviews.get(item.source))
         except AnonymizeError as error:
             tally.failed += 1
             # Media errors start with the file's name; say its whole path instead.

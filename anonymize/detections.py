@@ -203,15 +203,19 @@ class Predictions:
                    np.full(n, None, object), width, height)
 
     def with_ids(self) -> Predictions:
-        """The same predictions, each with a ``detection_id`` (a new UUID where it had none).
+        """The same predictions, each with a ``detection_id`` where it had none: a UUID made from
+        the detection itself (class, box, confidence), so the same detection gets the same id on
+        every run and a review edit can name it.
 
-        Made once, before any subset is taken, so that a subset's ids match the whole's.
+        >>> found = Predictions.of([Detection(0, 0, 4, 2, 0.9, "face")], 10, 10)
+        >>> found.with_ids().detection_id[0] == found.with_ids().detection_id[0]
+        True
         """
         missing = [i for i, did in enumerate(self.detection_id) if did is None]
         if not missing:
             return self
         ids = self.detection_id.copy()
-        ids[missing] = [str(uuid.uuid4()) for _ in missing]
+        ids[missing] = [_content_id(self[i]) for i in missing]
         return replace(self, detection_id=ids)
 
     def to_roboflow(self) -> dict[str, Any]:
@@ -278,6 +282,11 @@ class Predictions:
                 return f"prediction {index}: its box has a negative width or height"
             return f"prediction {index}: its confidence {self.confidence[index]} is not between 0 and 1"
         return None
+
+
+def _content_id(detection: Detection) -> str:
+    box = ",".join(f"{v:.2f}" for v in (detection.x1, detection.y1, detection.x2, detection.y2))
+    return str(uuid.uuid5(uuid.NAMESPACE_OID, f"{detection.class_name}|{box}|{detection.confidence:.6f}"))
 
 
 def _from_roboflow(item: dict[str, Any]) -> Detection:

@@ -31,3 +31,7 @@ class MissingSettings(DetectionError):
     def __init__(self, service: str, missing: tuple[str, ...]) -> None:
         self.missing = missing
         super().__init__(f"The {service} needs {' and '.join(f'a {name}' if name != 'API key' else 'an API key' for name in missing)}.")
+
+
+class EditsError(AnonymizeError):
+    """A review's edits cannot be used: a malformed edits file, or one that does not fit the inputs."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from anonymize.detections import CONFIDENT, Predictions
 from anonymize.detectors.base import Detector
 from anonymize.errors import AnonymizeError, DetectionError
 
+if TYPE_CHECKING:  # edits build on Settings: imported for types only
+    from anonymize.edits import Applied, PictureEdits
+
 ALL_CLASSES = ("face", "license-plate")
 
 #: The default threshold (%) of each local class, chosen on the dev sets for recall first
@@ -29,6 +32,11 @@ ALL_CLASSES = ("face", "license-plate")
 CLASS_CONFIDENCE: dict[str, float] = {"face": 10, "license-plate": 5}
 #: The default for any other class (a Roboflow model's own classes).
 OTHER_CLASS_CONFIDENCE = 5
+#: An offline detector is asked at this confidence (%), or at the lowest threshold when that is lower,
+#: and its answer is filtered by each class's threshold afterwards. The app detects once and filters
+#: as sliders move; asking every offline detection the same way makes the CLI and the batch give the
+#: same boxes (and bytes) for the same settings, which replaying review edits relies on.
+OFFLINE_DETECTION_FLOOR = 5
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,39 @@ class Settings:
         """The predictions at or above their class's threshold."""
         return predictions.above(lambda name: self.threshold(name) / 100)
 
+    def to_json(self) -> dict[str, Any]:
+        """These settings as JSON, for a record (an edits file) that :meth:`from_json` reads back.
+
+        >>> Settings.from_json(Settings(confidence=40).to_json()) == Settings(confidence=40)
+        True
+        """
+        return {
+            "classes": None if self.classes is None else list(self.classes),
+            "confidence": self.confidence,
+            "class_confidence": dict(self.class_confidence),
+            "overlap": self.overlap,
+            "censor": asdict(self.censor),
+        }
+
+    @classmethod
+    def from_json(cls, payload: Any) -> Settings:
+        """Settings from :meth:`to_json`'s form; ValueError, saying what is wrong, for anything else."""
+        try:
+            censor = dict(payload["censor"])
+            censor["fill_color"] = tuple(int(c) for c in censor.get("fill_color", (0, 0, 0)))
+            classes = payload["classes"]
+            return cls(
+                classes=None if classes is None else tuple(str(c) for c in classes),
+                confidence=None if payload["confidence"] is None else float(payload["confidence"]),
+                class_confidence=tuple((str(name), float(value)) for name, value in dict(payload["class_confidence"]).items()),
+                overlap=float(payload["overlap"]),
+                censor=CensorSettings(**censor),
+            )
+        except KeyError as missing:
+            raise ValueError(f"the settings have no {missing}") from None
+        except (TypeError, ValueError, AttributeError) as error:
+            raise ValueError(f"the settings are malformed ({error})") from None
+
 
 @dataclass(frozen=True)
 class Result:
@@ -87,16 +128,21 @@ class Result:
 
     Hidden detections below :data:`~anonymize.detections.CONFIDENT` are the "safety band":
     hidden because a miss costs more than a blur, but not counted as found faces or plates.
+    ``review`` is what a person's edits changed (:mod:`anonymize.edits`), when there were any:
+    ``hidden`` then already leaves out what they kept visible and holds what they added.
     """
 
     image: np.ndarray
     predictions: Predictions
     hidden: Predictions
     seconds: float
+    review: Applied | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The predictions in Roboflow's shape: the server's own response when there was one."""
-        return self.predictions.raw or self.predictions.to_roboflow()
+        """The predictions in Roboflow's shape: the server's own response when there was one;
+        with a ``"review"`` entry saying what was kept visible on purpose and added by hand."""
+        found = self.predictions.raw or self.predictions.to_roboflow()
+        return found | {"review": self.review.to_json()} if self.review else found
 
     @property
     def confident(self) -> Predictions:
@@ -122,7 +168,13 @@ class Result:
         >>> hide(np.zeros((10, 40, 3), np.uint8), found, Settings()).summary
         '1 face, plus 1 low-confidence region hidden to be safe'
         """
-        return summarize(self.counts, len(self.low_confidence))
+        said = summarize(self.counts, len(self.low_confidence))
+        if not self.review:
+            return said
+        review = self.review
+        return said + "".join(
+            f"; {n} box{'' if n == 1 else 'es'} {what}" for n, what in ((len(review.added), "added by hand"), (len(review.kept_visible), "kept visible on purpose")) if n
+        )
 
     @property
     def warning(self) -> str | None:
@@ -130,9 +182,10 @@ class Result:
 
         It may not when things were found but none of them hidden (every
         detection is of a class that was not chosen): the picture is then
-        untouched, and whoever saves or shows it must say so.
+        untouched, and whoever saves or shows it must say so. Detections a
+        person kept visible on review were a choice, said in :attr:`summary`.
         """
-        if self.hidden or not self.predictions:
+        if self.hidden or not self.predictions or (self.review and len(self.review.kept_visible)):
             return None
         found = Counter(d.class_name for d in self.predictions)
         listed = ", ".join(f"{n} {name}" for name, n in sorted(found.items()))
@@ -153,10 +206,20 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
+def detection_confidence(settings: Settings, detector: Detector) -> float:
+    """The confidence (%) ``detector`` is asked at for ``settings``: see :data:`OFFLINE_DETECTION_FLOOR`.
+
+    A detector that does not say it is offline is asked at the thresholds themselves:
+    a server's answer is then exactly what the sliders asked for.
+    """
+    lowest = settings.lowest_threshold
+    return min(lowest, OFFLINE_DETECTION_FLOOR) if getattr(detector, "offline", False) else lowest
+
+
 def detect(image: np.ndarray, detector: Detector, settings: Settings) -> Predictions:
     """Run ``detector`` with the thresholds of ``settings``; any failure becomes a DetectionError."""
     try:
-        found = detector.detect(image, confidence=settings.lowest_threshold / 100, overlap=settings.overlap / 100)
+        found = detector.detect(image, confidence=detection_confidence(settings, detector) / 100, overlap=settings.overlap / 100)
     except AnonymizeError:
         raise
     except Exception as error:  # a model or backend bug must still fail closed, with a message
@@ -174,20 +237,23 @@ def detect(image: np.ndarray, detector: Detector, settings: Settings) -> Predict
     return settings.keep(found).suppress_overlaps(settings.overlap / 100)
 
 
-def hide(image: np.ndarray, predictions: Predictions, settings: Settings) -> Result:
-    """Censor the detections of ``settings.classes`` (detection already done, e.g. cached)."""
+def hide(image: np.ndarray, predictions: Predictions, settings: Settings, edits: PictureEdits | None = None) -> Result:
+    """Censor the detections of ``settings.classes`` (detection already done, e.g. cached), as a review's ``edits`` say."""
     start = time.perf_counter()
     predictions = predictions.with_ids()  # before any subset, so that the hidden ones keep the same ids
     hidden = predictions if settings.classes is None else predictions.of_classes(settings.classes)
-    return Result(censor(image, hidden, settings.censor), predictions, hidden, time.perf_counter() - start)
+    review = edits.apply(hidden) if edits else None
+    if review:
+        hidden = review.hidden
+    return Result(censor(image, hidden, settings.censor), predictions, hidden, time.perf_counter() - start, review)
 
 
-def anonymize_image(image: np.ndarray, detector: Detector, settings: Settings) -> Result:
-    """Detect, then hide every detection of ``settings.classes``.
+def anonymize_image(image: np.ndarray, detector: Detector, settings: Settings, edits: PictureEdits | None = None) -> Result:
+    """Detect, then hide every detection of ``settings.classes``, as a review's ``edits`` say.
 
     Fails closed: if detection raises, this raises too and no image is returned.
     ``Result.seconds`` covers both steps.
     """
     start = time.perf_counter()
-    result = hide(image, detect(image, detector, settings), settings)
+    result = hide(image, detect(image, detector, settings), settings, edits)
     return replace(result, seconds=time.perf_counter() - start)

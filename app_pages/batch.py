@@ -2,10 +2,13 @@ import json
 
 import streamlit as st
 
-from anonymize.batch import anonymize_batch
+from anonymize.batch import anonymize_batch, expand_archives, read_input, review_order
+from anonymize.errors import AnonymizeError
 from anonymize.media import IMAGE_SUFFIXES
 from ui.page_setup import ready_choice
-from ui.views import found_label, metrics, show_gallery, show_problems
+from ui.processing import process
+from ui.review import all_edits, box_review, edits_file, edits_of, load_edits_upload, picture_key
+from ui.views import found_label, metrics, pick_one, show_gallery, show_problems, show_processed
 
 st.title("Batch")
 choice = ready_choice()
@@ -15,28 +18,54 @@ if not files:
     st.info("Add images or zip archives to start.")
     st.stop()
 
+uploads = [(f.name, f.getvalue()) for f in files]
+names = {name for name, _ in expand_archives(uploads)}
+edits = {name: entry for (name, _), entry in all_edits().items() if name in names}
 # Results are shown only for exactly these files and settings, never stale ones.
 job = (tuple(f.file_id for f in files), choice.settings, choice.connection.cache_key)
 if st.button(f"Anonymize {len(files)} upload(s)", type="primary"):
     bar = st.progress(0.0, text="Starting…")
     done = anonymize_batch(
-        [(f.name, f.getvalue()) for f in files], choice.connection.detector, choice.settings,
-        on_progress=lambda n, total, name: bar.progress(n / total, text=f"{n} of {total}: {name}"),
+        uploads, choice.connection.detector, choice.settings,
+        on_progress=lambda n, total, name: bar.progress(n / total, text=f"{n} of {total}: {name}"), edits=edits,
     )
-    st.session_state["batch"] = (job, done)
+    st.session_state["batch"] = (job, done, edits)
     bar.empty()
 
 if st.session_state.get("batch", (None,))[0] != job:
     st.stop()
-done = st.session_state["batch"][1]
+_, done, edits_in_zip = st.session_state["batch"]
 metrics(
     ("Anonymized", len(done.pictures) - len(done.warnings), "Pictures in the zip with what was found hidden."),
     ("Failed", len(done.failures), "Files that could not be processed: not in the zip. Their reasons are listed below."),
     *((found_label(name), count, "Found with confidence and hidden, over every picture; low-confidence regions are hidden too, and counted per picture below.") for name, count in sorted(done.counts.items())),
+    ("Reviewed by hand", len(edits_in_zip), "Pictures in the zip rendered with your review edits: boxes added, detections kept visible on purpose."),
 )
 show_problems(done.failures, f"{len(done.failures)} file(s) could not be processed and are not in the zip:", st.error)
 show_problems(done.warnings, f"{len(done.warnings)} picture(s) are in the zip unchanged: things were found, none of a class chosen to hide.", st.warning)
-left, right = st.columns(2)
-left.download_button("Download anonymized images (zip)", done.zip_bytes, "anonymized.zip", "application/zip", type="primary", on_click="ignore", disabled=not done.predictions)
-right.download_button("Download predictions (JSON)", json.dumps(done.predictions, indent=2), "predictions.json", "application/json", on_click="ignore")
+stale = edits != edits_in_zip
+if stale:  # an added box missing from the zip would be a face shown: no download until it is made again
+    st.warning("Your review edits changed since the zip was made: press “Anonymize” again to include them.")
+left, middle, right = st.columns(3)
+left.download_button("Download anonymized images (zip)", done.zip_bytes, "anonymized.zip", "application/zip", type="primary", on_click="ignore", disabled=stale or not done.predictions)
+middle.download_button("Download every picture's predictions (JSON)", json.dumps(done.predictions, indent=2), "predictions.json", "application/json", on_click="ignore", disabled=stale)
+right.download_button("Download edits (JSON)", edits_file(choice, edits).dumps(), "edits.json", "application/json", on_click="ignore", disabled=not edits,
+                      help="Every picture's review edits: load them here again, or replay them: python -m anonymize … --edits edits.json")
+
+order = review_order(done.pictures)
+if order and st.toggle("Review pictures by hand, riskiest first", key="batch_review",
+                       help="Pictures with detections just above their threshold first, then those with many low-confidence regions: "
+                            "leave a detection visible, hide what was missed."):
+    queue = [done.pictures[i] for i in order]
+    shown = queue[pick_one([f"{p.source} · {p.near_threshold} near the threshold, {p.low_confidence} low-confidence" for p in queue], key="review_queue", noun="pictures to review")]
+    data = read_input(uploads, shown.source)
+    key = picture_key(shown.source, data)
+    try:
+        picture = process(shown.source, data, choice, edits_of(key))
+    except AnonymizeError as error:
+        st.error(str(error))
+    else:
+        show_processed(picture, choice, key=f"queue-{shown.source}",
+                       review=lambda current: box_review(current, key, choice, lambda changed: process(shown.source, data, choice, changed)))
+    load_edits_upload(choice, lambda: [picture_key(p.source, read_input(uploads, p.source)) for p in queue], widget="batch_edits_file")
 show_gallery(done.pictures, choice)

@@ -4,6 +4,7 @@ from anonymize.errors import AnonymizeError
 from anonymize.media import IMAGE_SUFFIXES
 from ui.page_setup import ready_choice, sidebar_preview
 from ui.processing import process
+from ui.review import box_review, edits_file, edits_of, load_edits_upload, picture_key
 from ui.samples import SAMPLES, sample_bytes
 from ui.views import pick_one, show_processed
 
@@ -26,11 +27,21 @@ if not pictures:
 
 index = pick_one([name for name, _ in pictures], key="image_shown")
 name, data = pictures[index]
-st.subheader(name)
+key = picture_key(name, data)
+title, toggle = st.columns([3, 1], vertical_alignment="bottom")
+title.subheader(name)
+reviewing = toggle.toggle("Review boxes by hand", key="image_review",
+                          help="Leave a detection visible, hide something that was missed, move or resize a box.")
 try:
-    done = process(name, data, choice)
+    done = process(name, data, choice, edits_of(key))
 except AnonymizeError as error:
     st.error(str(error))
     st.stop()
+show_processed(
+    done, choice, key=f"{index}-{name}",
+    review=(lambda shown: box_review(shown, key, choice, lambda edits: process(name, data, choice, edits))) if reviewing else None,
+    edits_json=lambda shown: edits_file(choice, {name: edits_of(key)}).dumps(),
+)
+if reviewing:
+    load_edits_upload(choice, lambda: [picture_key(n, d) for n, d in pictures], widget="image_edits_file")
 sidebar_preview(done.result.image)
-show_processed(done, choice, key=f"{index}-{name}")

@@ -139,7 +139,7 @@ def test_batch_gallery_pages_through_many_pictures():
 def anonymized_batch(at, media) -> tuple[dict, bytes]:
     """Press the button; return the predictions JSON and the zip it offers."""
     at.button[0].click().run()
-    return json.loads(download(at, media, "Download predictions (JSON)")), download(at, media, "Download anonymized images (zip)")
+    return json.loads(download(at, media, "Download every picture's predictions (JSON)")), download(at, media, "Download anonymized images (zip)")
 
 
 def zipped_pixels(archive: bytes, name: str) -> np.ndarray:

@@ -1,6 +1,7 @@
 """End to end in headless Chromium: upload a real photo, get it back anonymized and clean."""
 
 
+import json
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -290,3 +291,80 @@ def test_on_a_phone_seven_uploads_show_one_at_a_time_with_next_and_previous(brow
     assert height < 4000  # one picture's worth of page, not seven
     screenshot(page, "image-seven-uploads-phone")
     context.close()
+
+
+def padded(prediction: dict, padding: float = 1.3) -> tuple[int, int, int, int]:
+    """The pixels a prediction's censor region can touch (the default padding, a pixel of margin)."""
+    half_w, half_h = prediction["width"] * padding / 2 + 1, prediction["height"] * padding / 2 + 1
+    return (max(0, int(prediction["x"] - half_w)), max(0, int(prediction["y"] - half_h)),
+            int(prediction["x"] + half_w) + 1, int(prediction["y"] + half_h) + 1)
+
+
+def apart(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+
+
+def test_review_remove_a_detection_and_draw_a_missed_box_then_the_cli_replays_it(page, app_url, tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    source = tmp_path / "city.png"
+    Image.open(SAMPLES / "city.jpg").save(source)
+    plain = anonymize_in_the_browser(page, f"{app_url}/image?classes=face&confidence_face=50&method=fill", source, tmp_path / "plain.png", "review-before")
+    found = [p for p in json.loads(page.get_by_test_id("stCode").first.inner_text())["predictions"] if p["class"] == "face"]
+    drawn = {"x": 65, "y": 510, "width": 90, "height": 40}  # street, where nothing was found
+    drawn_area = padded(drawn)
+    assert all(apart(padded(p), drawn_area) for p in found)
+    removed = next(p for p in found if all(apart(padded(p), padded(o)) for o in found if o is not p))
+
+    page.get_by_text("Review boxes by hand").click()
+    canvas = page.locator(".canvas-root canvas.upper-canvas").first
+    expect(canvas).to_be_visible(timeout=30_000)
+    wait_until_idle(page)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    scale = box["width"] / 800
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return box["x"] + x * scale, box["y"] + y * scale
+
+    page.mouse.move(*at(drawn["x"] - drawn["width"] / 2, drawn["y"] - drawn["height"] / 2))
+    page.mouse.down()
+    page.mouse.move(*at(drawn["x"], drawn["y"]), steps=5)
+    page.mouse.move(*at(drawn["x"] + drawn["width"] / 2, drawn["y"] + drawn["height"] / 2), steps=5)
+    page.mouse.up()
+    expect(page.get_by_text("1 box(es) added, 0 detection(s) kept visible")).to_be_visible(timeout=30_000)
+    wait_until_idle(page)
+    page.locator(".canvas-root button[title='Edit']").click()
+    page.mouse.click(*at(removed["x"], removed["y"]))
+    page.locator(".canvas-root button[title='Delete selected']").click()
+    expect(page.get_by_text("1 box(es) added, 1 detection(s) kept visible")).to_be_visible(timeout=30_000)
+    wait_until_idle(page)
+    screenshot(page, "review-page")
+    with page.expect_download() as image_download:
+        page.get_by_role("button", name="Download reviewed image").click()
+    with page.expect_download() as edits_download:
+        page.get_by_role("button", name="Download edits (JSON)").click()
+    reviewed, edits = tmp_path / "reviewed.png", tmp_path / "edits.json"
+    image_download.value.save_as(reviewed)
+    edits_download.value.save_as(edits)
+
+    original, before, after = (np.asarray(Image.open(p).convert("RGB")) for p in (source, plain, reviewed))
+    (kept,) = json.loads(edits.read_text())["pictures"]["city.png"]["kept_visible"]
+    assert kept["detection_id"] == removed["detection_id"], (kept, removed)
+    x1, y1, x2, y2 = padded(removed)
+    assert np.array_equal(after[y1:y2, x1:x2], original[y1:y2, x1:x2])  # left visible, bit for bit
+    assert not np.array_equal(before[y1:y2, x1:x2], original[y1:y2, x1:x2])
+    inner = after[drawn["y"] - 15 : drawn["y"] + 15, drawn["x"] - 40 : drawn["x"] + 40]
+    assert (inner == 0).all()  # hidden by fill, where the detector found nothing
+    elsewhere = np.ones(original.shape[:2], bool)
+    for a1, b1, a2, b2 in (padded(removed), drawn_area):
+        elsewhere[b1:b2, a1:a2] = False
+    assert np.array_equal(after[elsewhere], before[elsewhere])
+
+    replayed = subprocess.run([sys.executable, "-m", "anonymize", source, "-o", tmp_path / "out", "--edits", edits],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert replayed.returncode == 0, replayed.stderr
+    assert (tmp_path / "out" / "city.png").read_bytes() == reviewed.read_bytes()

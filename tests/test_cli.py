@@ -1,5 +1,6 @@
 """python -m anonymize: the contract other tools drive."""
 
+import hashlib
 import json
 import os
 import shutil
@@ -152,3 +153,50 @@ def test_a_missing_key_says_where_a_command_line_user_sets_it(tmp_path):
     done = subprocess.run([sys.executable, "-m", "anonymize", str(SAMPLES / "city.jpg"), "-o", str(tmp_path), "--backend", "roboflow", "--project", "p"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 2 and "ROBOFLOW_API_KEY" in done.stderr and "sidebar" not in done.stderr
+
+
+def reviewed_city(tmp_path, **changes):
+    """city.png in ``tmp_path/in``, and an edits file for it that adds a plate box and keeps one face visible."""
+    from anonymize.detections import Detection
+    from anonymize.edits import Edits, PictureEdits
+    from anonymize.pipeline import Settings
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    Image.open(SAMPLES / "city.jpg").save(inputs / "city.png")
+    sha = hashlib.sha256((inputs / "city.png").read_bytes()).hexdigest()
+    entry = PictureEdits(sha, kept_visible=(Detection(0, 0, 9, 9, 1, "face"),), added=(Detection(700, 480, 780, 540, 1, "license-plate"),))
+    edits = Edits({"kind": "local", "preset": "balanced"}, Settings(), {"city.png": entry}).to_json()
+    edits.update(changes)
+    (tmp_path / "edits.json").write_text(json.dumps(edits))
+    return inputs / "city.png", tmp_path / "edits.json"
+
+
+def test_edits_are_replayed_with_the_settings_they_were_made_with(tmp_path):
+    picture, edits = reviewed_city(tmp_path)
+    done = run_cli(picture, "-o", tmp_path / "out", "--edits", edits, "--json", "--method", "pixelate")
+    assert done.returncode == 0, done.stderr
+    review = json.loads((tmp_path / "out" / "city.json").read_text())["review"]
+    assert review["added"][0]["class"] == "license-plate" and review["unmatched"][0]["class"] == "face"
+    assert "reviewed: 1 picture(s) rendered with their edits: 1 box(es) added by hand" in done.stdout
+    assert "was not found again; it stays hidden" in done.stderr
+    out = np.asarray(Image.open(tmp_path / "out" / "city.png")).astype(int)
+    # Blurred as reviewed, not pixelated as the command line says: a blurred plate box has no flat cells.
+    assert len(np.unique(out[500:520, 720:760].reshape(-1, 3), axis=0)) > 50
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"pictures": {"other.png": {"sha256": "0" * 64}}}, "name other.png, which is not among the inputs"),
+        ({"pictures": {"city.png": {"sha256": "0" * 64}}}, "is not the file that was reviewed"),
+        ({"backend": {"kind": "local", "preset": "thorough"}}, "made with preset thorough"),
+        ({"settings": {"classes": ["face"]}}, "settings have no"),
+        ({"format": "something-else"}, "not an edits file"),
+    ],
+)
+def test_edits_that_do_not_fit_are_refused_before_anything_is_written(tmp_path, change, says):
+    picture, edits = reviewed_city(tmp_path, **change)
+    done = run_cli(picture, "-o", tmp_path / "out", "--edits", edits)
+    assert done.returncode == 2 and says in done.stderr
+    assert not (tmp_path / "out").exists()

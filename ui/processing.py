@@ -16,13 +16,11 @@ import streamlit as st
 
 from anonymize.detections import Predictions
 from anonymize.detectors.base import Detector
+from anonymize.edits import PictureEdits
 from anonymize.errors import DetectionError
 from anonymize.media import LoadedImage, load_image
-from anonymize.pipeline import Result, Settings, detect, hide
+from anonymize.pipeline import Result, Settings, detect, detection_confidence, hide
 from ui.sidebar import SidebarChoice
-
-#: Local detection runs at this confidence (%) or the lowest slider's, whichever is lower.
-LOCAL_DETECTION_FLOOR = Settings().lowest_threshold
 
 
 @dataclass(frozen=True)
@@ -50,18 +48,16 @@ def _detect(_detector: Detector, detector_key: str, _pixels: np.ndarray, image_k
     return found, time.perf_counter() - start
 
 
-def process(name: str, data: bytes, choice: SidebarChoice) -> Processed:
-    """Decode, detect and censor one file. Raises AnonymizeError: nothing is shown as anonymized then."""
+def process(name: str, data: bytes, choice: SidebarChoice, edits: PictureEdits | None = None) -> Processed:
+    """Decode, detect and censor one file, as a review's ``edits`` say. Raises AnonymizeError: nothing is shown as anonymized then."""
     connection = choice.connection
     if connection.detector is None:
         raise DetectionError(f"No detector: {connection.error}")
     loaded = _decode(data, name)
     digest = hashlib.sha256(data).hexdigest()
-    confidence = choice.settings.lowest_threshold
-    if choice.backend.kind == "local":
-        # Thresholding commutes with NMS: detect once at a floor and filter per slider
-        # value, so raising the confidence slider needs no new detection.
-        confidence = min(confidence, LOCAL_DETECTION_FLOOR)
+    # Thresholding commutes with NMS: an offline detector runs once below the sliders and each slider
+    # value filters its answer, so raising a confidence slider needs no new detection.
+    confidence = detection_confidence(choice.settings, connection.detector)
     found, seconds = _detect(connection.detector, connection.cache_key, loaded.pixels, digest, confidence, choice.settings.overlap)
     predictions = choice.settings.keep(found)
-    return Processed(name, loaded, hide(loaded.pixels, predictions, choice.settings), seconds, found)
+    return Processed(name, loaded, hide(loaded.pixels, predictions, choice.settings, edits), seconds, found)

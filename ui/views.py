@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import PurePath
-from typing import Any
+from typing import Any, Callable
 
 import altair as alt
 import numpy as np
@@ -105,12 +105,23 @@ def before_picture(pixels: np.ndarray, hidden: Predictions, choice: SidebarChoic
     return draw_boxes(pixels, boxed), "Before (boxes: what was hidden)"
 
 
-def show_processed(done: Processed, choice: SidebarChoice, key: str) -> None:
+def show_processed(done: Processed, choice: SidebarChoice, key: str, review: Callable[[Processed], Processed] | None = None,
+                   edits_json: Callable[[Processed], str] | None = None) -> None:
+    """A picture before and after, its figures, detections, raw JSON and downloads.
+
+    With ``review``, the "before" side is the box editor: it returns the picture
+    processed with the edits made, and everything after it shows that.
+    ``edits_json`` gives the edits file offered for download when there are edits.
+    """
+    left, right = st.columns([3, 2] if review else 2)
+    if review:
+        with left:
+            done = review(done)
+    else:
+        before, caption = before_picture(done.loaded.pixels, done.result.hidden, choice)
+        left.image(before, caption=caption, output_format="JPEG")
     result = done.result
-    before, caption = before_picture(done.loaded.pixels, result.hidden, choice)
-    left, right = st.columns(2)
-    left.image(before, caption=caption, output_format="JPEG")
-    right.image(result.image, caption="After", output_format="JPEG")
+    right.image(result.image, caption="After" + (", as reviewed" if result.review else ""), output_format="JPEG")
 
     counts = result.counts
     band_help = f"Found with at least {CONFIDENT:.0%} confidence, and hidden; the low-confidence regions under that are hidden too, to be safe, and not counted here."
@@ -145,9 +156,10 @@ def show_processed(done: Processed, choice: SidebarChoice, key: str) -> None:
     stem, format = PurePath(done.name).stem, done.loaded.output_format
     if result.warning:  # never offered as anonymized without a word
         st.warning(f"This picture is unchanged: {result.warning}.")
-    left, right = st.columns(2)
+    reviewed = result.review and edits_json is not None
+    left, right, *edits_column = st.columns(3 if reviewed else 2)
     left.download_button(
-        "Download image (nothing hidden)" if result.warning else "Download anonymized image",
+        "Download image (nothing hidden)" if result.warning else "Download reviewed image" if result.review else "Download anonymized image",
         data=lambda: encode_image(result.image, format),
         file_name=f"{stem}_{'unchanged' if result.warning else 'anonymized'}.{OUTPUT_EXTENSIONS[format]}",
         mime=MIME_TYPES[format],
@@ -163,6 +175,13 @@ def show_processed(done: Processed, choice: SidebarChoice, key: str) -> None:
         key=f"json-{key}",
         on_click="ignore",
     )
+    if reviewed:
+        edits_column[0].download_button("Download edits (JSON)", data=edits_json(done), file_name=f"{stem}_edits.json",
+                                        mime="application/json", key=f"edits-{key}", on_click="ignore",
+                                        help="Load them here again, or replay them: python -m anonymize … --edits FILE")
+    if result.review:
+        st.caption(f"Reviewed by hand: {len(result.review.added)} box(es) added, {len(result.review.kept_visible)} detection(s) kept visible on purpose. "
+                   "The image and its JSON say so.")
 
 
 def show_statistics(candidates: Predictions, result: Result, settings: Settings) -> None:

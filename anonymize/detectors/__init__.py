@@ -59,6 +59,18 @@ def describe(config: BackendConfig) -> str:
     return f"Roboflow Inference server at {config.api_url}, model {model}"
 
 
+def model_record(config: BackendConfig) -> dict[str, str | int]:
+    """What names the model for a record (an edits file): the preset of the local models, a
+    remote model's project and version; never an address or a key.
+
+    >>> model_record(BackendConfig())
+    {'kind': 'local', 'preset': 'balanced'}
+    """
+    if config.kind == "local":
+        return {"kind": "local", "preset": config.preset}
+    return {"kind": config.kind, "project": config.project, "version": config.version}
+
+
 def create_detector(config: BackendConfig, api_key: str = "") -> Detector:
     """Build (and, for remote backends, connect) the detector ``config`` describes.
 

@@ -24,6 +24,9 @@ class Detector(Protocol):
 
     #: Class names this detector can return.
     classes: tuple[str, ...]
+    #: True when it runs here, cheaply: it is then asked below the thresholds and filtered
+    #: afterwards (:func:`anonymize.pipeline.detection_confidence`). A remote one says False.
+    offline: bool
 
     def detect(self, image: np.ndarray, *, confidence: float, overlap: float) -> Predictions: ...
 

@@ -57,6 +57,7 @@ class CenterFaceDetector:
     """
 
     classes = ("face",)
+    offline = True
     class_id = 0
 
     def __init__(self, sizes: tuple[int | None, ...] = (None,), int8: bool = False, closer_look: bool = True) -> None:

@@ -23,6 +23,7 @@ class CombinedDetector:
     def __init__(self, *detectors: Detector) -> None:
         self.detectors = detectors
         self.classes = tuple(name for d in detectors for name in d.classes)
+        self.offline = all(getattr(d, "offline", False) for d in detectors)
         # onnxruntime releases the GIL: the models really run side by side, one core each.
         self._pool = ThreadPoolExecutor(max_workers=len(detectors), thread_name_prefix="detector")
 

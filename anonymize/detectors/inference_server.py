@@ -40,6 +40,7 @@ class InferenceServerDetector:
     """
 
     classes: tuple[str, ...] = ()
+    offline = False
 
     def __init__(self, api_url: str, model_id: str, api_key: str = "", timeout: float = DEFAULT_TIMEOUT) -> None:
         self.api_url, self.model_id, self.timeout = api_url.rstrip("/"), model_id, timeout

@@ -38,6 +38,7 @@ class PlateDetector:
     ``int8`` picks the quantized model (about 30 % faster; see models/README.md)."""
 
     classes = ("license-plate",)
+    offline = True
     class_id = 1
 
     def __init__(self, sizes: tuple[int, ...] = (640,), tile: int | None = None, int8: bool = False) -> None:

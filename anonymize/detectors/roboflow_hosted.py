@@ -31,6 +31,8 @@ class RoboflowHostedDetector:
     ``details``: what Roboflow reports about the version (training set, metrics).
     """
 
+    offline = False
+
     def __init__(self, api_key: str, project: str, version: int, workspace: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
         if not api_key:
             raise MissingSettings("Roboflow hosted model", ("API key",))

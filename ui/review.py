@@ -1,0 +1,195 @@
+"""Reviewing a picture's boxes by hand: keep a detection visible, draw a box that was missed, move or resize one.
+
+The boxes are edited on a canvas (streamlit-drawable-canvas) over the picture,
+and the detections to leave visible can also be picked from a list, which is
+what a keyboard (and Streamlit's AppTest) can use. Edits are kept per picture
+(its name and the sha256 of its bytes) in the session, apply wherever that
+picture is shown, and are written and read as an edits file (:mod:`anonymize.edits`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Callable
+
+import cv2
+import numpy as np
+import streamlit as st
+from PIL import Image
+from streamlit_drawable_canvas import st_canvas
+
+from anonymize.detections import Predictions
+from anonymize.detectors import model_record
+from anonymize.edits import DrawnBox, Edits, PictureEdits, edits_from_boxes
+from anonymize.errors import EditsError
+from ui.processing import Processed
+from ui.sidebar import SidebarChoice
+
+#: Session state: {(name, sha256): PictureEdits}, and a counter per picture that changes when its
+#: edits change anywhere but on its canvas (the list, an edits file, "Undo"): the canvas is then drawn afresh.
+_EDITS = "review_edits"
+_GENERATION = "review_generation"
+_DRAWINGS = "review_drawings"
+#: The canvas is at most this wide (CSS pixels): the wider column of a desktop page; a phone scrolls it sideways.
+CANVAS_WIDTH = 560
+LABEL_FONT_SIZE = 11
+DETECTED_COLOR, ADDED_COLOR = "#ff4b4b", "#00c853"
+_NUMBERED = re.compile(r"^#(\d+) ")
+ADDED_PREFIX = "+ "
+
+PictureKey = tuple[str, str]
+
+
+def picture_key(name: str, data: bytes) -> PictureKey:
+    return name, hashlib.sha256(data).hexdigest()
+
+
+def edits_of(key: PictureKey) -> PictureEdits:
+    """The review edits of a picture (none yet: empty)."""
+    return st.session_state.get(_EDITS, {}).get(key) or PictureEdits(key[1])
+
+
+def all_edits() -> dict[PictureKey, PictureEdits]:
+    return {key: edits for key, edits in st.session_state.get(_EDITS, {}).items() if edits}
+
+
+def _store(key: PictureKey, edits: PictureEdits, *, redraw: bool) -> None:
+    st.session_state.setdefault(_EDITS, {})[key] = edits
+    if redraw:
+        generations = st.session_state.setdefault(_GENERATION, {})
+        generations[key] = generations.get(key, 0) + 1
+
+
+def edits_file(choice: SidebarChoice, pictures: dict[str, PictureEdits]) -> Edits:
+    """The edits of ``pictures`` (by name) as a file, with the model and settings they are shown with."""
+    return Edits(model_record(choice.backend), choice.settings, pictures)
+
+
+def reviewable(done: Processed, choice: SidebarChoice) -> Predictions:
+    """The detections a review starts from: every one of a class chosen to hide, numbered from 0."""
+    found = done.result.predictions
+    return found if choice.settings.classes is None else found.of_classes(choice.settings.classes)
+
+
+def box_review(done: Processed, key: PictureKey, choice: SidebarChoice, reprocess: Callable[[PictureEdits], Processed]) -> Processed:
+    """The canvas and the controls that edit a picture's boxes; returns the picture processed with the edits made."""
+    detections = reviewable(done, choice)
+    edits = edits_of(key)
+    classes = list(choice.settings.classes or choice.connection.detector.classes or sorted(set(detections.class_name)) or ["face"])
+    new_class = st.selectbox("Boxes you draw hide a", classes, key="review_new_class", format_func=lambda c: c.replace("-", " "))
+    height, width = done.loaded.pixels.shape[:2]
+    scale = min(1.0, CANVAS_WIDTH / width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    generation = st.session_state.get(_GENERATION, {}).get(key, 0)
+    # A new canvas whenever the detections change (a slider moved): its numbered boxes name them by index.
+    found = hashlib.sha256("".join(detections.with_ids().detection_id).encode()).hexdigest()[:16]
+    canvas_key = f"review-canvas-{key[1][:16]}-{found}-{generation}"
+    # Drawn from the edits once per canvas: the canvas then holds the boxes, and handing it a new
+    # drawing on every rerun would make it reload one that can lag behind what was just done on it.
+    initial = st.session_state.setdefault(_DRAWINGS, {}).setdefault(canvas_key, _drawing(detections, edits, scale))
+    canvas = st_canvas(
+        background_image=_shown(done.loaded.pixels, size),
+        width=size[0], height=size[1],
+        drawing_mode="labeled_rect", label=ADDED_PREFIX + new_class,
+        initial_drawing=initial,
+        stroke_width=2, stroke_color=ADDED_COLOR, fill_color="rgba(0, 0, 0, 0)", font_size=LABEL_FONT_SIZE,
+        key=canvas_key,
+    )
+    st.caption(
+        "Drag on the picture to hide something that was missed. With ✏️ (edit) on, click a box to select it: "
+        "drag to move it, pull a corner to resize it, 🗑 to leave it visible. Red: detected; green: added by you."
+    )
+    drawn = [box for obj in (canvas.json_data or {}).get("objects", []) if (box := _drawn(obj, scale)) is not None]
+    if canvas.json_data is not None:
+        from_canvas = edits_from_boxes(key[1], detections, drawn)
+        if from_canvas != edits:
+            _store(key, from_canvas, redraw=False)
+            edits = from_canvas
+    edits = _visible_list(detections, edits, key)
+    if edits:
+        st.button("Undo every edit of this picture", key=f"review-undo-{key[1][:16]}", on_click=_store, args=(key, PictureEdits(key[1])), kwargs={"redraw": True})
+    return reprocess(edits)
+
+
+def _visible_list(detections: Predictions, edits: PictureEdits, key: PictureKey) -> PictureEdits:
+    """The detections to leave visible, as a list to pick from: the canvas's other way in."""
+    labels = [_label(i, d) for i, d in enumerate(detections)]
+    kept = edits.apply(detections.with_ids()).kept_visible
+    chosen = [labels[i] for i, did in enumerate(detections.with_ids().detection_id) if did in set(kept.detection_id)]
+    widget = f"review-visible-{key[1][:16]}"
+    st.session_state[widget] = chosen
+
+    def picked() -> None:
+        indices = [labels.index(label) for label in st.session_state[widget]]
+        _store(key, PictureEdits(key[1], tuple(detections.with_ids()[np.array(indices, np.int64)]), edits.added), redraw=True)
+
+    st.multiselect("Leave visible on purpose", labels, key=widget, on_change=picked, placeholder="every detection is hidden",
+                   help="A consenting person, a false detection: what you pick here is not hidden, and the JSON and the edits file say so.")
+    return edits
+
+
+def _label(index: int, detection) -> str:
+    return f"#{index} {detection.class_name} {detection.confidence:.0%}"
+
+
+def _drawing(detections: Predictions, edits: PictureEdits, scale: float) -> dict:
+    """The canvas's boxes for ``edits``: the detections still hidden (numbered, red) and the added boxes (green)."""
+    kept = set(edits.apply(detections.with_ids()).kept_visible.detection_id)
+    boxes = [(_label(i, d), DETECTED_COLOR, d) for i, d in enumerate(detections.with_ids()) if d.detection_id not in kept]
+    boxes += [(ADDED_PREFIX + d.class_name, ADDED_COLOR, d) for d in edits.added]
+    return {"objects": [
+        {"type": "LabeledRect", "label": label, "left": d.x1 * scale, "top": d.y1 * scale, "width": d.width * scale, "height": d.height * scale,
+         "originX": "left", "originY": "top", "scaleX": 1, "scaleY": 1, "angle": 0, "stroke": color, "strokeWidth": 2,
+         "fill": "rgba(0, 0, 0, 0)", "lockRotation": True, "strokeUniform": True, "fontSize": LABEL_FONT_SIZE}
+        for label, color, d in boxes
+    ]}
+
+
+def _drawn(obj: dict, scale: float) -> DrawnBox | None:
+    """A canvas object as a box in picture pixels, or None for anything that is not a labelled box."""
+    if obj.get("type") != "LabeledRect":
+        return None
+    label = str(obj.get("label", ""))
+    width, height = obj.get("width", 0) * obj.get("scaleX", 1), obj.get("height", 0) * obj.get("scaleY", 1)
+    left, top = obj.get("left", 0), obj.get("top", 0)
+    if obj.get("originX") == "center":
+        left -= width / 2
+    if obj.get("originY") == "center":
+        top -= height / 2
+    numbered = _NUMBERED.match(label)
+    class_name = label.removeprefix(ADDED_PREFIX) if not numbered else label.split(" ")[1]
+    if width <= 0 or height <= 0 or not class_name:
+        return None
+    return DrawnBox(int(numbered.group(1)) if numbered else None, class_name, left / scale, top / scale, (left + width) / scale, (top + height) / scale)
+
+
+def _shown(pixels: np.ndarray, size: tuple[int, int]) -> Image.Image:
+    return Image.fromarray(cv2.resize(pixels, size, interpolation=cv2.INTER_AREA) if size != pixels.shape[1::-1] else pixels)
+
+
+def load_edits_upload(choice: SidebarChoice, keys: Callable[[], list[PictureKey]], widget: str) -> None:
+    """An uploader for an edits file: the edits of the pictures it names (among ``keys()``, matched
+    by their bytes' sha256) replace those in the session, once per upload, and the page runs again."""
+    upload = st.file_uploader("Load edits (JSON)", type=["json"], key=widget,
+                              help="An edits file downloaded here before: the boxes you kept visible and added come back.")
+    if upload is None or st.session_state.get(f"{widget}-done") == upload.file_id:
+        return
+    st.session_state[f"{widget}-done"] = upload.file_id
+    try:
+        loaded = Edits.loads(upload.getvalue(), upload.name)
+    except EditsError as error:
+        st.error(str(error))
+        return
+    by_sha = {sha: (name, sha) for name, sha in keys()}
+    for entry in loaded.pictures.values():
+        if entry.sha256 in by_sha:
+            _store(by_sha[entry.sha256], entry, redraw=True)
+    missing = [name for name, entry in loaded.pictures.items() if entry.sha256 not in by_sha]
+    if missing:  # toasts outlive the rerun below
+        st.toast(f"{len(missing)} picture(s) in {upload.name} are not here, or their bytes changed: {', '.join(missing)}.", icon="⚠️")
+    if loaded.settings != choice.settings:
+        st.toast("These edits were made with other sidebar settings; they are shown with the current ones "
+                 "(the command line replays them with their own).", icon="ℹ️")
+    if len(missing) < len(loaded.pictures):
+        st.rerun()
