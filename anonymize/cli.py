@@ -32,7 +32,7 @@ from tqdm import tqdm
 from anonymize.censor import MAX_FEATHER, MAX_PADDING, METHODS, CensorSettings
 from anonymize.detectors import BACKENDS, BackendConfig, Detector, create_detector, describe, model_record
 from anonymize.detectors.remote import DEFAULT_TIMEOUT
-from anonymize.edits import PictureEdits, load_edits, picture_edits_by_name
+from anonymize.edits import PictureEdits, VideoEdits, edits_by_name, load_edits
 from anonymize.errors import AnonymizeError, EditsError, MissingSettings
 from anonymize.linkage import LIMIT, lowest_enough, measured
 from anonymize.media import IGNORED_FILE_NAMES, OUTPUT_EXTENSIONS, encode_image, load_image
@@ -71,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=("same", *OUTPUT_EXTENSIONS), default="same", help="output image format")
     parser.add_argument("--json", action="store_true", help="also write <stem>.json with the predictions")
     parser.add_argument("--edits", metavar="FILE_OR_FOLDER",
-                        help="replay review edits (downloaded from the app): each reviewed picture is rendered with the "
-                             "settings it was reviewed with, its kept-visible detections left as they are and its added boxes hidden")
+                        help="replay review edits (downloaded from the app): each reviewed picture or video is rendered with the "
+                             "settings it was reviewed with, what was kept visible left as it is and the added boxes hidden")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars and no summary; errors and warnings still go to stderr")
     video = parser.add_argument_group("videos")
     video.add_argument("--detect-every", type=_whole(1), default=DEFAULT_DETECT_EVERY, metavar="K",
@@ -211,8 +211,8 @@ class Tally:
             unchanged = f"; {self.unchanged} with nothing of a class to hide, written as they were" if self.unchanged else ""
             lines.append(f"  images: {self.images}, hidden: {summarize(self.hidden, self.low_confidence)}{unchanged}")
         if self.reviewed:
-            lines.append(f"  reviewed: {self.reviewed} picture(s) rendered with their edits: {self.added} box(es) added by hand, "
-                         f"{self.kept_visible} detection(s) kept visible on purpose")
+            lines.append(f"  reviewed: {self.reviewed} file(s) rendered with their edits: {self.added} box(es) added by hand, "
+                         f"{self.kept_visible} detection(s) or track(s) kept visible on purpose")
         if self.videos:
             lines.append(f"  videos: {self.videos}, {self.frames} frames (detection ran on {self.frames_detected}, tracking covered the rest)")
         if self.failed:
@@ -221,16 +221,22 @@ class Tally:
 
 
 #: A reviewed input: the settings it was reviewed with and its edits.
-Review = tuple[Settings, PictureEdits]
+Review = tuple[Settings, PictureEdits | VideoEdits]
 
 
 def process(item: Planned, detector: Detector, settings: Settings, args: argparse.Namespace, tally: Tally, review: Review | None = None) -> None:
     """Anonymize one input as planned and count what was done; a picture written with nothing hidden is warned about."""
-    if item.format is None:
-        report = process_video(item, detector, settings, args)
-        tally.videos, tally.frames, tally.frames_detected = tally.videos + 1, tally.frames + report.frames, tally.frames_detected + report.frames_detected
-        return
     settings, edits = review or (settings, None)
+    if item.format is None:
+        report = process_video(item, detector, settings, args, edits)
+        tally.videos, tally.frames, tally.frames_detected = tally.videos + 1, tally.frames + report.frames, tally.frames_detected + report.frames_detected
+        if edits:
+            tally.reviewed += 1
+            tally.added += report.added_boxes
+            tally.kept_visible += len(report.kept_tracks)
+        for unmatched in report.unmatched_kept:
+            tqdm.write(f"warning: {item.source}: a track kept visible in review (frame {unmatched.frame}) was not found again; it stays hidden", file=sys.stderr)
+        return
     result = anonymize_image(load_image(item.source).pixels, detector, settings, edits)
     if result.review:
         tally.reviewed += 1
@@ -258,11 +264,12 @@ def reviews_for(path: str, planned: Sequence[Planned], backend: BackendConfig) -
     """
     reviews: dict[Path, Review] = {}
     model = model_record(backend)
-    for name, (edits, entry) in picture_edits_by_name(load_edits(path)).items():
+    for name, (edits, entry) in edits_by_name(load_edits(path)).items():
         if dict(edits.backend) != model:
             raise EditsError(f"the edits for {name} were made with {_model_words(edits.backend)}; this run uses {_model_words(model)}.")
         # The app names a picture from a zip "photos.zip/sub/x.jpg": its file name is what an unpacked input has.
-        named = [item for item in planned if item.source.name == PurePosixPath(name).name and item.format is not None]
+        is_video = isinstance(entry, VideoEdits)
+        named = [item for item in planned if item.source.name == PurePosixPath(name).name and (item.format is None) == is_video]
         if not named:
             raise EditsError(f"the edits name {name}, which is not among the inputs.")
         same = [item for item in named if _sha256(item.source) == entry.sha256]
@@ -283,14 +290,15 @@ def _model_words(record) -> str:
     return ", ".join(f"{key} {value}" for key, value in record.items() if key != "kind") + f" ({record.get('kind')})"
 
 
-def process_video(item: Planned, detector: Detector, settings: Settings, args: argparse.Namespace) -> VideoReport:
+def process_video(item: Planned, detector: Detector, settings: Settings, args: argparse.Namespace, edits: VideoEdits | None = None) -> VideoReport:
+    """Anonymize one video; a reviewed one at the detection rate it was reviewed at."""
     with tqdm(desc=item.source.name, unit="frame", file=sys.stderr, leave=False, disable=args.quiet) as bar:
         def on_progress(done: int, expected: int, _elapsed: float) -> None:
             bar.total = max(expected, done)
             bar.update(done - bar.n)
 
-        return anonymize_video(item.source, item.target, detector, settings, detect_every=args.detect_every, crf=args.crf,
-                               audio=args.audio, predictions_path=item.sidecar, on_progress=on_progress)
+        return anonymize_video(item.source, item.target, detector, settings, detect_every=edits.detect_every if edits else args.detect_every,
+                               crf=args.crf, audio=args.audio, predictions_path=item.sidecar, on_progress=on_progress, edits=edits)
 
 
 #: Where a command-line user gives each setting a remote backend may miss.

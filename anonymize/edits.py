@@ -16,6 +16,11 @@ name, pinned by the sha256 of its bytes) what changed:
          "kept_visible": [{"x": 120.5, "y": 80, "width": 40, "height": 48, "class": "face", "detection_id": "…"}],
          "added": [{"x": 300, "y": 210, "width": 90, "height": 30, "class": "license-plate"}]}}}
 
+A video's entry (under ``"videos"``) names tracks to keep visible, each by one
+of its detections (a frame and a box: track numbers change when a run does),
+and boxes added on frames, which tracking then carries as it carries a detection;
+it records ``detect_every``, which decides the frames detection runs on.
+
 Boxes are in Roboflow's shape (centre ``x, y``, ``width, height``, pixels of
 the upright picture). A kept-visible detection is found again by its
 ``detection_id`` (the same detection gets the same id on every run), else by
@@ -34,7 +39,7 @@ Example:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -205,12 +210,74 @@ def _boxes(items: Any, where: str) -> tuple[Detection, ...]:
 
 
 @dataclass(frozen=True)
+class OnFrame:
+    """A box on one frame of a video (frames counted from 0), and its track's number in the run it was seen in."""
+
+    frame: int
+    box: Detection
+    tracker_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"frame": self.frame, **_box_json(self.box)} | ({"tracker_id": self.tracker_id} if self.tracker_id is not None else {})
+
+    @classmethod
+    def from_json(cls, item: Any, where: str, index: int) -> OnFrame:
+        frame = item.get("frame") if isinstance(item, dict) else None
+        if not isinstance(frame, int) or isinstance(frame, bool) or frame < 0:
+            raise ValueError(f"{where} box {index} has no frame number")
+        tracker_id = item.get("tracker_id")
+        return cls(frame, _boxes([item], where)[0], tracker_id if isinstance(tracker_id, int) else None)
+
+
+@dataclass(frozen=True)
+class VideoEdits:
+    """One video's review: its file's sha256, the detection rate it was reviewed at, the tracks kept
+    visible (each named by one of its detections) and the boxes added on frames."""
+
+    sha256: str
+    detect_every: int
+    kept_tracks: tuple[OnFrame, ...] = ()
+    added: tuple[OnFrame, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.kept_tracks or self.added)
+
+    def added_on(self, frame: int, width: int, height: int) -> Predictions:
+        """The boxes added on ``frame``, as detections of a ``width``×``height`` frame."""
+        return Predictions.of([replace(a.box, confidence=ADDED_CONFIDENCE) for a in self.added if a.frame == frame], width, height)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sha256": self.sha256, "detect_every": self.detect_every,
+                "kept_tracks": [k.to_json() for k in self.kept_tracks], "added": [a.to_json() for a in self.added]}
+
+    @classmethod
+    def from_json(cls, payload: Any) -> VideoEdits:
+        picture = PictureEdits.from_json({"sha256": payload.get("sha256")} if isinstance(payload, dict) else payload)
+        every = payload.get("detect_every")
+        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+            raise ValueError("its 'detect_every' is not a whole number of frames")
+        lists = {}
+        for where in ("kept_tracks", "added"):
+            items = payload.get(where, [])
+            if not isinstance(items, list):
+                raise ValueError(f"'{where}' is not a list")
+            lists[where] = tuple(OnFrame.from_json(item, where, n) for n, item in enumerate(items))
+        return cls(picture.sha256, every, lists["kept_tracks"], lists["added"])
+
+
+def match_box(wanted: Detection, found: Predictions) -> int | None:
+    """The index of the detection of ``wanted``'s class that overlaps it most, at least :data:`MATCH_IOU`; None if none does."""
+    return _match(replace(wanted, detection_id=None), found, np.ones(len(found), bool))
+
+
+@dataclass(frozen=True)
 class Edits:
-    """A review: the model and settings it was made with, and each picture's edits by file name."""
+    """A review: the model and settings it was made with, and each picture's and video's edits by file name."""
 
     backend: Mapping[str, Any]
     settings: Settings
     pictures: Mapping[str, PictureEdits] = field(default_factory=dict)
+    videos: Mapping[str, VideoEdits] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -219,7 +286,7 @@ class Edits:
             "backend": dict(self.backend),
             "settings": self.settings.to_json(),
             "pictures": {name: edits.to_json() for name, edits in sorted(self.pictures.items())},
-        }
+        } | ({"videos": {name: edits.to_json() for name, edits in sorted(self.videos.items())}} if self.videos else {})
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=2)
@@ -238,13 +305,21 @@ class Edits:
             pictures = payload.get("pictures", {})
             if not isinstance(pictures, dict):
                 raise ValueError("'pictures' is not an object")
-            read = {}
+            videos = payload.get("videos", {})
+            if not isinstance(videos, dict):
+                raise ValueError("'videos' is not an object")
+            read, read_videos = {}, {}
             for name, entry in pictures.items():
                 try:
                     read[name] = PictureEdits.from_json(entry)
                 except ValueError as error:
                     raise ValueError(f"picture {name!r}: {error}") from None
-            return cls(backend, Settings.from_json(payload.get("settings")), read)
+            for name, entry in videos.items():
+                try:
+                    read_videos[name] = VideoEdits.from_json(entry)
+                except ValueError as error:
+                    raise ValueError(f"video {name!r}: {error}") from None
+            return cls(backend, Settings.from_json(payload.get("settings")), read, read_videos)
         except ValueError as error:
             raise EditsError(f"{source}: {error}.") from None
 
@@ -273,11 +348,11 @@ def load_edits(path: str | Path) -> list[Edits]:
     return loaded
 
 
-def picture_edits_by_name(edits: Iterable[Edits]) -> dict[str, tuple[Edits, PictureEdits]]:
-    """Every picture the edits cover, with the edits it comes from; a picture in two is an error."""
-    found: dict[str, tuple[Edits, PictureEdits]] = {}
+def edits_by_name(edits: Iterable[Edits]) -> dict[str, tuple[Edits, PictureEdits | VideoEdits]]:
+    """Every picture and video the edits cover, with the edits it comes from; a file in two is an error."""
+    found: dict[str, tuple[Edits, PictureEdits | VideoEdits]] = {}
     for one in edits:
-        for name, entry in one.pictures.items():
+        for name, entry in [*one.pictures.items(), *one.videos.items()]:
             if name in found:
                 raise EditsError(f"{name} is reviewed in two edits files; keep one.")
             found[name] = (one, entry)

@@ -147,6 +147,14 @@ class Cover:
         """Every box to hide on the frame."""
         return Predictions.concatenate([self.detected, self.carried], self.detected.image_width, self.detected.image_height)
 
+    def without_tracks(self, track_ids: set[int]) -> Cover:
+        """The same cover without the boxes of ``track_ids`` (tracks a person chose to leave visible)."""
+        if not track_ids:
+            return self
+        ids = list(track_ids)
+        detected, carried = ~np.isin(self.detected_tracks, ids), ~np.isin(self.carried_tracks, ids)
+        return Cover(self.time, self.detected[detected], self.detected_tracks[detected], self.carried[carried], self.carried_tracks[carried])
+
     def to_json(self) -> dict:
         """The frame's detections in Roboflow's shape, each with its ``tracker_id``, and the carried boxes."""
         detected = self.detected.to_roboflow()

@@ -27,6 +27,11 @@ What it guarantees, each learnt from bugs users of other anonymizers hit:
   renamed when the whole video was processed; on any error nothing is left,
   and an error writing the output (a full disk) is told apart from a damaged input.
 * **No metadata** (GPS location included) is copied from the input.
+* **Review** (:class:`~anonymize.edits.VideoEdits`): boxes a person added on a
+  frame are detections of that frame (detection runs on it), which tracking
+  carries on; a track a person kept visible, found again by one of its
+  detections, is left out of every frame's cover, and each JSON line lists it.
+  The report lists every track found, with a small crop, for that review.
 
 Use: ``anonymize_video("clip.mov", "clip.mp4", local_detector(), Settings())``;
 ``probe(path)`` reads a video's size, rate, length, rotation and audio codec.
@@ -50,11 +55,12 @@ import cv2
 import numpy as np
 
 from anonymize.censor import censor
-from anonymize.detections import Predictions
+from anonymize.detections import Detection, Predictions
+from anonymize.edits import OnFrame, VideoEdits, match_box
 from anonymize.detectors.base import Detector
 from anonymize.errors import MediaError, OutputError
 from anonymize.keyframes import Keyframes
-from anonymize.media import thumbnail
+from anonymize.media import encode_image, thumbnail
 from anonymize.pipeline import Settings, detect
 from anonymize.tracking import COAST_SECONDS, Cover, DelayedCover, Tracker
 
@@ -97,9 +103,29 @@ class Preview:
     hidden: Predictions
 
 
+#: A track's crop, for a person to recognise it: its best detection with this share of margin, at most this many pixels a side.
+CROP_MARGIN, CROP_SIDE = 0.25, 96
+
+
+@dataclass
+class TrackSummary:
+    """One track of a run: its class, the frames it was detected on (first, last, how many), the box
+    of its first detection (what names it in an edits file) and a small JPEG of its best detection."""
+
+    tracker_id: int
+    class_name: str
+    first_frame: int
+    first_box: Detection
+    last_frame: int
+    detections: int = 1
+    confidence: float = 0.0
+    crop: bytes = b""
+
+
 @dataclass
 class VideoReport:
-    """What was done: frames, time, what detection and tracking each hid, and a few before/after frames."""
+    """What was done: frames, time, what detection and tracking each hid, a few before/after
+    frames, the tracks found, and what a review changed."""
 
     info: VideoInfo
     frames: int = 0
@@ -111,6 +137,13 @@ class VideoReport:
     #: Boxes hidden by tracking, over all frames.
     carried_boxes: int = 0
     previews: list[Preview] = field(default_factory=list)
+    tracks: dict[int, TrackSummary] = field(default_factory=dict)
+    #: Review: tracks left visible on purpose, the frames where that left a box visible, tracks kept
+    #: visible in the edits but not found again (they stay hidden), boxes added by hand.
+    kept_tracks: set[int] = field(default_factory=set)
+    frames_with_kept: int = 0
+    unmatched_kept: list[OnFrame] = field(default_factory=list)
+    added_boxes: int = 0
 
 
 def _open(path: str | Path) -> av.container.InputContainer:
@@ -174,6 +207,7 @@ def anonymize_video(
     crf: int = DEFAULT_CRF,
     audio: str = "aac",
     on_progress: Callable[[int, int, float], None] | None = None,
+    edits: VideoEdits | None = None,
 ) -> VideoReport:
     """Write an anonymized copy of ``source`` to ``target`` (MP4); see the module docstring.
 
@@ -183,11 +217,14 @@ def anonymize_video(
     detected on it). ``predictions_path`` gets one JSON line per frame.
     ``crf`` is the H.264 quality (:data:`CRF_RANGE`), ``audio`` one of :data:`AUDIO_POLICIES`.
     ``on_progress(frames_done, frames_expected, seconds_elapsed)`` is called as
-    frames are written. Raises MediaError for unreadable or too long input and
+    frames are written. ``edits`` is a review's (see the module docstring); it must have been
+    made at the same ``detect_every``. Raises MediaError for unreadable or too long input and
     DetectionError if the detector fails; ``target`` is then not created.
     """
     if detect_every < 1:
         raise ValueError("detect_every must be 1 or more")
+    if edits and edits.detect_every != detect_every:
+        raise ValueError(f"the edits were made detecting every {edits.detect_every} frames, not every {detect_every}")
     if audio not in AUDIO_POLICIES or not CRF_RANGE[0] <= crf <= CRF_RANGE[1]:
         raise ValueError(f"audio must be one of {AUDIO_POLICIES} and crf within {CRF_RANGE}")
     source, target = Path(source), Path(target)
@@ -203,7 +240,8 @@ def anonymize_video(
             clock = _Clock(container.streams.best("video"), info.fps, max_seconds, source.name)
             with _Mp4Sink(partial, container, info, clock.time_base, crf, audio) as sink, (open(lines, "w") if lines else contextlib.nullcontext()) as jsonl:
                 report, frames = VideoReport(info), _frames(container, info, clock, sink)
-                _anonymize_frames(frames, detector, settings, detect_every, tracking, _Writer(sink, jsonl, settings, report, previews, on_progress))
+                review = _Review(edits, report)
+                _anonymize_frames(frames, detector, settings, detect_every, tracking, review, _Writer(sink, jsonl, settings, report, previews, on_progress, review))
         os.replace(partial, target)
         if lines and predictions_path:
             os.replace(lines, predictions_path)
@@ -252,24 +290,90 @@ class _Clock:
         return pts
 
 
-def _anonymize_frames(frames, detector: Detector, settings: Settings, detect_every: int, tracking: DelayedCover, writer: _Writer) -> None:
-    """The loop: detect where :mod:`keyframes` says so, let tracking cover each frame, write frames as they are final."""
+def _anonymize_frames(frames, detector: Detector, settings: Settings, detect_every: int, tracking: DelayedCover, review: _Review, writer: _Writer) -> None:
+    """The loop: detect where :mod:`keyframes` (or a box added on review) says so, let tracking cover each frame,
+    write frames as they are final."""
     keyframes = Keyframes(detect_every)
     width, height = writer.report.info.width, writer.report.info.height
     for index, (pts, pixels) in enumerate(frames):
         t = float(pts * writer.sink.time_base)
         detections = None
-        if keyframes.needs_detection(index, pixels, tracking.tracker.motion_boxes(t, width, height)):
+        if review.adds_on(index) or keyframes.needs_detection(index, pixels, tracking.tracker.motion_boxes(t, width, height)):
             found = detect(pixels, detector, settings)
-            detections = found if settings.classes is None else found.of_classes(settings.classes)
+            found = found if settings.classes is None else found.of_classes(settings.classes)
+            detections = review.with_added(index, found)
             writer.report.frames_detected += 1
-        for (ready_pts, ready), cover in tracking.push(t, detections, (pts, pixels)):
-            writer.write(ready_pts, ready, cover)
+        ready = tracking.push(t, detections, (pts, pixels))
+        if detections is not None:
+            tracks = tracking.tracker.tracks_of(t)
+            review.saw(index, detections, tracks)
+            _summarize_tracks(writer.report.tracks, index, pixels, detections, tracks)
+        for (ready_pts, ready_pixels), cover in ready:
+            writer.write(ready_pts, ready_pixels, cover)
         if detections is not None:
             keyframes.detected(index, pixels, detections, tracking.tracker.tracks_of(t))
     for (ready_pts, ready), cover in tracking.flush():
         writer.write(ready_pts, ready, cover)
+    writer.report.unmatched_kept = review.unmatched
     writer.report.seconds = writer.elapsed()
+
+
+class _Review:
+    """A video's review edits as its frames go by: added boxes join a frame's detections, and the
+    tracks kept visible are found by the detection that names each."""
+
+    def __init__(self, edits: VideoEdits | None, report: VideoReport) -> None:
+        self.edits, self.report = edits, report
+        self.added_frames = {a.frame for a in edits.added} if edits else set()
+        self._found: set[int] = set()  # indices into edits.kept_tracks
+
+    @property
+    def kept_ids(self) -> set[int]:
+        return self.report.kept_tracks
+
+    def adds_on(self, index: int) -> bool:
+        return index in self.added_frames
+
+    def with_added(self, index: int, found: Predictions) -> Predictions:
+        if not self.adds_on(index):
+            return found
+        added = self.edits.added_on(index, found.image_width, found.image_height)
+        self.report.added_boxes += len(added)
+        return Predictions.concatenate([found, added], found.image_width, found.image_height)
+
+    def saw(self, index: int, detections: Predictions, tracks: np.ndarray) -> None:
+        for n, kept in enumerate(self.edits.kept_tracks if self.edits else ()):
+            if kept.frame == index and (row := match_box(kept.box, detections)) is not None:
+                self.report.kept_tracks.add(int(tracks[row]))
+                self._found.add(n)
+
+    @property
+    def unmatched(self) -> list[OnFrame]:
+        return [kept for n, kept in enumerate(self.edits.kept_tracks) if n not in self._found] if self.edits else []
+
+
+def _summarize_tracks(summaries: dict[int, TrackSummary], index: int, pixels: np.ndarray, detections: Predictions, tracks: np.ndarray) -> None:
+    """Count each detection towards its track's summary; a track's crop is of its most confident detection."""
+    for row, track in enumerate(tracks.tolist()):
+        detection = detections[row]
+        summary = summaries.get(track)
+        if summary is None:
+            summary = summaries[track] = TrackSummary(track, detection.class_name, index, detection, index, 0)
+        summary.last_frame, summary.detections = index, summary.detections + 1
+        if detection.confidence > summary.confidence or not summary.crop:
+            summary.confidence, summary.crop = detection.confidence, _crop(pixels, detection)
+
+
+def _crop(pixels: np.ndarray, box: Detection) -> bytes:
+    height, width = pixels.shape[:2]
+    margin_x, margin_y = box.width * CROP_MARGIN, box.height * CROP_MARGIN
+    x1, y1 = max(0, int(box.x1 - margin_x)), max(0, int(box.y1 - margin_y))
+    x2, y2 = min(width, int(np.ceil(box.x2 + margin_x))), min(height, int(np.ceil(box.y2 + margin_y)))
+    crop = pixels[y1:max(y2, y1 + 1), x1:max(x2, x1 + 1)]
+    scale = min(1.0, CROP_SIDE / max(crop.shape[:2]))
+    if scale < 1:
+        crop = cv2.resize(crop, (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+    return encode_image(np.ascontiguousarray(crop), "jpeg", quality=85)
 
 
 def _frames(container, info: VideoInfo, clock: _Clock, sink: _Mp4Sink) -> Iterator[tuple[int, np.ndarray]]:
@@ -338,21 +442,27 @@ class _Mp4Sink:
 class _Writer:
     """Censors each final frame with its cover, and writes it, its JSON line, previews and progress."""
 
-    def __init__(self, sink: _Mp4Sink, jsonl, settings: Settings, report: VideoReport, previews: int, on_progress) -> None:
+    def __init__(self, sink: _Mp4Sink, jsonl, settings: Settings, report: VideoReport, previews: int, on_progress, review: _Review) -> None:
         self.sink, self.jsonl, self.settings, self.report, self.on_progress = sink, jsonl, settings, report, on_progress
+        self.review = review
         frames = report.info.frames
         self.preview_at = {round(frames * (i + 0.5) / previews) for i in range(previews)} if previews else set()
         self.started = time.perf_counter()
 
     def write(self, pts: int, pixels: np.ndarray, cover: Cover) -> None:
         report, index = self.report, self.report.frames
+        shown = cover.without_tracks(self.review.kept_ids)
+        kept = [item | {"tracker_id": track} for item, track in zip(_boxes_json(cover.hidden), np.concatenate([cover.detected_tracks, cover.carried_tracks]).tolist())
+                if track in self.review.kept_ids]
+        cover = shown
+        report.frames_with_kept += bool(kept)
         censored = censor(pixels, cover.hidden, self.settings.censor)
         if index in self.preview_at:
             before, after = thumbnail(pixels), thumbnail(censored)
             report.previews.append(Preview(index, before, after, cover.hidden.resized(before.shape[1], before.shape[0])))
         self.sink.frame(pts, censored)
         if self.jsonl:
-            self.jsonl.write(json.dumps({"frame": index, "time": cover.time, **cover.to_json()}) + "\n")
+            self.jsonl.write(json.dumps({"frame": index, "time": cover.time, **cover.to_json()} | ({"kept_visible": kept} if kept else {})) + "\n")
         report.frames += 1
         report.frames_with_carried_boxes += bool(len(cover.carried))
         report.carried_boxes += len(cover.carried)
@@ -361,6 +471,10 @@ class _Writer:
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
+
+
+def _boxes_json(boxes: Predictions) -> list[dict]:
+    return [{key: item[key] for key in ("x", "y", "width", "height", "class")} for item in boxes.to_roboflow()["predictions"]]
 
 
 def _audio_stream(output, audio_in, policy: str):
@@ -391,6 +505,20 @@ def _even(pixels: np.ndarray) -> np.ndarray:
     if h % 2 or w % 2:
         pixels = np.pad(pixels, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
     return pixels
+
+
+def frame_at(path: str | Path, index: int) -> np.ndarray:
+    """Frame ``index`` (from 0) of a video, upright RGB at the size its frames are processed at.
+
+    Raises MediaError when the video has fewer frames.
+    """
+    info = probe(path)
+    for n, pixels in enumerate(frames_of(path)):
+        if n == index:
+            if pixels.shape[:2] != (info.height, info.width):
+                pixels = cv2.resize(pixels, (info.width, info.height), interpolation=cv2.INTER_AREA)
+            return pixels
+    raise MediaError(f"{Path(path).name}: has no frame {index}.")
 
 
 def frames_of(path: str | Path) -> Iterator[np.ndarray]:

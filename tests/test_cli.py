@@ -178,7 +178,7 @@ def test_edits_are_replayed_with_the_settings_they_were_made_with(tmp_path):
     assert done.returncode == 0, done.stderr
     review = json.loads((tmp_path / "out" / "city.json").read_text())["review"]
     assert review["added"][0]["class"] == "license-plate" and review["unmatched"][0]["class"] == "face"
-    assert "reviewed: 1 picture(s) rendered with their edits: 1 box(es) added by hand" in done.stdout
+    assert "reviewed: 1 file(s) rendered with their edits: 1 box(es) added by hand" in done.stdout
     assert "was not found again; it stays hidden" in done.stderr
     out = np.asarray(Image.open(tmp_path / "out" / "city.png")).astype(int)
     # Blurred as reviewed, not pixelated as the command line says: a blurred plate box has no flat cells.
@@ -200,3 +200,23 @@ def test_edits_that_do_not_fit_are_refused_before_anything_is_written(tmp_path, 
     done = run_cli(picture, "-o", tmp_path / "out", "--edits", edits)
     assert done.returncode == 2 and says in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_video_edits_are_replayed_at_the_rate_they_were_made_at(tmp_path):
+    from anonymize.detectors import local_detector
+    from anonymize.edits import Edits, OnFrame, VideoEdits
+    from anonymize.pipeline import Settings
+    from anonymize.video import anonymize_video
+    from clips import face_clip
+
+    face_clip(tmp_path / "walk.mp4", frames=30)
+    settings = Settings(confidence=50)
+    first = anonymize_video(tmp_path / "walk.mp4", tmp_path / "first.mp4", local_detector(), settings, detect_every=2)
+    (track,) = first.tracks.values()
+    video = VideoEdits(hashlib.sha256((tmp_path / "walk.mp4").read_bytes()).hexdigest(), 2, kept_tracks=(OnFrame(track.first_frame, track.first_box),))
+    (tmp_path / "edits.json").write_text(Edits({"kind": "local", "preset": "balanced"}, settings, videos={"walk.mp4": video}).dumps())
+    done = run_cli(tmp_path / "walk.mp4", "-o", tmp_path / "out", "--edits", tmp_path / "edits.json", "--json")
+    assert done.returncode == 0, done.stderr
+    assert "1 detection(s) or track(s) kept visible on purpose" in done.stdout
+    lines = (tmp_path / "out" / "walk.jsonl").read_text().splitlines()
+    assert len(lines) == 30 and all("kept_visible" in json.loads(line) for line in lines)

@@ -10,7 +10,7 @@ from anonymize.batch import anonymize_batch
 from anonymize.censor import CensorSettings
 from anonymize.censor import regions_for
 from anonymize.detections import Detection
-from anonymize.edits import Edits, PictureEdits, load_edits, picture_edits_by_name
+from anonymize.edits import Edits, PictureEdits, load_edits, edits_by_name
 from anonymize.errors import EditsError
 from anonymize.media import encode_image
 from anonymize.pipeline import Settings, anonymize_image
@@ -131,10 +131,10 @@ def test_a_malformed_edits_file_is_refused_saying_what_is_wrong(text, says):
 def test_a_folder_of_edits_files_is_read_and_a_picture_reviewed_twice_is_refused(tmp_path):
     (tmp_path / "one.json").write_text(edits_file(**{"a.png": PictureEdits(SHA)}).dumps())
     (tmp_path / "two.json").write_text(edits_file(**{"b.png": PictureEdits(SHA)}).dumps())
-    assert sorted(picture_edits_by_name(load_edits(tmp_path))) == ["a.png", "b.png"]
+    assert sorted(edits_by_name(load_edits(tmp_path))) == ["a.png", "b.png"]
     (tmp_path / "three.json").write_text(edits_file(**{"a.png": PictureEdits(SHA)}).dumps())
     with pytest.raises(EditsError, match="a.png is reviewed in two edits files"):
-        picture_edits_by_name(load_edits(tmp_path))
+        edits_by_name(load_edits(tmp_path))
 
 
 def test_the_batch_follows_edits_and_refuses_a_file_that_changed_since_review(city, detector):
