@@ -217,14 +217,14 @@ def anonymize_video(
     detected on it). ``predictions_path`` gets one JSON line per frame.
     ``crf`` is the H.264 quality (:data:`CRF_RANGE`), ``audio`` one of :data:`AUDIO_POLICIES`.
     ``on_progress(frames_done, frames_expected, seconds_elapsed)`` is called as
-    frames are written. ``edits`` is a review's (see the module docstring); it must have been
-    made at the same ``detect_every``. Raises MediaError for unreadable or too long input and
+    frames are written. ``edits`` is a review's (see the module docstring); it may have been
+    made at another ``detect_every`` (the frames its boxes are on are detected whatever the rate),
+    but replays identically only at its own. Raises MediaError for unreadable or too long input and
     DetectionError if the detector fails; ``target`` is then not created.
     """
     if detect_every < 1:
         raise ValueError("detect_every must be 1 or more")
-    if edits and edits.detect_every != detect_every:
-        raise ValueError(f"the edits were made detecting every {edits.detect_every} frames, not every {detect_every}")
+
     if audio not in AUDIO_POLICIES or not CRF_RANGE[0] <= crf <= CRF_RANGE[1]:
         raise ValueError(f"audio must be one of {AUDIO_POLICIES} and crf within {CRF_RANGE}")
     source, target = Path(source), Path(target)
@@ -298,7 +298,7 @@ def _anonymize_frames(frames, detector: Detector, settings: Settings, detect_eve
     for index, (pts, pixels) in enumerate(frames):
         t = float(pts * writer.sink.time_base)
         detections = None
-        if review.adds_on(index) or keyframes.needs_detection(index, pixels, tracking.tracker.motion_boxes(t, width, height)):
+        if review.forces_detection(index) or keyframes.needs_detection(index, pixels, tracking.tracker.motion_boxes(t, width, height)):
             found = detect(pixels, detector, settings)
             found = found if settings.classes is None else found.of_classes(settings.classes)
             detections = review.with_added(index, found)
@@ -325,17 +325,19 @@ class _Review:
     def __init__(self, edits: VideoEdits | None, report: VideoReport) -> None:
         self.edits, self.report = edits, report
         self.added_frames = {a.frame for a in edits.added} if edits else set()
+        # Detection runs on the frame that names a kept track, whatever the rate: it is found there.
+        self.forced = self.added_frames | ({k.frame for k in edits.kept_tracks} if edits else set())
         self._found: set[int] = set()  # indices into edits.kept_tracks
 
     @property
     def kept_ids(self) -> set[int]:
         return self.report.kept_tracks
 
-    def adds_on(self, index: int) -> bool:
-        return index in self.added_frames
+    def forces_detection(self, index: int) -> bool:
+        return index in self.forced
 
     def with_added(self, index: int, found: Predictions) -> Predictions:
-        if not self.adds_on(index):
+        if index not in self.added_frames:
             return found
         added = self.edits.added_on(index, found.image_width, found.image_height)
         self.report.added_boxes += len(added)

@@ -5,7 +5,9 @@ import streamlit as st
 from anonymize.errors import AnonymizeError
 from anonymize.video import DEFAULT_DETECT_EVERY, MAX_DETECT_EVERY
 from ui.page_setup import ready_choice
+from ui.review import edits_file
 from ui.video_job import run_video_job
+from ui.video_review import load_video_edits, review_tracks, video_edits_of, video_key
 from ui.views import before_picture, metrics, show_json, small_pair
 
 TRACKING_HELP = (
@@ -27,26 +29,38 @@ if not upload:
     st.stop()
 
 job_key = (upload.file_id, choice.settings, choice.connection.cache_key, detect_every)
-if st.button("Anonymize video", type="primary"):
-    bar = st.progress(0.0, text="Starting…")
-    try:
-        st.session_state["video_job"] = (job_key, run_video_job(upload, choice, detect_every, bar.progress))
-    except AnonymizeError as error:
-        st.session_state.pop("video_job", None)
-        st.error(str(error))
-        st.stop()
+key = video_key(upload)
 
+
+def render(label: str) -> None:
+    """A button that anonymizes the upload, with the review edits made so far."""
+    if st.button(label, type="primary", key=f"render-{label}"):
+        bar = st.progress(0.0, text="Starting…")
+        try:
+            st.session_state["video_job"] = (job_key, run_video_job(upload, choice, detect_every, bar.progress, video_edits_of(key, detect_every)))
+        except AnonymizeError as error:
+            st.session_state.pop("video_job", None)
+            st.error(str(error))
+            st.stop()
+        st.rerun()
+
+
+render("Anonymize video")
 if st.session_state.get("video_job", (None,))[0] != job_key:
     st.stop()
 job = st.session_state["video_job"][1]
 report = job.report
-st.success(f"{report.frames} frames anonymized in {report.seconds:.1f} s.")
+st.success(f"{report.frames} frames anonymized in {report.seconds:.1f} s" + (", with your review edits." if job.edits else "."))
 metrics(
     ("Frames", report.frames, f"At {report.info.fps:.2f} frames per second, {report.frames / max(report.info.fps, 1e-6):.1f} s."),
     ("Speed", f"{report.frames / max(report.seconds, 1e-6):.1f} frames/s", "Decoding, detection, tracking, censoring and encoding together."),
     ("Detection ran on", f"{report.frames_detected} of {report.frames}", f"Frames the detector ran on: every {detect_every}th (the slider above), and sooner after a cut or a sudden change."),
     ("Tracking carried boxes on", f"{report.frames_with_carried_boxes} of {report.frames}", TRACKING_HELP),
+    *((("Kept visible on purpose", f"{len(report.kept_tracks)} track(s), {report.frames_with_kept} frames", "Tracks you chose to leave visible, and the frames they are on."),
+       ("Added by hand", f"{report.added_boxes} box(es)", "Boxes you drew, which tracking carried to the frames around them.")) if job.edits else ()),
 )
+if report.unmatched_kept:
+    st.warning(f"{len(report.unmatched_kept)} track(s) you kept visible were not found again in this run: they stay hidden.")
 st.video(job.video)
 st.subheader("Before and after")
 for preview in report.previews:
@@ -56,7 +70,18 @@ st.subheader("Per-frame predictions")
 frame = st.number_input("Frame", 0, max(report.frames - 1, 0), report.previews[0].index if report.previews else 0, key="video_json_frame",
                         help="One line of the JSON lines file per frame: what detection found, and the boxes tracking carried.")
 show_json(job.frame_predictions(frame))
+
+edits = video_edits_of(key, detect_every)
+if st.toggle("Review tracks by hand", key="video_review", help="Keep a track visible (a consenting interviewee), or add boxes that tracking carries."):
+    edits = review_tracks(upload, job, choice, key, detect_every)
+    load_video_edits(upload, key, widget="video_edits_file")
+stale = (edits or None) != job.edits
+if stale:  # an added box missing from the video would be a face shown: no download until it is rendered again
+    st.warning("Your review edits are not in this video yet: render it again to include them.")
+    render("Render again with the edits")
 stem = PurePath(upload.name).stem
-left, right = st.columns(2)
-left.download_button("Download anonymized video", job.video, f"{stem}_anonymized.mp4", "video/mp4", type="primary", on_click="ignore")
-right.download_button("Download per-frame predictions (JSON lines)", job.predictions_jsonl, f"{stem}_predictions.jsonl", "application/jsonl", on_click="ignore")
+left, middle, right = st.columns(3)
+left.download_button("Download anonymized video", job.video, f"{stem}_anonymized.mp4", "video/mp4", type="primary", on_click="ignore", disabled=stale)
+middle.download_button("Download per-frame predictions (JSON lines)", job.predictions_jsonl, f"{stem}_predictions.jsonl", "application/jsonl", on_click="ignore", disabled=stale)
+right.download_button("Download edits (JSON)", edits_file(choice, videos={upload.name: edits}).dumps(), f"{stem}_edits.json", "application/json",
+                      on_click="ignore", disabled=not edits, help="Load them here again, or replay them: python -m anonymize … --edits FILE")

@@ -86,3 +86,44 @@ def test_the_batch_review_queue_puts_risky_pictures_first_and_its_edits_reach_th
     payload = json.loads(download(at, shown_media, "Download every picture's predictions (JSON)"))
     assert len(payload["city.png"]["review"]["kept_visible"]) == 1 and "review" not in payload["dashcam.jpg"]
     assert [m.value for m in at.metric if m.label == "Reviewed by hand"] == ["1"]
+
+
+def reviewed_video(tmp_path):
+    """The Video page with a short clip anonymized (confident faces only) and review on."""
+    from clips import face_clip
+
+    face_clip(tmp_path / "walk.mp4", frames=20)
+    at = open_page("video", query={"confidence_face": "50"})
+    at.file_uploader[0].set_value(("walk.mp4", (tmp_path / "walk.mp4").read_bytes(), "video/mp4")).run()
+    at.button(key="render-Anonymize video").click().run()
+    at.toggle(key="video_review").set_value(True).run()
+    assert not at.exception and not at.error, at.exception
+    return at
+
+
+def test_a_video_track_kept_visible_is_rendered_again_with_it_and_the_json_lines_say_so(tmp_path, shown_media):
+    at = reviewed_video(tmp_path)
+    (tracks,) = [m for m in at.multiselect if m.label == "Keep these tracks visible"]
+    assert len(tracks.options) == 1 and tracks.options[0].startswith("#1 face, frames 0–")
+    tracks.select(tracks.options[0]).run()
+    assert any("not in this video yet" in w.value for w in at.warning)
+    assert [b.proto.disabled for b in at.get("download_button") if b.proto.label == "Download anonymized video"] == [True]
+    at.button(key="render-Render again with the edits").click().run()
+    assert "with your review edits" in at.success[0].value
+    assert [m.value for m in at.metric if m.label == "Kept visible on purpose"] == ["1 track(s), 20 frames"]
+    assert json.loads(at.code[0].value)["kept_visible"][0]["class"] == "face"
+    assert not any("not in this video yet" in w.value for w in at.warning)
+
+
+def test_video_edits_round_trip_through_download_undo_and_upload(tmp_path, shown_media):
+    at = reviewed_video(tmp_path)
+    (tracks,) = [m for m in at.multiselect if m.label == "Keep these tracks visible"]
+    tracks.select(tracks.options[0]).run()
+    edits = download(at, shown_media, "Download edits (JSON)")
+    assert json.loads(edits)["videos"]["walk.mp4"]["kept_tracks"][0]["frame"] == 0
+    at.button(key="video-review-undo").click().run()
+    assert [m for m in at.multiselect if m.label == "Keep these tracks visible"][0].value == []
+    at.file_uploader(key="video_edits_file").upload("walk_edits.json", edits, "application/json").run()
+    assert not at.error
+    assert len([m for m in at.multiselect if m.label == "Keep these tracks visible"][0].value) == 1
+    assert download(at, shown_media, "Download edits (JSON)") == edits

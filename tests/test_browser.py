@@ -225,16 +225,21 @@ def test_the_batch_page_shows_a_gallery_and_the_failures(sized_page, app_url, tm
     assert outside(sized_page.requests, app_url) == []
 
 
+def anonymize_video_in_the_browser(page, address, clip):
+    """Open ``address`` (a Video page link), upload ``clip`` and wait for the result."""
+    page.goto(address)
+    wait_until_idle(page)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(clip))
+    page.get_by_role("button", name="Anonymize video").click()
+    expect(page.get_by_role("heading", name="Per-frame predictions")).to_be_visible(timeout=90_000)
+    wait_until_idle(page)
+
+
 def test_the_video_page_shows_its_figures_previews_and_a_frames_json(sized_page, app_url, tmp_path):
     from clips import face_clip
 
     face_clip(tmp_path / "walk.mp4", frames=30)
-    sized_page.goto(f"{app_url}/video")
-    wait_until_idle(sized_page)
-    sized_page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(tmp_path / "walk.mp4"))
-    sized_page.get_by_role("button", name="Anonymize video").click()
-    expect(sized_page.get_by_role("heading", name="Per-frame predictions")).to_be_visible(timeout=90_000)
-    wait_until_idle(sized_page)
+    anonymize_video_in_the_browser(sized_page, f"{app_url}/video", tmp_path / "walk.mp4")
     expect(sized_page.get_by_text("Detection ran on")).to_be_visible()
     code = sized_page.get_by_test_id("stCode").first
     expect(code).to_contain_text('"carried_by_tracking"')
@@ -368,3 +373,52 @@ def test_review_remove_a_detection_and_draw_a_missed_box_then_the_cli_replays_it
                               cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert replayed.returncode == 0, replayed.stderr
     assert (tmp_path / "out" / "city.png").read_bytes() == reviewed.read_bytes()
+
+
+def test_video_review_keep_a_track_visible_and_add_a_box_then_the_cli_replays_it(page, app_url, tmp_path):
+    import subprocess
+    import sys
+
+    from anonymize.video import frames_of
+    from clips import face_clip
+    from conftest import ROOT
+    from test_video import face_visible
+
+    boxes = face_clip(tmp_path / "walk.mp4", frames=40)
+    anonymize_video_in_the_browser(page, f"{app_url}/video?confidence_face=50&method=fill", tmp_path / "walk.mp4")
+    page.get_by_text("Review tracks by hand").click()
+    expect(page.get_by_text("Tracks found: 1")).to_be_visible(timeout=30_000)
+    wait_until_idle(page)
+    page.get_by_test_id("stMultiSelect").filter(has_text="Keep these tracks visible").locator("input").click()
+    page.get_by_role("option", name="#1 face").click()
+    page.keyboard.press("Escape")
+    expect(page.get_by_text("not in this video yet")).to_be_visible(timeout=30_000)
+    wait_until_idle(page)
+    canvas = page.locator(".canvas-root canvas.upper-canvas").first
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 240, box["y"] + 160)  # plain background on frame 5, clear of the canvas's toolbar
+    page.mouse.down()
+    page.mouse.move(box["x"] + 270, box["y"] + 180, steps=5)
+    page.mouse.move(box["x"] + 300, box["y"] + 200, steps=5)
+    page.mouse.up()
+    expect(page.get_by_text("Boxes added on frame(s) 5")).to_be_visible(timeout=30_000)
+    wait_until_idle(page)
+    screenshot(page, "video-review")
+    page.get_by_role("button", name="Render again with the edits").click()
+    expect(page.get_by_text("with your review edits")).to_be_visible(timeout=90_000)
+    wait_until_idle(page)
+    downloads = {}
+    for label, name in (("Download anonymized video", "app.mp4"), ("Download per-frame predictions (JSON lines)", "app.jsonl"), ("Download edits (JSON)", "edits.json")):
+        with page.expect_download() as saved:
+            page.get_by_role("button", name=label).click()
+        saved.value.save_as(tmp_path / name)
+        downloads[name] = tmp_path / name
+
+    before, after = list(frames_of(tmp_path / "walk.mp4")), list(frames_of(downloads["app.mp4"]))
+    assert all(face_visible(b, a, face) for b, a, face in zip(before, after, boxes))  # the track kept visible
+    assert all((after[i][170:190, 255:285] < 30).all() for i in (4, 5, 6))  # the added box, carried to the frames around
+    replayed = subprocess.run([sys.executable, "-m", "anonymize", tmp_path / "walk.mp4", "-o", tmp_path / "out", "--edits", downloads["edits.json"], "--json"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert replayed.returncode == 0, replayed.stderr
+    assert (tmp_path / "out" / "walk.jsonl").read_text() == downloads["app.jsonl"].read_text()

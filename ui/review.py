@@ -19,9 +19,9 @@ import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
-from anonymize.detections import Predictions
+from anonymize.detections import Detection, Predictions
 from anonymize.detectors import model_record
-from anonymize.edits import DrawnBox, Edits, PictureEdits, edits_from_boxes
+from anonymize.edits import DrawnBox, Edits, PictureEdits, VideoEdits, edits_from_boxes
 from anonymize.errors import EditsError
 from ui.processing import Processed
 from ui.sidebar import SidebarChoice
@@ -61,9 +61,9 @@ def _store(key: PictureKey, edits: PictureEdits, *, redraw: bool) -> None:
         generations[key] = generations.get(key, 0) + 1
 
 
-def edits_file(choice: SidebarChoice, pictures: dict[str, PictureEdits]) -> Edits:
-    """The edits of ``pictures`` (by name) as a file, with the model and settings they are shown with."""
-    return Edits(model_record(choice.backend), choice.settings, pictures)
+def edits_file(choice: SidebarChoice, pictures: dict[str, PictureEdits] | None = None, videos: dict[str, VideoEdits] | None = None) -> Edits:
+    """The edits of ``pictures`` and ``videos`` (by name) as a file, with the model and settings they are shown with."""
+    return Edits(model_record(choice.backend), choice.settings, pictures or {}, videos or {})
 
 
 def reviewable(done: Processed, choice: SidebarChoice) -> Predictions:
@@ -76,32 +76,15 @@ def box_review(done: Processed, key: PictureKey, choice: SidebarChoice, reproces
     """The canvas and the controls that edit a picture's boxes; returns the picture processed with the edits made."""
     detections = reviewable(done, choice)
     edits = edits_of(key)
-    classes = list(choice.settings.classes or choice.connection.detector.classes or sorted(set(detections.class_name)) or ["face"])
-    new_class = st.selectbox("Boxes you draw hide a", classes, key="review_new_class", format_func=lambda c: c.replace("-", " "))
-    height, width = done.loaded.pixels.shape[:2]
-    scale = min(1.0, CANVAS_WIDTH / width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    new_class = class_choice(choice, detections, key="review_new_class")
     generation = st.session_state.get(_GENERATION, {}).get(key, 0)
     # A new canvas whenever the detections change (a slider moved): its numbered boxes name them by index.
     found = hashlib.sha256("".join(detections.with_ids().detection_id).encode()).hexdigest()[:16]
-    canvas_key = f"review-canvas-{key[1][:16]}-{found}-{generation}"
-    # Drawn from the edits once per canvas: the canvas then holds the boxes, and handing it a new
-    # drawing on every rerun would make it reload one that can lag behind what was just done on it.
-    initial = st.session_state.setdefault(_DRAWINGS, {}).setdefault(canvas_key, _drawing(detections, edits, scale))
-    canvas = st_canvas(
-        background_image=_shown(done.loaded.pixels, size),
-        width=size[0], height=size[1],
-        drawing_mode="labeled_rect", label=ADDED_PREFIX + new_class,
-        initial_drawing=initial,
-        stroke_width=2, stroke_color=ADDED_COLOR, fill_color="rgba(0, 0, 0, 0)", font_size=LABEL_FONT_SIZE,
-        key=canvas_key,
-    )
-    st.caption(
-        "Drag on the picture to hide something that was missed. With ✏️ (edit) on, click a box to select it: "
-        "drag to move it, pull a corner to resize it, 🗑 to leave it visible. Red: detected; green: added by you."
-    )
-    drawn = [box for obj in (canvas.json_data or {}).get("objects", []) if (box := _drawn(obj, scale)) is not None]
-    if canvas.json_data is not None:
+    kept = set(edits.apply(detections.with_ids()).kept_visible.detection_id)
+    boxes = [(_label(i, d), DETECTED_COLOR, d) for i, d in enumerate(detections.with_ids()) if d.detection_id not in kept]
+    drawn = box_canvas(done.loaded.pixels, boxes + [(ADDED_PREFIX + d.class_name, ADDED_COLOR, d) for d in edits.added], new_class,
+                       key=f"review-canvas-{key[1][:16]}-{found}-{generation}")
+    if drawn is not None:
         from_canvas = edits_from_boxes(key[1], detections, drawn)
         if from_canvas != edits:
             _store(key, from_canvas, redraw=False)
@@ -133,17 +116,43 @@ def _label(index: int, detection) -> str:
     return f"#{index} {detection.class_name} {detection.confidence:.0%}"
 
 
-def _drawing(detections: Predictions, edits: PictureEdits, scale: float) -> dict:
-    """The canvas's boxes for ``edits``: the detections still hidden (numbered, red) and the added boxes (green)."""
-    kept = set(edits.apply(detections.with_ids()).kept_visible.detection_id)
-    boxes = [(_label(i, d), DETECTED_COLOR, d) for i, d in enumerate(detections.with_ids()) if d.detection_id not in kept]
-    boxes += [(ADDED_PREFIX + d.class_name, ADDED_COLOR, d) for d in edits.added]
+def canvas_drawing(boxes: list[tuple[str, str, Detection]], scale: float) -> dict:
+    """A canvas's initial drawing: each ``(label, colour, box)`` as a labelled rectangle, at ``scale``."""
     return {"objects": [
         {"type": "LabeledRect", "label": label, "left": d.x1 * scale, "top": d.y1 * scale, "width": d.width * scale, "height": d.height * scale,
          "originX": "left", "originY": "top", "scaleX": 1, "scaleY": 1, "angle": 0, "stroke": color, "strokeWidth": 2,
          "fill": "rgba(0, 0, 0, 0)", "lockRotation": True, "strokeUniform": True, "fontSize": LABEL_FONT_SIZE}
         for label, color, d in boxes
     ]}
+
+
+def box_canvas(pixels: np.ndarray, boxes: list[tuple[str, str, Detection]], new_class: str, key: str) -> list[DrawnBox] | None:
+    """The picture with ``boxes`` to edit and new ones to draw (hiding ``new_class``); what is on it
+    now, in picture pixels, or None before the canvas has said anything."""
+    height, width = pixels.shape[:2]
+    scale = min(1.0, CANVAS_WIDTH / width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    # Drawn once per canvas: the canvas then holds the boxes, and handing it a new drawing on
+    # every rerun would make it reload one that can lag behind what was just done on it.
+    initial = st.session_state.setdefault(_DRAWINGS, {}).setdefault(key, canvas_drawing(boxes, scale))
+    canvas = st_canvas(
+        background_image=_shown(pixels, size), width=size[0], height=size[1],
+        drawing_mode="labeled_rect", label=ADDED_PREFIX + new_class, initial_drawing=initial,
+        stroke_width=2, stroke_color=ADDED_COLOR, fill_color="rgba(0, 0, 0, 0)", font_size=LABEL_FONT_SIZE, key=key,
+    )
+    st.caption(
+        "Drag on the picture to hide something that was missed. With ✏️ (edit) on, click a box to select it: "
+        "drag to move it, pull a corner to resize it, 🗑 to leave it visible. Red: detected; green: added by you."
+    )
+    if canvas.json_data is None:
+        return None
+    return [box for obj in canvas.json_data.get("objects", []) if (box := _drawn(obj, scale)) is not None]
+
+
+def class_choice(choice: SidebarChoice, found: Predictions, key: str) -> str:
+    """The class that boxes drawn by hand hide."""
+    classes = list(choice.settings.classes or choice.connection.detector.classes or sorted(set(found.class_name)) or ["face"])
+    return st.selectbox("Boxes you draw hide a", classes, key=key, format_func=lambda c: c.replace("-", " "))
 
 
 def _drawn(obj: dict, scale: float) -> DrawnBox | None:
@@ -168,18 +177,25 @@ def _shown(pixels: np.ndarray, size: tuple[int, int]) -> Image.Image:
     return Image.fromarray(cv2.resize(pixels, size, interpolation=cv2.INTER_AREA) if size != pixels.shape[1::-1] else pixels)
 
 
-def load_edits_upload(choice: SidebarChoice, keys: Callable[[], list[PictureKey]], widget: str) -> None:
-    """An uploader for an edits file: the edits of the pictures it names (among ``keys()``, matched
-    by their bytes' sha256) replace those in the session, once per upload, and the page runs again."""
-    upload = st.file_uploader("Load edits (JSON)", type=["json"], key=widget,
-                              help="An edits file downloaded here before: the boxes you kept visible and added come back.")
+def uploaded_edits(widget: str, help: str) -> Edits | None:
+    """An uploader for an edits file; the file's edits, once per upload (None otherwise, or when
+    it is malformed: the page then says why)."""
+    upload = st.file_uploader("Load edits (JSON)", type=["json"], key=widget, help=help)
     if upload is None or st.session_state.get(f"{widget}-done") == upload.file_id:
-        return
+        return None
     st.session_state[f"{widget}-done"] = upload.file_id
     try:
-        loaded = Edits.loads(upload.getvalue(), upload.name)
+        return Edits.loads(upload.getvalue(), upload.name)
     except EditsError as error:
         st.error(str(error))
+        return None
+
+
+def load_edits_upload(choice: SidebarChoice, keys: Callable[[], list[PictureKey]], widget: str) -> None:
+    """An uploader for an edits file: the edits of the pictures it names (among ``keys()``, matched
+    by their bytes' sha256) replace those in the session, and the page runs again."""
+    loaded = uploaded_edits(widget, "An edits file downloaded here before: the boxes you kept visible and added come back.")
+    if loaded is None:
         return
     by_sha = {sha: (name, sha) for name, sha in keys()}
     for entry in loaded.pictures.values():
@@ -187,7 +203,7 @@ def load_edits_upload(choice: SidebarChoice, keys: Callable[[], list[PictureKey]
             _store(by_sha[entry.sha256], entry, redraw=True)
     missing = [name for name, entry in loaded.pictures.items() if entry.sha256 not in by_sha]
     if missing:  # toasts outlive the rerun below
-        st.toast(f"{len(missing)} picture(s) in {upload.name} are not here, or their bytes changed: {', '.join(missing)}.", icon="⚠️")
+        st.toast(f"{len(missing)} picture(s) in the edits file are not here, or their bytes changed: {', '.join(missing)}.", icon="⚠️")
     if loaded.settings != choice.settings:
         st.toast("These edits were made with other sidebar settings; they are shown with the current ones "
                  "(the command line replays them with their own).", icon="ℹ️")
