@@ -8,6 +8,8 @@ Example:
     >>> # result = anonymize_image(load_image("photo.jpg").pixels, local_detector(), Settings())
 """
 
+__version__ = "0.2.0"
+
 from anonymize.censor import CensorSettings, censor
 from anonymize.detections import Detection, Predictions
 from anonymize.detectors import Detector, local_detector
@@ -16,7 +18,7 @@ from anonymize.media import LoadedImage, encode_image, load_image, save_image
 from anonymize.pipeline import Result, Settings, anonymize_image
 
 __all__ = [
-    "AnonymizeError", "CensorSettings", "Detection", "DetectionError", "Detector", "LoadedImage",
+    "__version__", "AnonymizeError", "CensorSettings", "Detection", "DetectionError", "Detector", "LoadedImage",
     "MediaError", "OutputError", "Predictions", "Result", "Settings", "anonymize_image", "censor", "encode_image",
     "load_image", "local_detector", "save_image",
 ]

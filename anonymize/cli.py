@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Callable, Sequence
 
@@ -33,15 +33,23 @@ from anonymize.censor import MAX_FEATHER, MAX_PADDING, METHODS, CensorSettings
 from anonymize.detectors import BACKENDS, BackendConfig, Detector, create_detector, describe, model_record
 from anonymize.detectors.remote import DEFAULT_TIMEOUT
 from anonymize.edits import PictureEdits, VideoEdits, edits_by_name, load_edits
-from anonymize.errors import AnonymizeError, EditsError, MissingSettings
+from anonymize.detections import CONFIDENT
+from anonymize.errors import AnonymizeError, EditsError, MediaError, MissingSettings
 from anonymize.linkage import LIMIT, lowest_enough, measured
 from anonymize.media import IGNORED_FILE_NAMES, OUTPUT_EXTENSIONS, encode_image, load_image
-from anonymize.outputs import Planned, check_writable, plan, write_atomically
+from anonymize.manifest import NAME as MANIFEST
+from anonymize.manifest import SAVE_EVERY, Entry, Manifest, file_sha256, model_files, sha256_of
+from anonymize.outputs import Planned, check_writable, dataset_root, plan, plan_dataset, write_atomically
 from anonymize.pipeline import ALL_CLASSES, CLASS_CONFIDENCE, OTHER_CLASS_CONFIDENCE, Settings, anonymize_image, summarize
 from anonymize.presets import DEFAULT_PRESET, PRESETS
+from anonymize.records import FOLDER as RECORDS
+from anonymize.records import Records
+from anonymize.upload import SPLITS, RoboflowUploader, UploadTarget
 from anonymize.video import AUDIO_POLICIES, CRF_RANGE, DEFAULT_CRF, DEFAULT_DETECT_EVERY, VideoReport, anonymize_video
 
 PROGRESS_BAR_FROM = 4  # files
+#: The tag an uploaded picture gets when none is given: where it came from.
+DEFAULT_TAG = "anonymized"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--edits", metavar="FILE_OR_FOLDER",
                         help="replay review edits (downloaded from the app): each reviewed picture or video is rendered with the "
                              "settings it was reviewed with, what was kept visible left as it is and the added boxes hidden")
+    parser.add_argument("--records", action="store_true",
+                        help=f"also write what was hidden as COCO JSON and YOLO labels, under OUTDIR/{RECORDS}/")
+    parser.add_argument("--masks", action="store_true", help="with --records, a mask PNG per picture: the exact pixels hidden")
+    parser.add_argument("--resume", action="store_true",
+                        help="skip inputs an earlier run into OUTDIR already did with the same settings (its manifest says so, "
+                             "and the output is intact); the rest are processed")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars and no summary; errors and warnings still go to stderr")
     video = parser.add_argument_group("videos")
     video.add_argument("--detect-every", type=_whole(1), default=DEFAULT_DETECT_EVERY, metavar="K",
@@ -81,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"H.264 quality, {CRF_RANGE[0]}–{CRF_RANGE[1]}: lower is better and larger (default: %(default)s)")
     video.add_argument("--audio", choices=AUDIO_POLICIES, default="aac",
                        help="aac: re-encode audio that is not AAC, so the MP4 plays everywhere (default); copy: keep any codec MP4 can hold")
+    send = parser.add_argument_group("upload", "anonymized pictures (never the originals) into a Roboflow project, with ROBOFLOW_API_KEY")
+    send.add_argument("--upload-to", metavar="WORKSPACE/PROJECT", help="upload each anonymized picture to this project")
+    send.add_argument("--split", choices=SPLITS, default="train", help="the split they go to (default: %(default)s)")
+    send.add_argument("--batch-name", metavar="NAME", help="the upload batch they go to (default: Roboflow's)")
+    send.add_argument("--tag", action="append", metavar="TAG", help=f"a tag for each picture; repeat for several (default: {DEFAULT_TAG})")
     remote = parser.add_argument_group("backend", "the API key is read from the ROBOFLOW_API_KEY environment variable only")
     remote.add_argument("--backend", choices=BACKENDS, default="local", help="local: bundled offline models (default)")
     remote.add_argument("--preset", choices=list(PRESETS), default=DEFAULT_PRESET, help="local models' speed/recall trade-off (default: %(default)s)")
@@ -188,72 +207,132 @@ def choose_classes(text: str | None, detector: Detector) -> tuple[str, ...] | No
     return named
 
 
-@dataclass
-class Tally:
-    """What a run did, for the summary at its end."""
-
-    images: int = 0
-    videos: int = 0
-    frames: int = 0
-    frames_detected: int = 0
-    unchanged: int = 0
-    failed: int = 0
-    hidden: Counter = field(default_factory=Counter)
-    low_confidence: int = 0
-    reviewed: int = 0
-    added: int = 0
-    kept_visible: int = 0
-
-    def summary(self, planned: int, seconds: float, backend: str, outdir: Path) -> str:
-        written = planned - self.failed
-        lines = [f"{written} of {planned} file(s) written to {outdir} in {seconds:.1f} s, with the {backend}."]
-        if self.images:
-            unchanged = f"; {self.unchanged} with nothing of a class to hide, written as they were" if self.unchanged else ""
-            lines.append(f"  images: {self.images}, hidden: {summarize(self.hidden, self.low_confidence)}{unchanged}")
-        if self.reviewed:
-            lines.append(f"  reviewed: {self.reviewed} file(s) rendered with their edits: {self.added} box(es) added by hand, "
-                         f"{self.kept_visible} detection(s) or track(s) kept visible on purpose")
-        if self.videos:
-            lines.append(f"  videos: {self.videos}, {self.frames} frames (detection ran on {self.frames_detected}, tracking covered the rest)")
-        if self.failed:
-            lines.append(f"  failed: {self.failed} (each named above, with its reason)")
-        return "\n".join(lines)
+def summary(manifest: Manifest, seconds: float, backend: str, outdir: Path) -> str:
+    """What a run did, from its manifest, for the end of the run."""
+    entries = manifest.entries
+    failed = [e for e in entries if e.status == "failed"]
+    images = [e for e in entries if e.status != "failed" and e.frames is None]
+    videos = [e for e in entries if e.status != "failed" and e.frames is not None]
+    lines = [f"{len(entries) - len(failed)} of {len(entries)} file(s) written to {outdir} in {seconds:.1f} s, with the {backend}."]
+    if images:
+        hidden = sum((Counter(e.hidden) for e in images), Counter())
+        unchanged = sum(e.status == "unchanged" for e in images)
+        said = f"; {unchanged} with nothing of a class to hide, written as they were" if unchanged else ""
+        lines.append(f"  images: {len(images)}, hidden: {summarize(hidden, sum(e.low_confidence for e in images))}{said}")
+    reviewed = [e for e in entries if e.review]
+    if reviewed:
+        lines.append(f"  reviewed: {len(reviewed)} file(s) rendered with their edits: {sum(e.added_by_hand for e in reviewed)} box(es) added by hand, "
+                     f"{sum(e.kept_visible for e in reviewed)} detection(s) or track(s) kept visible on purpose")
+    if videos:
+        lines.append(f"  videos: {len(videos)}, {sum(e.frames for e in videos)} frames (detection ran on "
+                     f"{sum(e.frames_detected or 0 for e in videos)}, tracking covered the rest)")
+    resumed = sum(e.resumed for e in entries)
+    if resumed:
+        lines.append(f"  resumed: {resumed} file(s) already done by an earlier run, not processed again")
+    uploads = Counter(e.upload["status"] for e in entries if e.upload)
+    if uploads:
+        lines.append(f"  uploaded: {uploads['uploaded']} to {manifest.upload['to']}" + (f", {uploads['failed']} failed (each named above)" if uploads["failed"] else ""))
+    if failed:
+        lines.append(f"  failed: {len(failed)} (each named above, with its reason)")
+    lines.append(f"  record: {outdir / MANIFEST}")
+    return "\n".join(lines)
 
 
 #: A reviewed input: the settings it was reviewed with and its edits.
 Review = tuple[Settings, PictureEdits | VideoEdits]
 
 
-def process(item: Planned, detector: Detector, settings: Settings, args: argparse.Namespace, tally: Tally, review: Review | None = None) -> None:
-    """Anonymize one input as planned and count what was done; a picture written with nothing hidden is warned about."""
+@dataclass
+class RunRecord:
+    """What a run writes besides the outputs: the manifest (saved as it goes, so that a killed run
+    can resume), the redaction records, and what an earlier run left (``--resume``)."""
+
+    outdir: Path
+    manifest: Manifest
+    records: Records | None = None
+    previous: Manifest | None = None
+    previous_coco: dict = field(default_factory=dict)
+    saved: float = 0.0
+    copy_failed: bool = False
+
+    def add(self, entry: Entry) -> None:
+        self.manifest.add(entry)
+        if time.monotonic() - self.saved >= SAVE_EVERY:
+            self.save()
+
+    def save(self, *, finished: bool = False) -> bool:
+        """Write the records and the manifest; False (and a line on stderr) when they cannot be written."""
+        try:
+            # Records first: an entry in the manifest always has its records on disk.
+            if self.records is not None:
+                for name, data in self.records.summary_files().items():
+                    write_file(self.outdir / RECORDS / name, data)
+            self.manifest.save(self.outdir, finished=finished)
+        except AnonymizeError as error:
+            tqdm.write(f"error: the run's record: {error}", file=sys.stderr)
+            return False
+        finally:
+            self.saved = time.monotonic()
+        return True
+
+    def done_before(self, item: Planned, sha256: str | None, review: str | None) -> Entry | None:
+        """An earlier run's entry for ``item`` that still holds: same settings, same input, its outputs intact."""
+        if self.previous is None or sha256 is None or self.previous.fingerprint != self.manifest.fingerprint:
+            return None
+        entry = next((e for e in self.previous.entries if e.input == str(item.source)), None)
+        if entry is None or entry.status == "failed" or entry.input_sha256 != sha256 or entry.review != review:
+            return None
+        if not item.target.is_file() or file_sha256(item.target) != entry.output_sha256 or (item.sidecar and not item.sidecar.is_file()):
+            return None
+        if self.records is not None and entry.frames is None:
+            self.records.carry(self.previous_coco, entry.output)
+        return replace(entry, resumed=True)
+
+
+def write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, data)
+
+
+def process(item: Planned, detector: Detector, settings: Settings, args: argparse.Namespace, record: RunRecord,
+            review: Review | None, sha256: str | None) -> Entry:
+    """Anonymize one input as planned; its manifest entry. A picture written with nothing hidden is warned about."""
+    started = time.perf_counter()
     settings, edits = review or (settings, None)
+    entry = Entry(str(item.source), sha256, "anonymized", item.target.relative_to(record.outdir).as_posix(), review=_review_digest(review))
+    if item.problem:
+        raise MediaError(item.problem)
     if item.format is None:
         report = process_video(item, detector, settings, args, edits)
-        tally.videos, tally.frames, tally.frames_detected = tally.videos + 1, tally.frames + report.frames, tally.frames_detected + report.frames_detected
-        if edits:
-            tally.reviewed += 1
-            tally.added += report.added_boxes
-            tally.kept_visible += len(report.kept_tracks)
+        tracks = report.tracks.values()
+        entry.hidden = dict(Counter(t.class_name for t in tracks if t.confidence >= CONFIDENT))
+        entry.low_confidence = sum(t.confidence < CONFIDENT for t in tracks)
+        entry.frames, entry.frames_detected = report.frames, report.frames_detected
+        entry.kept_visible, entry.added_by_hand = len(report.kept_tracks), report.added_boxes
+        entry.output_sha256 = file_sha256(item.target)
         for unmatched in report.unmatched_kept:
             tqdm.write(f"warning: {item.source}: a track kept visible in review (frame {unmatched.frame}) was not found again; it stays hidden", file=sys.stderr)
-        return
-    result = anonymize_image(load_image(item.source).pixels, detector, settings, edits)
-    if result.review:
-        tally.reviewed += 1
-        tally.added += len(result.review.added)
-        tally.kept_visible += len(result.review.kept_visible)
-        for unmatched in result.review.unmatched:
+    else:
+        result = anonymize_image(load_image(item.source).pixels, detector, settings, edits)
+        for unmatched in result.review.unmatched if result.review else ():
             tqdm.write(f"warning: {item.source}: a detection kept visible in review ({unmatched.class_name} at "
                        f"{unmatched.x1:.0f},{unmatched.y1:.0f}) was not found again; it stays hidden", file=sys.stderr)
-    write_atomically(item.target, encode_image(result.image, item.format))
-    if item.sidecar:
-        write_atomically(item.sidecar, json.dumps(result.to_json(), indent=2).encode())
-    tally.images += 1
-    tally.hidden.update(result.counts)
-    tally.low_confidence += len(result.low_confidence)
-    if result.warning:
-        tally.unchanged += 1
-        tqdm.write(f"warning: {item.source}: {result.warning}; written as it was", file=sys.stderr)
+        encoded = encode_image(result.image, item.format)
+        write_file(item.target, encoded)
+        if item.sidecar:
+            write_atomically(item.sidecar, json.dumps(result.to_json(), indent=2).encode())
+        if record.records is not None:
+            for name, data in record.records.add(entry.output, result, settings).items():
+                write_file(record.outdir / RECORDS / name, data)
+        entry.output_sha256 = sha256_of(encoded)
+        entry.hidden, entry.low_confidence = dict(sorted(result.counts.items())), len(result.low_confidence)
+        if result.review:
+            entry.kept_visible, entry.added_by_hand = len(result.review.kept_visible), len(result.review.added)
+        if result.warning:
+            entry.status = "unchanged"
+            tqdm.write(f"warning: {item.source}: {result.warning}; written as it was", file=sys.stderr)
+    entry.seconds = round(time.perf_counter() - started, 3)
+    return entry
 
 
 def reviews_for(path: str, planned: Sequence[Planned], backend: BackendConfig) -> dict[Path, Review]:
@@ -325,13 +404,11 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         censor = CensorSettings(method=args.method, shape=args.shape, strength=args.strength, padding=args.padding, feather=args.feather)
-        sources = find_inputs(args.inputs)
-        if not sources:
-            raise ValueError("no input files found")
         outdir = Path(args.output)
-        planned = plan(sources, outdir, args.format, sidecars=args.json)
+        planned, copies = plan_inputs(args, outdir)
         backend = BackendConfig(args.backend, args.preset, args.project, args.version, args.workspace, args.api_url, args.timeout)
-        detector = create_detector(backend, os.environ.get("ROBOFLOW_API_KEY", ""))
+        api_key = os.environ.get("ROBOFLOW_API_KEY", "")
+        detector = create_detector(backend, api_key)
         thresholds = args.confidence
         unknown = [name for name, _ in thresholds.per_class if detector.classes and name not in detector.classes]
         if unknown:
@@ -339,6 +416,8 @@ def run(args: argparse.Namespace) -> int:
         settings = Settings(classes=choose_classes(args.classes, detector), confidence=thresholds.every_class,
                             class_confidence=thresholds.per_class, overlap=args.overlap, censor=censor)
         reviews = reviews_for(args.edits, planned, backend) if args.edits else {}
+        uploader = (RoboflowUploader(api_key, UploadTarget.parse(args.upload_to), split=args.split, batch_name=args.batch_name,
+                                     tags=args.tag or [DEFAULT_TAG], timeout=args.timeout) if args.upload_to else None)
         check_writable(outdir)  # the last check, as it creates the folder
     except MissingSettings as error:
         print(f"error: {str(error).rstrip('.')}: {'; '.join(WHERE_TO_SET[name] for name in error.missing)}.", file=sys.stderr)
@@ -346,15 +425,100 @@ def run(args: argparse.Namespace) -> int:
     except (AnonymizeError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    tally = Tally()
-    for item in tqdm(planned, unit="file", disable=args.quiet or len(planned) < PROGRESS_BAR_FROM, file=sys.stderr):
-        try:
-            process(item, detector, settings, args, tally, reviews.get(item.source))
-        except AnonymizeError as error:
-            tally.failed += 1
-            # Media errors start with the file's name; say its whole path instead.
-            reason = str(error).removeprefix(f"{item.source.name}: ")
-            tqdm.write(f"error: {item.source}: {reason}", file=sys.stderr)
+    record = start_record(args, outdir, backend, detector, settings, uploader)
+    try:
+        process_all(planned, copies, detector, settings, args, record, reviews, uploader)
+    except (KeyboardInterrupt, SystemExit):
+        if record.manifest.entries:  # what was finished, for --resume
+            record.save()
+        raise
+    recorded = record.save(finished=True)
     if not args.quiet:
-        print(tally.summary(len(planned), time.perf_counter() - started, describe(backend), outdir))
-    return 1 if tally.failed else 0
+        print(summary(record.manifest, time.perf_counter() - started, describe(backend), outdir))
+    failed = any(e.status == "failed" or (e.upload or {}).get("status") == "failed" for e in record.manifest.entries)
+    return 1 if failed or record.copy_failed or not recorded else 0
+
+
+def process_all(planned: list[Planned], copies: list[tuple[Path, Path]], detector: Detector, settings: Settings, args: argparse.Namespace,
+                record: RunRecord, reviews: dict[Path, Review], uploader: RoboflowUploader | None) -> None:
+    """Each input in turn (or its earlier run's entry, with ``--resume``), its upload, then a dataset's other files."""
+    for item in tqdm(planned, unit="file", disable=args.quiet or len(planned) < PROGRESS_BAR_FROM, file=sys.stderr):
+        sha256 = _sha256(item.source)
+        review = reviews.get(item.source)
+        entry = record.done_before(item, sha256, _review_digest(review)) if args.resume else None
+        if entry is None:
+            try:
+                entry = process(item, detector, settings, args, record, review, sha256)
+            except AnonymizeError as error:
+                # Media errors start with the file's name; say its whole path instead.
+                reason = str(error).removeprefix(f"{item.source.name}: ")
+                tqdm.write(f"error: {item.source}: {reason}", file=sys.stderr)
+                entry = Entry(str(item.source), sha256, "failed", reason=reason)
+        if uploader and entry.status != "failed" and entry.frames is None and (entry.upload or {}).get("status") != "uploaded":
+            entry.upload = upload(uploader, item)
+        record.add(entry)
+    record.copy_failed = not copy_through(copies, record, resume=args.resume)
+
+
+def copy_through(copies: list[tuple[Path, Path]], record: RunRecord, *, resume: bool) -> bool:
+    """Copy a dataset's other files (labels, its YAML or COCO JSON) as they are, each listed in the manifest; False if one failed."""
+    ok = True
+    for source, target in copies:
+        try:
+            data = source.read_bytes()
+            if not (resume and target.is_file() and file_sha256(target) == sha256_of(data)):
+                write_file(target, data)
+            record.manifest.copied.append({"file": target.relative_to(record.outdir).as_posix(), "sha256": sha256_of(data)})
+        except (OSError, AnonymizeError) as error:
+            tqdm.write(f"error: {source}: not copied ({getattr(error, 'strerror', None) or error})", file=sys.stderr)
+            ok = False
+    return ok
+
+
+def plan_inputs(args: argparse.Namespace, outdir: Path) -> tuple[list[Planned], list[tuple[Path, Path]]]:
+    """The outputs of every input, and the files to copy as they are (a dataset's labels)."""
+    folders = [Path(text) for text in args.inputs if Path(text).is_dir()]
+    dataset = next((folder for folder in folders if dataset_root(folder)), None)
+    if dataset is not None:
+        if len(args.inputs) > 1:
+            raise ValueError(f"{dataset} is a dataset: give it alone, and it is mirrored into -o with its pictures anonymized")
+        if args.json:
+            raise ValueError("--json would write beside a dataset's pictures; use --records for what was hidden")
+        return plan_dataset(dataset, outdir, find_inputs([str(dataset)]))
+    sources = find_inputs(args.inputs)
+    if not sources:
+        raise ValueError("no input files found")
+    return plan(sources, outdir, args.format, sidecars=args.json), []
+
+
+def start_record(args: argparse.Namespace, outdir: Path, backend: BackendConfig, detector: Detector, settings: Settings,
+                 uploader: RoboflowUploader | None) -> RunRecord:
+    """The run's manifest (model, files, settings, options that shape the outputs), its records, and what an earlier run left."""
+    model = model_record(backend) | ({"models": model_files(detector.model_files)} if getattr(detector, "model_files", None) else {})
+    options = {"format": args.format, "json": args.json, "records": args.records or args.masks, "masks": args.masks,
+               "detect_every": args.detect_every, "crf": args.crf, "audio": args.audio}
+    manifest = Manifest.start(model, settings.to_json(), options)
+    if uploader:
+        manifest.upload = {"to": str(uploader.target), "split": uploader.split, "batch_name": uploader.batch_name, "tags": uploader.tags}
+    records = Records(settings.classes or detector.classes, masks=args.masks) if args.records or args.masks else None
+    previous = Manifest.load(outdir) if args.resume else None
+    if args.resume and previous is not None and previous.fingerprint != manifest.fingerprint:
+        tqdm.write("note: --resume: the earlier run used other settings or another model; every input is processed again", file=sys.stderr)
+    try:
+        previous_coco = json.loads((outdir / RECORDS / "coco.json").read_text()) if args.resume and records is not None else {}
+    except (OSError, ValueError):
+        previous_coco = {}
+    return RunRecord(outdir, manifest, records, previous, previous_coco)
+
+
+def upload(uploader: RoboflowUploader, item: Planned) -> dict[str, str]:
+    """Upload one anonymized output; how it went, for the manifest (a failure is also said on stderr)."""
+    try:
+        return {"status": "uploaded", "id": uploader.upload(item.target)}
+    except AnonymizeError as error:
+        tqdm.write(f"error: {item.target}: {error}", file=sys.stderr)
+        return {"status": "failed", "reason": str(error)}
+
+
+def _review_digest(review: Review | None) -> str | None:
+    return sha256_of(json.dumps(review[1].to_json(), sort_keys=True).encode()) if review else None

@@ -35,3 +35,7 @@ class MissingSettings(DetectionError):
 
 class EditsError(AnonymizeError):
     """A review's edits cannot be used: a malformed edits file, or one that does not fit the inputs."""
+
+
+class UploadError(AnonymizeError):
+    """An anonymized picture could not be uploaded (a rejected key, a server that failed or did not answer)."""

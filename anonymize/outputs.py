@@ -20,18 +20,24 @@ from pathlib import Path
 from typing import Sequence
 
 from anonymize.errors import OutputError
-from anonymize.media import OUTPUT_EXTENSIONS, same_format
+from anonymize.media import IMAGE_SUFFIXES, OUTPUT_EXTENSIONS, same_format
 from anonymize.video import is_video
+
+
+#: Files that mark a folder as an exported dataset (Roboflow's exports, YOLO, COCO).
+DATASET_MARKERS = ("data.yaml", "data.yml", "_annotations.coco.json", "_annotations.csv", "_classes.csv")
 
 
 @dataclass(frozen=True)
 class Planned:
-    """One input, the file it becomes, its predictions file, and the image format (None for a video)."""
+    """One input, the file it becomes, its predictions file, and the image format (None for a video);
+    ``problem`` says why it cannot be written as planned (it then fails, with that sentence)."""
 
     source: Path
     target: Path
     sidecar: Path | None
     format: str | None
+    problem: str | None = None
 
 
 def plan(sources: Sequence[Path], outdir: Path, format: str, *, sidecars: bool) -> list[Planned]:
@@ -60,6 +66,45 @@ def plan(sources: Sequence[Path], outdir: Path, format: str, *, sidecars: bool) 
                 raise OutputError(f"{outdir / name} would replace the input {replaced}; choose another -o folder.")
         planned.append(Planned(source, outdir / names[0], outdir / names[1] if sidecars else None, image_format))
     return planned
+
+
+def dataset_root(folder: Path) -> bool:
+    """True when ``folder`` is an exported dataset: a marker (``data.yaml``, ``_annotations.coco.json``…)
+    at its root or one folder down (a split), or COCO's ``annotations/*.json``.
+
+    >>> dataset_root(Path("/nonexistent"))
+    False
+    """
+    if not folder.is_dir():
+        return False
+    near = [folder, *(p for p in folder.iterdir() if p.is_dir())]
+    return any((f / marker).is_file() for f in near for marker in DATASET_MARKERS) or any((folder / "annotations").glob("*.json"))
+
+
+def plan_dataset(root: Path, outdir: Path, files: Sequence[Path]) -> tuple[list[Planned], list[tuple[Path, Path]]]:
+    """A dataset folder mirrored into ``outdir``: each picture (and video) keeps its path and name, so
+    label files still name it; every other file (labels, ``data.yaml``, COCO JSON) is to be copied as it is.
+
+    Returns the planned pictures and videos, and the ``(source, target)`` pairs to copy.
+    """
+    planned, copies = [], []
+    for source in files:
+        target = outdir / source.relative_to(root)
+        suffix = source.suffix.lower()
+        if is_video(source):
+            planned.append(Planned(source, target.with_suffix(".mp4"), None, None))
+        elif suffix in IMAGE_SUFFIXES:
+            # The name is kept: a picture in a format we cannot write under it fails, rather than be renamed away from its labels.
+            keeps = suffix in KEEPS_NAME
+            planned.append(Planned(source, target, None, same_format(suffix), None if keeps else
+                                   f"a dataset picture must be JPEG, PNG or WebP to keep its name (its labels name it); convert {source.name} first."))
+        else:
+            copies.append((source, target))
+    return planned, copies
+
+
+#: Picture suffixes whose format we write under the same name.
+KEEPS_NAME = {".jpg", ".jpeg", ".jfif", ".png", ".webp"}
 
 
 def _identity(path: Path) -> object:

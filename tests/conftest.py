@@ -29,13 +29,20 @@ os.environ["ROBOFLOW_CONFIG_DIR"] = str(Path(tempfile.mkdtemp()) / "roboflow-con
 os.environ.pop("ROBOFLOW_API_KEY", None)
 
 from anonymize.detectors import local_detector  # noqa: E402
+from anonymize.manifest import NAME as MANIFEST  # noqa: E402
 from anonymize.media import load_image  # noqa: E402
+
+
+def outputs(folder: Path) -> list[str]:
+    """The names of the files a CLI run wrote into ``folder``, sorted, but its manifest (a record of the run, failures included)."""
+    return sorted(p.name for p in folder.iterdir() if p.name != MANIFEST)
 
 
 @pytest.fixture
 def fake_roboflow():
     """The fake Roboflow server, answering normally unless a test sets ``mode``."""
     FAKE_ROBOFLOW.mode, FAKE_ROBOFLOW.mangle = "ok", None
+    FAKE_ROBOFLOW.uploads.clear(), FAKE_ROBOFLOW.refuse_uploads.clear()
     yield FAKE_ROBOFLOW
     FAKE_ROBOFLOW.mode, FAKE_ROBOFLOW.mangle = "ok", None
 

@@ -60,9 +60,12 @@ def project_json() -> dict:
 
 class FakeRoboflow(ThreadingHTTPServer):
     """Serve with ``serve_forever`` on a thread. ``mode`` makes it misbehave:
-    ``"hang"`` never answers predictions, ``"error"`` answers them with HTTP 500,
+    ``"hang"`` never answers predictions or uploads, ``"error"`` answers them with HTTP 500,
     ``"drip"`` sends its answer one byte every half second. ``mangle``, when set,
-    rewrites each prediction before it is sent (a malformed answer)."""
+    rewrites each prediction before it is sent (a malformed answer).
+
+    Uploads (``POST /dataset/{project}/upload``, multipart, as the SDK sends them) are kept in
+    ``uploads``; ``refuse_uploads`` maps a file name to how many of its tries get HTTP 500."""
 
     daemon_threads = True
 
@@ -72,6 +75,8 @@ class FakeRoboflow(ThreadingHTTPServer):
         self.mangle = None
         self.requests: list[str] = []
         self.keys_seen: list[str | None] = []
+        self.uploads: list[dict] = []
+        self.refuse_uploads: dict[str, int] = {}
         self.stopping = threading.Event()
 
     @property
@@ -155,6 +160,10 @@ class Handler(BaseHTTPRequestHandler):
             if self.key_ok(payload.get("api_key")):
                 known = payload["model_id"] == f"{PROJECT}/{TRAINED_VERSION}"
                 self.reply(200 if known else 404, {"model_id": payload["model_id"]} if known else {"message": "Model not found"})
+        elif parts == ["dataset", PROJECT, "upload"]:
+            body = self.body()
+            if self.key_ok(query.get("api_key", [None])[0]) and not self.misbehaves():
+                self.upload(body, query)
         elif url.path == "/infer/object_detection":
             payload = json.loads(self.body())
             if self.key_ok(payload.get("api_key")) and not self.misbehaves():
@@ -171,6 +180,23 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, predictions_for(base64.b64decode(unquote(body.decode())), "face", confidence))
         else:
             self.reply(404, {"error": "Not found"})
+
+
+    def upload(self, body: bytes, query: dict) -> None:
+        from requests_toolbelt.multipart import decoder
+
+        fields = {}
+        for part in decoder.MultipartDecoder(body, self.headers["Content-Type"]).parts:
+            name = part.headers[b"Content-Disposition"].decode().split('name="')[1].split('"')[0]
+            fields[name] = part.content
+        file_name = fields["name"].decode()
+        if self.server.refuse_uploads.get(file_name, 0) > 0:
+            self.server.refuse_uploads[file_name] -= 1
+            self.reply(500, {"error": {"message": "upload failed on our side"}})
+            return
+        self.server.uploads.append({"name": file_name, "split": fields["split"].decode(), "batch": query.get("batch", [None])[0],
+                                    "tags": query.get("tag", []), "data": fields["file"]})
+        self.reply(200, {"success": True, "id": uuid.uuid4().hex[:20]})
 
 
 def start() -> FakeRoboflow:

@@ -315,6 +315,8 @@ def test_review_remove_a_detection_and_draw_a_missed_box_then_the_cli_replays_it
 
     from conftest import ROOT
 
+    requests = []
+    page.on("request", lambda sent: requests.append(sent.url))
     source = tmp_path / "city.png"
     Image.open(SAMPLES / "city.jpg").save(source)
     plain = anonymize_in_the_browser(page, f"{app_url}/image?classes=face&confidence_face=50&method=fill", source, tmp_path / "plain.png", "review-before")
@@ -373,6 +375,7 @@ def test_review_remove_a_detection_and_draw_a_missed_box_then_the_cli_replays_it
                               cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert replayed.returncode == 0, replayed.stderr
     assert (tmp_path / "out" / "city.png").read_bytes() == reviewed.read_bytes()
+    assert outside(requests, app_url) == []  # the canvas component is served by the app itself
 
 
 def test_video_review_keep_a_track_visible_and_add_a_box_then_the_cli_replays_it(page, app_url, tmp_path):

@@ -28,7 +28,7 @@ def test_a_folder_is_processed_recursively_and_a_bad_file_is_reported(tmp_path):
     done = run_cli(inputs, "-o", out, "--json", "--confidence", "face=50,license-plate=40")
     assert done.returncode == 1
     assert "broken.jpg" in done.stderr and "not an image" in done.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["car.jpg", "car.json", "city.jpg", "city.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["car.jpg", "car.json", "city.jpg", "city.json", "manifest.json"]
     plates = json.loads((out / "car.json").read_text())["predictions"]
     assert [p["class"] for p in plates] == ["license-plate"]
 
@@ -81,7 +81,7 @@ def test_a_video_becomes_an_mp4_with_per_frame_json_lines(tmp_path):
     face_clip(tmp_path / "walk.mov", frames=12)
     done = run_cli(tmp_path / "walk.mov", "-o", tmp_path / "out", "--json")
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["walk.jsonl", "walk.mp4"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["manifest.json", "walk.jsonl", "walk.mp4"]
     assert len((tmp_path / "out" / "walk.jsonl").read_text().splitlines()) == 12
 
 
@@ -121,10 +121,10 @@ def test_a_summary_on_stdout_says_what_was_done_and_with_what(tmp_path):
     (tmp_path / "broken.jpg").write_text("not a picture")
     done = run_cli(SAMPLES / "city.jpg", SAMPLES / "dashcam_plate.jpg", tmp_path / "broken.jpg", "-o", tmp_path / "out")
     assert done.returncode == 1
-    first, images, failed = done.stdout.splitlines()
+    first, images, failed, record = done.stdout.splitlines()
     assert first.startswith("2 of 3 file(s) written to") and "on the CPU, preset balanced" in first
     assert "faces" in images and "1 license-plate" in images and "low-confidence" in images
-    assert failed.strip().startswith("failed: 1")
+    assert failed.strip().startswith("failed: 1") and record.strip().endswith("manifest.json")
     assert "broken.jpg" in done.stderr and "broken.jpg" not in done.stdout  # reasons stay on stderr
 
 

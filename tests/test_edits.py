@@ -9,8 +9,8 @@ import pytest
 from anonymize.batch import anonymize_batch
 from anonymize.censor import CensorSettings
 from anonymize.censor import regions_for
-from anonymize.detections import Detection
-from anonymize.edits import Edits, PictureEdits, load_edits, edits_by_name
+from anonymize.detections import Detection, Predictions
+from anonymize.edits import DrawnBox, Edits, PictureEdits, edits_by_name, edits_from_boxes, load_edits
 from anonymize.errors import EditsError
 from anonymize.media import encode_image
 from anonymize.pipeline import Settings, anonymize_image
@@ -94,6 +94,14 @@ def test_a_picture_with_every_detection_kept_visible_is_no_warning(dashcam, dete
 def test_detection_ids_are_the_same_on_every_run(city, detector):
     first, second = (anonymize_image(city, detector, SETTINGS).to_json() for _ in range(2))
     assert [d["detection_id"] for d in first["predictions"]] == [d["detection_id"] for d in second["predictions"]]
+
+
+def test_a_box_moved_on_the_canvas_keeps_the_detection_visible_and_hides_the_new_place():
+    found = Predictions.of([Detection(10, 10, 30, 30, 0.9, "face")], 100, 100)
+    moved = edits_from_boxes(SHA, found, [DrawnBox(0, "face", 40, 10, 60, 30)])
+    assert [(d.x1, d.class_name) for d in moved.kept_visible] == [(10.0, "face")]
+    assert [(d.x1, d.confidence) for d in moved.added] == [(40.0, 1.0)]
+    assert not edits_from_boxes(SHA, found, [DrawnBox(0, "face", 10.4, 10, 30, 30.5)])  # within a pixel: not moved
 
 
 def edits_file(**pictures):

@@ -62,7 +62,9 @@ class CenterFaceDetector:
 
     def __init__(self, sizes: tuple[int | None, ...] = (None,), int8: bool = False, closer_look: bool = True) -> None:
         self.sizes, self.int8, self.closer_look = sizes, int8, closer_look
-        self._session = onnx_session("centerface_int8.onnx" if int8 else "centerface.onnx")
+        #: The model files it runs, for a run's record (the closer look always uses the int8 one).
+        self.model_files = tuple(dict.fromkeys(["centerface_int8.onnx" if int8 else "centerface.onnx", "centerface_int8.onnx"]))
+        self._session = onnx_session(self.model_files[0])
         self._zoom_session = onnx_session("centerface_int8.onnx")
 
     def input_sizes(self, width: int, height: int) -> list[tuple[int, int]]:

@@ -24,6 +24,7 @@ class CombinedDetector:
         self.detectors = detectors
         self.classes = tuple(name for d in detectors for name in d.classes)
         self.offline = all(getattr(d, "offline", False) for d in detectors)
+        self.model_files = tuple(dict.fromkeys(name for d in detectors for name in getattr(d, "model_files", ())))
         # onnxruntime releases the GIL: the models really run side by side, one core each.
         self._pool = ThreadPoolExecutor(max_workers=len(detectors), thread_name_prefix="detector")
 

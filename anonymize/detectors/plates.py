@@ -43,7 +43,8 @@ class PlateDetector:
 
     def __init__(self, sizes: tuple[int, ...] = (640,), tile: int | None = None, int8: bool = False) -> None:
         self.sizes, self.tile, self.int8 = sizes, tile, int8
-        self._session = onnx_session("license_plate_yolov8n_int8.onnx" if int8 else "license_plate_yolov8n.onnx")
+        self.model_files = ("license_plate_yolov8n_int8.onnx" if int8 else "license_plate_yolov8n.onnx",)
+        self._session = onnx_session(self.model_files[0])
 
     def detect(self, image: np.ndarray, *, confidence: float, overlap: float) -> Predictions:
         height, width = image.shape[:2]

@@ -42,21 +42,7 @@ class RoboflowHostedDetector:
         self.classes: tuple[str, ...] = tuple(classes)
 
     def _connect(self) -> tuple[Any, list[str], dict[str, str]]:
-        from roboflow import Roboflow
-        from roboflow.adapters.rfapi import RoboflowError
-
-        try:
-            rf = Roboflow(api_key=self._key)
-        except RuntimeError:
-            raise DetectionError("API key rejected by Roboflow.") from None
-        try:
-            workspace = rf.workspace(self.workspace)
-        except (RoboflowError, KeyError):
-            raise DetectionError(f"Workspace {self.workspace!r} not found, or this key cannot open it.") from None
-        try:
-            project = workspace.project(self.project)
-        except (RoboflowError, RuntimeError, KeyError):
-            raise DetectionError(f"Project {self.project!r} not found in workspace {workspace.url!r}.") from None
+        project = open_project(self._key, self.workspace, self.project)
         try:
             version = project.version(self.version)
         except (RuntimeError, KeyError):
@@ -88,6 +74,28 @@ class RoboflowHostedDetector:
 
     def __repr__(self) -> str:  # never the key
         return f"RoboflowHostedDetector(project={self.project!r}, version={self.version})"
+
+
+def open_project(api_key: str, workspace: str | None, project: str) -> Any:
+    """The SDK's project ``project`` of ``workspace`` (None: the key's own); DetectionError, one sentence, when it cannot be opened.
+
+    Call it within a deadline (:func:`~anonymize.detectors.remote.remote_call`): the SDK sets none.
+    """
+    from roboflow import Roboflow
+    from roboflow.adapters.rfapi import RoboflowError
+
+    try:
+        rf = Roboflow(api_key=api_key)
+    except RuntimeError:
+        raise DetectionError("API key rejected by Roboflow.") from None
+    try:
+        opened = rf.workspace(workspace)
+    except (RoboflowError, KeyError):
+        raise DetectionError(f"Workspace {workspace!r} not found, or this key cannot open it.") from None
+    try:
+        return opened.project(project)
+    except (RoboflowError, RuntimeError, KeyError):
+        raise DetectionError(f"Project {project!r} not found in workspace {opened.url!r}.") from None
 
 
 def model_details(classes, version, listed: dict[str, Any]) -> dict[str, str]:

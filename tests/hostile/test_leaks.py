@@ -17,7 +17,7 @@ from anonymize.live import LiveAnonymizer
 from anonymize.pipeline import Settings, anonymize_image
 from apptest_helpers import open_page
 from clips import camera_frame
-from conftest import FAKE_ROBOFLOW, SAMPLES
+from conftest import FAKE_ROBOFLOW, SAMPLES, outputs
 from fake_roboflow import KEY, PROJECT, TRAINED_VERSION
 from test_app_backends import red_box_png, upload_red_box, use_remote
 from test_cli import run_cli, run_cli_against_fake
@@ -164,7 +164,7 @@ def test_3_the_cli_fails_such_a_picture_with_one_line_and_writes_nothing(name, t
     done = run_cli_against_fake(FAKE_ROBOFLOW, KEY, tmp_path / "box.png", "-o", tmp_path / "out", "--backend", "inference",
                                 "--api-url", FAKE_ROBOFLOW.url, "--project", PROJECT, "--version", TRAINED_VERSION)
     assert done.returncode == 1 and "Traceback" not in done.stderr and "cannot be trusted" in done.stderr
-    assert list((tmp_path / "out").iterdir()) == []
+    assert outputs(tmp_path / "out") == []
 
 
 # 4. The webcam never applies boxes found on another frame size where they do not fit.
