@@ -19,11 +19,11 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import io
+import time
 import zipfile
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import PurePosixPath
 from typing import Callable, Iterable, Mapping, Sequence
@@ -34,8 +34,12 @@ from anonymize.detections import Predictions
 from anonymize.detectors.base import Detector
 from anonymize.edits import PictureEdits
 from anonymize.errors import AnonymizeError, EditsError, MediaError
+from anonymize.manifest import NAME as MANIFEST
+from anonymize.manifest import Entry, Manifest, sha256_of
 from anonymize.media import IGNORED_FILE_NAMES, OUTPUT_EXTENSIONS, encode_image, load_image, thumbnail
 from anonymize.pipeline import Result, Settings, anonymize_image, summarize
+from anonymize.records import FOLDER as RECORDS
+from anonymize.records import Records
 
 MAX_ARCHIVE_MEMBERS = 5_000
 #: Unpacked bytes, counted as they inflate: for one archive, and for one file in it.
@@ -113,6 +117,22 @@ class BatchResult:
     failures: list[Failure]
     warnings: list[Failure] = field(default_factory=list)
     pictures: list[Picture] = field(default_factory=list)
+    #: What the zip's ``manifest.json`` holds.
+    manifest: Manifest | None = None
+
+    def anonymized(self) -> list[tuple[str, bytes]]:
+        """Each picture in the zip, by its name there, with its bytes."""
+        with zipfile.ZipFile(io.BytesIO(self.zip_bytes)) as archive:
+            return [(p.name, archive.read(p.name)) for p in self.pictures]
+
+    def with_uploads(self, outcome: Mapping[str, dict[str, str]], where: dict[str, object]) -> BatchResult:
+        """The same result, its manifest (in the zip too) saying where pictures were uploaded and how each upload went."""
+        manifest = replace(self.manifest, entries=[replace(e, upload=outcome.get(e.output, e.upload)) for e in self.manifest.entries], upload=where)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(self.zip_bytes)) as old, zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as new:
+            for member in old.infolist():
+                new.writestr(member, manifest.dumps() if member.filename == MANIFEST else old.read(member))
+        return replace(self, zip_bytes=buffer.getvalue(), manifest=manifest)
 
     @property
     def counts(self) -> Counter:
@@ -198,37 +218,56 @@ def anonymize_batch(
     settings: Settings,
     on_progress: Callable[[int, int, str], None] | None = None,
     edits: Mapping[str, PictureEdits] | None = None,
+    model: dict | None = None,
+    masks: bool = False,
 ) -> BatchResult:
     """Anonymize every image; ``on_progress(done, total, name)`` is called after each.
 
     ``edits`` are review edits by file name (zip members as ``archive.zip/member``); a file
     whose bytes are not the ones reviewed fails rather than be rendered with another's edits.
+    The zip also holds ``manifest.json`` (:mod:`anonymize.manifest`; ``model`` is its model, as
+    :func:`~anonymize.manifest.model_entry` gives it) and the redaction records under
+    ``records/`` (:mod:`anonymize.records`; mask PNGs with ``masks``).
     """
     items = expand_archives(files)
     buffer, predictions, failures, warnings, pictures, taken = io.BytesIO(), {}, [], [], [], set()
+    manifest = Manifest.start(model or {"kind": "unknown"}, settings.to_json(), {"masks": masks})
+    records = Records(settings.classes or detector.classes, masks=masks)
     # Images are already compressed: storing them is as small and much faster.
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
         for done, (name, read) in enumerate(items, start=1):
+            started, digest = time.perf_counter(), None
             try:
                 if isinstance(read, AnonymizeError):
                     raise read
                 data = _read(name, read)
+                digest = sha256_of(data)
                 reviewed = (edits or {}).get(name)
-                if reviewed and reviewed.sha256 != hashlib.sha256(data).hexdigest():
+                if reviewed and reviewed.sha256 != digest:
                     raise EditsError("not the file that was reviewed (its bytes changed); review it again.")
                 loaded = load_image(data, name=name)
                 result = anonymize_image(loaded.pixels, detector, settings, reviewed)
                 target = _unique(_output_name(name, loaded.output_format), taken)
-                archive.writestr(target, encode_image(result.image, loaded.output_format))
+                encoded = encode_image(result.image, loaded.output_format)
+                archive.writestr(target, encoded)
+                for record_name, record in records.add(target, result, settings).items():
+                    archive.writestr(f"{RECORDS}/{record_name}", record)
+                manifest.add(Entry.of_picture(name, digest, target, encoded, result, time.perf_counter() - started, reviewed and reviewed.digest))
                 predictions[target] = result.to_json()
                 pictures.append(Picture.of(target, loaded.pixels, result, settings, name))
                 if result.warning:
                     warnings.append(Failure(name, result.warning))
             except AnonymizeError as error:
-                failures.append(Failure(name, str(error).removeprefix(f"{name}: ")))  # media errors start with the name
+                reason = str(error).removeprefix(f"{name}: ")  # media errors start with the name
+                failures.append(Failure(name, reason))
+                manifest.add(Entry(name, digest, "failed", reason=reason, seconds=round(time.perf_counter() - started, 3)))
             if on_progress:
                 on_progress(done, len(items), name)
-    return BatchResult(buffer.getvalue(), predictions, failures, warnings, pictures)
+        for record_name, record in records.summary_files().items():
+            archive.writestr(f"{RECORDS}/{record_name}", record)
+        manifest.finish()
+        archive.writestr(MANIFEST, manifest.dumps())
+    return BatchResult(buffer.getvalue(), predictions, failures, warnings, pictures, manifest)
 
 
 def read_input(files: Iterable[tuple[str, bytes]], name: str) -> bytes:

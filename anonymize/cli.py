@@ -38,7 +38,7 @@ from anonymize.errors import AnonymizeError, EditsError, MediaError, MissingSett
 from anonymize.linkage import LIMIT, lowest_enough, measured
 from anonymize.media import IGNORED_FILE_NAMES, OUTPUT_EXTENSIONS, encode_image, load_image
 from anonymize.manifest import NAME as MANIFEST
-from anonymize.manifest import SAVE_EVERY, Entry, Manifest, file_sha256, model_files, sha256_of
+from anonymize.manifest import SAVE_EVERY, Entry, Manifest, file_sha256, model_entry, sha256_of
 from anonymize.outputs import Planned, check_writable, dataset_root, plan, plan_dataset, write_atomically
 from anonymize.pipeline import ALL_CLASSES, CLASS_CONFIDENCE, OTHER_CLASS_CONFIDENCE, Settings, anonymize_image, summarize
 from anonymize.presets import DEFAULT_PRESET, PRESETS
@@ -324,13 +324,9 @@ def process(item: Planned, detector: Detector, settings: Settings, args: argpars
         if record.records is not None:
             for name, data in record.records.add(entry.output, result, settings).items():
                 write_file(record.outdir / RECORDS / name, data)
-        entry.output_sha256 = sha256_of(encoded)
-        entry.hidden, entry.low_confidence = dict(sorted(result.counts.items())), len(result.low_confidence)
-        if result.review:
-            entry.kept_visible, entry.added_by_hand = len(result.review.kept_visible), len(result.review.added)
         if result.warning:
-            entry.status = "unchanged"
             tqdm.write(f"warning: {item.source}: {result.warning}; written as it was", file=sys.stderr)
+        return Entry.of_picture(entry.input, sha256, entry.output, encoded, result, time.perf_counter() - started, entry.review)
     entry.seconds = round(time.perf_counter() - started, 3)
     return entry
 
@@ -494,7 +490,7 @@ def plan_inputs(args: argparse.Namespace, outdir: Path) -> tuple[list[Planned], 
 def start_record(args: argparse.Namespace, outdir: Path, backend: BackendConfig, detector: Detector, settings: Settings,
                  uploader: RoboflowUploader | None) -> RunRecord:
     """The run's manifest (model, files, settings, options that shape the outputs), its records, and what an earlier run left."""
-    model = model_record(backend) | ({"models": model_files(detector.model_files)} if getattr(detector, "model_files", None) else {})
+    model = model_entry(backend, detector)
     options = {"format": args.format, "json": args.json, "records": args.records or args.masks, "masks": args.masks,
                "detect_every": args.detect_every, "crf": args.crf, "audio": args.audio}
     manifest = Manifest.start(model, settings.to_json(), options)
@@ -521,4 +517,4 @@ def upload(uploader: RoboflowUploader, item: Planned) -> dict[str, str]:
 
 
 def _review_digest(review: Review | None) -> str | None:
-    return sha256_of(json.dumps(review[1].to_json(), sort_keys=True).encode()) if review else None
+    return review[1].digest if review else None

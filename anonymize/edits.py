@@ -38,6 +38,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -92,6 +93,11 @@ class PictureEdits:
 
     def __bool__(self) -> bool:
         return bool(self.kept_visible or self.added)
+
+    @property
+    def digest(self) -> str:
+        """The sha256 of these edits, for a run's record."""
+        return _digest(self.to_json())
 
     def apply(self, hidden: Predictions) -> Applied:
         """``hidden`` (the detections that would be hidden, with ids) without the kept-visible ones, plus the added boxes."""
@@ -177,6 +183,10 @@ def _match(wanted: Detection, hidden: Predictions, free: np.ndarray) -> int | No
     return int(candidates[best]) if overlap[best] >= MATCH_IOU else None
 
 
+def _digest(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
 def _class_id(class_name: str, predictions: Predictions) -> int:
     same = np.flatnonzero(predictions.class_name == class_name)
     return int(predictions.class_id[same[0]]) if len(same) else 0
@@ -241,6 +251,11 @@ class VideoEdits:
 
     def __bool__(self) -> bool:
         return bool(self.kept_tracks or self.added)
+
+    @property
+    def digest(self) -> str:
+        """The sha256 of these edits, for a run's record."""
+        return _digest(self.to_json())
 
     def added_on(self, frame: int, width: int, height: int) -> Predictions:
         """The boxes added on ``frame``, as detections of a ``width``×``height`` frame."""

@@ -17,10 +17,14 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import TYPE_CHECKING, Any, Iterable, Literal
 
+from anonymize.detectors import BackendConfig, Detector, model_record
 from anonymize.detectors.base import MODELS_DIR
 from anonymize.outputs import write_atomically
+
+if TYPE_CHECKING:
+    from anonymize.pipeline import Result
 
 NAME = "manifest.json"
 #: Seconds between two saves of the manifest while a run goes on: a run killed halfway keeps what it finished.
@@ -43,6 +47,13 @@ def file_sha256(path: Path) -> str:
 def model_files(names: Iterable[str]) -> list[dict[str, str]]:
     """Each bundled model file a detector runs, with its sha256: what proves which weights did the work."""
     return [{"file": name, "sha256": file_sha256(MODELS_DIR / name)} for name in names]
+
+
+def model_entry(config: BackendConfig, detector: Detector) -> dict[str, Any]:
+    """The model of a run, for its manifest: :func:`~anonymize.detectors.model_record`, and the bundled
+    model files with their sha256 when it runs them."""
+    files = getattr(detector, "model_files", ())
+    return model_record(config) | ({"models": model_files(files)} if files else {})
 
 
 @dataclass
@@ -74,6 +85,16 @@ class Entry:
 
     def to_json(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value is not None and value is not False}
+
+    @classmethod
+    def of_picture(cls, source: str, source_sha256: str | None, output: str, encoded: bytes, result: Result, seconds: float,
+                   review: str | None = None) -> Entry:
+        """The entry of a picture written as ``encoded`` from ``result``."""
+        entry = cls(source, source_sha256, "unchanged" if result.warning else "anonymized", output, sha256_of(encoded),
+                    dict(sorted(result.counts.items())), len(result.low_confidence), seconds=round(seconds, 3), review=review)
+        if result.review:
+            entry.kept_visible, entry.added_by_hand = len(result.review.kept_visible), len(result.review.added)
+        return entry
 
     @classmethod
     def from_json(cls, item: dict[str, Any]) -> Entry:
@@ -137,9 +158,12 @@ class Manifest:
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=2)
 
+    def finish(self) -> None:
+        self.finished = _now()
+
     def save(self, folder: Path, *, finished: bool = False) -> None:
         if finished:
-            self.finished = _now()
+            self.finish()
         write_atomically(folder / NAME, self.dumps().encode())
 
     @classmethod

@@ -13,10 +13,11 @@ Example (against a server; see tests/test_upload.py):
 
 from __future__ import annotations
 
+import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Sequence
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable, Iterable, Sequence
 
 from anonymize.detectors.remote import DEFAULT_TIMEOUT, remote_call, status_sentence
 from anonymize.detectors.roboflow_hosted import open_project
@@ -91,6 +92,26 @@ class RoboflowUploader:
 
     def __repr__(self) -> str:  # never the key
         return f"RoboflowUploader(target={str(self.target)!r}, split={self.split!r})"
+
+
+def upload_all(uploader: RoboflowUploader, files: Iterable[tuple[str, bytes]], on_progress: Callable[[int, int, str], None] | None = None) -> dict[str, dict[str, str]]:
+    """Upload pictures held in memory (name, bytes), each under its own file name; how each went, by name:
+    ``{"status": "uploaded", "id": …}`` or ``{"status": "failed", "reason": …}``. None is dropped."""
+    files = list(files)
+    outcome = {}
+    with tempfile.TemporaryDirectory(prefix="anonymize-upload-") as folder:
+        for done, (name, data) in enumerate(files, start=1):
+            path = Path(folder) / PurePosixPath(name).name
+            path.write_bytes(data)
+            try:
+                outcome[name] = {"status": "uploaded", "id": uploader.upload(path)}
+            except UploadError as error:
+                outcome[name] = {"status": "failed", "reason": str(error)}
+            finally:
+                path.unlink(missing_ok=True)
+            if on_progress:
+                on_progress(done, len(files), name)
+    return outcome
 
 
 def _image_id(answer: Any) -> str:

@@ -4,10 +4,12 @@ import streamlit as st
 
 from anonymize.batch import anonymize_batch, expand_archives, read_input, review_order
 from anonymize.errors import AnonymizeError
+from anonymize.manifest import model_entry
 from anonymize.media import IMAGE_SUFFIXES
 from ui.page_setup import ready_choice
 from ui.processing import process
 from ui.review import all_edits, box_review, edits_file, edits_of, load_edits_upload, picture_key
+from ui.upload_form import upload_form
 from ui.views import found_label, metrics, pick_one, show_gallery, show_problems, show_processed
 
 st.title("Batch")
@@ -22,12 +24,15 @@ uploads = [(f.name, f.getvalue()) for f in files]
 names = {name for name, _ in expand_archives(uploads)}
 edits = {name: entry for (name, _), entry in all_edits().items() if name in names}
 # Results are shown only for exactly these files and settings, never stale ones.
-job = (tuple(f.file_id for f in files), choice.settings, choice.connection.cache_key)
+masks = st.checkbox("Mask PNGs in the zip", key="batch_masks", help="Beside the COCO and YOLO records of what was hidden, "
+                    "a black-and-white PNG per picture of exactly the pixels hidden.")
+job = (tuple(f.file_id for f in files), choice.settings, choice.connection.cache_key, masks)
 if st.button(f"Anonymize {len(files)} upload(s)", type="primary"):
     bar = st.progress(0.0, text="Starting…")
     done = anonymize_batch(
         uploads, choice.connection.detector, choice.settings,
         on_progress=lambda n, total, name: bar.progress(n / total, text=f"{n} of {total}: {name}"), edits=edits,
+        model=model_entry(choice.backend, choice.connection.detector), masks=masks,
     )
     st.session_state["batch"] = (job, done, edits)
     bar.empty()
@@ -46,8 +51,11 @@ show_problems(done.warnings, f"{len(done.warnings)} picture(s) are in the zip un
 stale = edits != edits_in_zip
 if stale:  # an added box missing from the zip would be a face shown: no download until it is made again
     st.warning("Your review edits changed since the zip was made: press “Anonymize” again to include them.")
+done = upload_form(done, choice, disabled=stale)
+st.session_state["batch"] = (job, done, edits_in_zip)
 left, middle, right = st.columns(3)
-left.download_button("Download anonymized images (zip)", done.zip_bytes, "anonymized.zip", "application/zip", type="primary", on_click="ignore", disabled=stale or not done.predictions)
+left.download_button("Download anonymized images (zip)", done.zip_bytes, "anonymized.zip", "application/zip", type="primary", on_click="ignore", disabled=stale or not done.predictions,
+                     help="The anonymized pictures; manifest.json, the record of what was done to each; records/, what was hidden as COCO JSON and YOLO labels.")
 middle.download_button("Download every picture's predictions (JSON)", json.dumps(done.predictions, indent=2), "predictions.json", "application/json", on_click="ignore", disabled=stale)
 right.download_button("Download edits (JSON)", edits_file(choice, edits).dumps(), "edits.json", "application/json", on_click="ignore", disabled=not edits,
                       help="Every picture's review edits: load them here again, or replay them: python -m anonymize … --edits edits.json")

@@ -33,6 +33,14 @@ from anonymize.manifest import NAME as MANIFEST  # noqa: E402
 from anonymize.media import load_image  # noqa: E402
 
 
+def pictures_in(zip_bytes: bytes) -> list[str]:
+    """The pictures in a Batch zip, sorted: every member but its manifest and its redaction records."""
+    import zipfile
+
+    names = zipfile.ZipFile(io.BytesIO(zip_bytes)).namelist()
+    return sorted(n for n in names if n != MANIFEST and not n.startswith("records/"))
+
+
 def outputs(folder: Path) -> list[str]:
     """The names of the files a CLI run wrote into ``folder``, sorted, but its manifest (a record of the run, failures included)."""
     return sorted(p.name for p in folder.iterdir() if p.name != MANIFEST)

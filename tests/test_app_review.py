@@ -5,14 +5,14 @@ AppTest cannot drive a custom component, nor make a download that is encoded on 
 """
 
 import io
-import json
 import zipfile
+import json
 
 import numpy as np
 from PIL import Image
 
 from apptest_helpers import download, image_pixels, open_page, predictions
-from conftest import SAMPLES
+from conftest import SAMPLES, pictures_in
 
 
 def city_png() -> bytes:
@@ -81,8 +81,7 @@ def test_the_batch_review_queue_puts_risky_pictures_first_and_its_edits_reach_th
     assert any("changed since the zip was made" in w.value for w in at.warning)
     assert [b for b in at.get("download_button") if b.proto.label.endswith("(zip)")][0].proto.disabled
     at.button[0].click().run()
-    archive = zipfile.ZipFile(io.BytesIO(download(at, shown_media, "Download anonymized images (zip)")))
-    assert sorted(archive.namelist()) == ["city.png", "dashcam.jpg"]
+    assert pictures_in(download(at, shown_media, "Download anonymized images (zip)")) == ["city.png", "dashcam.jpg"]
     payload = json.loads(download(at, shown_media, "Download every picture's predictions (JSON)"))
     assert len(payload["city.png"]["review"]["kept_visible"]) == 1 and "review" not in payload["dashcam.jpg"]
     assert [m.value for m in at.metric if m.label == "Reviewed by hand"] == ["1"]
@@ -127,3 +126,27 @@ def test_video_edits_round_trip_through_download_undo_and_upload(tmp_path, shown
     assert not at.error
     assert len([m for m in at.multiselect if m.label == "Keep these tracks visible"][0].value) == 1
     assert download(at, shown_media, "Download edits (JSON)") == edits
+
+
+def test_the_batch_page_uploads_the_anonymized_pictures_and_its_zip_manifest_says_how_it_went(shown_media, fake_roboflow, monkeypatch):
+    from fake_roboflow import KEY, PROJECT, WORKSPACE
+
+    monkeypatch.setattr("anonymize.upload.BACKOFF", 0.01)
+    at = open_page("batch")
+    at.file_uploader[0].upload("car.jpg", (SAMPLES / "dashcam_plate.jpg").read_bytes(), "image/jpeg").upload("city.png", city_png(), "image/png").run()
+    at.button[0].click().run()
+    fake_roboflow.refuse_uploads["city.png"] = 99
+    at.text_input(key="upload_target").set_value(f"{WORKSPACE}/{PROJECT}")
+    at.text_input(key="upload_tags").set_value("anonymized, street")
+    at.text_input(key="upload_key").set_value(KEY).run()
+    at.button(key="upload_go").click().run()
+    assert not at.exception
+    assert any("1 of 2 picture(s) uploaded to acme/faces" in s.value for s in at.success)
+    assert any("city.png" in e.value and "after 3 tries" in e.value for e in at.error)
+    (sent,) = fake_roboflow.uploads
+    assert sent["name"] == "car.jpg" and sent["tags"] == ["anonymized", "street"]
+    zipped = zipfile.ZipFile(io.BytesIO(download(at, shown_media, "Download anonymized images (zip)")))
+    assert sent["data"] == zipped.read("car.jpg")  # the anonymized picture, never the upload
+    manifest = json.loads(zipped.read("manifest.json"))
+    assert manifest["totals"]["uploaded"] == 1 and manifest["totals"]["upload_failed"] == 1 and manifest["upload"]["to"] == "acme/faces"
+    assert KEY not in zipped.read("manifest.json").decode() and all(KEY not in str(e.value) for e in at.error)
