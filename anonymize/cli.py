@@ -32,6 +32,7 @@ from tqdm import tqdm
 from anonymize.censor import MAX_FEATHER, MAX_PADDING, METHODS, CensorSettings
 from anonymize.detectors import BACKENDS, BackendConfig, Detector, create_detector, describe, model_record
 from anonymize.detectors.remote import DEFAULT_TIMEOUT
+from anonymize.devices import DEVICES
 from anonymize.edits import PictureEdits, VideoEdits, edits_by_name, load_edits
 from anonymize.detections import CONFIDENT
 from anonymize.errors import AnonymizeError, EditsError, MediaError, MissingSettings
@@ -103,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     remote = parser.add_argument_group("backend", "the API key is read from the ROBOFLOW_API_KEY environment variable only")
     remote.add_argument("--backend", choices=BACKENDS, default="local", help="local: bundled offline models (default)")
     remote.add_argument("--preset", choices=list(PRESETS), default=DEFAULT_PRESET, help="local models' speed/recall trade-off (default: %(default)s)")
+    remote.add_argument("--device", choices=DEVICES, default="auto",
+                        help="where the local models run: auto takes an NVIDIA GPU when onnxruntime-gpu offers one, "
+                             "else the CPU; cuda insists (default: %(default)s)")
     remote.add_argument("--project", default="", help="Roboflow project id (roboflow, inference)")
     remote.add_argument("--version", type=_whole(1), default=1, help="project version (default: %(default)s)")
     remote.add_argument("--workspace", default="", help="Roboflow workspace (default: the key's own)")
@@ -402,7 +406,7 @@ def run(args: argparse.Namespace) -> int:
         censor = CensorSettings(method=args.method, shape=args.shape, strength=args.strength, padding=args.padding, feather=args.feather)
         outdir = Path(args.output)
         planned, copies = plan_inputs(args, outdir)
-        backend = BackendConfig(args.backend, args.preset, args.project, args.version, args.workspace, args.api_url, args.timeout)
+        backend = BackendConfig(args.backend, args.preset, args.project, args.version, args.workspace, args.api_url, args.timeout, args.device)
         api_key = os.environ.get("ROBOFLOW_API_KEY", "")
         detector = create_detector(backend, api_key)
         thresholds = args.confidence

@@ -51,9 +51,10 @@ def model_files(names: Iterable[str]) -> list[dict[str, str]]:
 
 def model_entry(config: BackendConfig, detector: Detector) -> dict[str, Any]:
     """The model of a run, for its manifest: :func:`~anonymize.detectors.model_record`, and the bundled
-    model files with their sha256 when it runs them."""
-    files = getattr(detector, "model_files", ())
-    return model_record(config) | ({"models": model_files(files)} if files else {})
+    model files with their sha256 and the device they ran on, when it runs them."""
+    files, device = getattr(detector, "model_files", ()), getattr(detector, "device", None)
+    return (model_record(config) | ({"device": device.name} if device else {})
+            | ({"models": model_files(files)} if files else {}))
 
 
 @dataclass

@@ -20,6 +20,10 @@ def _use_local_models() -> None:
     st.session_state["source"] = "local"
 
 
+def _use_the_cpu() -> None:
+    st.session_state["device"] = "cpu"
+
+
 def show_unusable(choice: SidebarChoice) -> None:
     """Say once why the chosen model cannot run, how to fix it, and offer the local models instead."""
     connection = choice.connection
@@ -28,7 +32,10 @@ def show_unusable(choice: SidebarChoice) -> None:
         st.warning(f"{connection.error}\n\n{steps}")
     else:
         st.error(f"The selected model cannot be used: {connection.error}")
-    st.button("Use the local models instead (offline, no account)", on_click=_use_local_models, type="primary")
+    if choice.backend.kind == "local":  # the local models fail only where their device is missing
+        st.button("Run them on the CPU instead", on_click=_use_the_cpu, type="primary")
+    else:
+        st.button("Use the local models instead (offline, no account)", on_click=_use_local_models, type="primary")
 
 
 def show_active(choice: SidebarChoice) -> None:

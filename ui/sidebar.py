@@ -18,6 +18,7 @@ import streamlit as st
 from anonymize.censor import METHODS, SHAPES, CensorSettings
 from anonymize.detections import CONFIDENT
 from anonymize.detectors import BackendConfig
+from anonymize.devices import DEVICES
 from anonymize.linkage import LIMIT, Linkage, lowest_enough, measured
 from anonymize.pipeline import ALL_CLASSES, OTHER_CLASS_CONFIDENCE, Settings
 from anonymize.presets import DEFAULT_PRESET, PRESETS
@@ -29,6 +30,7 @@ _LIBRARY = Settings()
 DEFAULTS: dict[str, Any] = {
     "source": "local",
     "preset": DEFAULT_PRESET,
+    "device": "auto",
     "project": "",
     "version": 1,
     "workspace": "",
@@ -60,7 +62,8 @@ _OWNED_PREFIXES = ("confidence_", "classes_")
 _OWNED_KEYS = {"typed_classes", "api_key"}
 
 SOURCES = {"local": "Local models (offline)", "roboflow": "Roboflow hosted model", "inference": "Roboflow Inference server"}
-CHOICES = {"source": list(SOURCES), "preset": list(PRESETS), "method": list(METHODS), "shape": list(SHAPES)}
+CHOICES = {"source": list(SOURCES), "preset": list(PRESETS), "device": list(DEVICES), "method": list(METHODS), "shape": list(SHAPES)}
+DEVICE_HELP = "auto: an NVIDIA GPU when the [gpu] extra finds one, else the CPU · cpu · cuda: the GPU or nothing"
 METHOD_HELP = "blur: Gaussian · pixelate: mosaic of cell means · fill: solid black, irreversible · fog: blur under a veil"
 
 
@@ -175,7 +178,8 @@ def _backend_controls() -> tuple[BackendConfig, str]:
     source = st.selectbox("Model source", list(SOURCES), format_func=SOURCES.get, key="source")
     if source == "local":
         preset = st.selectbox("Preset", list(PRESETS), key="preset", help=" · ".join(f"{p.name}: {p.description}" for p in PRESETS.values()))
-        return BackendConfig(preset=preset), ""
+        device = st.selectbox("Device", list(DEVICES), key="device", help=DEVICE_HELP)
+        return BackendConfig(preset=preset, device=device), ""
     with st.expander("Model", expanded=True):
         st.text_input("Project", key="project", placeholder="e.g. face-detection-mik1i")
         st.number_input("Version", min_value=int(BOUNDS["version"][0]), max_value=int(BOUNDS["version"][1]), step=1, key="version")

@@ -15,10 +15,13 @@ from anonymize.detectors.centerface import CenterFaceDetector
 from anonymize.detectors.combined import CombinedDetector
 from anonymize.detectors.plates import PlateDetector
 from anonymize.detectors.remote import DEFAULT_TIMEOUT
+from anonymize.devices import CPU_PROVIDER, Device, DeviceChoice, DeviceError, resolve
 from anonymize.errors import MissingSettings
 from anonymize.presets import DEFAULT_PRESET, PRESETS
 
 BackendKind = Literal["local", "roboflow", "inference"]
+#: The device of :func:`local_detector` when none is given: the CPU, the same everywhere.
+CPU = Device("cpu", (CPU_PROVIDER,))
 BACKENDS: tuple[BackendKind, ...] = ("local", "roboflow", "inference")
 #: Each remote backend as a sentence names it.
 SERVICES = {"roboflow": "Roboflow hosted model", "inference": "Roboflow Inference server"}
@@ -35,24 +38,34 @@ class BackendConfig:
     workspace: str = ""
     api_url: str = "http://localhost:9001"
     timeout: float = DEFAULT_TIMEOUT
+    device: DeviceChoice = "auto"  # local only
 
 
-def local_detector(preset: str = DEFAULT_PRESET) -> CombinedDetector:
-    """The offline default: CenterFace for faces and YOLOv8n for licence plates, as ``preset`` says."""
+def local_detector(preset: str = DEFAULT_PRESET, device: Device = CPU) -> CombinedDetector:
+    """The offline default: CenterFace for faces and YOLOv8n for licence plates, as ``preset`` says, on
+    ``device`` (the float models on a GPU: the int8 ones are for CPUs)."""
     chosen = PRESETS[preset]
-    return CombinedDetector(
-        CenterFaceDetector(chosen.face_sizes, chosen.int8), PlateDetector(chosen.plate_sizes, chosen.plate_tile, chosen.int8)
+    int8 = chosen.int8 and not device.gpu
+    detector = CombinedDetector(
+        CenterFaceDetector(chosen.face_sizes, int8, providers=device.providers),
+        PlateDetector(chosen.plate_sizes, chosen.plate_tile, int8, providers=device.providers),
     )
+    detector.device = device
+    return detector
 
 
 def describe(config: BackendConfig) -> str:
     """The backend and model, as a sentence names them (no key: it is not part of the config).
 
-    >>> describe(BackendConfig())
+    >>> describe(BackendConfig(device="cpu"))
     'local models, offline: CenterFace (faces) and YOLOv8n (licence plates), on the CPU, preset balanced'
     """
     if config.kind == "local":
-        return f"local models, offline: CenterFace (faces) and YOLOv8n (licence plates), on the CPU, preset {config.preset}"
+        try:
+            where = resolve(config.device).words
+        except DeviceError:
+            where = "the GPU (CUDA), which is not here"
+        return f"local models, offline: CenterFace (faces) and YOLOv8n (licence plates), on {where}, preset {config.preset}"
     model = f"{config.project}/{config.version}"
     if config.kind == "roboflow":
         return f"Roboflow hosted model {model}" + (f" in workspace {config.workspace}" if config.workspace else "")
@@ -77,7 +90,7 @@ def create_detector(config: BackendConfig, api_key: str = "") -> Detector:
     Raises DetectionError with a plain sentence when a remote backend cannot be used.
     """
     if config.kind == "local":
-        return local_detector(config.preset)
+        return local_detector(config.preset, resolve(config.device))
     # An Inference server may run without a key (its models can be public or local).
     missing = tuple(name for name, given in (("API key", api_key or config.kind == "inference"), ("project", config.project)) if not given)
     if missing:

@@ -10,6 +10,7 @@ import numpy as np
 import onnxruntime
 
 from anonymize.detections import Predictions
+from anonymize.devices import CPU_PROVIDER
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 
@@ -32,12 +33,13 @@ class Detector(Protocol):
 
 
 @lru_cache(maxsize=None)
-def onnx_session(model_file: str) -> onnxruntime.InferenceSession:
-    """One CPU session per model file for the whole process.
+def onnx_session(model_file: str, providers: tuple[str, ...] = (CPU_PROVIDER,)) -> onnxruntime.InferenceSession:
+    """One session per model file and device for the whole process.
 
-    The local detector runs its two models at the same time, so each session
-    gets one thread and none spin-waits. Measured with ``bench/session_options.py``
-    on 2 cores (faces and plates, per sample image): see the README.
+    On the CPU the local detector runs its two models at the same time, so each
+    session gets one thread and none spin-waits. Measured with ``bench/session_options.py``
+    on 2 cores (faces and plates, per sample image): see the README. ``providers``
+    come from :func:`anonymize.devices.resolve`.
     """
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -46,6 +48,4 @@ def onnx_session(model_file: str) -> onnxruntime.InferenceSession:
     options.intra_op_num_threads = 1
     # A thread that spin-waits after its run steals the core the other model is using.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return onnxruntime.InferenceSession(
-        str(MODELS_DIR / model_file), sess_options=options, providers=["CPUExecutionProvider"]
-    )
+    return onnxruntime.InferenceSession(str(MODELS_DIR / model_file), sess_options=options, providers=list(providers))

@@ -32,6 +32,7 @@ import numpy as np
 from anonymize.detections import Predictions, nms_indices
 from anonymize.detectors import face_scoring
 from anonymize.detectors.base import onnx_session
+from anonymize.devices import CPU_PROVIDER
 from anonymize.detectors.face_scoring import Candidates
 from anonymize.detectors.tiling import tiles
 
@@ -60,12 +61,13 @@ class CenterFaceDetector:
     offline = True
     class_id = 0
 
-    def __init__(self, sizes: tuple[int | None, ...] = (None,), int8: bool = False, closer_look: bool = True) -> None:
+    def __init__(self, sizes: tuple[int | None, ...] = (None,), int8: bool = False, closer_look: bool = True,
+                 providers: tuple[str, ...] = (CPU_PROVIDER,)) -> None:
         self.sizes, self.int8, self.closer_look = sizes, int8, closer_look
         #: The model files it runs, for a run's record (the closer look always uses the int8 one).
         self.model_files = tuple(dict.fromkeys(["centerface_int8.onnx" if int8 else "centerface.onnx", "centerface_int8.onnx"]))
-        self._session = onnx_session(self.model_files[0])
-        self._zoom_session = onnx_session("centerface_int8.onnx")
+        self._session = onnx_session(self.model_files[0], providers)
+        self._zoom_session = onnx_session("centerface_int8.onnx", providers)
 
     def input_sizes(self, width: int, height: int) -> list[tuple[int, int]]:
         """The distinct network input sizes (width, height) for a ``width×height`` image, smallest first."""

@@ -25,6 +25,8 @@ class CombinedDetector:
         self.classes = tuple(name for d in detectors for name in d.classes)
         self.offline = all(getattr(d, "offline", False) for d in detectors)
         self.model_files = tuple(dict.fromkeys(name for d in detectors for name in getattr(d, "model_files", ())))
+        #: Where its models run, when they run here (:func:`anonymize.detectors.local_detector` says).
+        self.device = None
         # onnxruntime releases the GIL: the models really run side by side, one core each.
         self._pool = ThreadPoolExecutor(max_workers=len(detectors), thread_name_prefix="detector")
 

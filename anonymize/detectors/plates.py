@@ -26,6 +26,7 @@ import numpy as np
 
 from anonymize.detections import Predictions
 from anonymize.detectors.base import onnx_session
+from anonymize.devices import CPU_PROVIDER
 from anonymize.detectors.tiling import tiles
 
 LETTERBOX_GREY = 114
@@ -41,10 +42,11 @@ class PlateDetector:
     offline = True
     class_id = 1
 
-    def __init__(self, sizes: tuple[int, ...] = (640,), tile: int | None = None, int8: bool = False) -> None:
+    def __init__(self, sizes: tuple[int, ...] = (640,), tile: int | None = None, int8: bool = False,
+                 providers: tuple[str, ...] = (CPU_PROVIDER,)) -> None:
         self.sizes, self.tile, self.int8 = sizes, tile, int8
         self.model_files = ("license_plate_yolov8n_int8.onnx" if int8 else "license_plate_yolov8n.onnx",)
-        self._session = onnx_session(self.model_files[0])
+        self._session = onnx_session(self.model_files[0], providers)
 
     def detect(self, image: np.ndarray, *, confidence: float, overlap: float) -> Predictions:
         height, width = image.shape[:2]
