@@ -1,4 +1,4 @@
-"""Command line: ``python -m anonymize INPUT... -o OUTDIR``.
+"""Command line: ``anonymize INPUT... -o OUTDIR`` (or ``python -m anonymize``), and ``anonymize app`` for the app.
 
 Each image is written to ``OUTDIR/<stem>.<ext>`` (and ``<stem>.json`` with
 ``--json``); each video to ``OUTDIR/<stem>.mp4`` (and ``<stem>.jsonl``, one
@@ -29,6 +29,7 @@ from typing import Callable, Sequence
 
 from tqdm import tqdm
 
+from anonymize.app_command import run_app
 from anonymize.censor import MAX_FEATHER, MAX_PADDING, METHODS, CensorSettings
 from anonymize.detectors import BACKENDS, BackendConfig, Detector, create_detector, describe, model_record
 from anonymize.detectors.remote import DEFAULT_TIMEOUT
@@ -55,8 +56,8 @@ DEFAULT_TAG = "anonymized"
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m anonymize",
-        description="Hide faces and licence plates in images and videos.",
+        prog="anonymize",
+        description="Hide faces and licence plates in images and videos. `anonymize app [streamlit options]` starts the app.",
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image or video files, or folders (searched recursively)")
     parser.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for the anonymized files")
@@ -390,6 +391,9 @@ def _stop(signum: int, _frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["app"]:  # a folder named "app" is still an input when given as ./app
+        return run_app(argv[1:])
     args = build_parser().parse_args(argv)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _stop)
