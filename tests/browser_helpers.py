@@ -40,20 +40,25 @@ def streamlit_server(env: dict[str, str] | None = None) -> Iterator[str]:
     server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError(f"streamlit did not start; see {log.name}")
-                time.sleep(0.3)
+        wait_until_serving(url, server, f"streamlit did not start; see {log.name}")
         yield url
     finally:
         server.terminate()
         server.wait(timeout=20)
         log.close()
+
+
+def wait_until_serving(url: str, server: subprocess.Popen, failure: str, seconds: float = 60) -> None:
+    """Wait until the Streamlit server at ``url`` says it is healthy; RuntimeError(``failure``) if it stops or takes too long."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                return
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError(failure)
+            time.sleep(0.3)
 
 
 def launch_chromium(playwright, extra_args: list[str] = ()):
