@@ -97,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"H.264 quality, {CRF_RANGE[0]}–{CRF_RANGE[1]}: lower is better and larger (default: %(default)s)")
     video.add_argument("--audio", choices=AUDIO_POLICIES, default="aac",
                        help="aac: re-encode audio that is not AAC, so the MP4 plays everywhere (default); copy: keep any codec MP4 can hold")
+    scale = parser.add_argument_group("scale", "run on Ray Data (the [ray] extra): the same outputs and manifest, from a pool of actors")
+    scale.add_argument("--engine", choices=("local", "ray"), default="local", help="local: this process (default); ray: Ray actors")
+    scale.add_argument("--address", metavar="ray://HOST:PORT|auto", help="the Ray cluster (default: start Ray on this machine)")
+    scale.add_argument("--workers", type=_whole(1), metavar="N", help="actors at once, each loading the models once (default: one per CPU)")
     send = parser.add_argument_group("upload", "anonymized pictures (never the originals) into a Roboflow project, with ROBOFLOW_API_KEY")
     send.add_argument("--upload-to", metavar="WORKSPACE/PROJECT", help="upload each anonymized picture to this project")
     send.add_argument("--split", choices=SPLITS, default="train", help="the split they go to (default: %(default)s)")
@@ -299,12 +303,24 @@ def write_file(path: Path, data: bytes) -> None:
     write_atomically(path, data)
 
 
-def process(item: Planned, detector: Detector, settings: Settings, args: argparse.Namespace, record: RunRecord,
-            review: Review | None, sha256: str | None) -> Entry:
+def process_or_fail(item: Planned, detector: Detector, settings: Settings, args: argparse.Namespace, outdir: Path,
+                    records: Records | None, review: Review | None, sha256: str | None) -> Entry:
+    """:func:`process`, or the entry of a failure, said on stderr with the file's whole path."""
+    try:
+        return process(item, detector, settings, args, outdir, records, review, sha256)
+    except AnonymizeError as error:
+        # Media errors start with the file's name; say its whole path instead.
+        reason = str(error).removeprefix(f"{item.source.name}: ")
+        tqdm.write(f"error: {item.source}: {reason}", file=sys.stderr)
+        return Entry(str(item.source), sha256, "failed", reason=reason)
+
+
+def process(item: Planned, detector: Detector, settings: Settings, args: argparse.Namespace, outdir: Path,
+            records: Records | None, review: Review | None, sha256: str | None) -> Entry:
     """Anonymize one input as planned; its manifest entry. A picture written with nothing hidden is warned about."""
     started = time.perf_counter()
     settings, edits = review or (settings, None)
-    entry = Entry(str(item.source), sha256, "anonymized", item.target.relative_to(record.outdir).as_posix(), review=_review_digest(review))
+    entry = Entry(str(item.source), sha256, "anonymized", item.target.relative_to(outdir).as_posix(), review=_review_digest(review))
     if item.problem:
         raise MediaError(item.problem)
     if item.format is None:
@@ -326,9 +342,9 @@ def process(item: Planned, detector: Detector, settings: Settings, args: argpars
         write_file(item.target, encoded)
         if item.sidecar:
             write_atomically(item.sidecar, json.dumps(result.to_json(), indent=2).encode())
-        if record.records is not None:
-            for name, data in record.records.add(entry.output, result, settings).items():
-                write_file(record.outdir / RECORDS / name, data)
+        if records is not None:
+            for name, data in records.add(entry.output, result, settings).items():
+                write_file(outdir / RECORDS / name, data)
         if result.warning:
             tqdm.write(f"warning: {item.source}: {result.warning}; written as it was", file=sys.stderr)
         return Entry.of_picture(entry.input, sha256, entry.output, encoded, result, time.perf_counter() - started, entry.review)
@@ -419,6 +435,10 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--confidence names unknown class {', '.join(map(repr, unknown))}: this model finds {', '.join(detector.classes)}")
         settings = Settings(classes=choose_classes(args.classes, detector), confidence=thresholds.every_class,
                             class_confidence=thresholds.per_class, overlap=args.overlap, censor=censor)
+        if args.engine == "ray":
+            from anonymize.distributed import check_options
+
+            check_options(args)
         reviews = reviews_for(args.edits, planned, backend) if args.edits else {}
         uploader = (RoboflowUploader(api_key, UploadTarget.parse(args.upload_to), split=args.split, batch_name=args.batch_name,
                                      tags=args.tag or [DEFAULT_TAG], timeout=args.timeout) if args.upload_to else None)
@@ -431,7 +451,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     record = start_record(args, outdir, backend, detector, settings, uploader)
     try:
-        process_all(planned, copies, detector, settings, args, record, reviews, uploader)
+        if args.engine == "ray":
+            process_all_on_ray(planned, copies, backend, settings, args, record)
+        else:
+            process_all(planned, copies, detector, settings, args, record, reviews, uploader)
     except (KeyboardInterrupt, SystemExit):
         if record.manifest.entries:  # what was finished, for --resume
             record.save()
@@ -451,16 +474,34 @@ def process_all(planned: list[Planned], copies: list[tuple[Path, Path]], detecto
         review = reviews.get(item.source)
         entry = record.done_before(item, sha256, _review_digest(review)) if args.resume else None
         if entry is None:
-            try:
-                entry = process(item, detector, settings, args, record, review, sha256)
-            except AnonymizeError as error:
-                # Media errors start with the file's name; say its whole path instead.
-                reason = str(error).removeprefix(f"{item.source.name}: ")
-                tqdm.write(f"error: {item.source}: {reason}", file=sys.stderr)
-                entry = Entry(str(item.source), sha256, "failed", reason=reason)
+            entry = process_or_fail(item, detector, settings, args, record.outdir, record.records, review, sha256)
         if uploader and entry.status != "failed" and entry.frames is None and (entry.upload or {}).get("status") != "uploaded":
             entry.upload = upload(uploader, item)
         record.add(entry)
+    record.copy_failed = not copy_through(copies, record, resume=args.resume)
+
+
+def process_all_on_ray(planned: list[Planned], copies: list[tuple[Path, Path]], backend: BackendConfig, settings: Settings,
+                       args: argparse.Namespace, record: RunRecord) -> None:
+    """:func:`process_all` on Ray actors: the driver resumes, plans and records; the actors anonymize."""
+    from anonymize.distributed import anonymize_on_ray
+
+    todo = []
+    for item in planned:
+        entry = record.done_before(item, _sha256(item.source), None) if args.resume else None
+        if entry is None:
+            todo.append(item)
+        else:
+            record.add(entry)
+    running = anonymize_on_ray(todo, backend, settings, args, record.outdir, address=args.address, workers=args.workers)
+    for entry in tqdm(running, total=len(todo), unit="file", disable=args.quiet or len(todo) < PROGRESS_BAR_FROM, file=sys.stderr):
+        if entry.status == "failed":  # said here: an actor's stderr is its own
+            tqdm.write(f"error: {entry.input}: {entry.reason}", file=sys.stderr)
+        elif entry.status == "unchanged":
+            tqdm.write(f"warning: {entry.input}: nothing of a class to hide was found; written as it was", file=sys.stderr)
+        record.add(entry)
+    order = {str(item.source): n for n, item in enumerate(planned)}
+    record.manifest.entries.sort(key=lambda e: order[e.input])
     record.copy_failed = not copy_through(copies, record, resume=args.resume)
 
 

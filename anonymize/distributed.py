@@ -1,0 +1,86 @@
+"""``anonymize … --engine ray``: the same run on Ray Data, in a pool of actors that each load the models once.
+
+The driver plans every output name and keeps the manifest, exactly as the local
+CLI does (``--resume`` included); each actor reads its input, anonymizes it with
+the same function as the local CLI and writes its outputs under their temporary
+names, renamed when complete, so the bytes and the fail-closed rules are the
+CLI's. A file that fails comes back as a failed entry with its reason, never
+dropped. Inputs and OUTDIR are paths every node sees (one machine, or a shared
+filesystem). ``ray`` comes with the ``[ray]`` extra; nothing else imports this.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from anonymize.detectors import BackendConfig, create_detector
+from anonymize.manifest import Entry
+from anonymize.outputs import Planned
+from anonymize.pipeline import Settings
+
+#: Options the Ray engine does not take yet: they need state shared across actors.
+NOT_ON_RAY = {"records": "--records", "masks": "--masks", "upload_to": "--upload-to", "edits": "--edits"}
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """ValueError naming the options ``--engine ray`` does not take (yet), and when ``ray`` is missing."""
+    given = [flag for name, flag in NOT_ON_RAY.items() if getattr(args, name, None)]
+    if given:
+        raise ValueError(f"{', '.join(given)} not with --engine ray yet: run them with the local engine")
+    if importlib.util.find_spec("ray") is None:
+        raise ValueError("--engine ray needs Ray: pip install 'anonymize[ray]'")
+
+
+class _Worker:
+    """One actor: the detector, loaded once, and the settings; anonymizes a batch of planned inputs."""
+
+    def __init__(self, backend: dict, settings: dict, args: argparse.Namespace, outdir: str) -> None:
+        self.detector = create_detector(BackendConfig(**backend), os.environ.get("ROBOFLOW_API_KEY", ""))
+        self.settings, self.args, self.outdir = Settings.from_json(settings), args, Path(outdir)
+
+    def __call__(self, batch: dict) -> dict:
+        from anonymize.cli import _sha256, process_or_fail
+
+        entries = []
+        for source, target, sidecar, image_format, problem in zip(batch["source"], batch["target"], batch["sidecar"], batch["format"], batch["problem"]):
+            item = Planned(Path(source), Path(target), Path(sidecar) if sidecar else None, image_format or None, problem or None)
+            entry = process_or_fail(item, self.detector, self.settings, self.args, self.outdir, None, None, _sha256(item.source))
+            entries.append(entry.to_json())
+        return {"entry": entries}
+
+
+def anonymize_on_ray(items: Sequence[Planned], backend: BackendConfig, settings: Settings, args: argparse.Namespace, outdir: Path,
+                     *, address: str | None = None, workers: int | None = None) -> Iterator[Entry]:
+    """Each planned input's manifest entry, as the actors finish them (in no set order).
+
+    ``address`` is a cluster's (``ray://host:10001`` or ``auto``); None starts Ray on this machine.
+    ``workers`` actors run at once (default: one per CPU of the cluster); each takes one CPU, or
+    one GPU when ``backend.device`` is ``cuda``.
+    """
+    import ray
+
+    if not items:
+        return
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING,
+                 **({} if address else {"num_cpus": os.cpu_count()}))
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # the CLI has its own progress bar and summary
+    pool = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+    rows = [{"source": str(i.source), "target": str(i.target), "sidecar": str(i.sidecar or ""), "format": i.format or "", "problem": i.problem or ""}
+            for i in items]
+    done = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
+        _Worker, batch_size=1, concurrency=min(pool, len(rows)), batch_format="numpy",
+        fn_constructor_kwargs={"backend": asdict(backend), "settings": settings.to_json(), "args": args, "outdir": str(outdir)},
+        **({"num_gpus": 1} if backend.device == "cuda" else {"num_cpus": 1}),
+    )
+    for row in done.iter_rows():
+        yield Entry.from_json(row["entry"])

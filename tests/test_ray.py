@@ -1,0 +1,55 @@
+"""--engine ray: a local Ray cluster, started here, anonymizes a folder as the local CLI does, byte for byte."""
+
+import json
+
+import pytest
+from PIL import Image
+
+from anonymize.cli import main
+from conftest import SAMPLES, outputs
+
+ray = pytest.importorskip("ray", reason="the [ray] extra is not installed")
+# Ray Data's own context warns about its deprecated settings when it copies itself to the actors.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """Three photos and a file that is not one."""
+    inputs = tmp_path_factory.mktemp("in")
+    for name in ("city.jpg", "dashcam_plate.jpg", "astronaut.jpg"):
+        Image.open(SAMPLES / name).save(inputs / name.replace(".jpg", ".png"))
+    (inputs / "notes.png").write_text("not a picture")
+    return inputs
+
+
+def test_ray_writes_the_local_clis_bytes_and_reports_the_bad_file(cluster, folder, tmp_path, capsys):
+    assert main([str(folder), "-o", str(tmp_path / "local"), "-q"]) == 1
+    capsys.readouterr()
+    assert main([str(folder), "-o", str(tmp_path / "ray"), "--engine", "ray", "--workers", "2", "-q", "--json"]) == 1
+    assert "notes.png: not an image" in capsys.readouterr().err
+    assert outputs(tmp_path / "ray") == ["astronaut.json", "astronaut.png", "city.json", "city.png", "dashcam_plate.json", "dashcam_plate.png"]
+    for name in ("astronaut.png", "city.png", "dashcam_plate.png"):
+        assert (tmp_path / "ray" / name).read_bytes() == (tmp_path / "local" / name).read_bytes()
+    manifest = json.loads((tmp_path / "ray" / "manifest.json").read_text())
+    assert [e["status"] for e in manifest["entries"]] == ["anonymized", "anonymized", "anonymized", "failed"]  # the planned order
+    assert manifest["complete"] and manifest["totals"]["hidden"]["face"] >= 20
+
+
+def test_a_ray_run_resumes_like_a_local_one(cluster, folder, tmp_path, capsys):
+    assert main([str(folder), "-o", str(tmp_path / "out"), "--engine", "ray", "-q"]) == 1
+    assert main([str(folder), "-o", str(tmp_path / "out"), "--engine", "ray", "--resume"]) == 1
+    assert "resumed: 3 file(s) already done" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("option", [["--records"], ["--upload-to", "acme/faces"], ["--edits", "x.json"]])
+def test_options_that_need_shared_state_are_refused_on_ray_before_anything_is_written(option, folder, tmp_path, capsys):
+    assert main([str(folder), "-o", str(tmp_path / "out"), "--engine", "ray", *option]) == 2
+    assert "not with --engine ray yet" in capsys.readouterr().err and not (tmp_path / "out").exists()
