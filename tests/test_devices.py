@@ -59,3 +59,15 @@ def test_home_says_the_device_and_a_missing_gpu_offers_the_cpu():
     assert "No CUDA GPU here" in at.error[0].value
     at.button[0].click().run()
     assert at.session_state["device"] == "cpu" and "on the CPU" in at.info[0].value
+
+
+def test_tiles_batched_for_a_gpu_find_the_same_faces_as_one_tile_at_a_time():
+    import numpy as np
+
+    from anonymize.detectors.centerface import CenterFaceDetector
+    from anonymize.media import load_image
+
+    city = load_image(SAMPLES / "city.jpg").pixels
+    big = np.ascontiguousarray(np.tile(city, (5, 4, 1))[:2600, :3000])  # a pass larger than a tile: 2×2 overlapping tiles
+    one, four = (CenterFaceDetector(tiles_per_run=n).detect(big, confidence=0.5, overlap=0.3) for n in (1, 4))
+    assert len(one) > 50 and np.allclose(one.xyxy, four.xyxy, atol=1e-3) and np.allclose(one.confidence, four.confidence, atol=1e-5)

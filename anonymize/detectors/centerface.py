@@ -40,6 +40,9 @@ STRIDE = 4
 #: A pass larger than this (px, either side) runs in overlapping tiles: CenterFace needs about
 #: 200 bytes per input pixel, so a 48-megapixel photo in one run would take 10 GB.
 TILE = 2048
+#: Tiles per session run: one on a CPU (a 2048 px tile takes about 800 MB), several on a GPU, which
+#: is fed best in batches (same-sized tiles share one run; CenterFace's graph has a batch axis).
+TILES_PER_RUN = {"cpu": 1, "cuda": 4}
 #: Crops per session run in the closer look (about 6 MB of input each batch).
 ZOOM_BATCH = 32
 
@@ -62,8 +65,9 @@ class CenterFaceDetector:
     class_id = 0
 
     def __init__(self, sizes: tuple[int | None, ...] = (None,), int8: bool = False, closer_look: bool = True,
-                 providers: tuple[str, ...] = (CPU_PROVIDER,)) -> None:
+                 providers: tuple[str, ...] = (CPU_PROVIDER,), tiles_per_run: int | None = None) -> None:
         self.sizes, self.int8, self.closer_look = sizes, int8, closer_look
+        self.tiles_per_run = tiles_per_run or TILES_PER_RUN["cpu" if providers == (CPU_PROVIDER,) else "cuda"]
         #: The model files it runs, for a run's record (the closer look always uses the int8 one).
         self.model_files = tuple(dict.fromkeys(["centerface_int8.onnx" if int8 else "centerface.onnx", "centerface_int8.onnx"]))
         self._session = onnx_session(self.model_files[0], providers)
@@ -124,17 +128,23 @@ class CenterFaceDetector:
         """Boxes (image pixels) and scores from one pass at ``in_w×in_h``."""
         height, width = image.shape[:2]
         resized = image if (in_w, in_h) == (width, height) else cv2.resize(image, (in_w, in_h), interpolation=cv2.INTER_LINEAR)
-        found = [self._infer(crop, x, y, confidence) for x, y, crop in tiles(resized, TILE)]
+        crops = tiles(resized, TILE)
+        found = []
+        for start in range(0, len(crops), self.tiles_per_run):
+            found += self._infer(crops[start : start + self.tiles_per_run], confidence)
         boxes = np.concatenate([boxes for boxes, _ in found]) * np.array([width / in_w, height / in_h] * 2, np.float32)
         return boxes, np.concatenate([scores for _, scores in found])
 
-    def _infer(self, pixels: np.ndarray, x: int, y: int, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-        """Boxes and scores in ``pixels``, a crop whose top-left corner is at ``(x, y)`` of the network input."""
+    def _infer(self, crops: list[tuple[int, int, np.ndarray]], confidence: float) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Boxes and scores in each ``(x, y, crop)`` (same-sized crops, top-left at ``(x, y)`` of the network input), in one run."""
         # CenterFace takes raw 0–255 RGB values, no normalisation.
-        blob = pixels.transpose(2, 0, 1)[None].astype(np.float32)
-        heatmap, log_size, offset = self._session.run(["537", "538", "539"], {"input.1": blob})
-        boxes, scores = decode(heatmap[0, 0], log_size[0], offset[0], confidence)
-        return boxes + np.array([x, y, x, y], np.float32), scores
+        blob = np.stack([crop for _, _, crop in crops]).transpose(0, 3, 1, 2).astype(np.float32)
+        heatmaps, log_sizes, offsets = self._session.run(["537", "538", "539"], {"input.1": blob})
+        found = []
+        for index, (x, y, _) in enumerate(crops):
+            boxes, scores = decode(heatmaps[index, 0], log_sizes[index], offsets[index], confidence)
+            found.append((boxes + np.array([x, y, x, y], np.float32), scores))
+        return found
 
 
 def decode(heatmap: np.ndarray, log_size: np.ndarray, offset: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
