@@ -452,7 +452,7 @@ def run(args: argparse.Namespace) -> int:
     record = start_record(args, outdir, backend, detector, settings, uploader)
     try:
         if args.engine == "ray":
-            process_all_on_ray(planned, copies, backend, settings, args, record)
+            process_all_on_ray(planned, copies, backend, settings, args, record, reviews, uploader)
         else:
             process_all(planned, copies, detector, settings, args, record, reviews, uploader)
     except (KeyboardInterrupt, SystemExit):
@@ -475,34 +475,44 @@ def process_all(planned: list[Planned], copies: list[tuple[Path, Path]], detecto
         entry = record.done_before(item, sha256, _review_digest(review)) if args.resume else None
         if entry is None:
             entry = process_or_fail(item, detector, settings, args, record.outdir, record.records, review, sha256)
-        if uploader and entry.status != "failed" and entry.frames is None and (entry.upload or {}).get("status") != "uploaded":
-            entry.upload = upload(uploader, item)
-        record.add(entry)
+        record.add(with_upload(entry, item, uploader))
     record.copy_failed = not copy_through(copies, record, resume=args.resume)
 
 
 def process_all_on_ray(planned: list[Planned], copies: list[tuple[Path, Path]], backend: BackendConfig, settings: Settings,
-                       args: argparse.Namespace, record: RunRecord) -> None:
-    """:func:`process_all` on Ray actors: the driver resumes, plans and records; the actors anonymize."""
+                       args: argparse.Namespace, record: RunRecord, reviews: dict[Path, Review], uploader: RoboflowUploader | None) -> None:
+    """:func:`process_all` on Ray actors: the driver resumes, plans, numbers the records, uploads and records; the actors anonymize."""
     from anonymize.distributed import anonymize_on_ray
 
-    todo = []
+    todo, by_source = [], {str(item.source): item for item in planned}
     for item in planned:
-        entry = record.done_before(item, _sha256(item.source), None) if args.resume else None
+        entry = record.done_before(item, _sha256(item.source), _review_digest(reviews.get(item.source))) if args.resume else None
         if entry is None:
             todo.append(item)
         else:
-            record.add(entry)
-    running = anonymize_on_ray(todo, backend, settings, args, record.outdir, address=args.address, workers=args.workers)
-    for entry in tqdm(running, total=len(todo), unit="file", disable=args.quiet or len(todo) < PROGRESS_BAR_FROM, file=sys.stderr):
+            record.add(with_upload(entry, item, uploader))
+    classes = tuple(record.records.classes) if record.records is not None else ()
+    running = anonymize_on_ray(todo, backend, settings, args, record.outdir, reviews=reviews, classes=classes, address=args.address, workers=args.workers)
+    for entry, coco in tqdm(running, total=len(todo), unit="file", disable=args.quiet or len(todo) < PROGRESS_BAR_FROM, file=sys.stderr):
         if entry.status == "failed":  # said here: an actor's stderr is its own
             tqdm.write(f"error: {entry.input}: {entry.reason}", file=sys.stderr)
         elif entry.status == "unchanged":
             tqdm.write(f"warning: {entry.input}: nothing of a class to hide was found; written as it was", file=sys.stderr)
-        record.add(entry)
+        if record.records is not None and entry.output:
+            record.records.carry(coco, entry.output)
+        record.add(with_upload(entry, by_source[entry.input], uploader))
     order = {str(item.source): n for n, item in enumerate(planned)}
     record.manifest.entries.sort(key=lambda e: order[e.input])
+    if record.records is not None:
+        record.records.reorder([entry.output for entry in record.manifest.entries if entry.output])
     record.copy_failed = not copy_through(copies, record, resume=args.resume)
+
+
+def with_upload(entry: Entry, item: Planned, uploader: RoboflowUploader | None) -> Entry:
+    """``entry``, with its picture uploaded when asked and not done yet."""
+    if uploader and entry.status != "failed" and entry.frames is None and (entry.upload or {}).get("status") != "uploaded":
+        entry.upload = upload(uploader, item)
+    return entry
 
 
 def copy_through(copies: list[tuple[Path, Path]], record: RunRecord, *, resume: bool) -> bool:

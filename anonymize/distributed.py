@@ -6,13 +6,15 @@ the same function as the local CLI and writes its outputs under their temporary
 names, renamed when complete, so the bytes and the fail-closed rules are the
 CLI's. A file that fails comes back as a failed entry with its reason, never
 dropped. Inputs and OUTDIR are paths every node sees (one machine, or a shared
-filesystem). ``ray`` comes with the ``[ray]`` extra; nothing else imports this.
+filesystem). Review edits, redaction records and uploads work as in the local CLI (the driver
+uploads and numbers the records). ``ray`` comes with the ``[ray]`` extra; nothing else imports this.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import logging
 import os
 from dataclasses import asdict
@@ -23,41 +25,44 @@ from anonymize.detectors import BackendConfig, create_detector
 from anonymize.manifest import Entry
 from anonymize.outputs import Planned
 from anonymize.pipeline import Settings
-
-#: Options the Ray engine does not take yet: they need state shared across actors.
-NOT_ON_RAY = {"records": "--records", "masks": "--masks", "upload_to": "--upload-to", "edits": "--edits"}
-
+from anonymize.records import Records
 
 def check_options(args: argparse.Namespace) -> None:
-    """ValueError naming the options ``--engine ray`` does not take (yet), and when ``ray`` is missing."""
-    given = [flag for name, flag in NOT_ON_RAY.items() if getattr(args, name, None)]
-    if given:
-        raise ValueError(f"{', '.join(given)} not with --engine ray yet: run them with the local engine")
+    """ValueError when ``ray`` is missing."""
     if importlib.util.find_spec("ray") is None:
         raise ValueError("--engine ray needs Ray: pip install 'anonymize[ray]'")
 
 
 class _Worker:
-    """One actor: the detector, loaded once, and the settings; anonymizes a batch of planned inputs."""
+    """One actor: the detector, loaded once, the settings and the review edits; anonymizes a batch of planned inputs.
 
-    def __init__(self, backend: dict, settings: dict, args: argparse.Namespace, outdir: str) -> None:
+    With records asked for, each picture's are written beside its output and its COCO part
+    goes back to the driver, which numbers them for the whole run.
+    """
+
+    def __init__(self, backend: dict, settings: dict, args: argparse.Namespace, outdir: str, reviews: dict, classes: tuple[str, ...]) -> None:
         self.detector = create_detector(BackendConfig(**backend), os.environ.get("ROBOFLOW_API_KEY", ""))
         self.settings, self.args, self.outdir = Settings.from_json(settings), args, Path(outdir)
+        self.reviews, self.classes = reviews, classes
 
     def __call__(self, batch: dict) -> dict:
         from anonymize.cli import _sha256, process_or_fail
 
-        entries = []
+        entries, cocos = [], []
         for source, target, sidecar, image_format, problem in zip(batch["source"], batch["target"], batch["sidecar"], batch["format"], batch["problem"]):
             item = Planned(Path(source), Path(target), Path(sidecar) if sidecar else None, image_format or None, problem or None)
-            entry = process_or_fail(item, self.detector, self.settings, self.args, self.outdir, None, None, _sha256(item.source))
-            entries.append(entry.to_json())
-        return {"entry": entries}
+            records = Records(self.classes, masks=self.args.masks) if self.args.records or self.args.masks else None
+            entry = process_or_fail(item, self.detector, self.settings, self.args, self.outdir, records, self.reviews.get(item.source), _sha256(item.source))
+            entries.append(json.dumps(entry.to_json()))
+            cocos.append(json.dumps(records.coco() if records else {}))
+        return {"entry": entries, "coco": cocos}
 
 
 def anonymize_on_ray(items: Sequence[Planned], backend: BackendConfig, settings: Settings, args: argparse.Namespace, outdir: Path,
-                     *, address: str | None = None, workers: int | None = None) -> Iterator[Entry]:
-    """Each planned input's manifest entry, as the actors finish them (in no set order).
+                     *, reviews: dict | None = None, classes: tuple[str, ...] = (), address: str | None = None,
+                     workers: int | None = None) -> Iterator[tuple[Entry, dict]]:
+    """Each planned input's manifest entry and the COCO part of its records (empty without records),
+    as the actors finish them (in no set order). ``reviews`` are :func:`anonymize.cli.reviews_for`'s.
 
     ``address`` is a cluster's (``ray://host:10001`` or ``auto``); None starts Ray on this machine.
     ``workers`` actors run at once (default: one per CPU of the cluster); each takes one CPU, or
@@ -79,8 +84,9 @@ def anonymize_on_ray(items: Sequence[Planned], backend: BackendConfig, settings:
             for i in items]
     done = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
         _Worker, batch_size=1, concurrency=min(pool, len(rows)), batch_format="numpy",
-        fn_constructor_kwargs={"backend": asdict(backend), "settings": settings.to_json(), "args": args, "outdir": str(outdir)},
+        fn_constructor_kwargs={"backend": asdict(backend), "settings": settings.to_json(), "args": args, "outdir": str(outdir),
+                               "reviews": reviews or {}, "classes": tuple(classes)},
         **({"num_gpus": 1} if backend.device == "cuda" else {"num_cpus": 1}),
     )
     for row in done.iter_rows():
-        yield Entry.from_json(row["entry"])
+        yield Entry.from_json(json.loads(row["entry"])), json.loads(row["coco"])

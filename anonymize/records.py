@@ -82,6 +82,16 @@ class Records:
                 self.annotations.append({**old, "id": len(self.annotations) + 1, "image_id": image_id,
                                          "category_id": self.classes.index(class_name) + 1})
 
+    def reorder(self, names: list[str]) -> None:
+        """Number the pictures in the order of ``names`` (their output names), as a run in that order would:
+        Ray's actors finish in any order."""
+        rank = {name: n for n, name in enumerate(names)}
+        old = sorted(self.images, key=lambda image: rank.get(image["file_name"], len(rank)))
+        new_id = {image["id"]: n for n, image in enumerate(old, start=1)}
+        self.images = [{**image, "id": new_id[image["id"]]} for image in old]
+        self.annotations = [{**a, "id": n, "image_id": new_id[a["image_id"]]}
+                            for n, a in enumerate(sorted(self.annotations, key=lambda a: (new_id[a["image_id"]], a["id"])), start=1)]
+
     def coco(self) -> dict[str, Any]:
         return {
             "info": {"description": "Regions hidden by anonymize: one annotation per hidden detection"},

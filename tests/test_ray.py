@@ -1,5 +1,6 @@
 """--engine ray: a local Ray cluster, started here, anonymizes a folder as the local CLI does, byte for byte."""
 
+import hashlib
 import json
 
 import pytest
@@ -49,7 +50,20 @@ def test_a_ray_run_resumes_like_a_local_one(cluster, folder, tmp_path, capsys):
     assert "resumed: 3 file(s) already done" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("option", [["--records"], ["--upload-to", "acme/faces"], ["--edits", "x.json"]])
-def test_options_that_need_shared_state_are_refused_on_ray_before_anything_is_written(option, folder, tmp_path, capsys):
-    assert main([str(folder), "-o", str(tmp_path / "out"), "--engine", "ray", *option]) == 2
-    assert "not with --engine ray yet" in capsys.readouterr().err and not (tmp_path / "out").exists()
+def test_records_edits_and_uploads_on_ray_are_the_local_clis(cluster, folder, tmp_path, capsys, fake_roboflow, monkeypatch):
+    from anonymize.detections import Detection
+    from anonymize.edits import Edits, PictureEdits
+    from anonymize.pipeline import Settings
+    from fake_roboflow import KEY, PROJECT, WORKSPACE
+
+    sha = hashlib.sha256((folder / "city.png").read_bytes()).hexdigest()
+    edits = Edits({"kind": "local", "preset": "balanced"}, Settings(), {"city.png": PictureEdits(sha, added=(Detection(700, 480, 780, 540, 1, "face"),))})
+    (tmp_path / "edits.json").write_text(edits.dumps())
+    monkeypatch.setenv("ROBOFLOW_API_KEY", KEY)
+    options = ["--records", "--masks", "--edits", str(tmp_path / "edits.json"), "-q"]
+    assert main([str(folder), "-o", str(tmp_path / "local"), *options]) == 1
+    assert main([str(folder), "-o", str(tmp_path / "ray"), "--engine", "ray", *options, "--upload-to", f"{WORKSPACE}/{PROJECT}"]) == 1
+    for name in ("city.png", "records/yolo/city.txt", "records/masks/city.png", "records/yolo/classes.txt", "records/coco.json"):
+        assert (tmp_path / "ray" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
+    assert json.loads((tmp_path / "ray" / "manifest.json").read_text())["entries"][1]["added_by_hand"] == 1
+    assert sorted(u["name"] for u in fake_roboflow.uploads) == ["astronaut.png", "city.png", "dashcam_plate.png"]
