@@ -67,3 +67,16 @@ def test_records_edits_and_uploads_on_ray_are_the_local_clis(cluster, folder, tm
         assert (tmp_path / "ray" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
     assert json.loads((tmp_path / "ray" / "manifest.json").read_text())["entries"][1]["added_by_hand"] == 1
     assert sorted(u["name"] for u in fake_roboflow.uploads) == ["astronaut.png", "city.png", "dashcam_plate.png"]
+
+
+def test_a_dataset_folder_on_ray_comes_out_as_the_local_clis(cluster, tmp_path):
+    from test_dataset_handoff import coco_dataset
+
+    source = coco_dataset(tmp_path / "dataset")
+    assert main([str(source), "-o", str(tmp_path / "local"), "-q"]) == 0
+    assert main([str(source), "-o", str(tmp_path / "ray"), "--engine", "ray", "-q"]) == 0
+    made = sorted(p.relative_to(tmp_path / "ray").as_posix() for p in (tmp_path / "ray").rglob("*") if p.is_file())
+    assert made == sorted(p.relative_to(tmp_path / "local").as_posix() for p in (tmp_path / "local").rglob("*") if p.is_file())
+    for name in made:
+        if name != "manifest.json":
+            assert (tmp_path / "ray" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
