@@ -90,9 +90,8 @@ class Picture:
         hidden = result.hidden.resized(before.shape[1], before.shape[0])
         settings = settings or Settings()
         near = sum(d.confidence < settings.threshold(d.class_name) / 100 + NEAR_THRESHOLD for d in result.hidden)
-        reviewed = result.summary.partition("; ")[2] if result.review else ""
         return cls(name, encode_image(before, "jpeg", quality=85), encode_image(after, "jpeg", quality=85), hidden, counts,
-                   len(result.low_confidence), result.warning, source or name, near, reviewed)
+                   len(result.low_confidence), result.warning, source or name, near, result.reviewed)
 
 
 def review_order(pictures: Sequence[Picture]) -> list[int]:

@@ -14,7 +14,6 @@ Exit codes: 0 done, 1 some files failed, 2 bad arguments (nothing written),
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -377,7 +376,7 @@ def reviews_for(path: str, planned: Sequence[Planned], backend: BackendConfig) -
 
 def _sha256(path: Path) -> str | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return file_sha256(path)  # streamed: a video is not read into memory to be hashed
     except OSError:  # reported when its turn comes, as for any input that cannot be read
         return None
 
@@ -411,6 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["app"]:  # a folder named "app" is still an input when given as ./app
         return run_app(argv[1:])
     args = build_parser().parse_args(argv)
+    args.records = args.records or args.masks  # masks are records too
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _stop)
     try:
@@ -550,12 +550,12 @@ def start_record(args: argparse.Namespace, outdir: Path, backend: BackendConfig,
                  uploader: RoboflowUploader | None) -> RunRecord:
     """The run's manifest (model, files, settings, options that shape the outputs), its records, and what an earlier run left."""
     model = model_entry(backend, detector)
-    options = {"format": args.format, "json": args.json, "records": args.records or args.masks, "masks": args.masks,
+    options = {"format": args.format, "json": args.json, "records": args.records, "masks": args.masks,
                "detect_every": args.detect_every, "crf": args.crf, "audio": args.audio}
     manifest = Manifest.start(model, settings.to_json(), options)
     if uploader:
-        manifest.upload = {"to": str(uploader.target), "split": uploader.split, "batch_name": uploader.batch_name, "tags": uploader.tags}
-    records = Records(settings.classes or detector.classes, masks=args.masks) if args.records or args.masks else None
+        manifest.upload = uploader.destination
+    records = Records(settings.classes or detector.classes, masks=args.masks) if args.records else None
     previous = Manifest.load(outdir) if args.resume else None
     if args.resume and previous is not None and previous.fingerprint != manifest.fingerprint:
         tqdm.write("note: --resume: the earlier run used other settings or another model; every input is processed again", file=sys.stderr)

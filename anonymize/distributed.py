@@ -51,7 +51,7 @@ class _Worker:
         entries, cocos = [], []
         for source, target, sidecar, image_format, problem in zip(batch["source"], batch["target"], batch["sidecar"], batch["format"], batch["problem"]):
             item = Planned(Path(source), Path(target), Path(sidecar) if sidecar else None, image_format or None, problem or None)
-            records = Records(self.classes, masks=self.args.masks) if self.args.records or self.args.masks else None
+            records = Records(self.classes, masks=self.args.masks) if self.args.records else None
             entry = process_or_fail(item, self.detector, self.settings, self.args, self.outdir, records, self.reviews.get(item.source), _sha256(item.source))
             entries.append(json.dumps(entry.to_json()))
             cocos.append(json.dumps(records.coco() if records else {}))

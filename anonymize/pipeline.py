@@ -169,11 +169,16 @@ class Result:
         '1 face, plus 1 low-confidence region hidden to be safe'
         """
         said = summarize(self.counts, len(self.low_confidence))
+        return f"{said}; {self.reviewed}" if self.reviewed else said
+
+    @property
+    def reviewed(self) -> str:
+        """What a person's review changed, as a person would say it ("" without a review)."""
         if not self.review:
-            return said
+            return ""
         review = self.review
-        return said + "".join(
-            f"; {n} box{'' if n == 1 else 'es'} {what}" for n, what in ((len(review.added), "added by hand"), (len(review.kept_visible), "kept visible on purpose")) if n
+        return "; ".join(
+            f"{n} box{'' if n == 1 else 'es'} {what}" for n, what in ((len(review.added), "added by hand"), (len(review.kept_visible), "kept visible on purpose")) if n
         )
 
     @property

@@ -65,6 +65,11 @@ class RoboflowUploader:
         self.timeout, self.attempts = timeout, attempts
         self._project = _as_upload_error(lambda: remote_call(lambda: open_project(api_key, target.workspace, target.project), SERVICE, timeout, api_key))
 
+    @property
+    def destination(self) -> dict[str, Any]:
+        """Where pictures go, for a run's manifest: project, split, batch and tags (never the key)."""
+        return {"to": str(self.target), "split": self.split, "batch_name": self.batch_name, "tags": self.tags}
+
     def upload(self, path: Path) -> str:
         """Upload the file at ``path``; its id in the project. UploadError, saying why, after the last try."""
         last, tried = UploadError("not tried"), 0

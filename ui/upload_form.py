@@ -42,7 +42,7 @@ def upload_form(done: BatchResult, choice: SidebarChoice, disabled: bool) -> Bat
                 bar = st.progress(0.0, text="Uploading…")
                 outcome = upload_all(uploader, done.anonymized(), on_progress=lambda n, total, name: bar.progress(n / total, text=f"{n} of {total}: {name}"))
                 bar.empty()
-                done = done.with_uploads(outcome, {"to": str(target), "split": uploader.split, "batch_name": uploader.batch_name, "tags": uploader.tags})
+                done = done.with_uploads(outcome, uploader.destination)
                 sent = outcome
         if sent:
             failed = [Failure(name, o["reason"]) for name, o in sent.items() if o["status"] == "failed"]
