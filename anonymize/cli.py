@@ -19,6 +19,7 @@ import math
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -40,7 +41,8 @@ from anonymize.linkage import LIMIT, lowest_enough, measured
 from anonymize.media import IGNORED_FILE_NAMES, OUTPUT_EXTENSIONS, encode_image, load_image
 from anonymize.manifest import NAME as MANIFEST
 from anonymize.manifest import SAVE_EVERY, Entry, Manifest, file_sha256, model_entry, sha256_of
-from anonymize.outputs import Planned, check_writable, dataset_root, plan, plan_dataset, write_atomically
+from anonymize import storage
+from anonymize.outputs import Planned, check_writable, is_dataset, plan, plan_dataset, write_atomically
 from anonymize.pipeline import ALL_CLASSES, CLASS_CONFIDENCE, OTHER_CLASS_CONFIDENCE, Settings, anonymize_image, summarize
 from anonymize.presets import DEFAULT_PRESET, PRESETS
 from anonymize.records import FOLDER as RECORDS
@@ -58,8 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="anonymize",
         description="Hide faces and licence plates in images and videos. `anonymize app [streamlit options]` starts the app.",
     )
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image or video files, or folders (searched recursively)")
-    parser.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for the anonymized files")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="image or video files, or folders (searched recursively); with --engine ray, also URIs (s3://…, gs://…)")
+    parser.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder (or, with --engine ray, URI) for the anonymized files")
     parser.add_argument("--classes", help=f"comma-separated classes to hide (default: all the model's; local: {','.join(ALL_CLASSES)})")
     default = CensorSettings()
     parser.add_argument("--method", choices=METHODS, default=default.method,
@@ -215,7 +218,7 @@ def choose_classes(text: str | None, detector: Detector) -> tuple[str, ...] | No
     return named
 
 
-def summary(manifest: Manifest, seconds: float, backend: str, outdir: Path) -> str:
+def summary(manifest: Manifest, seconds: float, backend: str, outdir: Path | str) -> str:
     """What a run did, from its manifest, for the end of the run."""
     entries = manifest.entries
     failed = [e for e in entries if e.status == "failed"]
@@ -242,7 +245,7 @@ def summary(manifest: Manifest, seconds: float, backend: str, outdir: Path) -> s
         lines.append(f"  uploaded: {uploads['uploaded']} to {manifest.upload['to']}" + (f", {uploads['failed']} failed (each named above)" if uploads["failed"] else ""))
     if failed:
         lines.append(f"  failed: {len(failed)} (each named above, with its reason)")
-    lines.append(f"  record: {outdir / MANIFEST}")
+    lines.append(f"  record: {storage.join(outdir, MANIFEST) if isinstance(outdir, str) else outdir / MANIFEST}")
     return "\n".join(lines)
 
 
@@ -260,6 +263,8 @@ class RunRecord:
     records: Records | None = None
     previous: Manifest | None = None
     previous_coco: dict = field(default_factory=dict)
+    #: Where the files written under ``outdir`` go, when -o is a URI.
+    staging: storage.Staging | None = None
     saved: float = 0.0
     copy_failed: bool = False
 
@@ -274,8 +279,9 @@ class RunRecord:
             # Records first: an entry in the manifest always has its records on disk.
             if self.records is not None:
                 for name, data in self.records.summary_files().items():
-                    write_file(self.outdir / RECORDS / name, data)
+                    self.write(self.outdir / RECORDS / name, data)
             self.manifest.save(self.outdir, finished=finished)
+            self.sent(self.outdir / MANIFEST)
         except AnonymizeError as error:
             tqdm.write(f"error: the run's record: {error}", file=sys.stderr)
             return False
@@ -287,14 +293,30 @@ class RunRecord:
         """An earlier run's entry for ``item`` that still holds: same settings, same input, its outputs intact."""
         if self.previous is None or sha256 is None or self.previous.fingerprint != self.manifest.fingerprint:
             return None
-        entry = next((e for e in self.previous.entries if e.input == str(item.source)), None)
+        entry = next((e for e in self.previous.entries if e.input == item.input), None)
         if entry is None or entry.status == "failed" or entry.input_sha256 != sha256 or entry.review != review:
             return None
-        if not item.target.is_file() or file_sha256(item.target) != entry.output_sha256 or (item.sidecar and not item.sidecar.is_file()):
+        if self.output_sha256(item.target) != entry.output_sha256 or (item.sidecar and self.output_sha256(item.sidecar) is None):
             return None
         if self.records is not None and entry.frames is None:
             self.records.carry(self.previous_coco, entry.output)
         return replace(entry, resumed=True)
+
+    def write(self, path: Path, data: bytes) -> None:
+        """Write a file under ``outdir`` (and send it on, when -o is a URI)."""
+        write_file(path, data)
+        self.sent(path)
+
+    def sent(self, path: Path) -> None:
+        """Push a file written under ``outdir`` to its URI, when -o is one."""
+        if self.staging and self.staging.output:
+            storage.push(path, self.staging.uri_of(path))
+
+    def output_sha256(self, path: Path) -> str | None:
+        """The sha256 of an output as it is now, or None when there is none."""
+        if self.staging and self.staging.output:
+            return storage.sha256(self.staging.uri_of(path))
+        return file_sha256(path) if path.is_file() else None
 
 
 def write_file(path: Path, data: bytes) -> None:
@@ -310,8 +332,8 @@ def process_or_fail(item: Planned, detector: Detector, settings: Settings, args:
     except AnonymizeError as error:
         # Media errors start with the file's name; say its whole path instead.
         reason = str(error).removeprefix(f"{item.source.name}: ")
-        tqdm.write(f"error: {item.source}: {reason}", file=sys.stderr)
-        return Entry(str(item.source), sha256, "failed", reason=reason)
+        tqdm.write(f"error: {item.input}: {reason}", file=sys.stderr)
+        return Entry(item.input, sha256, "failed", reason=reason)
 
 
 def process(item: Planned, detector: Detector, settings: Settings, args: argparse.Namespace, outdir: Path,
@@ -319,7 +341,7 @@ def process(item: Planned, detector: Detector, settings: Settings, args: argpars
     """Anonymize one input as planned; its manifest entry. A picture written with nothing hidden is warned about."""
     started = time.perf_counter()
     settings, edits = review or (settings, None)
-    entry = Entry(str(item.source), sha256, "anonymized", item.target.relative_to(outdir).as_posix(), review=_review_digest(review))
+    entry = Entry(item.input, sha256, "anonymized", item.target.relative_to(outdir).as_posix(), review=_review_digest(review))
     if item.problem:
         raise MediaError(item.problem)
     if item.format is None:
@@ -331,11 +353,11 @@ def process(item: Planned, detector: Detector, settings: Settings, args: argpars
         entry.kept_visible, entry.added_by_hand = len(report.kept_tracks), report.added_boxes
         entry.output_sha256 = file_sha256(item.target)
         for unmatched in report.unmatched_kept:
-            tqdm.write(f"warning: {item.source}: a track kept visible in review (frame {unmatched.frame}) was not found again; it stays hidden", file=sys.stderr)
+            tqdm.write(f"warning: {item.input}: a track kept visible in review (frame {unmatched.frame}) was not found again; it stays hidden", file=sys.stderr)
     else:
         result = anonymize_image(load_image(item.source).pixels, detector, settings, edits)
         for unmatched in result.review.unmatched if result.review else ():
-            tqdm.write(f"warning: {item.source}: a detection kept visible in review ({unmatched.class_name} at "
+            tqdm.write(f"warning: {item.input}: a detection kept visible in review ({unmatched.class_name} at "
                        f"{unmatched.x1:.0f},{unmatched.y1:.0f}) was not found again; it stays hidden", file=sys.stderr)
         encoded = encode_image(result.image, item.format)
         write_file(item.target, encoded)
@@ -345,7 +367,7 @@ def process(item: Planned, detector: Detector, settings: Settings, args: argpars
             for name, data in records.add(entry.output, result, settings).items():
                 write_file(outdir / RECORDS / name, data)
         if result.warning:
-            tqdm.write(f"warning: {item.source}: {result.warning}; written as it was", file=sys.stderr)
+            tqdm.write(f"warning: {item.input}: {result.warning}; written as it was", file=sys.stderr)
         return Entry.of_picture(entry.input, sha256, entry.output, encoded, result, time.perf_counter() - started, entry.review)
     entry.seconds = round(time.perf_counter() - started, 3)
     return entry
@@ -367,17 +389,20 @@ def reviews_for(path: str, planned: Sequence[Planned], backend: BackendConfig) -
         named = [item for item in planned if item.source.name == PurePosixPath(name).name and (item.format is None) == is_video]
         if not named:
             raise EditsError(f"the edits name {name}, which is not among the inputs.")
-        same = [item for item in named if _sha256(item.source) == entry.sha256]
+        same = [item for item in named if input_sha256(item) == entry.sha256]
         if not same:
-            raise EditsError(f"{named[0].source} is not the file that was reviewed (its sha256 differs).")
+            raise EditsError(f"{named[0].input} is not the file that was reviewed (its sha256 differs).")
         reviews.update((item.source, (edits.settings, entry)) for item in same)
     return reviews
 
 
-def _sha256(path: Path) -> str | None:
+def input_sha256(item: Planned) -> str | None:
+    """The sha256 of an input, or None when it cannot be read (reported when its turn comes, as for any input)."""
+    if item.origin:
+        return storage.sha256(item.origin)
     try:
-        return file_sha256(path)  # streamed: a video is not read into memory to be hashed
-    except OSError:  # reported when its turn comes, as for any input that cannot be read
+        return file_sha256(item.source)  # streamed: a video is not read into memory to be hashed
+    except OSError:
         return None
 
 
@@ -421,11 +446,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not any(storage.is_uri(text) for text in (*args.inputs, args.output)):
+        return _run(args, None)
+    if args.engine != "ray":
+        print("error: inputs and outputs at URIs are read and written by --engine ray", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="anonymize-") as root:
+        return _run(args, storage.Staging(Path(root), args.output if storage.is_uri(args.output) else None))
+
+
+def _run(args: argparse.Namespace, staging: storage.Staging | None) -> int:
+    """:func:`run`, with a URI run's staging folder."""
     started = time.perf_counter()
     try:
         censor = CensorSettings(method=args.method, shape=args.shape, strength=args.strength, padding=args.padding, feather=args.feather)
-        outdir = Path(args.output)
-        planned, copies = plan_inputs(args, outdir)
+        outdir = staging.outdir if staging and staging.output else Path(args.output)
+        if staging:
+            storage.check_apart(args.inputs, args.output)
+        planned, copies = plan_inputs(args, outdir, staging)
         backend = BackendConfig(args.backend, args.preset, args.project, args.version, args.workspace, args.api_url, args.timeout, args.device)
         api_key = os.environ.get("ROBOFLOW_API_KEY", "")
         detector = create_detector(backend, api_key)
@@ -442,6 +480,8 @@ def run(args: argparse.Namespace) -> int:
         reviews = reviews_for(args.edits, planned, backend) if args.edits else {}
         uploader = (RoboflowUploader(api_key, UploadTarget.parse(args.upload_to), split=args.split, batch_name=args.batch_name,
                                      tags=args.tag or [DEFAULT_TAG], timeout=args.timeout) if args.upload_to else None)
+        if staging and staging.output:
+            storage.check_writable(staging.output)
         check_writable(outdir)  # the last check, as it creates the folder
     except MissingSettings as error:
         print(f"error: {str(error).rstrip('.')}: {'; '.join(WHERE_TO_SET[name] for name in error.missing)}.", file=sys.stderr)
@@ -449,7 +489,7 @@ def run(args: argparse.Namespace) -> int:
     except (AnonymizeError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    record = start_record(args, outdir, backend, detector, settings, uploader)
+    record = start_record(args, outdir, backend, detector, settings, uploader, staging)
     try:
         if args.engine == "ray":
             process_all_on_ray(planned, copies, backend, settings, args, record, reviews, uploader)
@@ -461,7 +501,7 @@ def run(args: argparse.Namespace) -> int:
         raise
     recorded = record.save(finished=True)
     if not args.quiet:
-        print(summary(record.manifest, time.perf_counter() - started, describe(backend), outdir))
+        print(summary(record.manifest, time.perf_counter() - started, describe(backend), staging.output if staging and staging.output else outdir))
     failed = any(e.status == "failed" or (e.upload or {}).get("status") == "failed" for e in record.manifest.entries)
     return 1 if failed or record.copy_failed or not recorded else 0
 
@@ -470,12 +510,12 @@ def process_all(planned: list[Planned], copies: list[tuple[Path, Path]], detecto
                 record: RunRecord, reviews: dict[Path, Review], uploader: RoboflowUploader | None) -> None:
     """Each input in turn (or its earlier run's entry, with ``--resume``), its upload, then a dataset's other files."""
     for item in tqdm(planned, unit="file", disable=args.quiet or len(planned) < PROGRESS_BAR_FROM, file=sys.stderr):
-        sha256 = _sha256(item.source)
+        sha256 = input_sha256(item)
         review = reviews.get(item.source)
         entry = record.done_before(item, sha256, _review_digest(review)) if args.resume else None
         if entry is None:
             entry = process_or_fail(item, detector, settings, args, record.outdir, record.records, review, sha256)
-        record.add(with_upload(entry, item, uploader))
+        record.add(with_upload(entry, item, uploader, record))
     record.copy_failed = not copy_through(copies, record, resume=args.resume)
 
 
@@ -484,15 +524,16 @@ def process_all_on_ray(planned: list[Planned], copies: list[tuple[Path, Path]], 
     """:func:`process_all` on Ray actors: the driver resumes, plans, numbers the records, uploads and records; the actors anonymize."""
     from anonymize.distributed import anonymize_on_ray
 
-    todo, by_source = [], {str(item.source): item for item in planned}
+    todo, by_input = [], {item.input: item for item in planned}
     for item in planned:
-        entry = record.done_before(item, _sha256(item.source), _review_digest(reviews.get(item.source))) if args.resume else None
+        entry = record.done_before(item, input_sha256(item), _review_digest(reviews.get(item.source))) if args.resume else None
         if entry is None:
             todo.append(item)
         else:
-            record.add(with_upload(entry, item, uploader))
+            record.add(with_upload(entry, item, uploader, record))
     classes = tuple(record.records.classes) if record.records is not None else ()
-    running = anonymize_on_ray(todo, backend, settings, args, record.outdir, reviews=reviews, classes=classes, address=args.address, workers=args.workers)
+    running = anonymize_on_ray(todo, backend, settings, args, record.outdir, reviews=reviews, classes=classes, address=args.address,
+                               workers=args.workers, staging=record.staging)
     for entry, coco in tqdm(running, total=len(todo), unit="file", disable=args.quiet or len(todo) < PROGRESS_BAR_FROM, file=sys.stderr):
         if entry.status == "failed":  # said here: an actor's stderr is its own
             tqdm.write(f"error: {entry.input}: {entry.reason}", file=sys.stderr)
@@ -500,29 +541,30 @@ def process_all_on_ray(planned: list[Planned], copies: list[tuple[Path, Path]], 
             tqdm.write(f"warning: {entry.input}: nothing of a class to hide was found; written as it was", file=sys.stderr)
         if record.records is not None and entry.output:
             record.records.carry(coco, entry.output)
-        record.add(with_upload(entry, by_source[entry.input], uploader))
-    order = {str(item.source): n for n, item in enumerate(planned)}
+        record.add(with_upload(entry, by_input[entry.input], uploader, record))
+    order = {item.input: n for n, item in enumerate(planned)}
     record.manifest.entries.sort(key=lambda e: order[e.input])
     if record.records is not None:
         record.records.reorder([entry.output for entry in record.manifest.entries if entry.output])
     record.copy_failed = not copy_through(copies, record, resume=args.resume)
 
 
-def with_upload(entry: Entry, item: Planned, uploader: RoboflowUploader | None) -> Entry:
+def with_upload(entry: Entry, item: Planned, uploader: RoboflowUploader | None, record: RunRecord) -> Entry:
     """``entry``, with its picture uploaded when asked and not done yet."""
     if uploader and entry.status != "failed" and entry.frames is None and (entry.upload or {}).get("status") != "uploaded":
-        entry.upload = upload(uploader, item)
+        entry.upload = upload(uploader, item, record.staging)
     return entry
 
 
-def copy_through(copies: list[tuple[Path, Path]], record: RunRecord, *, resume: bool) -> bool:
-    """Copy a dataset's other files (labels, its YAML or COCO JSON) as they are, each listed in the manifest; False if one failed."""
+def copy_through(copies: list[tuple[Path | str, Path]], record: RunRecord, *, resume: bool) -> bool:
+    """Copy a dataset's other files (labels, its YAML or COCO JSON; a str is a URI) as they are, each listed in the manifest;
+    False if one failed."""
     ok = True
     for source, target in copies:
         try:
-            data = source.read_bytes()
-            if not (resume and target.is_file() and file_sha256(target) == sha256_of(data)):
-                write_file(target, data)
+            data = storage.read(source) if isinstance(source, str) else source.read_bytes()
+            if not (resume and record.output_sha256(target) == sha256_of(data)):
+                record.write(target, data)
             record.manifest.copied.append({"file": target.relative_to(record.outdir).as_posix(), "sha256": sha256_of(data)})
         except (OSError, AnonymizeError) as error:
             tqdm.write(f"error: {source}: not copied ({getattr(error, 'strerror', None) or error})", file=sys.stderr)
@@ -530,24 +572,39 @@ def copy_through(copies: list[tuple[Path, Path]], record: RunRecord, *, resume: 
     return ok
 
 
-def plan_inputs(args: argparse.Namespace, outdir: Path) -> tuple[list[Planned], list[tuple[Path, Path]]]:
-    """The outputs of every input, and the files to copy as they are (a dataset's labels)."""
-    folders = [Path(text) for text in args.inputs if Path(text).is_dir()]
-    dataset = next((folder for folder in folders if dataset_root(folder)), None)
+def plan_inputs(args: argparse.Namespace, outdir: Path, staging: storage.Staging | None = None) -> tuple[list[Planned], list[tuple[Path | str, Path]]]:
+    """The outputs of every input, and the files to copy as they are (a dataset's labels; a str is a URI)."""
+    listed = [_listing(n, text, staging) for n, text in enumerate(args.inputs)]
+    origins = {path: uri for _, _, files in listed for path, uri in files.items() if uri}
+    dataset = next(((text, root, files) for text, root, files in listed if root and is_dataset(p.relative_to(root).as_posix() for p in files)), None)
     if dataset is not None:
+        text, root, files = dataset
         if len(args.inputs) > 1:
-            raise ValueError(f"{dataset} is a dataset: give it alone, and it is mirrored into -o with its pictures anonymized")
+            raise ValueError(f"{text} is a dataset: give it alone, and it is mirrored into -o with its pictures anonymized")
         if args.json:
             raise ValueError("--json would write beside a dataset's pictures; use --records for what was hidden")
-        return plan_dataset(dataset, outdir, find_inputs([str(dataset)]))
-    sources = find_inputs(args.inputs)
-    if not sources:
-        raise ValueError("no input files found")
-    return plan(sources, outdir, args.format, sidecars=args.json), []
+        planned, copies = plan_dataset(root, outdir, list(files))
+    else:
+        sources = [path for _, _, files in listed for path in files]
+        if not sources:
+            raise ValueError("no input files found")
+        planned, copies = plan(sources, outdir, args.format, sidecars=args.json), []
+    return [replace(p, origin=origins.get(p.source)) for p in planned], [(origins.get(s, s), t) for s, t in copies]
+
+
+def _listing(n: int, text: str, staging: storage.Staging | None) -> tuple[str, Path | None, dict[Path, str | None]]:
+    """The ``n``-th input as named, its root when it is a folder, and its files, each with its URI (None when local).
+    A URI's files are named by where they are planned (:meth:`~anonymize.storage.Staging.input_path`)."""
+    if staging is None or not storage.is_uri(text):
+        return text, Path(text) if Path(text).is_dir() else None, dict.fromkeys(find_inputs([text]))
+    folder, names = storage.list_files(text)
+    if not folder:
+        return text, None, {staging.input_path(n, text.rstrip("/").rsplit("/", 1)[-1]): text}
+    return text, staging.input_path(n, ""), {staging.input_path(n, name): storage.join(text, name) for name in names}
 
 
 def start_record(args: argparse.Namespace, outdir: Path, backend: BackendConfig, detector: Detector, settings: Settings,
-                 uploader: RoboflowUploader | None) -> RunRecord:
+                 uploader: RoboflowUploader | None, staging: storage.Staging | None = None) -> RunRecord:
     """The run's manifest (model, files, settings, options that shape the outputs), its records, and what an earlier run left."""
     model = model_entry(backend, detector)
     options = {"format": args.format, "json": args.json, "records": args.records, "masks": args.masks,
@@ -556,6 +613,12 @@ def start_record(args: argparse.Namespace, outdir: Path, backend: BackendConfig,
     if uploader:
         manifest.upload = uploader.destination
     records = Records(settings.classes or detector.classes, masks=args.masks) if args.records else None
+    if args.resume and staging and staging.output:  # an earlier run's record, to read here
+        for name in (MANIFEST, f"{RECORDS}/coco.json"):
+            try:
+                storage.fetch(storage.join(staging.output, name), outdir / name)
+            except AnonymizeError:
+                pass  # none: every input is processed
     previous = Manifest.load(outdir) if args.resume else None
     if args.resume and previous is not None and previous.fingerprint != manifest.fingerprint:
         tqdm.write("note: --resume: the earlier run used other settings or another model; every input is processed again", file=sys.stderr)
@@ -563,16 +626,23 @@ def start_record(args: argparse.Namespace, outdir: Path, backend: BackendConfig,
         previous_coco = json.loads((outdir / RECORDS / "coco.json").read_text()) if args.resume and records is not None else {}
     except (OSError, ValueError):
         previous_coco = {}
-    return RunRecord(outdir, manifest, records, previous, previous_coco)
+    return RunRecord(outdir, manifest, records, previous, previous_coco, staging)
 
 
-def upload(uploader: RoboflowUploader, item: Planned) -> dict[str, str]:
-    """Upload one anonymized output; how it went, for the manifest (a failure is also said on stderr)."""
+def upload(uploader: RoboflowUploader, item: Planned, staging: storage.Staging | None = None) -> dict[str, str]:
+    """Upload one anonymized output (fetched back first when -o is a URI); how it went, for the manifest
+    (a failure is also said on stderr)."""
+    remote = staging is not None and staging.output is not None
     try:
+        if remote:
+            storage.fetch(staging.uri_of(item.target), item.target)
         return {"status": "uploaded", "id": uploader.upload(item.target)}
     except AnonymizeError as error:
-        tqdm.write(f"error: {item.target}: {error}", file=sys.stderr)
+        tqdm.write(f"error: {staging.uri_of(item.target) if remote else item.target}: {error}", file=sys.stderr)
         return {"status": "failed", "reason": str(error)}
+    finally:
+        if remote:
+            item.target.unlink(missing_ok=True)
 
 
 def _review_digest(review: Review | None) -> str | None:

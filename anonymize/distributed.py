@@ -6,7 +6,8 @@ the same function as the local CLI and writes its outputs under their temporary
 names, renamed when complete, so the bytes and the fail-closed rules are the
 CLI's. A file that fails comes back as a failed entry with its reason, never
 dropped. Inputs and OUTDIR are paths every node sees (one machine, or a shared
-filesystem). Review edits, redaction records and uploads work as in the local CLI (the driver
+filesystem) or URIs (``s3://…``, ``gs://…``: :mod:`anonymize.storage`): an actor
+then fetches its input into a folder of its own, writes there and pushes the outputs. Review edits, redaction records and uploads work as in the local CLI (the driver
 uploads and numbers the records). ``ray`` comes with the ``[ray]`` extra; nothing else imports this.
 """
 
@@ -17,12 +18,16 @@ import importlib.util
 import json
 import logging
 import os
+import shutil
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from anonymize import storage
 from anonymize.detectors import BackendConfig, create_detector
-from anonymize.manifest import Entry
+from anonymize.errors import AnonymizeError
+from anonymize.manifest import Entry, file_sha256
 from anonymize.outputs import Planned
 from anonymize.pipeline import Settings
 from anonymize.records import Records
@@ -40,33 +45,55 @@ class _Worker:
     goes back to the driver, which numbers them for the whole run.
     """
 
-    def __init__(self, backend: dict, settings: dict, args: argparse.Namespace, outdir: str, reviews: dict, classes: tuple[str, ...]) -> None:
+    def __init__(self, backend: dict, settings: dict, args: argparse.Namespace, outdir: str, reviews: dict, classes: tuple[str, ...],
+                 staging: storage.Staging | None) -> None:
         self.detector = create_detector(BackendConfig(**backend), os.environ.get("ROBOFLOW_API_KEY", ""))
         self.settings, self.args, self.outdir = Settings.from_json(settings), args, Path(outdir)
-        self.reviews, self.classes = reviews, classes
+        self.reviews, self.classes, self.staging = reviews, classes, staging
 
     def __call__(self, batch: dict) -> dict:
-        from anonymize.cli import _sha256, process_or_fail
-
         entries, cocos = [], []
-        for source, target, sidecar, image_format, problem in zip(batch["source"], batch["target"], batch["sidecar"], batch["format"], batch["problem"]):
-            item = Planned(Path(source), Path(target), Path(sidecar) if sidecar else None, image_format or None, problem or None)
+        for source, target, sidecar, image_format, problem, origin in zip(batch["source"], batch["target"], batch["sidecar"], batch["format"],
+                                                                          batch["problem"], batch["origin"]):
+            item = Planned(Path(source), Path(target), Path(sidecar) if sidecar else None, image_format or None, problem or None, origin or None)
             records = Records(self.classes, masks=self.args.masks) if self.args.records else None
-            entry = process_or_fail(item, self.detector, self.settings, self.args, self.outdir, records, self.reviews.get(item.source), _sha256(item.source))
+            entry = self.anonymize(item, records)
             entries.append(json.dumps(entry.to_json()))
             cocos.append(json.dumps(records.coco() if records else {}))
         return {"entry": entries, "coco": cocos}
 
+    def anonymize(self, item: Planned, records: Records | None) -> Entry:
+        """One input's entry; with URIs, through a folder of this actor's own, left empty after."""
+        from anonymize.cli import input_sha256, process_or_fail
+
+        review = self.reviews.get(item.source)
+        if self.staging is None:
+            return process_or_fail(item, self.detector, self.settings, self.args, self.outdir, records, review, input_sha256(item))
+        work = Path(tempfile.mkdtemp(prefix="anonymize-actor-"))
+        try:
+            here = self.staging.localize(item, work)
+            if item.origin:
+                storage.fetch(item.origin, here.source)
+            outdir = work / "out" if self.staging.output else self.outdir
+            entry = process_or_fail(here, self.detector, self.settings, self.args, outdir, records, review, file_sha256(here.source))
+            if self.staging.output:
+                self.staging.push_all(work)
+            return entry
+        except AnonymizeError as error:
+            return Entry(item.input, None, "failed", reason=str(error))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
 
 def anonymize_on_ray(items: Sequence[Planned], backend: BackendConfig, settings: Settings, args: argparse.Namespace, outdir: Path,
                      *, reviews: dict | None = None, classes: tuple[str, ...] = (), address: str | None = None,
-                     workers: int | None = None) -> Iterator[tuple[Entry, dict]]:
+                     workers: int | None = None, staging: storage.Staging | None = None) -> Iterator[tuple[Entry, dict]]:
     """Each planned input's manifest entry and the COCO part of its records (empty without records),
     as the actors finish them (in no set order). ``reviews`` are :func:`anonymize.cli.reviews_for`'s.
 
     ``address`` is a cluster's (``ray://host:10001`` or ``auto``); None starts Ray on this machine.
     ``workers`` actors run at once (default: one per CPU of the cluster); each takes one CPU, or
-    one GPU when ``backend.device`` is ``cuda``.
+    one GPU when ``backend.device`` is ``cuda``. ``staging`` is a run's with URIs.
     """
     import ray
 
@@ -80,12 +107,13 @@ def anonymize_on_ray(items: Sequence[Planned], backend: BackendConfig, settings:
     context.print_on_execution_start = False
     logging.getLogger("ray.data").setLevel(logging.ERROR)  # the CLI has its own progress bar and summary
     pool = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-    rows = [{"source": str(i.source), "target": str(i.target), "sidecar": str(i.sidecar or ""), "format": i.format or "", "problem": i.problem or ""}
+    rows = [{"source": str(i.source), "target": str(i.target), "sidecar": str(i.sidecar or ""), "format": i.format or "", "problem": i.problem or "",
+             "origin": i.origin or ""}
             for i in items]
     done = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
         _Worker, batch_size=1, concurrency=min(pool, len(rows)), batch_format="numpy",
         fn_constructor_kwargs={"backend": asdict(backend), "settings": settings.to_json(), "args": args, "outdir": str(outdir),
-                               "reviews": reviews or {}, "classes": tuple(classes)},
+                               "reviews": reviews or {}, "classes": tuple(classes), "staging": staging},
         **({"num_gpus": 1} if backend.device == "cuda" else {"num_cpus": 1}),
     )
     for row in done.iter_rows():

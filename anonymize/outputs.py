@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Sequence
+from pathlib import Path, PurePosixPath
+from typing import Iterable, Sequence
 
 from anonymize.errors import OutputError
 from anonymize.media import IMAGE_SUFFIXES, OUTPUT_EXTENSIONS, same_format
@@ -31,13 +31,20 @@ DATASET_MARKERS = ("data.yaml", "data.yml", "_annotations.coco.json", "_annotati
 @dataclass(frozen=True)
 class Planned:
     """One input, the file it becomes, its predictions file, and the image format (None for a video);
-    ``problem`` says why it cannot be written as planned (it then fails, with that sentence)."""
+    ``problem`` says why it cannot be written as planned (it then fails, with that sentence);
+    ``origin`` is the input's URI when it is not a local file (``source`` is then where it is fetched to)."""
 
     source: Path
     target: Path
     sidecar: Path | None
     format: str | None
     problem: str | None = None
+    origin: str | None = None
+
+    @property
+    def input(self) -> str:
+        """The input as the user named it: its URI, or its path."""
+        return self.origin or str(self.source)
 
 
 def plan(sources: Sequence[Path], outdir: Path, format: str, *, sidecars: bool) -> list[Planned]:
@@ -68,17 +75,18 @@ def plan(sources: Sequence[Path], outdir: Path, format: str, *, sidecars: bool) 
     return planned
 
 
-def dataset_root(folder: Path) -> bool:
-    """True when ``folder`` is an exported dataset: a marker (``data.yaml``, ``_annotations.coco.json``…)
-    at its root or one folder down (a split), or COCO's ``annotations/*.json``.
+def is_dataset(files: Iterable[str]) -> bool:
+    """True when a folder holding ``files`` (paths relative to it) is an exported dataset: a marker
+    (``data.yaml``, ``_annotations.coco.json``…) at its root or one folder down (a split), or COCO's ``annotations/*.json``.
 
-    >>> dataset_root(Path("/nonexistent"))
-    False
+    >>> is_dataset(["train/_annotations.coco.json", "train/a.jpg"]), is_dataset(["a/b/data.yaml", "annotations/x.txt"])
+    (True, False)
     """
-    if not folder.is_dir():
-        return False
-    near = [folder, *(p for p in folder.iterdir() if p.is_dir())]
-    return any((f / marker).is_file() for f in near for marker in DATASET_MARKERS) or any((folder / "annotations").glob("*.json"))
+    for name in files:
+        parts = PurePosixPath(name).parts
+        if (len(parts) <= 2 and parts[-1] in DATASET_MARKERS) or (len(parts) == 2 and parts[0] == "annotations" and name.endswith(".json")):
+            return True
+    return False
 
 
 def plan_dataset(root: Path, outdir: Path, files: Sequence[Path]) -> tuple[list[Planned], list[tuple[Path, Path]]]:
