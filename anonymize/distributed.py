@@ -69,18 +69,19 @@ class _Worker:
         review = self.reviews.get(item.source)
         if self.staging is None:
             return process_or_fail(item, self.detector, self.settings, self.args, self.outdir, records, review, input_sha256(item))
-        work = Path(tempfile.mkdtemp(prefix="anonymize-actor-"))
+        work, sha256 = Path(tempfile.mkdtemp(prefix="anonymize-actor-")), None
         try:
             here = self.staging.localize(item, work)
             if item.origin:
                 storage.fetch(item.origin, here.source)
+            sha256 = file_sha256(here.source) if item.origin else input_sha256(item)
             outdir = work / "out" if self.staging.output else self.outdir
-            entry = process_or_fail(here, self.detector, self.settings, self.args, outdir, records, review, file_sha256(here.source))
+            entry = process_or_fail(here, self.detector, self.settings, self.args, outdir, records, review, sha256)
             if self.staging.output:
                 self.staging.push_all(work)
             return entry
-        except AnonymizeError as error:
-            return Entry(item.input, None, "failed", reason=str(error))
+        except AnonymizeError as error:  # a fetch or a push: the entry fails, and its records with it
+            return Entry(item.input, sha256, "failed", reason=str(error))
         finally:
             shutil.rmtree(work, ignore_errors=True)
 

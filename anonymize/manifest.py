@@ -100,7 +100,7 @@ class Entry:
     @classmethod
     def from_json(cls, item: dict[str, Any]) -> Entry:
         known = set(cls.__dataclass_fields__)
-        return cls(**{key: value for key, value in item.items() if key in known})
+        return cls(**{"input_sha256": None, **{key: value for key, value in item.items() if key in known}})  # None is left out of the JSON
 
 
 @dataclass

@@ -155,3 +155,13 @@ def test_pictures_written_to_a_bucket_are_uploaded_from_there(s3, in_bucket, fak
     assert sorted(u["name"] for u in fake_roboflow.uploads) == sorted(PHOTOS)
     entries = json.loads(objects(s3, "sent/")["manifest.json"])["entries"]
     assert [e.get("upload", {}).get("status") for e in entries] == ["uploaded", "uploaded", "uploaded", None]
+
+
+def test_an_output_that_cannot_be_pushed_fails_its_input_and_leaves_no_partial_file(s3, folder, tmp_path, capsys):
+    (tmp_path / "out" / "city.png").mkdir(parents=True)  # a folder where the output should go
+    assert main([folder.as_uri(), "-o", (tmp_path / "out").as_uri(), "--engine", "ray", "-q"]) == 1
+    assert f"error: {(folder / 'city.png').as_uri()}: cannot write {(tmp_path / 'out' / 'city.png').as_uri()}" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["astronaut.png", "city.png", "dashcam_plate.png", "manifest.json"]
+    assert (tmp_path / "out" / "city.png").is_dir()
+    statuses = {e["input"].rsplit("/", 1)[-1]: e["status"] for e in json.loads((tmp_path / "out" / "manifest.json").read_text())["entries"]}
+    assert statuses == {"astronaut.png": "anonymized", "city.png": "failed", "dashcam_plate.png": "anonymized", "notes.png": "failed"}
