@@ -53,6 +53,9 @@ FOG_VEIL = np.array([225.0, 225.0, 225.0])
 FOG_OPACITY = 0.55
 
 
+#: The largest blur sigma run at full size: a larger one runs on a shrunken copy (see ``_gaussian``).
+SHRUNK_SIGMA = 2.0
+
 #: Beyond these, a box covers the picture many times over, or a feather blurs it whole.
 MAX_PADDING = 10.0
 MAX_FEATHER = 200
@@ -209,10 +212,12 @@ def _pixelate(crop: np.ndarray, cell: int) -> np.ndarray:
 
 
 def _gaussian(crop: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur; strong blurs run on a shrunken copy, which looks the same and is far faster."""
+    """Gaussian blur. Above ``SHRUNK_SIGMA`` it runs at that sigma on a copy shrunk by ``sigma / SHRUNK_SIGMA``
+    and is scaled back: the area average and the scaling add a blur of their own (about 3 % more sigma),
+    so it hides at least as much, and a 64 px face takes a sixth of the time (``bench/hot_path.py``)."""
     sigma = max(sigma, 0.5)
     h, w = crop.shape[:2]
-    shrink = sigma / 4 if sigma > 8 else 1.0
+    shrink = sigma / SHRUNK_SIGMA if sigma > SHRUNK_SIGMA else 1.0
     small_w, small_h = max(1, round(w / shrink)), max(1, round(h / shrink))
     if shrink > 1 and small_w >= 2 and small_h >= 2:
         small = cv2.resize(crop, (small_w, small_h), interpolation=cv2.INTER_AREA)

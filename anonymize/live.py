@@ -38,7 +38,7 @@ import cv2
 import numpy as np
 
 from anonymize.censor import censor
-from anonymize.detectors.base import Detector
+from anonymize.detectors.base import Detector, run_in_background
 from anonymize.errors import AnonymizeError
 from anonymize.pipeline import Settings, detect
 from anonymize.tracking import Tracker
@@ -151,6 +151,7 @@ class LiveAnonymizer:
             self._frame_ms = took if self._frames == 1 else 0.9 * self._frame_ms + 0.1 * took  # smoothed
 
     def _detect_forever(self) -> None:
+        run_in_background()  # the frame path comes first: a frame late is a frame dropped
         while True:
             with self._lock:
                 while self._pending is None and not self._closed:

@@ -1,5 +1,6 @@
 """Censoring: every method and shape hides the inside and leaves the outside bit-identical."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -127,3 +128,19 @@ def test_censored_mask_is_exactly_what_censor_fills(noise):
     settings = CensorSettings(method="fill", fill_color=(1, 2, 3))
     painted = (censor(noise, found, settings) == [1, 2, 3]).all(axis=2) & ~(noise == [1, 2, 3]).all(axis=2)
     assert np.array_equal(censored_mask(found, settings, 160, 120), painted)
+
+
+@pytest.mark.parametrize("sigma", [3, 5, 8, 16])
+def test_a_blur_run_on_a_shrunken_copy_keeps_no_more_detail_than_the_full_size_gaussian(sigma):
+    from anonymize.censor import SHRUNK_SIGMA, _gaussian
+
+    assert sigma > SHRUNK_SIGMA
+    noise = np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8)  # all detail
+    full_size = cv2.GaussianBlur(noise, (0, 0), sigmaX=sigma, borderType=cv2.BORDER_REFLECT)
+    shrunk = _gaussian(noise, sigma)
+
+    def detail(image):
+        return cv2.Laplacian(image.astype(np.float32), cv2.CV_32F).std()
+
+    assert detail(shrunk) <= detail(full_size)
+    assert np.abs(shrunk.astype(int) - full_size).mean() < 1.5  # the same picture, to a grey level

@@ -1,9 +1,14 @@
 """The bundled offline detectors find real faces and plates."""
 
+import os
+import sys
+import threading
+
 import cv2
 import numpy as np
+import pytest
 
-from anonymize.detections import CONFIDENT, iou_matrix
+from anonymize.detections import CONFIDENT, Predictions, iou_matrix
 from anonymize.detectors import CenterFaceDetector, PlateDetector, centerface
 from anonymize.detectors.face_scoring import Candidates, agreement, closer_look
 
@@ -82,3 +87,25 @@ def test_nested_boxes_on_one_face_count_once(astronaut):
     close_up = cv2.resize(astronaut[30:220, 150:300], None, fx=6, fy=6)
     sure = CenterFaceDetector(sizes=(None, 640)).detect(close_up, confidence=0.5, overlap=0.3)
     assert len(sure) == 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="only Linux gives a thread a niceness of its own")
+def test_the_local_models_run_at_background_priority_and_leave_the_caller_as_it_was():
+    from anonymize.detectors.base import BACKGROUND_NICE
+    from anonymize.detectors.combined import CombinedDetector
+
+    class Noting:
+        classes = ("face",)
+
+        def __init__(self):
+            self.niceness = []
+
+        def detect(self, image, *, confidence, overlap):
+            self.niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            return Predictions.of([], image.shape[1], image.shape[0])
+
+    caller = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    faces, plates = Noting(), Noting()
+    CombinedDetector(faces, plates).detect(np.zeros((8, 8, 3), np.uint8), confidence=0.5, overlap=0.3)
+    assert faces.niceness[0] >= BACKGROUND_NICE and plates.niceness[0] >= BACKGROUND_NICE
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == caller

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from anonymize.detections import Predictions
-from anonymize.detectors.base import Detector
+from anonymize.detectors.base import Detector, run_in_background
 
 
 class CombinedDetector:
@@ -28,7 +28,7 @@ class CombinedDetector:
         #: Where its models run, when they run here (:func:`anonymize.detectors.local_detector` says).
         self.device = None
         # onnxruntime releases the GIL: the models really run side by side, one core each.
-        self._pool = ThreadPoolExecutor(max_workers=len(detectors), thread_name_prefix="detector")
+        self._pool = ThreadPoolExecutor(max_workers=len(detectors), thread_name_prefix="detector", initializer=run_in_background)
 
     def detect(self, image: np.ndarray, *, confidence: float, overlap: float) -> Predictions:
         runs = [self._pool.submit(d.detect, image, confidence=confidence, overlap=overlap) for d in self.detectors]
