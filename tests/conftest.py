@@ -41,6 +41,28 @@ def pictures_in(zip_bytes: bytes) -> list[str]:
     return sorted(n for n in names if n != MANIFEST and not n.startswith("records/"))
 
 
+def niceness() -> int:
+    """The calling thread's own niceness (Linux)."""
+    import threading
+
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+class NicenessNoting:
+    """A detector that finds nothing and notes the niceness of each thread it runs on."""
+
+    classes = ("face",)
+
+    def __init__(self):
+        self.niceness = []
+
+    def detect(self, image, *, confidence, overlap):
+        from anonymize.detections import Predictions
+
+        self.niceness.append(niceness())
+        return Predictions.of([], image.shape[1], image.shape[0])
+
+
 def outputs(folder: Path) -> list[str]:
     """The names of the files a CLI run wrote into ``folder``, sorted, but its manifest (a record of the run, failures included)."""
     return sorted(p.name for p in folder.iterdir() if p.name != MANIFEST)

@@ -1,16 +1,15 @@
 """The bundled offline detectors find real faces and plates."""
 
-import os
 import sys
-import threading
 
 import cv2
 import numpy as np
 import pytest
 
-from anonymize.detections import CONFIDENT, Predictions, iou_matrix
+from anonymize.detections import CONFIDENT, iou_matrix
 from anonymize.detectors import CenterFaceDetector, PlateDetector, centerface
 from anonymize.detectors.face_scoring import Candidates, agreement, closer_look
+from conftest import NicenessNoting, niceness
 
 
 def test_centerface_finds_the_crowd_in_the_city_photo(city):
@@ -94,18 +93,8 @@ def test_the_local_models_run_at_background_priority_and_leave_the_caller_as_it_
     from anonymize.detectors.base import BACKGROUND_NICE
     from anonymize.detectors.combined import CombinedDetector
 
-    class Noting:
-        classes = ("face",)
-
-        def __init__(self):
-            self.niceness = []
-
-        def detect(self, image, *, confidence, overlap):
-            self.niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
-            return Predictions.of([], image.shape[1], image.shape[0])
-
-    caller = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    faces, plates = Noting(), Noting()
+    caller = niceness()
+    faces, plates = NicenessNoting(), NicenessNoting()
     CombinedDetector(faces, plates).detect(np.zeros((8, 8, 3), np.uint8), confidence=0.5, overlap=0.3)
     assert faces.niceness[0] >= BACKGROUND_NICE and plates.niceness[0] >= BACKGROUND_NICE
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == caller
+    assert niceness() == caller

@@ -1,8 +1,6 @@
 """Live stream: detection off the frame path, and no frame ever leaves raw."""
 
-import os
 import sys
-import threading
 import time
 
 import av
@@ -12,6 +10,7 @@ import pytest
 from anonymize.live import LiveAnonymizer
 from anonymize.pipeline import Settings
 from clips import FACE_SIDE, face_patch
+from conftest import NicenessNoting, niceness
 
 
 class Broken:
@@ -113,28 +112,14 @@ def test_a_face_the_next_detections_miss_stays_hidden_and_the_stats_say_tracking
     live.close()
 
 
-class Recording:
-    """A detector that notes the niceness of the thread it runs on, and finds nothing."""
-
-    classes = ("face",)
-
-    def __init__(self):
-        self.niceness = []
-
-    def detect(self, image, *, confidence, overlap):
-        from anonymize.detections import Predictions
-
-        self.niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
-        return Predictions.of([], image.shape[1], image.shape[0])
-
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="only Linux gives a thread a niceness of its own")
 def test_detection_runs_at_background_priority_and_the_frame_path_does_not(frame):
     from anonymize.detectors.base import BACKGROUND_NICE
 
-    detector, before = Recording(), os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    detector, before = NicenessNoting(), niceness()
     live = LiveAnonymizer(detector, Settings())
     settled(live, frame)
     live.close()
     assert min(detector.niceness) >= BACKGROUND_NICE
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
+    assert niceness() == before
