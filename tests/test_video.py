@@ -195,3 +195,14 @@ def test_detecting_every_third_frame_still_hides_the_face_in_all(clip, detector,
     # Every 3rd frame, plus a few at the start, while the new track's velocity is not known yet.
     assert report.frames_detected == counting.calls < len(boxes) // 2
     assert not any(face_visible(b, a, box) for b, a, box in zip(frames_of(path), frames_of(tmp_path / "out.mp4"), boxes))
+
+
+def test_progress_is_told_on_the_callers_thread_up_to_the_last_frame(clip, detector, tmp_path):
+    # A page's progress bar only takes updates from the page's own thread.
+    import threading
+
+    told = []
+    report = anonymize_video(clip[0], tmp_path / "out.mp4", detector, Settings(),
+                             on_progress=lambda done, expected, _: told.append((done, threading.current_thread())))
+    assert {thread for _, thread in told} == {threading.current_thread()}
+    assert [done for done, _ in told] == sorted({done for done, _ in told}) and told[-1][0] == report.frames
