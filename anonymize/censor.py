@@ -214,7 +214,8 @@ def _pixelate(crop: np.ndarray, cell: int) -> np.ndarray:
 def _gaussian(crop: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian blur. Above ``SHRUNK_SIGMA`` it runs at that sigma on a copy shrunk by ``sigma / SHRUNK_SIGMA``
     and is scaled back: the area average and the scaling add a blur of their own (about 3 % more sigma),
-    so it hides at least as much, and a 64 px face takes a sixth of the time (``bench/hot_path.py``)."""
+    so it hides at least as much, and a 64 px face blurs 4–6× faster (a 640×480 crowd in 5.7 ms instead of
+    11–14, ``bench/hot_path.py``)."""
     sigma = max(sigma, 0.5)
     h, w = crop.shape[:2]
     shrink = sigma / SHRUNK_SIGMA if sigma > SHRUNK_SIGMA else 1.0
