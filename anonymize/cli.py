@@ -281,7 +281,7 @@ class RunRecord:
                 for name, data in self.records.summary_files().items():
                     self.write(self.outdir / RECORDS / name, data)
             self.manifest.save(self.outdir, finished=finished)
-            self.sent(self.outdir / MANIFEST)
+            self.send(self.outdir / MANIFEST)
         except AnonymizeError as error:
             tqdm.write(f"error: the run's record: {error}", file=sys.stderr)
             return False
@@ -305,9 +305,9 @@ class RunRecord:
     def write(self, path: Path, data: bytes) -> None:
         """Write a file under ``outdir`` (and send it on, when -o is a URI)."""
         write_file(path, data)
-        self.sent(path)
+        self.send(path)
 
-    def sent(self, path: Path) -> None:
+    def send(self, path: Path) -> None:
         """Push a file written under ``outdir`` to its URI, when -o is one."""
         if self.staging and self.staging.output:
             storage.push(path, self.staging.uri_of(path))

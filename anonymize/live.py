@@ -41,7 +41,7 @@ from anonymize.censor import censor
 from anonymize.detectors.base import Detector, run_in_background
 from anonymize.errors import AnonymizeError
 from anonymize.pipeline import Settings, detect
-from anonymize.tracking import Tracker
+from anonymize.tracking import COAST_SECONDS, Tracker
 
 _log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class LiveAnonymizer:
         self._detector, self._settings = detector, settings
         self.max_staleness, self.detection_interval = max_staleness, detection_interval
         self._pending: tuple[np.ndarray, float] | None = None
-        self._tracker = Tracker()
+        self._tracker = self._new_tracker()
         self._newest: _Newest | None = None
         self._error: str | None = None
         self._closed = False
@@ -114,8 +114,13 @@ class LiveAnonymizer:
         """Use new settings (or a new detector) from the next detection on."""
         with self._lock:
             if detector is not self._detector:  # boxes from another model no longer count
-                self._tracker, self._newest = Tracker(), None
+                self._tracker, self._newest = self._new_tracker(), None
             self._detector, self._settings, self._error = detector, settings, None
+
+    def _new_tracker(self) -> Tracker:
+        # A box of the newest detection is believed as long as that detection is: a track that dropped
+        # out of the cover before (detection slower than the tracker's coast) left the face raw.
+        return Tracker(coast=max(COAST_SECONDS, self.max_staleness))
 
     def process(self, frame: np.ndarray) -> np.ndarray:
         """The censored frame, or an obscured one; never ``frame`` itself."""
@@ -175,7 +180,8 @@ class LiveAnonymizer:
             time.sleep(max(0.0, start + self.detection_interval - time.perf_counter()))
 
     def _detect_once(self, frame: np.ndarray, captured_at: float, detector: Detector, settings: Settings, start: float) -> None:
-        found = detect(frame, detector, settings)
+        in_background = getattr(detector, "in_background", None)  # the local models: their threads too
+        found = detect(frame, in_background() if in_background else detector, settings)
         hidden = found if settings.classes is None else found.of_classes(settings.classes)
         as_json = found.raw or found.to_roboflow()  # made outside the lock: the frame path waits on it
         with self._lock:

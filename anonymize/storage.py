@@ -133,12 +133,6 @@ def sha256(uri: str) -> str | None:
     return digest.hexdigest()
 
 
-def same_file(a: str, b: str) -> bool:
-    """True when two URIs name one file: the same filesystem and path."""
-    (fs_a, path_a), (fs_b, path_b) = _open(a), _open(b)
-    return fs_a.type_name == fs_b.type_name and PurePosixPath(path_a) == PurePosixPath(path_b)
-
-
 def _is_partial(name: str) -> bool:
     return name.startswith(".") and name.endswith(".partial")
 

@@ -89,12 +89,15 @@ def test_nested_boxes_on_one_face_count_once(astronaut):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="only Linux gives a thread a niceness of its own")
-def test_the_local_models_run_at_background_priority_and_leave_the_caller_as_it_was():
+def test_the_background_twin_runs_the_models_at_background_priority_and_the_detector_itself_does_not():
     from anonymize.detectors.base import BACKGROUND_NICE
     from anonymize.detectors.combined import CombinedDetector
 
     caller = niceness()
     faces, plates = NicenessNoting(), NicenessNoting()
-    CombinedDetector(faces, plates).detect(np.zeros((8, 8, 3), np.uint8), confidence=0.5, overlap=0.3)
-    assert faces.niceness[0] >= BACKGROUND_NICE and plates.niceness[0] >= BACKGROUND_NICE
-    assert niceness() == caller
+    combined, image = CombinedDetector(faces, plates), np.zeros((8, 8, 3), np.uint8)
+    combined.detect(image, confidence=0.5, overlap=0.3)
+    combined.in_background().detect(image, confidence=0.5, overlap=0.3)
+    assert faces.niceness[0] == plates.niceness[0] == caller  # batch and video: the normal priority
+    assert faces.niceness[1] >= BACKGROUND_NICE and plates.niceness[1] >= BACKGROUND_NICE
+    assert combined.in_background() is combined.in_background() and niceness() == caller

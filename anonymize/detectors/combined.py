@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -28,7 +30,22 @@ class CombinedDetector:
         #: Where its models run, when they run here (:func:`anonymize.detectors.local_detector` says).
         self.device = None
         # onnxruntime releases the GIL: the models really run side by side, one core each.
-        self._pool = ThreadPoolExecutor(max_workers=len(detectors), thread_name_prefix="detector", initializer=run_in_background)
+        self._pool = ThreadPoolExecutor(max_workers=len(detectors), thread_name_prefix="detector")
+        self._background: CombinedDetector | None = None
+        self._lock = threading.Lock()
+
+    def in_background(self) -> CombinedDetector:
+        """The same models (and sessions), run by threads at background priority
+        (:func:`~anonymize.detectors.base.run_in_background`): for the webcam, whose frames come first.
+        Batch and video keep the normal priority, so other work on the machine does not starve them."""
+        with self._lock:
+            if self._background is None:
+                twin = copy.copy(self)
+                twin._pool = ThreadPoolExecutor(max_workers=len(self.detectors), thread_name_prefix="detector-background",
+                                                initializer=run_in_background)
+                twin._background, twin._lock = twin, threading.Lock()
+                self._background = twin
+            return self._background
 
     def detect(self, image: np.ndarray, *, confidence: float, overlap: float) -> Predictions:
         runs = [self._pool.submit(d.detect, image, confidence=confidence, overlap=overlap) for d in self.detectors]

@@ -185,6 +185,40 @@ CAMERA_CHANGES = {  # first frame, second frame, where the face's core is in the
 }
 
 
+class Slow:
+    """Finds the face at ``box``, ``seconds`` after being asked: as a remote backend on a slow link, or the
+    local models on a busy machine, answer later than tracking believes a box on its own."""
+
+    classes = ("face",)
+
+    def __init__(self, box, seconds):
+        self.box, self.seconds = box, seconds
+
+    def detect(self, image, *, confidence, overlap):
+        from anonymize.detections import Detection, Predictions
+
+        time.sleep(self.seconds)
+        return Predictions.of([Detection(*self.box, 0.9, "face")], image.shape[1], image.shape[0])
+
+
+def test_4_a_detection_slower_than_tracking_coasts_never_shows_the_face():
+    from anonymize.tracking import COAST_SECONDS
+
+    frame, box = camera_frame(640, 480)
+    where, staleness = _face_core(box), COAST_SECONDS + 0.5
+    live = LiveAnonymizer(Slow(box, COAST_SECONDS + 0.2), Settings(), max_staleness=staleness)
+    try:
+        deadline = time.monotonic() + 4 * staleness
+        while time.monotonic() < deadline:  # frames at 30 fps, across several detections
+            out = live.process(frame)
+            shown = (np.abs(out[where].astype(int) - frame[where]) < 3).all(axis=2).mean()
+            assert shown < 0.05, f"{shown:.0%} of the face showed, {live.stats()}"
+            time.sleep(1 / 30)
+        assert live.stats().detections >= 3 and live.stats().obscured < live.stats().frames  # some were censored, not hidden whole
+    finally:
+        live.close()
+
+
 @pytest.mark.parametrize("first,second,core", CAMERA_CHANGES.values(), ids=CAMERA_CHANGES)
 def test_4_a_camera_that_changes_its_frame_size_never_shows_the_face(detector, first, second, core):
     base, box = camera_frame(640, 480)
