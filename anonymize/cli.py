@@ -48,6 +48,7 @@ from anonymize.presets import DEFAULT_PRESET, PRESETS
 from anonymize.records import FOLDER as RECORDS
 from anonymize.records import Records
 from anonymize.upload import SPLITS, RoboflowUploader, UploadTarget
+from anonymize.tracking import COAST_SECONDS
 from anonymize.video import AUDIO_POLICIES, CRF_RANGE, DEFAULT_CRF, DEFAULT_DETECT_EVERY, VideoReport, anonymize_video
 
 PROGRESS_BAR_FROM = 4  # files
@@ -94,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars and no summary; errors and warnings still go to stderr")
     video = parser.add_argument_group("videos")
     video.add_argument("--detect-every", type=_whole(1), default=DEFAULT_DETECT_EVERY, metavar="K",
-                       help="run detection on every K-th frame; tracking covers the frames between (default: %(default)s)")
+                       help=f"run detection on every K-th frame, and at least every {COAST_SECONDS:g} s (what tracking can carry a box); "
+                            "tracking covers the frames between (default: %(default)s)")
     video.add_argument("--crf", type=_whole(*CRF_RANGE), default=DEFAULT_CRF,
                        help=f"H.264 quality, {CRF_RANGE[0]}–{CRF_RANGE[1]}: lower is better and larger (default: %(default)s)")
     video.add_argument("--audio", choices=AUDIO_POLICIES, default="aac",

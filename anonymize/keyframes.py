@@ -2,8 +2,10 @@
 
 Tracking carries boxes across the frames between detections by their motion,
 which is only right while the picture moves smoothly. So a frame is detected
-when ``k`` frames have passed since the last detection, and also, sooner,
-when tracking has lost sight of what it carries:
+when ``k`` frames have passed since the last detection, or ``within`` seconds
+(tracking's coast: a box is believed that long away from its detection, so a
+larger gap, a large ``k`` at a low frame rate, would leave frames and the
+video's end uncovered), and also, sooner, when tracking has lost sight of what it carries:
 
 * **the scene changed**: a cut, a jump (a recording at a low frame rate, a
   timelapse), or a camera swung fast: the frame's thumbnail no longer matches
@@ -22,13 +24,15 @@ Example:
     >>> from anonymize.detections import Predictions
     >>> from anonymize.tracking import Tracker
     >>> tracker, frame = Tracker(), np.random.default_rng(0).integers(0, 255, (72, 128, 3), dtype=np.uint8)
-    >>> keyframes = Keyframes(every=3)
-    >>> keyframes.needs_detection(0, frame, tracker.motion_boxes(0.0, 128, 72))
+    >>> keyframes = Keyframes(every=3, within=0.5)
+    >>> keyframes.needs_detection(0, 0.0, frame, tracker.motion_boxes(0.0, 128, 72))
     True
-    >>> keyframes.detected(0, frame, Predictions.empty(128, 72), np.zeros(0, np.int64))
-    >>> [keyframes.needs_detection(i, frame, tracker.motion_boxes(i / 25, 128, 72)) for i in (1, 3)]
+    >>> keyframes.detected(0, 0.0, frame, Predictions.empty(128, 72), np.zeros(0, np.int64))
+    >>> [keyframes.needs_detection(i, i / 25, frame, tracker.motion_boxes(i / 25, 128, 72)) for i in (1, 3)]
     [False, True]
-    >>> keyframes.needs_detection(1, 255 - frame, tracker.motion_boxes(0.04, 128, 72))  # another picture
+    >>> keyframes.needs_detection(1, 0.6, frame, tracker.motion_boxes(0.6, 128, 72))  # a frame 0.6 s on (a low frame rate)
+    True
+    >>> keyframes.needs_detection(1, 0.04, 255 - frame, tracker.motion_boxes(0.04, 128, 72))  # another picture
     True
 """
 
@@ -55,16 +59,17 @@ _WINDOW = cv2.createHanningWindow(THUMBNAIL, cv2.CV_32F)
 class Keyframes:
     """Decides, frame by frame, whether detection must run; see the module docstring."""
 
-    def __init__(self, every: int) -> None:
-        self.every = every
+    def __init__(self, every: int, within: float = np.inf) -> None:
+        self.every, self.within = every, within
         self._last: int | None = None
+        self._last_time = -np.inf
         self._thumbnail: np.ndarray | None = None
         self._looks: dict[int, np.ndarray] = {}
 
-    def needs_detection(self, index: int, pixels: np.ndarray, predicted: tuple[Predictions, np.ndarray]) -> bool:
-        """Whether frame ``index`` must be detected, given where tracking predicts its tracks
+    def needs_detection(self, index: int, t: float, pixels: np.ndarray, predicted: tuple[Predictions, np.ndarray]) -> bool:
+        """Whether frame ``index``, shown at ``t`` seconds, must be detected, given where tracking predicts its tracks
         (:meth:`~anonymize.tracking.Tracker.motion_boxes`: boxes and track ids)."""
-        if self._last is None or index - self._last >= self.every:
+        if self._last is None or index - self._last >= self.every or t - self._last_time >= self.within:
             return True
         if cv2.phaseCorrelate(self._thumbnail, _thumbnail(pixels), _WINDOW)[1] < SAME_SCENE:
             return True
@@ -72,9 +77,9 @@ class Keyframes:
         same = [float(look @ self._looks[track]) >= SAME_LOOK for track, look in looks.items() if track in self._looks]
         return bool(same) and same.count(False) > LOST_SHARE * len(same)
 
-    def detected(self, index: int, pixels: np.ndarray, detections: Predictions, tracks: np.ndarray) -> None:
-        """Remember frame ``index``, detected, and the look of each of its tracks."""
-        self._last, self._thumbnail = index, _thumbnail(pixels)
+    def detected(self, index: int, t: float, pixels: np.ndarray, detections: Predictions, tracks: np.ndarray) -> None:
+        """Remember frame ``index`` (at ``t`` seconds), detected, and the look of each of its tracks."""
+        self._last, self._last_time, self._thumbnail = index, t, _thumbnail(pixels)
         self._looks = _looks(pixels, detections, tracks)
 
 

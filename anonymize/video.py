@@ -303,14 +303,15 @@ def _anonymize_frames(frames, detector: Detector, settings: Settings, detect_eve
                       writer: _WriterThread, on_progress: Callable[[int, int, float], None] | None) -> None:
     """The loop: detect where :mod:`keyframes` (or a box added on review) says so, let tracking cover each frame,
     hand frames to the writer as they are final, and say how far it got."""
-    keyframes = Keyframes(detect_every)
+    # Without tracking (coast 0) nothing is carried, so no gap is too long: the caller asked for exactly every k-th frame.
+    keyframes = Keyframes(detect_every, within=tracking.tracker.coast or math.inf)
     report, time_base = writer.report, writer.writer.sink.time_base
     width, height = report.info.width, report.info.height
     said = 0
     for index, (pts, pixels) in enumerate(frames):
         t = float(pts * time_base)
         detections = None
-        if review.forces_detection(index) or keyframes.needs_detection(index, pixels, tracking.tracker.motion_boxes(t, width, height)):
+        if review.forces_detection(index) or keyframes.needs_detection(index, t, pixels, tracking.tracker.motion_boxes(t, width, height)):
             found = detect(pixels, detector, settings)
             found = found if settings.classes is None else found.of_classes(settings.classes)
             detections = review.with_added(index, found)
@@ -323,7 +324,7 @@ def _anonymize_frames(frames, detector: Detector, settings: Settings, detect_eve
         for (ready_pts, ready_pixels), cover in ready:
             writer.write(ready_pts, ready_pixels, cover, frozenset(review.kept_ids))
         if detections is not None:
-            keyframes.detected(index, pixels, detections, tracking.tracker.tracks_of(t))
+            keyframes.detected(index, t, pixels, detections, tracking.tracker.tracks_of(t))
         if on_progress and report.frames > said:  # called here: a page's progress bar belongs to this thread
             said = report.frames
             on_progress(said, report.info.frames, writer.elapsed())

@@ -3,6 +3,7 @@ from pathlib import PurePath
 import streamlit as st
 
 from anonymize.errors import AnonymizeError
+from anonymize.tracking import COAST_SECONDS
 from anonymize.video import DEFAULT_DETECT_EVERY, MAX_DETECT_EVERY
 from ui.page_setup import ready_choice
 from ui.review import edits_file
@@ -54,7 +55,8 @@ st.success(f"{report.frames} frames anonymized in {report.seconds:.1f} s" + (", 
 metrics(
     ("Frames", report.frames, f"At {report.info.fps:.2f} frames per second, {report.frames / max(report.info.fps, 1e-6):.1f} s."),
     ("Speed", f"{report.frames / max(report.seconds, 1e-6):.1f} frames/s", "Decoding, detection, tracking, censoring and encoding together."),
-    ("Detection ran on", f"{report.frames_detected} of {report.frames}", f"Frames the detector ran on: every {detect_every}th (the slider above), and sooner after a cut or a sudden change."),
+    ("Detection ran on", f"{report.frames_detected} of {report.frames}", f"Frames the detector ran on: every {detect_every}th (the slider above), and sooner after a cut, a sudden change, "
+                        f"or {COAST_SECONDS:g} s without detection (what tracking can carry a box)."),
     ("Tracking carried boxes on", f"{report.frames_with_carried_boxes} of {report.frames}", TRACKING_HELP),
     *((("Kept visible on purpose", f"{len(report.kept_tracks)} track(s), {report.frames_with_kept} frames", "Tracks you chose to leave visible, and the frames they are on."),
        ("Added by hand", f"{report.added_boxes} box(es)", "Boxes you drew, which tracking carried to the frames around them.")) if job.edits else ()),

@@ -206,3 +206,17 @@ def test_progress_is_told_on_the_callers_thread_up_to_the_last_frame(clip, detec
                              on_progress=lambda done, expected, _: told.append((done, threading.current_thread())))
     assert {thread for _, thread in told} == {threading.current_thread()}
     assert [done for done, _ in told] == sorted({done for done, _ in told}) and told[-1][0] == report.frames
+
+
+@pytest.mark.parametrize("fps, every", [(25, 40), (5, 10)])
+def test_a_large_detect_every_never_leaves_a_face_between_detections_or_at_the_end(detector, tmp_path, fps, every):
+    # Tracking believes a box for half a second away from its detection: detection runs at least that often.
+    from anonymize.censor import CensorSettings
+    from clips import camera_frame
+
+    frame, (x1, y1, x2, y2) = camera_frame(640, 480)
+    write_frames(tmp_path / "still.mp4", [frame] * (3 * fps), rate=fps, size=(640, 480))
+    report = anonymize_video(tmp_path / "still.mp4", tmp_path / "out.mp4", detector, Settings(censor=CensorSettings(method="fill")),
+                             detect_every=every)
+    shown = [i for i, out in enumerate(frames_of(tmp_path / "out.mp4")) if (out[y1 + 25 : y2 - 25, x1 + 25 : x2 - 25] > 60).mean() > 0.3]
+    assert shown == [] and report.frames_detected < report.frames
