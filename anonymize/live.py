@@ -41,7 +41,7 @@ from anonymize.censor import censor
 from anonymize.detectors.base import Detector, run_in_background
 from anonymize.errors import AnonymizeError
 from anonymize.pipeline import Settings, detect
-from anonymize.tracking import COAST_SECONDS, Tracker
+from anonymize.tracking import Tracker
 
 _log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class LiveAnonymizer:
         self._detector, self._settings = detector, settings
         self.max_staleness, self.detection_interval = max_staleness, detection_interval
         self._pending: tuple[np.ndarray, float] | None = None
-        self._tracker = self._new_tracker()
+        self._tracker = Tracker()
         self._newest: _Newest | None = None
         self._error: str | None = None
         self._closed = False
@@ -114,13 +114,8 @@ class LiveAnonymizer:
         """Use new settings (or a new detector) from the next detection on."""
         with self._lock:
             if detector is not self._detector:  # boxes from another model no longer count
-                self._tracker, self._newest = self._new_tracker(), None
+                self._tracker, self._newest = Tracker(), None
             self._detector, self._settings, self._error = detector, settings, None
-
-    def _new_tracker(self) -> Tracker:
-        # A box of the newest detection is believed as long as that detection is: a track that dropped
-        # out of the cover before (detection slower than the tracker's coast) left the face raw.
-        return Tracker(coast=max(COAST_SECONDS, self.max_staleness))
 
     def process(self, frame: np.ndarray) -> np.ndarray:
         """The censored frame, or an obscured one; never ``frame`` itself."""
@@ -134,7 +129,9 @@ class LiveAnonymizer:
             newest, settings, error = self._newest, self._settings, self._error
             height, width = frame.shape[:2]
             usable = newest is not None and newest.same_shape(width, height) and start - newest.captured_at <= self.max_staleness
-            cover = self._tracker.cover(start, width, height) if usable else None
+            # The newest detection's tracks are believed as long as it is (``usable``): one that arrives later
+            # than the tracker's coast must not uncover the face it found.
+            cover = self._tracker.cover(start, width, height, newest=newest.captured_at) if usable else None
         if error:
             out = obscured(frame, "detection failed: picture hidden")
         elif cover is None:

@@ -223,14 +223,19 @@ class Tracker:
         """The track id of each detection recorded at ``t``."""
         return self._found[t][1]
 
-    def cover(self, t: float, width: int, height: int) -> Cover:
-        """The boxes to hide on the ``width``×``height`` frame shown at ``t``."""
+    def cover(self, t: float, width: int, height: int, *, newest: float | None = None) -> Cover:
+        """The boxes to hide on the ``width``×``height`` frame shown at ``t``.
+
+        ``newest`` is the time of the newest detection when the caller still trusts it (the webcam,
+        whose detection may arrive later than ``coast``): the tracks it found are believed whatever
+        the time since, so a late detection never uncovers a face; lost tracks coast as usual.
+        """
         detected, detected_tracks = self._found.get(t, (Predictions.empty(width, height), np.zeros(0, np.int64)))
         if (detected.image_width, detected.image_height) != (width, height):
             detected = detected.resized(width, height)
         own = set(detected_tracks.tolist())
         carried = [(track, box) for track in self._tracks if track.id not in own
-                   if (box := track.box_at(t, self.coast, self.growth)) is not None]
+                   if (box := track.box_at(t, np.inf if newest is not None and track.times[-1] >= newest else self.coast, self.growth)) is not None]
         boxes = self._boxes(carried, width, height)
         return Cover(t, detected, detected_tracks, boxes, np.array([track.id for track, _ in carried], np.int64))
 

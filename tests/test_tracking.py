@@ -105,3 +105,13 @@ def test_two_faces_crossing_paths_keep_their_own_tracks():
         both = Predictions.concatenate([face_at(left), face_at(right, y=160)], 640, 480)
         ids.append(tracker.update(frame / FPS, both).tolist())
     assert all(pair == ids[0] for pair in ids)
+
+
+def test_a_trusted_newest_detection_keeps_its_tracks_past_the_coast_and_lost_tracks_still_end():
+    tracker = Tracker(coast=0.5)
+    tracker.update(0.0, Predictions.concatenate([face_at(50), face_at(400)], 640, 480))
+    tracker.update(0.2, face_at(50))  # the face at 400 is lost here
+    late = 0.2 + 0.9  # the next detection has not come back yet
+    assert not covers(tracker.cover(late, 640, 480), (50, 100, 90, 140))  # on its own, the coast has run out
+    cover = tracker.cover(late, 640, 480, newest=0.2)
+    assert covers(cover, (50, 100, 90, 140)) and not covers(cover, (400, 100, 440, 140))
