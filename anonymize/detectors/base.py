@@ -60,8 +60,9 @@ def run_in_background() -> None:
     """Let the calling thread have a core only when nothing else wants it (Linux; elsewhere nothing changes).
 
     On the webcam detection is background work: a frame must not wait behind it for a core. On
-    2 cores this took the callback's p95 from 33 to 25 ms (``bench/webcam.py``, README); an idle core
-    still runs detection at full speed, a busy machine slows it (the webcam then hides whole frames).
+    2 cores this, with a cheaper blur, took the callback's p95 from 49–61 to 22–32 ms (``bench/webcam.py``,
+    README); an idle core still runs detection at full speed, a busy machine slows it (the webcam then
+    hides whole frames).
     """
     if not sys.platform.startswith("linux"):  # only Linux gives a thread a niceness of its own
         return
