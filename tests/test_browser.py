@@ -258,6 +258,8 @@ def test_on_a_phone_the_open_sidebar_shows_the_result_beside_the_sliders(browser
     expect(sidebar.get_by_text("Model source")).to_be_in_viewport()  # the sidebar has finished sliding in
     preview = sidebar.get_by_test_id("stImage").locator("img")
     slider = sidebar.get_by_test_id("stSlider").first
+    # Until the picture has its height, everything below it moves down when it arrives.
+    page.wait_for_function("img => img.complete && img.naturalHeight > 0", arg=preview.element_handle())
     slider.scroll_into_view_if_needed()
     expect(preview).to_be_in_viewport()  # the after picture and the slider are in sight together
     expect(slider).to_be_in_viewport()
