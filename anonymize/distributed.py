@@ -75,7 +75,7 @@ class _Worker:
             if item.origin:
                 storage.fetch(item.origin, here.source)
             sha256 = file_sha256(here.source) if item.origin else input_sha256(item)
-            outdir = work / "out" if self.staging.output else self.outdir
+            outdir = self.staging.outdir_in(work) if self.staging.output else self.outdir
             entry = process_or_fail(here, self.detector, self.settings, self.args, outdir, records, review, sha256)
             if self.staging.output:
                 self.staging.push_all(work)

@@ -185,6 +185,10 @@ class Staging:
         assert self.output is not None
         return join(self.output, local.relative_to(self.outdir).as_posix())
 
+    def outdir_in(self, work: Path) -> Path:
+        """Where an actor working in ``work`` writes what is planned under :attr:`outdir`."""
+        return work / self.outdir.relative_to(self.root)
+
     def localize(self, item: Planned, work: Path) -> Planned:
         """``item`` with its fetched input and its outputs in an actor's own folder ``work``."""
         here = replace(item, source=work / item.source.relative_to(self.root)) if item.origin else item
@@ -194,7 +198,9 @@ class Staging:
                        sidecar=work / item.sidecar.relative_to(self.root) if item.sidecar else None)
 
     def push_all(self, work: Path) -> None:
-        """Push every complete file an actor wrote under ``work/out`` to its output URI, removing it; OutputError on the first that fails."""
-        for local in sorted(p for p in (work / "out").rglob("*") if p.is_file() and not _is_partial(p.name)):
-            push(local, self.uri_of(self.outdir / local.relative_to(work / "out")))
+        """Push every complete file an actor wrote under :meth:`outdir_in` ``work`` to its output URI, removing it;
+        OutputError on the first that fails."""
+        written = self.outdir_in(work)
+        for local in sorted(p for p in written.rglob("*") if p.is_file() and not _is_partial(p.name)):
+            push(local, self.uri_of(self.outdir / local.relative_to(written)))
             local.unlink()

@@ -513,9 +513,7 @@ class _WriterThread:
 
     def finish(self) -> None:
         """Wait until every frame is written; raise what went wrong on the thread, if anything did."""
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
+        self._join()
         self._raise()
 
     def elapsed(self) -> float:
@@ -524,6 +522,9 @@ class _WriterThread:
     def __exit__(self, kind, *_) -> None:
         # The output is closed after this: the thread must be done with it, whatever happened here.
         self._abandoned = kind is not None
+        self._join()
+
+    def _join(self) -> None:
         if self._thread.is_alive():
             self._queue.put(None)
             self._thread.join()
