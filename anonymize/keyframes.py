@@ -41,6 +41,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from anonymize.camera import phase_shift, thumbnail
 from anonymize.detections import Predictions
 
 #: Phase correlation's peak (0–1) between 128×72 thumbnails under which the scene is taken to have changed.
@@ -52,8 +53,6 @@ SAME_LOOK = 0.6
 LOST_SHARE = 0.5
 #: Patches (px, each side) compared for a box's look; boxes smaller than ``SMALLEST`` px are not checked.
 PATCH, SMALLEST = 12, 8
-THUMBNAIL = (128, 72)
-_WINDOW = cv2.createHanningWindow(THUMBNAIL, cv2.CV_32F)
 
 
 class Keyframes:
@@ -71,7 +70,7 @@ class Keyframes:
         (:meth:`~anonymize.tracking.Tracker.motion_boxes`: boxes and track ids)."""
         if self._last is None or index - self._last >= self.every or t - self._last_time >= self.within:
             return True
-        if cv2.phaseCorrelate(self._thumbnail, _thumbnail(pixels), _WINDOW)[1] < SAME_SCENE:
+        if phase_shift(self._thumbnail, thumbnail(pixels))[1] < SAME_SCENE:
             return True
         looks = _looks(pixels, *predicted)
         same = [float(look @ self._looks[track]) >= SAME_LOOK for track, look in looks.items() if track in self._looks]
@@ -79,12 +78,8 @@ class Keyframes:
 
     def detected(self, index: int, t: float, pixels: np.ndarray, detections: Predictions, tracks: np.ndarray) -> None:
         """Remember frame ``index`` (at ``t`` seconds), detected, and the look of each of its tracks."""
-        self._last, self._last_time, self._thumbnail = index, t, _thumbnail(pixels)
+        self._last, self._last_time, self._thumbnail = index, t, thumbnail(pixels)
         self._looks = _looks(pixels, detections, tracks)
-
-
-def _thumbnail(pixels: np.ndarray) -> np.ndarray:
-    return cv2.resize(cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY), THUMBNAIL, interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
 def _looks(pixels: np.ndarray, boxes: Predictions, tracks: np.ndarray) -> dict[int, np.ndarray]:

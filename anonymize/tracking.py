@@ -14,7 +14,10 @@ that was not detected at ``t`` but was close enough in time to be believed:
 
 Every box away from a detection is grown with its uncertainty, by
 ``growth`` times its size per second of distance to the nearest detection,
-and never shrinks below that detection. The tracker never filters: what it
+and never shrinks below that detection. Given the camera's own motion (a video
+file: :mod:`anonymize.camera`), a box away from its detections is also moved
+with the picture, and both boxes are hidden: a track seen once has no motion of
+its own yet, and would otherwise stand still while the camera pans. The tracker never filters: what it
 returns is always a frame's detections plus carried boxes, so it can only
 add cover. Boxes are kept in coordinates relative to the frame (0–1), so a
 camera that changes resolution cannot misplace them.
@@ -39,6 +42,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
+from anonymize.camera import CameraMotion
 from anonymize.detections import Predictions
 
 #: How long (s) a track's box is believed away from its detections, forwards and backwards.
@@ -176,8 +180,8 @@ class Tracker:
     Times need not be regular, but updates come in time order.
     """
 
-    def __init__(self, *, coast: float = COAST_SECONDS, growth: float = GROWTH_PER_SECOND) -> None:
-        self.coast, self.growth = coast, growth
+    def __init__(self, *, coast: float = COAST_SECONDS, growth: float = GROWTH_PER_SECOND, camera: CameraMotion | None = None) -> None:
+        self.coast, self.growth, self.camera = coast, growth, camera
         self._tracks: list[_Track] = []
         self._found: dict[float, tuple[Predictions, np.ndarray]] = {}
         self._ids = itertools.count(1)
@@ -216,6 +220,8 @@ class Tracker:
             # does not depend on the coast given, so it also says whether the track is believed.
             moved, _, distance = track._estimate(t, np.inf)
             if distance <= self.coast:
+                if len(track.times) == 1 and (with_picture := self._with_camera(track, t, 0.0)) is not None:
+                    moved = with_picture  # no motion of its own yet: where the picture took it
                 located.append((track, moved))
         return self._boxes(located, width, height), np.array([track.id for track, _ in located], np.int64)
 
@@ -235,9 +241,27 @@ class Tracker:
             detected = detected.resized(width, height)
         own = set(detected_tracks.tolist())
         carried = [(track, box) for track in self._tracks if track.id not in own
-                   if (box := track.box_at(t, np.inf if newest is not None and track.times[-1] >= newest else self.coast, self.growth)) is not None]
+                   if (box := self._carried(track, t, np.inf if newest is not None and track.times[-1] >= newest else self.coast)) is not None]
         boxes = self._boxes(carried, width, height)
         return Cover(t, detected, detected_tracks, boxes, np.array([track.id for track, _ in carried], np.int64))
+
+    def _carried(self, track: _Track, t: float, coast: float) -> np.ndarray | None:
+        """The box ``track`` hides at ``t``: its own (:meth:`_Track.box_at`), and, away from its detections, the union
+        with its nearest detection moved as the picture moved since."""
+        box = track.box_at(t, coast, self.growth)
+        if box is None or track.times[0] <= t <= track.times[-1]:
+            return box
+        moved = self._with_camera(track, t, self.growth)
+        return box if moved is None else np.concatenate([np.minimum(box[:2], moved[:2]), np.maximum(box[2:], moved[2:])])
+
+    def _with_camera(self, track: _Track, t: float, growth: float) -> np.ndarray | None:
+        """``track``'s nearest detection moved with the picture to ``t`` and grown by ``growth`` per second away;
+        None when the camera's motion is not known there."""
+        since, nearest = (track.times[-1], track.boxes[-1]) if t > track.times[-1] else (track.times[0], track.boxes[0])
+        shift = self.camera.shift(since, t) if self.camera else None
+        if shift is None:
+            return None
+        return _grown(nearest + np.tile(shift, 2), nearest, abs(t - since) * growth)
 
     @staticmethod
     def _boxes(located: list[tuple[_Track, np.ndarray]], width: int, height: int) -> Predictions:
@@ -259,6 +283,8 @@ class Tracker:
         self._tracks = [track for track in self._tracks if track.times[-1] + self.coast >= t]
         for old in [time for time in self._found if time < t]:
             del self._found[old]
+        if self.camera:  # a track still carried was detected within ``coast`` of ``t``
+            self.camera.forget_before(t - self.coast)
 
 
 def _match_distance(boxes: np.ndarray, predicted: np.ndarray) -> np.ndarray:

@@ -58,6 +58,7 @@ import av
 import cv2
 import numpy as np
 
+from anonymize.camera import CameraMotion
 from anonymize.censor import censor
 from anonymize.detections import Detection, Predictions
 from anonymize.edits import OnFrame, VideoEdits, match_box
@@ -239,7 +240,7 @@ def anonymize_video(
         if info.duration > max_seconds:
             raise MediaError(f"{source.name}: {info.duration:.0f} s long, above the limit of {max_seconds:.0f} s.")
         delay = max(detect_every, min(MAX_DELAY_FRAMES, math.ceil(coast * info.fps)))
-        tracking = DelayedCover(Tracker(coast=coast), delay, info.width, info.height)
+        tracking = DelayedCover(Tracker(coast=coast, camera=CameraMotion()), delay, info.width, info.height)
         with _open(source) as container:
             clock = _Clock(container.streams.best("video"), info.fps, max_seconds, source.name)
             with _Mp4Sink(partial, container, info, clock.time_base, crf, audio) as sink, (open(lines, "w") if lines else contextlib.nullcontext()) as jsonl:
@@ -310,6 +311,7 @@ def _anonymize_frames(frames, detector: Detector, settings: Settings, detect_eve
     said = 0
     for index, (pts, pixels) in enumerate(frames):
         t = float(pts * time_base)
+        tracking.tracker.camera.follow(t, pixels)
         detections = None
         if review.forces_detection(index) or keyframes.needs_detection(index, t, pixels, tracking.tracker.motion_boxes(t, width, height)):
             found = detect(pixels, detector, settings)

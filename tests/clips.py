@@ -96,3 +96,14 @@ def write_y4m(path: Path, frame: np.ndarray, frames: int = 50, fps: int = 25) ->
         out.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
         for _ in range(frames):
             out.write(b"FRAME\n" + yuv)
+
+
+def panning_frames(frames: int = 20, step: int = 4, size: tuple[int, int] = (320, 240)) -> tuple[list[np.ndarray], list[tuple[int, int, int, int]]]:
+    """A camera panning right over a textured wall with a face on it, ``step`` px a frame: the frames, and the face's box in each."""
+    width, height = size
+    wall = cv2.GaussianBlur(np.random.default_rng(7).integers(0, 255, (height, width + step * frames, 3), dtype=np.uint8), (0, 0), 3)
+    wall = cv2.normalize(wall, None, 40, 220, cv2.NORM_MINMAX)
+    face_x, face_y = width // 2, (height - FACE_SIDE) // 2
+    wall[face_y : face_y + FACE_SIDE, face_x : face_x + FACE_SIDE] = face_patch()
+    views = [np.ascontiguousarray(wall[:, step * i : step * i + width]) for i in range(frames)]
+    return views, [(face_x - step * i, face_y, face_x - step * i + FACE_SIDE, face_y + FACE_SIDE) for i in range(frames)]

@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 
+from anonymize.camera import CameraMotion
 from anonymize.detections import Detection, Predictions
 from anonymize.tracking import DelayedCover, Tracker
+from clips import panning_frames
 
 FPS = 25
 
@@ -115,3 +117,32 @@ def test_a_trusted_newest_detection_keeps_its_tracks_past_the_coast_and_lost_tra
     assert not covers(tracker.cover(late, 640, 480), (50, 100, 90, 140))  # on its own, the coast has run out
     cover = tracker.cover(late, 640, 480, newest=0.2)
     assert covers(cover, (50, 100, 90, 140)) and not covers(cover, (400, 100, 440, 140))
+
+
+def panned(frames=13, step=4):
+    """A tracker following a panning camera, its face detected on the first frame only, and the face's box in each frame."""
+    views, boxes = panning_frames(frames=frames, step=step)
+    tracker = Tracker(camera=CameraMotion())
+    for frame, view in enumerate(views):
+        tracker.camera.follow(frame / FPS, view)
+    x1, y1, x2, y2 = boxes[0]
+    tracker.update(0.0, Predictions.of([Detection(x1, y1, x2, y2, 0.9, "face")], 320, 240))
+    return tracker, boxes
+
+
+def test_a_face_seen_once_moves_with_a_panning_camera_while_its_track_coasts():
+    tracker, boxes = panned()
+    for frame in range(1, 13):  # 48 px away by the end, more than half the face
+        assert covers(tracker.cover(frame / FPS, 320, 240), boxes[frame], share=1.0), frame
+
+
+def test_the_camera_only_adds_cover_where_the_face_was_seen_stays_hidden():
+    tracker, boxes = panned()
+    for frame in range(1, 13):
+        assert covers(tracker.cover(frame / FPS, 320, 240), boxes[0], share=1.0), frame
+
+
+def test_a_track_seen_once_is_looked_for_where_the_picture_took_it():
+    tracker, boxes = panned()
+    predicted = tracker.motion_boxes(12 / FPS, 320, 240)[0].xyxy[0]
+    assert np.abs(predicted - boxes[12]).max() <= 4

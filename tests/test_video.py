@@ -7,7 +7,7 @@ import pytest
 from anonymize.errors import DetectionError, MediaError
 from anonymize.pipeline import Settings
 from anonymize.video import anonymize_video, frames_of, probe
-from clips import face_clip, write_frames
+from clips import face_clip, panning_frames, write_frames
 
 
 class Flaky:
@@ -220,3 +220,13 @@ def test_a_large_detect_every_never_leaves_a_face_between_detections_or_at_the_e
                              detect_every=every)
     shown = [i for i, out in enumerate(frames_of(tmp_path / "out.mp4")) if (out[y1 + 25 : y2 - 25, x1 + 25 : x2 - 25] > 60).mean() > 0.3]
     assert shown == [] and report.frames_detected < report.frames
+
+
+def test_a_face_found_once_then_missed_stays_hidden_while_the_camera_pans(detector, tmp_path):
+    frames, boxes = panning_frames(frames=13, step=8)  # 12 frames on, 96 px away: further than the face is wide
+    write_frames(tmp_path / "pan.mp4", frames, rate=25)
+    found_once = Flaky(detector, miss=range(1, 100))
+    anonymize_video(tmp_path / "pan.mp4", tmp_path / "out.mp4", found_once, Settings())
+    before, after = list(frames_of(tmp_path / "pan.mp4")), list(frames_of(tmp_path / "out.mp4"))
+    assert found_once.calls > 1  # detection did run again, and found nothing
+    assert not any(face_visible(b, a, box) for b, a, box in zip(before, after, boxes))
