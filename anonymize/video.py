@@ -80,7 +80,7 @@ AUDIO_POLICIES = ("aac", "copy")
 DEFAULT_CRF = 20
 CRF_RANGE = (0, 51)
 #: Detection runs on every k-th frame; tracking covers the frames between (README, "Benchmarks").
-DEFAULT_DETECT_EVERY = 4
+DEFAULT_DETECT_EVERY = 5
 #: The most the Video page offers.
 MAX_DETECT_EVERY = 6
 #: Frames held back, at most, so that tracks reach backwards (memory: this many decoded frames).
