@@ -96,8 +96,12 @@ class _Track:
         return np.concatenate([np.minimum(grown[:2], seen[:2]), np.maximum(grown[2:], seen[2:])])
 
     def predicted(self, t: float) -> np.ndarray:
-        """Where the motion model puts the box at ``t``, without growth: what a new detection is matched to."""
+        """Where the motion model puts the box at ``t``, without growth."""
         return self._estimate(t, np.inf)[0]
+
+    def distance(self, t: float) -> float:
+        """The time (s) from ``t`` to the track's nearest detection."""
+        return self._estimate(t, np.inf)[2]
 
     def _estimate(self, t: float, coast: float) -> tuple[np.ndarray, np.ndarray, float]:
         """The box the motion model gives for ``t``, the detection nearest in time, and the time to it."""
@@ -193,7 +197,7 @@ class Tracker:
         live = [track for track in self._tracks if track.times[-1] < t]
         tracks = np.full(len(detections), -1, np.int64)
         if live and len(detections):
-            predicted = np.array([track.predicted(t) for track in live])
+            predicted = np.array([self._predicted(track, t) for track in live])
             distance = _match_distance(boxes, predicted)
             distance[detections.class_name[:, None] != np.array([track.class_name for track in live])[None, :]] = np.inf
             # Greedy, closest first: each detection continues at most one track, and each track one detection.
@@ -218,11 +222,8 @@ class Tracker:
         for track in self._tracks:
             # One estimate per track (this runs on every video frame); its time to the nearest detection
             # does not depend on the coast given, so it also says whether the track is believed.
-            moved, _, distance = track._estimate(t, np.inf)
-            if distance <= self.coast:
-                if len(track.times) == 1 and (with_picture := self._with_camera(track, t, 0.0)) is not None:
-                    moved = with_picture  # no motion of its own yet: where the picture took it
-                located.append((track, moved))
+            if track.distance(t) <= self.coast:
+                located.append((track, self._predicted(track, t)))
         return self._boxes(located, width, height), np.array([track.id for track, _ in located], np.int64)
 
     def tracks_of(self, t: float) -> np.ndarray:
@@ -244,6 +245,13 @@ class Tracker:
                    if (box := self._carried(track, t, np.inf if newest is not None and track.times[-1] >= newest else self.coast)) is not None]
         boxes = self._boxes(carried, width, height)
         return Cover(t, detected, detected_tracks, boxes, np.array([track.id for track, _ in carried], np.int64))
+
+    def _predicted(self, track: _Track, t: float) -> np.ndarray:
+        """Where ``track`` is looked for at ``t``: where its motion model puts it, or, seen once and so with no
+        motion of its own yet, where the picture took it (when the camera's motion is known)."""
+        if len(track.times) == 1 and (with_picture := self._with_camera(track, t, 0.0)) is not None:
+            return with_picture
+        return track.predicted(t)
 
     def _carried(self, track: _Track, t: float, coast: float) -> np.ndarray | None:
         """The box ``track`` hides at ``t``: its own (:meth:`_Track.box_at`), and, away from its detections, the union

@@ -146,3 +146,9 @@ def test_a_track_seen_once_is_looked_for_where_the_picture_took_it():
     tracker, boxes = panned()
     predicted = tracker.motion_boxes(12 / FPS, 320, 240)[0].xyxy[0]
     assert np.abs(predicted - boxes[12]).max() <= 4
+
+
+def test_a_face_seen_once_is_found_again_as_the_same_track_after_a_pan():
+    tracker, boxes = panned(step=10)
+    x1, y1, x2, y2 = boxes[12]  # 120 px away: further than a face's size, a still track's reach
+    assert tracker.update(12 / FPS, Predictions.of([Detection(x1, y1, x2, y2, 0.9, "face")], 320, 240)).tolist() == [1]
