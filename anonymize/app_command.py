@@ -8,6 +8,7 @@ last and win. The library itself never imports Streamlit: the app runs in a proc
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
@@ -44,9 +45,13 @@ def _text(value: Any) -> str:
 
 
 def run_app(streamlit_options: Sequence[str]) -> int:
-    """Run the app with ``streamlit run`` until it stops; its exit code."""
+    """Run the app with ``streamlit run`` until it stops: on POSIX this process becomes the server (no return),
+    elsewhere it waits for it and returns its exit code."""
     script = app_script()
     command = [sys.executable, "-m", "streamlit", "run", str(script), *config_options(script.parent / ".streamlit" / "config.toml"), *streamlit_options]
+    if os.name == "posix":
+        # Become the server: a stop sent to ``anonymize app`` (kill, a service manager) must reach it, not orphan it.
+        os.execv(sys.executable, command)
     try:
         return subprocess.call(command)
     except KeyboardInterrupt:

@@ -1,6 +1,7 @@
 """The package as a user installs it: a wheel built from this checkout, installed with its
 dependencies into a fresh venv, used from a folder that is not the checkout."""
 
+import socket
 import subprocess
 import sys
 
@@ -65,3 +66,5 @@ def test_anonymize_app_starts_the_app_with_its_own_settings(installed, tmp_path)
     finally:
         server.terminate()
         server.wait(timeout=20)
+    with pytest.raises(OSError):  # stopping the command stopped the server: nothing is left listening
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
