@@ -6,9 +6,10 @@ picture's shift, measured on every frame, lets tracking move such a box with
 the picture as well (:class:`~anonymize.tracking.Tracker` hides both).
 
 The shift between two consecutive frames is the phase correlation of their
-small grey thumbnails: cheap (a quarter of a millisecond at 720p), and right
-for a pan or a tilt; a zoom or a scene with no single motion gives a low peak,
-and such a step is taken as no motion, so nothing moves where nothing is known.
+small grey thumbnails: cheap (under a millisecond at 720p), and right for a pan
+or a tilt. A zoom is not measured (the box that stayed put is hidden too); a
+cut, or a picture with no single motion, gives a low peak, and such a step is
+taken as no motion, so nothing moves where nothing is known.
 
 Example:
     >>> import numpy as np
@@ -68,5 +69,6 @@ class CameraMotion:
         return self._offsets[t] - self._offsets[since]
 
     def forget_before(self, t: float) -> None:
+        """Drop the shifts of frames before ``t``: no track is carried from there any more."""
         for old in [time for time in self._offsets if time < t]:
             del self._offsets[old]

@@ -17,9 +17,9 @@ Every box away from a detection is grown with its uncertainty, by
 and never shrinks below that detection. Given the camera's own motion (a video
 file: :mod:`anonymize.camera`), a box away from its detections is also moved
 with the picture, and both boxes are hidden: a track seen once has no motion of
-its own yet, and would otherwise stand still while the camera pans. The tracker never filters: what it
-returns is always a frame's detections plus carried boxes, so it can only
-add cover. Boxes are kept in coordinates relative to the frame (0–1), so a
+its own yet, and would otherwise stand still while the camera pans. The tracker
+never filters: what it returns is always a frame's detections plus carried
+boxes, so it can only add cover. Boxes are kept in coordinates relative to the frame (0–1), so a
 camera that changes resolution cannot misplace them.
 
 Example: a face found at 0.0 s and 0.2 s is hidden at 0.1 s too.
@@ -220,8 +220,6 @@ class Tracker:
         what the picture under them should still look like (:mod:`anonymize.keyframes`)."""
         located = []
         for track in self._tracks:
-            # One estimate per track (this runs on every video frame); its time to the nearest detection
-            # does not depend on the coast given, so it also says whether the track is believed.
             if track.distance(t) <= self.coast:
                 located.append((track, self._predicted(track, t)))
         return self._boxes(located, width, height), np.array([track.id for track, _ in located], np.int64)
