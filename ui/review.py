@@ -55,7 +55,8 @@ def all_edits() -> dict[PictureKey, PictureEdits]:
 
 
 def _store(key: PictureKey, edits: PictureEdits, *, redraw: bool) -> None:
-    st.session_state.setdefault(_EDITS, {})[key] = edits
+    # Kept as the edits file says them (boxes to the hundredth): the CLI replaying the file hides exactly what the app did.
+    st.session_state.setdefault(_EDITS, {})[key] = PictureEdits.from_json(edits.to_json())
     if redraw:
         generations = st.session_state.setdefault(_GENERATION, {})
         generations[key] = generations.get(key, 0) + 1
