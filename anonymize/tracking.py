@@ -92,16 +92,11 @@ class _Track:
         grown = _grown(moved, nearest, distance * growth)
         if self.times[0] <= t <= self.times[-1]:
             return grown
-        seen = _grown(nearest, nearest, distance * growth)
-        return np.concatenate([np.minimum(grown[:2], seen[:2]), np.maximum(grown[2:], seen[2:])])
+        return _union(grown, _grown(nearest, nearest, distance * growth))
 
     def predicted(self, t: float) -> np.ndarray:
         """Where the motion model puts the box at ``t``, without growth."""
         return self._estimate(t, np.inf)[0]
-
-    def distance(self, t: float) -> float:
-        """The time (s) from ``t`` to the track's nearest detection."""
-        return self._estimate(t, np.inf)[2]
 
     def _estimate(self, t: float, coast: float) -> tuple[np.ndarray, np.ndarray, float]:
         """The box the motion model gives for ``t``, the detection nearest in time, and the time to it."""
@@ -128,6 +123,11 @@ def _velocity(times: list[float], boxes: list[np.ndarray]) -> np.ndarray:
     if len(times) < 2 or spread == 0:
         return np.zeros(4)
     return t @ (np.array(boxes) - np.mean(boxes, axis=0)) / spread
+
+
+def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The smallest box holding both corner boxes ``a`` and ``b``."""
+    return np.concatenate([np.minimum(a[:2], b[:2]), np.maximum(a[2:], b[2:])])
 
 
 def _grown(box: np.ndarray, nearest: np.ndarray, share: float) -> np.ndarray:
@@ -197,7 +197,7 @@ class Tracker:
         live = [track for track in self._tracks if track.times[-1] < t]
         tracks = np.full(len(detections), -1, np.int64)
         if live and len(detections):
-            predicted = np.array([self._predicted(track, t) for track in live])
+            predicted = np.array([self._predicted(track, t, track.predicted(t)) for track in live])
             distance = _match_distance(boxes, predicted)
             distance[detections.class_name[:, None] != np.array([track.class_name for track in live])[None, :]] = np.inf
             # Greedy, closest first: each detection continues at most one track, and each track one detection.
@@ -220,8 +220,11 @@ class Tracker:
         what the picture under them should still look like (:mod:`anonymize.keyframes`)."""
         located = []
         for track in self._tracks:
-            if track.distance(t) <= self.coast:
-                located.append((track, self._predicted(track, t)))
+            # One estimate per track (this runs on every video frame); its time to the nearest detection
+            # does not depend on the coast given, so it also says whether the track is believed.
+            moved, _, distance = track._estimate(t, np.inf)
+            if distance <= self.coast:
+                located.append((track, self._predicted(track, t, moved)))
         return self._boxes(located, width, height), np.array([track.id for track, _ in located], np.int64)
 
     def tracks_of(self, t: float) -> np.ndarray:
@@ -244,12 +247,12 @@ class Tracker:
         boxes = self._boxes(carried, width, height)
         return Cover(t, detected, detected_tracks, boxes, np.array([track.id for track, _ in carried], np.int64))
 
-    def _predicted(self, track: _Track, t: float) -> np.ndarray:
-        """Where ``track`` is looked for at ``t``: where its motion model puts it, or, seen once and so with no
-        motion of its own yet, where the picture took it (when the camera's motion is known)."""
+    def _predicted(self, track: _Track, t: float, moved: np.ndarray) -> np.ndarray:
+        """Where ``track`` is looked for at ``t``: ``moved``, where its motion model puts it, or, seen once and so
+        with no motion of its own yet, where the picture took it (when the camera's motion is known)."""
         if len(track.times) == 1 and (with_picture := self._with_camera(track, t, 0.0)) is not None:
             return with_picture
-        return track.predicted(t)
+        return moved
 
     def _carried(self, track: _Track, t: float, coast: float) -> np.ndarray | None:
         """The box ``track`` hides at ``t``: its own (:meth:`_Track.box_at`), and, away from its detections, the union
@@ -258,7 +261,7 @@ class Tracker:
         if box is None or track.times[0] <= t <= track.times[-1]:
             return box
         moved = self._with_camera(track, t, self.growth)
-        return box if moved is None else np.concatenate([np.minimum(box[:2], moved[:2]), np.maximum(box[2:], moved[2:])])
+        return box if moved is None else _union(box, moved)
 
     def _with_camera(self, track: _Track, t: float, growth: float) -> np.ndarray | None:
         """``track``'s nearest detection moved with the picture to ``t`` and grown by ``growth`` per second away;
