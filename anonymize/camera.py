@@ -40,7 +40,9 @@ def thumbnail(pixels: np.ndarray) -> np.ndarray:
 
 def phase_shift(before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, float]:
     """How far (thumbnail px, x and y) the picture moved from thumbnail ``before`` to ``after``, and how sure (0–1)."""
-    (dx, dy), peak = cv2.phaseCorrelate(before, after, _WINDOW)
+    # Copies: on a picture already of a size its Fourier transform likes, OpenCV applies the window in
+    # place, so a thumbnail kept for the next frame would be windowed again at every comparison.
+    (dx, dy), peak = cv2.phaseCorrelate(before.copy(), after.copy(), _WINDOW)
     return np.array([dx, dy]), float(peak)
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from anonymize.camera import CameraMotion
+from anonymize.camera import CameraMotion, phase_shift, thumbnail
 from clips import panning_frames
 
 
@@ -29,3 +29,11 @@ def test_a_time_not_followed_has_no_shift():
     camera = CameraMotion()
     camera.follow(0.0, np.zeros((240, 320, 3), np.uint8))
     assert camera.shift(0.0, 0.04) is None
+
+
+def test_measuring_a_shift_leaves_both_thumbnails_as_they_were():
+    frames, _ = panning_frames(frames=2, step=6)
+    before, after = thumbnail(frames[0]), thumbnail(frames[1])
+    kept_before, kept_after = before.copy(), after.copy()
+    phase_shift(before, after)
+    assert np.array_equal(before, kept_before) and np.array_equal(after, kept_after)
