@@ -15,8 +15,8 @@ Example:
     >>> import numpy as np
     >>> picture = np.random.default_rng(0).integers(0, 255, (72, 256, 3), dtype=np.uint8)
     >>> camera = CameraMotion()
-    >>> camera.follow(0.0, picture[:, :128])
-    >>> camera.follow(0.04, picture[:, 8:136])  # the camera turned right: the picture moved 8 px left
+    >>> _ = camera.follow(0.0, picture[:, :128])
+    >>> _ = camera.follow(0.04, picture[:, 8:136])  # the camera turned right: the picture moved 8 px left
     >>> [round(float(v), 3) for v in camera.shift(0.0, 0.04)]  # in frame widths and heights
     [-0.062, 0.0]
 """
@@ -54,8 +54,9 @@ class CameraMotion:
         self._offset = np.zeros(2)
         self._offsets: dict[float, np.ndarray] = {}
 
-    def follow(self, t: float, pixels: np.ndarray) -> None:
-        """Measure the frame shown at ``t`` against the one before."""
+    def follow(self, t: float, pixels: np.ndarray) -> np.ndarray:
+        """Measure the frame shown at ``t`` against the one before; returns its :func:`thumbnail` (the keyframe check
+        compares it too)."""
         now = thumbnail(pixels)
         if self._last is not None:
             moved, peak = phase_shift(self._last, now)
@@ -63,6 +64,7 @@ class CameraMotion:
                 self._offset = self._offset + moved / THUMBNAIL
         self._last = now
         self._offsets[t] = self._offset
+        return now
 
     def shift(self, since: float, t: float) -> np.ndarray | None:
         """How far the picture moved from ``since`` to ``t`` (x, y; fractions of the frame), None if either was not followed."""

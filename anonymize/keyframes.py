@@ -21,18 +21,20 @@ video's end uncovered), and also, sooner, when tracking has lost sight of what i
 
 Example:
     >>> import numpy as np
+    >>> from anonymize.camera import thumbnail
     >>> from anonymize.detections import Predictions
     >>> from anonymize.tracking import Tracker
     >>> tracker, frame = Tracker(), np.random.default_rng(0).integers(0, 255, (72, 128, 3), dtype=np.uint8)
+    >>> thumb, other = thumbnail(frame), thumbnail(255 - frame)
     >>> keyframes = Keyframes(every=3, within=0.5)
-    >>> keyframes.needs_detection(0, 0.0, frame, tracker.motion_boxes(0.0, 128, 72))
+    >>> keyframes.needs_detection(0, 0.0, frame, thumb, tracker.motion_boxes(0.0, 128, 72))
     True
-    >>> keyframes.detected(0, 0.0, frame, Predictions.empty(128, 72), np.zeros(0, np.int64))
-    >>> [keyframes.needs_detection(i, i / 25, frame, tracker.motion_boxes(i / 25, 128, 72)) for i in (1, 3)]
+    >>> keyframes.detected(0, 0.0, frame, thumb, Predictions.empty(128, 72), np.zeros(0, np.int64))
+    >>> [keyframes.needs_detection(i, i / 25, frame, thumb, tracker.motion_boxes(i / 25, 128, 72)) for i in (1, 3)]
     [False, True]
-    >>> keyframes.needs_detection(1, 0.6, frame, tracker.motion_boxes(0.6, 128, 72))  # a frame 0.6 s on (a low frame rate)
+    >>> keyframes.needs_detection(1, 0.6, frame, thumb, tracker.motion_boxes(0.6, 128, 72))  # a frame 0.6 s on (a low frame rate)
     True
-    >>> keyframes.needs_detection(1, 0.04, 255 - frame, tracker.motion_boxes(0.04, 128, 72))  # another picture
+    >>> keyframes.needs_detection(1, 0.04, 255 - frame, other, tracker.motion_boxes(0.04, 128, 72))  # another picture
     True
 """
 
@@ -41,7 +43,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from anonymize.camera import phase_shift, thumbnail
+from anonymize.camera import phase_shift
 from anonymize.detections import Predictions
 
 #: Phase correlation's peak (0–1) between 128×72 thumbnails under which the scene is taken to have changed.
@@ -65,20 +67,20 @@ class Keyframes:
         self._thumbnail: np.ndarray | None = None
         self._looks: dict[int, np.ndarray] = {}
 
-    def needs_detection(self, index: int, t: float, pixels: np.ndarray, predicted: tuple[Predictions, np.ndarray]) -> bool:
-        """Whether frame ``index``, shown at ``t`` seconds, must be detected, given where tracking predicts its tracks
-        (:meth:`~anonymize.tracking.Tracker.motion_boxes`: boxes and track ids)."""
+    def needs_detection(self, index: int, t: float, pixels: np.ndarray, thumb: np.ndarray, predicted: tuple[Predictions, np.ndarray]) -> bool:
+        """Whether frame ``index``, shown at ``t`` seconds, must be detected, given its :func:`~anonymize.camera.thumbnail`
+        ``thumb`` and where tracking predicts its tracks (:meth:`~anonymize.tracking.Tracker.motion_boxes`: boxes and track ids)."""
         if self._last is None or index - self._last >= self.every or t - self._last_time >= self.within:
             return True
-        if phase_shift(self._thumbnail, thumbnail(pixels))[1] < SAME_SCENE:
+        if phase_shift(self._thumbnail, thumb)[1] < SAME_SCENE:
             return True
         looks = _looks(pixels, *predicted)
         same = [float(look @ self._looks[track]) >= SAME_LOOK for track, look in looks.items() if track in self._looks]
         return bool(same) and same.count(False) > LOST_SHARE * len(same)
 
-    def detected(self, index: int, t: float, pixels: np.ndarray, detections: Predictions, tracks: np.ndarray) -> None:
-        """Remember frame ``index`` (at ``t`` seconds), detected, and the look of each of its tracks."""
-        self._last, self._last_time, self._thumbnail = index, t, thumbnail(pixels)
+    def detected(self, index: int, t: float, pixels: np.ndarray, thumb: np.ndarray, detections: Predictions, tracks: np.ndarray) -> None:
+        """Remember frame ``index`` (at ``t`` seconds, thumbnail ``thumb``), detected, and the look of each of its tracks."""
+        self._last, self._last_time, self._thumbnail = index, t, thumb
         self._looks = _looks(pixels, detections, tracks)
 
 

@@ -311,9 +311,9 @@ def _anonymize_frames(frames, detector: Detector, settings: Settings, detect_eve
     said = 0
     for index, (pts, pixels) in enumerate(frames):
         t = float(pts * time_base)
-        tracking.tracker.camera.follow(t, pixels)
+        thumb = tracking.tracker.camera.follow(t, pixels)
         detections = None
-        if review.forces_detection(index) or keyframes.needs_detection(index, t, pixels, tracking.tracker.motion_boxes(t, width, height)):
+        if review.forces_detection(index) or keyframes.needs_detection(index, t, pixels, thumb, tracking.tracker.motion_boxes(t, width, height)):
             found = detect(pixels, detector, settings)
             found = found if settings.classes is None else found.of_classes(settings.classes)
             detections = review.with_added(index, found)
@@ -326,7 +326,7 @@ def _anonymize_frames(frames, detector: Detector, settings: Settings, detect_eve
         for (ready_pts, ready_pixels), cover in ready:
             writer.write(ready_pts, ready_pixels, cover, frozenset(review.kept_ids))
         if detections is not None:
-            keyframes.detected(index, t, pixels, detections, tracking.tracker.tracks_of(t))
+            keyframes.detected(index, t, pixels, thumb, detections, tracking.tracker.tracks_of(t))
         if on_progress and report.frames > said:  # called here: a page's progress bar belongs to this thread
             said = report.frames
             on_progress(said, report.info.frames, writer.elapsed())
