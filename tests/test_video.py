@@ -136,6 +136,15 @@ def test_a_lower_crf_makes_a_larger_better_video(detector, tmp_path):
     assert sizes[12] > 1.5 * sizes[32]
 
 
+def test_colours_come_through_unchanged(detector, tmp_path):
+    bands = [(230, 40, 40), (40, 200, 60), (30, 60, 220), (224, 172, 140), (128, 128, 128), (250, 250, 250), (10, 10, 10), (200, 180, 20)]
+    frame = np.repeat(np.array(bands, np.uint8)[None].repeat(40, axis=1), 240, axis=0)  # 8 bands of 40 px
+    write_frames(tmp_path / "bands.mp4", [frame] * 5)
+    anonymize_video(tmp_path / "bands.mp4", tmp_path / "out.mp4", detector, Settings(), crf=0)
+    before, after = next(frames_of(tmp_path / "bands.mp4")), next(frames_of(tmp_path / "out.mp4"))
+    assert np.abs(after.astype(int) - before).mean() < 1
+
+
 def test_per_frame_predictions_are_written_as_json_lines(clip, detector, tmp_path):
     import json
     path, boxes = clip
