@@ -93,7 +93,7 @@ def fit_stages(rows: list[dict], levers=DEFAULT_LEVERS) -> tuple[np.ndarray, np.
     if not look_closer:
         return w1, None
     band = _band(apply(first[:, columns], w1))
-    second = np.column_stack([first, logit(np.concatenate([r["zoomed"] for r in rows]))])
+    second = np.concatenate([second_stage_features(r) for r in rows])
     chosen = band & (labels >= 0)
     return w1, fit(second[chosen], labels[chosen])
 
@@ -104,8 +104,15 @@ def scores(row: dict, w1: np.ndarray, w2: np.ndarray | None, levers=DEFAULT_LEVE
     if w2 is not None:
         band = _band(result)
         # As in face_scoring.closer_look: the closer look keeps a candidate, never makes it sure.
-        result[band] = np.minimum(apply(np.column_stack([first, logit(row["zoomed"])])[band], w2), VERIFY_BAND[1] - 1e-6)
+        result[band] = np.minimum(apply(second_stage_features(row)[band], w2), VERIFY_BAND[1] - 1e-6)
     return result
+
+
+def second_stage_features(row: dict) -> np.ndarray:
+    """The closer look's inputs: the first stage's, the enlarged crop's score, and any other
+    verifier's score a benchmark put in ``row["verifiers"]`` (``bench/onet_verifier.py``)."""
+    scores = [row["zoomed"], *row.get("verifiers", ())]
+    return np.column_stack([row["candidates"].features(), *map(logit, scores)])
 
 
 def _band(first_stage: np.ndarray) -> np.ndarray:
