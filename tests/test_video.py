@@ -145,6 +145,14 @@ def test_colours_come_through_unchanged(detector, tmp_path):
     assert np.abs(after.astype(int) - before).mean() < 1
 
 
+def test_a_video_of_odd_size_is_written_one_pixel_larger_with_its_face_hidden(detector, tmp_path):
+    boxes = face_clip(tmp_path / "odd.webm", frames=8, size=(321, 241), codec="libvpx-vp9", audio=False)
+    anonymize_video(tmp_path / "odd.webm", tmp_path / "out.mp4", detector, Settings())
+    before, after = list(frames_of(tmp_path / "odd.webm")), list(frames_of(tmp_path / "out.mp4"))
+    assert after[0].shape == (242, 322, 3)  # H.264 in 4:2:0 takes even sides: the last row and column repeated
+    assert not any(face_visible(b, a[:241, :321], box) for b, a, box in zip(before, after, boxes))
+
+
 def test_per_frame_predictions_are_written_as_json_lines(clip, detector, tmp_path):
     import json
     path, boxes = clip
