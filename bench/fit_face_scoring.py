@@ -110,7 +110,7 @@ def scores(row: dict, w1: np.ndarray, w2: np.ndarray | None, levers=DEFAULT_LEVE
 
 def second_stage_features(row: dict) -> np.ndarray:
     """The closer look's inputs: the first stage's, the enlarged crop's score, and any other
-    verifier's score a benchmark put in ``row["verifiers"]`` (``bench/onet_verifier.py``)."""
+    verifier's score a benchmark put in ``row["verifiers"]`` (``bench/verifier_levers.py``)."""
     scores = [row["zoomed"], *row.get("verifiers", ())]
     return np.column_stack([row["candidates"].features(), *map(logit, scores)])
 

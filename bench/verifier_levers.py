@@ -1,19 +1,25 @@
-"""A second face model as the closer look's verifier: MTCNN's ONet (measured, not kept).
+"""More inputs for the closer look, measured and not kept: a second face model (MTCNN's ONet),
+the closer look on the mirrored crop, and skin colour.
 
     pip download --no-deps mtcnn==1.0.0 -d /tmp/mtcnn && unzip -q /tmp/mtcnn/*.whl -d /tmp/mtcnn
-    .venv/bin/pip install joblib lz4        # what reads its weights file
-    python bench/onet_verifier.py --weights /tmp/mtcnn/mtcnn/assets/weights/onet.lz4
+    .venv/bin/pip install joblib lz4        # what reads ONet's weights file
+    python bench/verifier_levers.py --onet-weights /tmp/mtcnn/mtcnn/assets/weights/onet.lz4
 
-ONet is the last stage of MTCNN (Zhang et al. 2016): a small network trained to
-tell a 48×48 crop of a face from one of anything else, which is what the
-doubtful candidates need. Its weights come from the MIT ``mtcnn`` 1.0.0 wheel;
-the network runs here in numpy, so nothing else is installed. Each candidate
-gets ONet's face probability on its square crop, as a fifth input of the closer
-look (``fit_face_scoring.second_stage_features``). Printed, as JSON: how well
-each score tells labelled faces from the rest in the verify band (ROC AUC),
-the two-fold cross-validation of ``fit_face_scoring.py`` without and with ONet
-at ``--thresholds``, and the faces hidden on plates_dev (dashcam frames, no
-labelled face: all of them false) with both stages fitted on all of faces_dev.
+* **ONet** is the last stage of MTCNN (Zhang et al. 2016): a small network trained to tell a
+  48×48 crop of a face from one of anything else, which is what the doubtful candidates need.
+  Its weights come from the MIT ``mtcnn`` 1.0.0 wheel; the network runs here in numpy, so
+  nothing else is installed. Each candidate gets its face probability on its square crop.
+  Without ``--onet-weights`` it is left out.
+* **Mirrored**: CenterFace's closer look again on the crop turned left to right, averaged
+  with the closer look (test-time augmentation; it would double the closer look's cost).
+* **Skin**: the share of the box's middle whose colour is in the usual skin range (YCrCb).
+
+Each is tried as one more input of the closer look (``fit_face_scoring.second_stage_features``;
+the mirrored one replaces the closer look's score by the average). Printed, as JSON: how well
+each score tells labelled faces from the rest in the verify band (ROC AUC), the two-fold
+cross-validation of ``fit_face_scoring.py`` for each at ``--thresholds``, and the faces hidden
+on plates_dev (dashcam frames, no labelled face: all of them false) with both stages fitted on
+all of faces_dev.
 """
 
 from __future__ import annotations
@@ -94,6 +100,41 @@ def onet_scores(onet: ONet, pixels: np.ndarray, boxes: np.ndarray) -> np.ndarray
     return np.concatenate([onet(np.stack(crops[i : i + 256])) for i in range(0, len(crops), 256)])
 
 
+def mirrored_scores(detector: CenterFaceDetector, pixels: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """The closer look on the picture turned left to right."""
+    if not len(boxes):
+        return np.zeros(0)
+    width = pixels.shape[1]
+    mirrored = boxes.copy()
+    mirrored[:, 0], mirrored[:, 2] = width - boxes[:, 2], width - boxes[:, 0]
+    return detector.zoomed_scores(np.ascontiguousarray(pixels[:, ::-1]), mirrored)
+
+
+def skin_share(pixels: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """The share of each box's middle half whose colour is skin's (Cr 133–173, Cb 77–127), kept off 0 and 1."""
+    ycrcb = cv2.cvtColor(pixels, cv2.COLOR_RGB2YCrCb)
+    shares = []
+    for x1, y1, x2, y2 in np.round(boxes).astype(int):
+        w, h = x2 - x1, y2 - y1
+        middle = ycrcb[max(y1 + h // 4, 0) : max(y2 - h // 4, y1 + h // 4 + 1), max(x1 + w // 4, 0) : max(x2 - w // 4, x1 + w // 4 + 1)]
+        cr, cb = middle[..., 1].astype(int), middle[..., 2].astype(int)
+        shares.append(((cr >= 133) & (cr <= 173) & (cb >= 77) & (cb <= 127)).mean() if middle.size else 0.0)
+    return np.clip(np.array(shares, float), 0.01, 0.99)
+
+
+#: How each lever changes a row: the scores the closer look is given.
+VARIANTS = {
+    "default": lambda row: {},
+    "with ONet": lambda row: {"verifiers": [row["onet"]]},
+    "mirrored closer look averaged in": lambda row: {"zoomed": (row["zoomed"] + row["mirrored"]) / 2},
+    "with skin share": lambda row: {"verifiers": [row["skin"]]},
+}
+
+
+def variant(rows: list[dict], name: str) -> list[dict]:
+    return [{k: v for k, v in row.items() if k != "verifiers"} | VARIANTS[name](row) for row in rows]
+
+
 def roc_auc(positives: np.ndarray, negatives: np.ndarray) -> float:
     ranks = np.concatenate([positives, negatives]).argsort().argsort() + 1
     return float((ranks[: len(positives)].sum() - len(positives) * (len(positives) + 1) / 2) / (len(positives) * len(negatives)))
@@ -106,41 +147,40 @@ def band_auc(rows: list[dict]) -> dict:
     labels = np.concatenate([r["labels"] for r in rows])
     face, other = band & (labels == 1), band & (labels == 0)
     result = {"faces_in_band": int(face.sum()), "others_in_band": int(other.sum())}
-    for name, key in (("closer_look", "zoomed"), ("onet", "onet")):
-        values = np.concatenate([r[key] for r in rows])
-        result[f"roc_auc_{name}"] = round(roc_auc(values[face], values[other]), 3)
+    for key in ("zoomed", "onet", "mirrored", "skin"):
+        if key in rows[0]:
+            values = np.concatenate([r[key] for r in rows])
+            result[f"roc_auc_{key}"] = round(roc_auc(values[face], values[other]), 3)
     return result
-
-
-def with_onet(rows: list[dict], use: bool) -> list[dict]:
-    return [r | {"verifiers": [r["onet"]]} if use else {k: v for k, v in r.items() if k != "verifiers"} for r in rows]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
-    parser.add_argument("--weights", type=Path, required=True, help="onet.lz4 from the mtcnn 1.0.0 wheel")
+    parser.add_argument("--onet-weights", type=Path, help="onet.lz4 from the mtcnn 1.0.0 wheel (without it, ONet is left out)")
     parser.add_argument("--thresholds", type=float, nargs="+", default=[10, 20], help="face thresholds (%%)")
     args = parser.parse_args()
-    onet = ONet(args.weights)
+    onet = ONet(args.onet_weights) if args.onet_weights else None
     detector = CenterFaceDetector(PRESETS["balanced"].face_sizes, int8=True)
     sets = {}
     for name in ("faces_dev", "plates_dev"):
         rows = scoring.collect(args.datasets / name, detector)
         for row in rows:
-            row["onet"] = onet_scores(onet, load_image(args.datasets / name / row["entry"]["file"]).pixels, row["candidates"].boxes)
+            pixels, boxes = load_image(args.datasets / name / row["entry"]["file"]).pixels, row["candidates"].boxes
+            row["mirrored"], row["skin"] = mirrored_scores(detector, pixels, boxes), skin_share(pixels, boxes)
+            if onet:
+                row["onet"] = onet_scores(onet, pixels, boxes)
         sets[name] = rows
     report: dict = {"verify_band_faces_dev": band_auc(sets["faces_dev"]), "cross_validated_faces_dev": {}, "plates_dev_faces_only": {}}
-    for use in (False, True):
-        label = "with ONet" if use else "default"
-        faces = with_onet(sets["faces_dev"], use)
+    for lever in VARIANTS if onet else [v for v in VARIANTS if v != "with ONet"]:
+        faces = variant(sets["faces_dev"], lever)
         weights = scoring.fit_stages(faces)
         for threshold in args.thresholds:
-            report["cross_validated_faces_dev"][f"{label} at {threshold:g} %"] = scoring.cross_validate(faces, scoring.DEFAULT_LEVERS, threshold)
+            report["cross_validated_faces_dev"][f"{lever} at {threshold:g} %"] = scoring.cross_validate(faces, scoring.DEFAULT_LEVERS, threshold)
             tally = Tally()
-            scoring.measure(with_onet(sets["plates_dev"], use), weights, scoring.DEFAULT_LEVERS, threshold / 100, tally)
+            scoring.measure(variant(sets["plates_dev"], lever), weights, scoring.DEFAULT_LEVERS, threshold / 100, tally)
             measured = tally.report()
-            report["plates_dev_faces_only"][f"{label} at {threshold:g} %"] = {k: measured[k] for k in ("over_censored", "false_regions")}
+            report["plates_dev_faces_only"][f"{lever} at {threshold:g} %"] = {k: measured[k] for k in ("over_censored", "false_regions")}
     print(json.dumps(report, indent=2))
 
 
