@@ -86,6 +86,16 @@ def test_the_webrtc_callback_never_returns_the_raw_frame_when_detection_raises(f
         time.sleep(0.02)
 
 
+def test_when_the_camera_changes_resolution_the_face_stays_hidden_in_the_first_larger_frame(detector, frame):
+    live = LiveAnonymizer(detector, Settings())
+    settled(live, frame)
+    larger = np.repeat(np.repeat(frame, 2, axis=0), 2, axis=1)  # the same scene at 1280×960: the face at (400, 300)–(580, 480)
+    out = live.process(larger)
+    assert out.shape == larger.shape
+    assert np.abs(out[350:430, 450:530].astype(int) - larger[350:430, 450:530]).mean() > 10
+    live.close()
+
+
 class FindsOnce:
     """Finds the face on its first call only, as if the person turned away afterwards."""
 
