@@ -10,7 +10,7 @@ from anonymize.batch import anonymize_batch
 from anonymize.censor import CensorSettings
 from anonymize.censor import regions_for
 from anonymize.detections import Detection, Predictions
-from anonymize.edits import DrawnBox, Edits, PictureEdits, edits_by_name, edits_from_boxes, load_edits
+from anonymize.edits import DrawnBox, Edits, OnFrame, PictureEdits, VideoEdits, as_saved, edits_by_name, edits_from_boxes, load_edits
 from anonymize.errors import EditsError
 from anonymize.media import encode_image
 from anonymize.pipeline import Settings, anonymize_image
@@ -152,3 +152,13 @@ def test_the_batch_follows_edits_and_refuses_a_file_that_changed_since_review(ci
     assert done.predictions["city.png"]["review"]["added"] and not done.failures
     changed = anonymize_batch([("city.png", data + b"\0")], detector, SETTINGS, edits={"city.png": added})
     assert "not the file that was reviewed" in changed.failures[0].reason and not changed.predictions
+
+
+@pytest.mark.parametrize("edits", [
+    PictureEdits("a" * 64, added=(Detection(10.004, 20.3333, 30.006, 40.127, 1.0, "face"),)),
+    VideoEdits("a" * 64, 5, added=(OnFrame(3, Detection(10.004, 20.3333, 30.006, 40.127, 1.0, "face")),)),
+])
+def test_edits_as_saved_are_what_a_replay_of_their_file_reads(edits):
+    saved = as_saved(edits)
+    assert type(saved).from_json(json.loads(json.dumps(saved.to_json()))) == saved
+    assert saved != edits  # the drawn box was rounded, as its file says it

@@ -21,7 +21,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from anonymize.detections import Detection, Predictions
 from anonymize.detectors import model_record
-from anonymize.edits import DrawnBox, Edits, PictureEdits, VideoEdits, edits_from_boxes
+from anonymize.edits import DrawnBox, Edits, PictureEdits, VideoEdits, as_saved, edits_from_boxes
 from anonymize.errors import EditsError
 from ui.processing import Processed
 from ui.sidebar import SidebarChoice
@@ -55,8 +55,7 @@ def all_edits() -> dict[PictureKey, PictureEdits]:
 
 
 def _store(key: PictureKey, edits: PictureEdits, *, redraw: bool) -> None:
-    # Kept as the edits file says them (boxes to the hundredth): the CLI replaying the file hides exactly what the app did.
-    st.session_state.setdefault(_EDITS, {})[key] = PictureEdits.from_json(edits.to_json())
+    st.session_state.setdefault(_EDITS, {})[key] = as_saved(edits)
     if redraw:
         generations = st.session_state.setdefault(_GENERATION, {})
         generations[key] = generations.get(key, 0) + 1

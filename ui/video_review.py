@@ -14,7 +14,7 @@ import streamlit as st
 
 from anonymize.annotate import draw_boxes
 from anonymize.detections import Detection, Predictions
-from anonymize.edits import OnFrame, VideoEdits, match_box
+from anonymize.edits import OnFrame, VideoEdits, as_saved, match_box
 from anonymize.video import TrackSummary
 from ui.review import ADDED_COLOR, ADDED_PREFIX, box_canvas, class_choice, uploaded_edits
 from ui.sidebar import SidebarChoice
@@ -41,13 +41,8 @@ def video_edits_of(key: VideoKey, detect_every: int) -> VideoEdits:
     return replace(stored, detect_every=detect_every)
 
 
-def _as_saved(edits: VideoEdits) -> VideoEdits:
-    """``edits`` as their file says them, boxes rounded to the hundredth: the CLI replaying the file renders exactly what the app did."""
-    return VideoEdits.from_json(edits.to_json())
-
-
 def _store(key: VideoKey, edits: VideoEdits, *, redraw: bool = False) -> None:
-    st.session_state.setdefault(_EDITS, {})[key] = _as_saved(edits)
+    st.session_state.setdefault(_EDITS, {})[key] = as_saved(edits)
     if redraw:
         st.session_state[_GENERATION] = st.session_state.get(_GENERATION, 0) + 1
 
@@ -113,7 +108,7 @@ def _frame_boxes(upload, job: VideoJob, choice: SidebarChoice, edits: VideoEdits
                        new_class, key=f"video-canvas-{key[1][:16]}-{index}-{generation}")
     if drawn is not None:
         boxes = tuple(OnFrame(index, Detection(d.x1, d.y1, d.x2, d.y2, 1.0, d.class_name)) for d in drawn)
-        changed = _as_saved(replace(edits, added=tuple(a for a in edits.added if a.frame != index) + boxes))
+        changed = as_saved(replace(edits, added=tuple(a for a in edits.added if a.frame != index) + boxes))
         if changed != edits:
             _store(key, changed)
             edits = changed
