@@ -6,9 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from anonymize.detections import CONFIDENT, iou_matrix
+from anonymize.detections import absorb_nested, iou_matrix
 from anonymize.detectors import CenterFaceDetector, PlateDetector, centerface
-from anonymize.detectors.face_scoring import Candidates, agreement, closer_look
+from anonymize.detectors.face_scoring import Candidates, agreement
 from conftest import NicenessNoting, niceness
 
 
@@ -46,17 +46,17 @@ def test_the_confidence_threshold_is_applied(city):
     assert min(d.confidence for d in strict) >= 0.7
 
 
-def test_face_passes_at_several_sizes_merge_into_one_detection_per_face(astronaut):
+def test_a_face_filling_the_frame_is_found_whole_by_the_passes_together(astronaut):
     close_up = cv2.resize(astronaut[30:220, 150:300], None, fx=6, fy=6)  # a face filling a 900×1140 frame
-    (face,) = CenterFaceDetector(sizes=(None, 640)).detect(close_up, confidence=0.5, overlap=0.3)
-    assert face.confidence > 0.9 and face.width > 600  # the whole face, not one of its halves
+    found = CenterFaceDetector(passes=((None, False), (640, False))).detect(close_up, confidence=0.5, overlap=0.3)
+    assert max(found.xyxy[:, 2] - found.xyxy[:, 0]) > 600 and found.confidence.max() > 0.9  # the whole face among them
 
 
 def test_a_face_pass_too_large_for_one_run_finds_the_same_faces_in_tiles(city, monkeypatch):
     detector = CenterFaceDetector()
-    whole, _ = detector._run(city, 800, 576, 0.3)
+    whole, _ = detector._run(city, 800, 576, False, 0.3)
     monkeypatch.setattr(centerface, "TILE", 320)  # the 800×576 input becomes six overlapping tiles
-    tiled, _ = detector._run(city, 800, 576, 0.3)
+    tiled, _ = detector._run(city, 800, 576, False, 0.3)
     matched = iou_matrix(whole, tiled).max(axis=1) > 0.7
     assert len(whole) >= 20 and matched.mean() >= 0.9
 
@@ -66,26 +66,30 @@ def candidate(score, full_resolution_score, side=20.0):
 
 
 def test_a_candidate_the_full_resolution_pass_did_not_see_is_doubted():
-    assert agreement(candidate(0.3, 0.0))[0] < 0.02 < agreement(candidate(0.3, 0.3))[0]
+    assert agreement(candidate(0.3, 0.0))[0] < 0.01 < agreement(candidate(0.3, 0.3))[0]
 
 
-def test_a_closer_look_that_sees_a_face_keeps_the_candidate_but_never_makes_it_sure():
-    doubtful = candidate(0.1, 0.1)
-    assert closer_look(doubtful, np.array([0.0]))[0] < 0.1 < closer_look(doubtful, np.array([0.9]))[0] < CONFIDENT
+def test_a_higher_raw_score_never_lowers_the_confidence():
+    raw = np.linspace(0.02, 0.99, 50)
+    scores = agreement(Candidates(np.zeros((50, 4)), raw, raw))
+    assert (np.diff(scores) >= 0).all() and scores[0] < 0.01 and scores[-1] > 0.99
 
 
-def test_the_closer_look_scores_a_real_face_high_and_a_blank_wall_low(astronaut):
-    detector = CenterFaceDetector()
-    (face,) = detector.detect(astronaut, confidence=0.5, overlap=0.3)
-    wall = np.array([[400, 420, 440, 460]], np.float32)  # plain background, bottom right
-    zoomed = detector.zoomed_scores(astronaut, np.array([[face.x1, face.y1, face.x2, face.y2], *wall], np.float32))
-    assert zoomed[0] > 0.8 and zoomed[1] < 0.05
+def test_two_passes_of_one_size_run_once_in_float():
+    detector = CenterFaceDetector(passes=((1920, False), (640, True)))
+    assert detector.input_sizes(640, 480) == [(640, 480, False)]
+    assert detector.input_sizes(1280, 720) == [(640, 384, True), (1280, 736, False)]
 
 
-def test_nested_boxes_on_one_face_count_once(astronaut):
-    close_up = cv2.resize(astronaut[30:220, 150:300], None, fx=6, fy=6)
-    sure = CenterFaceDetector(sizes=(None, 640)).detect(close_up, confidence=0.5, overlap=0.3)
-    assert len(sure) == 1
+def test_a_face_in_the_corner_of_a_larger_box_keeps_its_own_region():
+    # The union of these two boxes would be the large one; its ellipse leaves the small one's corner open.
+    boxes, scores = absorb_nested(np.array([[0, 0, 100, 100], [80, 80, 100, 100]]), np.array([0.3, 0.9]))
+    assert len(boxes) == 2
+
+
+def test_a_box_inside_another_ones_ellipse_is_absorbed_and_passes_on_its_confidence():
+    boxes, scores = absorb_nested(np.array([[0, 0, 100, 100], [40, 40, 60, 60]]), np.array([0.3, 0.9]))
+    assert boxes.tolist() == [[0, 0, 100, 100]] and scores.tolist() == [np.float32(0.9)]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="only Linux gives a thread a niceness of its own")

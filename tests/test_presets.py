@@ -9,22 +9,22 @@ from anonymize.presets import DEFAULT_PRESET, PRESETS
 
 
 @pytest.mark.parametrize(
-    ("name", "face_sizes", "plate_sizes", "plate_tile", "int8"),
+    ("name", "face_passes", "plate_sizes", "plate_tile", "plate_int8"),
     [
-        ("fast", (640,), (640,), None, True),
-        ("balanced", (1920, 640), (1280,), None, True),
-        ("thorough", (None, 640), (960, 1280), 1280, False),
+        ("fast", ((640, True),), (640,), None, True),
+        ("balanced", ((1920, False), (640, True)), (1280,), None, True),
+        ("thorough", ((None, False), (640, False)), (960, 1280), 1280, False),
     ],
 )
-def test_each_preset_builds_the_documented_detector(name, face_sizes, plate_sizes, plate_tile, int8):
+def test_each_preset_builds_the_documented_detector(name, face_passes, plate_sizes, plate_tile, plate_int8):
     faces, plates = local_detector(name).detectors
-    assert (faces.sizes, faces.int8) == (face_sizes, int8)
-    assert (plates.sizes, plates.tile, plates.int8) == (plate_sizes, plate_tile, int8)
+    assert faces.passes == face_passes
+    assert (plates.sizes, plates.tile, plates.int8) == (plate_sizes, plate_tile, plate_int8)
 
 
 def test_balanced_is_the_default_with_low_thresholds_per_class_and_generous_padding():
     assert DEFAULT_PRESET == "balanced" and set(PRESETS) == {"fast", "balanced", "thorough"}
-    assert (Settings().threshold("face"), Settings().threshold("license-plate"), Settings().threshold("car")) == (10, 5, 5)
+    assert (Settings().threshold("face"), Settings().threshold("license-plate"), Settings().threshold("car")) == (1, 5, 5)
     assert Settings().censor.padding == 1.3
 
 

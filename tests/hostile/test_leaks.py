@@ -14,7 +14,7 @@ from PIL import Image
 import fake_roboflow
 from anonymize.errors import DetectionError
 from anonymize.live import LiveAnonymizer
-from anonymize.pipeline import Settings, anonymize_image
+from anonymize.pipeline import CLASS_CONFIDENCE, Settings, anonymize_image
 from apptest_helpers import open_page
 from clips import camera_frame
 from conftest import FAKE_ROBOFLOW, SAMPLES, outputs
@@ -281,4 +281,4 @@ def test_1_a_link_with_values_no_control_can_hold_falls_back_to_the_defaults():
 
 def test_1_a_link_with_class_thresholds_no_slider_can_hold_falls_back_to_each_class_default():
     at = open_page("image", query={"confidence_face": "nan", "confidence_license-plate": "-5", "confidence": "inf"})
-    assert (at.slider(key="confidence_face").value, at.slider(key="confidence_license-plate").value) == (10, 5)
+    assert (at.slider(key="confidence_face").value, at.slider(key="confidence_license-plate").value) == (CLASS_CONFIDENCE["face"], CLASS_CONFIDENCE["license-plate"])
