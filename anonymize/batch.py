@@ -134,12 +134,9 @@ class BatchResult:
         return replace(self, zip_bytes=buffer.getvalue(), manifest=manifest)
 
     @property
-    def counts(self) -> Counter:
-        """How many of each class were found with confidence, over every picture."""
-        total = Counter()
-        for picture in self.pictures:
-            total.update(picture.counts)
-        return total
+    def hidden_counts(self) -> Counter:
+        """How many of each class were hidden, over every picture (what the sliders move)."""
+        return Counter(d.class_name for picture in self.pictures for d in picture.hidden)
 
 
 #: A file's bytes, read when called (zip members are unpacked only when their turn comes).

@@ -10,7 +10,7 @@ from ui.page_setup import ready_choice
 from ui.processing import process
 from ui.review import all_edits, box_review, edits_file, edits_of, load_edits_upload, picture_key
 from ui.upload_form import upload_form
-from ui.views import found_label, metrics, pick_one, show_gallery, show_problems, show_processed
+from ui.views import hidden_label, metrics, pick_one, show_gallery, show_problems, show_processed
 
 st.title("Batch")
 choice = ready_choice()
@@ -43,7 +43,7 @@ _, done, edits_in_zip = st.session_state["batch"]
 metrics(
     ("Anonymized", len(done.pictures) - len(done.warnings), "Pictures in the zip with what was found hidden."),
     ("Failed", len(done.failures), "Files that could not be processed: not in the zip. Their reasons are listed below."),
-    *((found_label(name), count, "Found with confidence and hidden, over every picture; low-confidence regions are hidden too, and counted per picture below.") for name, count in sorted(done.counts.items())),
+    *((hidden_label(name), count, "Regions at or above their class's slider, all hidden, over every picture; each picture below says how many of them are low-confidence.") for name, count in sorted(done.hidden_counts.items())),
     ("Reviewed by hand", len(edits_in_zip), "Pictures in the zip rendered with your review edits: boxes added, detections kept visible on purpose."),
 )
 show_problems(done.failures, f"{len(done.failures)} file(s) could not be processed and are not in the zip:", st.error)

@@ -24,7 +24,7 @@ def test_image_page_shows_a_sample_before_and_after_with_its_predictions():
     assert len(at.image) == 3 and not at.error  # before and after, and the after small in the sidebar
     assert len(at.sidebar.get("image")) == 1
     assert len(predictions(at)) >= 20
-    assert at.metric[0].label == "Faces found" and int(at.metric[0].value) >= 20
+    assert at.metric[0].label == "Faces hidden" and int(at.metric[0].value) >= 20
 
 
 def test_raising_the_confidence_slider_drops_weak_predictions():
@@ -75,7 +75,7 @@ def test_settings_come_from_a_shared_link_and_survive_page_switches():
 
 def test_each_class_of_the_model_has_its_own_confidence_slider_at_its_default():
     at = open_page("image")
-    assert (at.slider(key="confidence_face").value, at.slider(key="confidence_license-plate").value) == (10, 5)
+    assert (at.slider(key="confidence_face").value, at.slider(key="confidence_license-plate").value) == (1, 5)
     at.slider(key="confidence_license-plate").set_value(90).run()
     assert not [p for p in predictions(at) if p["class"] == "license-plate" and p["confidence"] < 0.9]
     assert [p for p in predictions(at) if p["class"] == "face" and p["confidence"] < 0.5]
@@ -86,16 +86,20 @@ def test_an_old_link_with_one_confidence_sets_every_class():
     assert (at.slider(key="confidence_face").value, at.slider(key="confidence_license-plate").value) == (65, 65)
 
 
-def test_the_counts_are_the_confident_ones_and_the_safety_band_is_said():
+def test_the_lead_figure_counts_what_the_slider_hides_and_the_safety_band_is_said():
     at = open_page("image")
-    shown = predictions(at)
-    confident = [p for p in shown if p["class"] == "face" and not p["low_confidence"]]
-    assert int(at.metric[0].value) == len(confident) < len(shown)
+    faces = [p for p in predictions(at) if p["class"] == "face"]
+    confident = [p for p in faces if not p["low_confidence"]]
+    assert int(at.metric[0].value) == len(faces) > len(confident)
+    assert f"{len(confident)} of them scored 50 %" in at.metric[0].help
     assert "low-confidence regions hidden to be safe" in at.caption[0].value
+    at.slider(key="confidence_face").set_value(20).run()
+    assert int(at.metric[0].value) == len([p for p in faces if p["confidence"] >= 0.2]) < len(faces)  # the slider moves it
 
 
 def test_prediction_statistics_show_each_class_with_its_threshold():
     at = open_page("image")
+    at.slider(key="confidence_face").set_value(10).run()
     table = at.dataframe[1].value.set_index("class")
     assert table.loc["face", "threshold %"] == 10
     assert table.loc["face", "below the threshold"] > 0  # why the count is not higher
@@ -110,7 +114,7 @@ def test_batch_page_zips_the_good_files_and_lists_the_bad_ones():
     ]).run()
     at.button[0].click().run()
     figures = {m.label: m.value for m in at.metric}
-    assert (figures["Anonymized"], figures["Failed"]) == ("1", "1") and int(figures["Faces found"]) >= 20
+    assert (figures["Anonymized"], figures["Failed"]) == ("1", "1") and int(figures["Faces hidden"]) >= 20
     assert "**broken.png**: not an image" in at.error[0].value
 
 

@@ -76,7 +76,7 @@ def anonymize_in_the_browser(page, address, source, saved, screenshot_name):
     page.get_by_text("Upload", exact=True).click()
     wait_until_idle(page)
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(source))
-    expect(page.get_by_text("Faces found")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Faces hidden")).to_be_visible(timeout=60_000)
     wait_until_idle(page)
     screenshot(page, screenshot_name)
     with page.expect_download() as download:
@@ -103,7 +103,7 @@ def test_upload_anonymize_download(page, app_url, tmp_path):
 
 def test_prediction_statistics_draw_a_histogram_per_class(page, app_url):
     page.goto(f"{app_url}/image")
-    expect(page.get_by_text("Faces found")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Faces hidden")).to_be_visible(timeout=60_000)
     page.get_by_text("Prediction statistics").click()
     charts = page.get_by_test_id("stVegaLiteChart")
     expect(charts.first).to_be_visible(timeout=30_000)
@@ -186,7 +186,7 @@ def test_webcam_streams_censored_frames_from_a_fake_camera(playwright, app_url, 
 
 def test_the_raw_json_is_readable_at_once_with_a_copy_button(sized_page, app_url):
     sized_page.goto(f"{app_url}/image")
-    expect(sized_page.get_by_text("Faces found")).to_be_visible(timeout=60_000)
+    expect(sized_page.get_by_text("Faces hidden")).to_be_visible(timeout=60_000)
     code = sized_page.get_by_test_id("stCode").first
     code.scroll_into_view_if_needed()
     expect(code).to_contain_text('"predictions": [')
@@ -205,7 +205,7 @@ def test_without_a_roboflow_key_the_page_says_what_is_missing_and_goes_back_in_o
     expect(sized_page.get_by_role("link", name="app.roboflow.com/settings/api")).to_be_visible()
     screenshot(sized_page, f"roboflow-no-key-{sized_page.size}")
     sized_page.get_by_role("button", name="Use the local models instead").click()
-    expect(sized_page.get_by_text("Faces found")).to_be_visible(timeout=60_000)
+    expect(sized_page.get_by_text("Faces hidden")).to_be_visible(timeout=60_000)
     assert outside(sized_page.requests, app_url) == []
 
 
@@ -252,7 +252,7 @@ def test_on_a_phone_the_open_sidebar_shows_the_result_beside_the_sliders(browser
     context = browser.new_context(**VIEWPORTS["phone"])
     page = context.new_page()
     page.goto(f"{app_url}/image")
-    expect(page.get_by_text("Faces found")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Faces hidden")).to_be_visible(timeout=60_000)
     page.get_by_test_id("stExpandSidebarButton").click()
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar.get_by_text("Model source")).to_be_in_viewport()  # the sidebar has finished sliding in
@@ -284,7 +284,7 @@ def test_on_a_phone_seven_uploads_show_one_at_a_time_with_next_and_previous(brow
         files.append(tmp_path / f"photo{i}.jpg")
         files[-1].write_bytes((SAMPLES / ("astronaut.jpg" if i % 2 else "dashcam_plate.jpg")).read_bytes())
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([str(f) for f in files])
-    expect(page.get_by_text("Faces found")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Faces hidden")).to_be_visible(timeout=60_000)
     expect(page.get_by_role("heading", name="photo0.jpg")).to_be_visible()
     page.get_by_role("button", name="Next ▶").click()
     expect(page.get_by_role("heading", name="photo1.jpg")).to_be_visible(timeout=60_000)

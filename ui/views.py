@@ -20,12 +20,12 @@ from ui.processing import Processed
 from ui.sidebar import SidebarChoice
 
 MIME_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
-#: How the figures name the local classes; any other class is "Found: <class>".
-FOUND_LABELS = {"face": "Faces found", "license-plate": "Plates found"}
+#: How the figures name the local classes; any other class is "Hidden: <class>".
+HIDDEN_LABELS = {"face": "Faces hidden", "license-plate": "Plates hidden"}
 
 
-def found_label(class_name: str) -> str:
-    return FOUND_LABELS.get(class_name, f"Found: {class_name}")
+def hidden_label(class_name: str) -> str:
+    return HIDDEN_LABELS.get(class_name, f"Hidden: {class_name}")
 
 
 #: Pictures per gallery page: a phone scrolls through one page in a few swipes.
@@ -34,6 +34,13 @@ DETECTION_HELP = (
     "How long the model took when this picture was first detected with these settings. Moving a confidence "
     "slider or a censor setting reuses that detection (only filtering and censoring run again), so this figure stays."
 )
+
+
+def hidden_help(class_name: str, confident: int, settings: Settings) -> str:
+    """What a class's "hidden" figure counts, and how many of those the model is sure of."""
+    return (f"Every {class_name} region scored {settings.threshold(class_name):g} % or more (the slider), all hidden. "
+            f"{confident} of them scored {CONFIDENT * 100:g} % or more. The local face model's confidence is calibrated: "
+            "of the regions it scores about 30 %, about 30 % are faces.")
 
 
 def metrics(*items: tuple[str, Any, str | None]) -> None:
@@ -123,12 +130,12 @@ def show_processed(done: Processed, choice: SidebarChoice, key: str, review: Cal
     result = done.result
     right.image(result.image, caption="After" + (", as reviewed" if result.review else ""), output_format="JPEG")
 
-    counts = result.counts
-    band_help = f"Found with at least {CONFIDENT:.0%} confidence, and hidden; the low-confidence regions under that are hidden too, to be safe, and not counted here."
-    # One figure per class chosen to hide (every class found, when a server does not say its classes).
-    shown_classes = choice.settings.classes or sorted(counts)
+    hidden, confident = result.hidden_counts, result.counts
+    # One figure per class chosen to hide (every class found, when a server does not say its classes),
+    # the one its slider moves: a count of the confident ones alone would stay put over half the slider.
+    shown_classes = choice.settings.classes or sorted(hidden)
     metrics(
-        *((found_label(name), counts[name], band_help) for name in shown_classes),
+        *((hidden_label(name), hidden[name], hidden_help(name, confident[name], choice.settings)) for name in shown_classes),
         ("First detection", f"{done.detect_seconds * 1000:.0f} ms", DETECTION_HELP),
         ("This update", f"{result.seconds * 1000:.0f} ms", "Filtering the detections by the sliders and censoring the picture, on this update."),
     )
