@@ -1,19 +1,27 @@
-"""Fit the two stages of ``anonymize/detectors/face_scoring.py`` on faces_dev, and say how well they generalise.
+"""Fit ``anonymize/detectors/face_scoring.py`` on faces_dev, and say how it holds on faces_val.
 
-    python bench/fit_face_scoring.py [--datasets ../shared/datasets] [--threshold 10]
+    python bench/fit_face_scoring.py [--datasets ../shared/datasets] [--thresholds 1 2 5] [--levers]
 
-Prints one JSON document: the weights fitted on every image (the ones to paste
-into face_scoring.py), and a two-fold cross-validation (images split at
-random, seed 0; both stages fitted on one half, measured on the other) of
-recall, over-censored area and false regions at ``--threshold`` (%), the
-default face threshold, with the same measures as ``bench/privacy_recall.py``.
-With ``--levers``, the same cross-validation for each lever alone and in
-turn (raw score only; plus the full-resolution pass' score; plus size; plus
-the closer look), each at the thresholds given.
+Prints one JSON document:
 
-A candidate is a face when it overlaps a labelled (or ignored) face by at
-least 0.4 IoU, not one when it touches none; the others are left out of the
-fit. Positives are weighted up so that both classes weigh the same.
+* ``AGREEMENT_WEIGHTS``: the weights fitted on every faces_dev image (the ones to
+  paste into face_scoring.py): a class-balanced logistic regression for the
+  ranking, then Platt scaling (a logistic regression on its logit, unweighted) so
+  that the score is the probability that a candidate is a face;
+* ``faces_dev_cross_validated``: a two-fold cross-validation on faces_dev
+  (images split at random, seed 0; fitted on one half, measured on the other) of
+  recall, over-censored area and false regions at each ``--thresholds`` (%), with
+  the measures of ``bench/privacy_recall.py``;
+* ``faces_val``: the same measures on faces_val, with the weights fitted on all
+  of faces_dev: faces_val is never fitted on, only reported;
+* ``reliability``: for bins of the calibrated score, how many candidates fall
+  there and which share of them are faces, on faces_dev (in-sample) and faces_val;
+* with ``--levers``, the same for each input alone and in turn (raw score only;
+  plus the full-resolution pass' score).
+
+A candidate is a face when it overlaps a labelled (or ignored) face by at least
+0.4 IoU, not one when it touches none; the others are left out of the fits and
+of the reliability table.
 """
 
 from __future__ import annotations
@@ -29,24 +37,27 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from privacy_recall import Tally  # noqa: E402
+from privacy_recall import Tally, truth_mask  # noqa: E402
 
 from anonymize.censor import CensorSettings, censored_mask  # noqa: E402
 from anonymize.detections import Predictions, iou_matrix  # noqa: E402
-from anonymize.detectors.centerface import CenterFaceDetector  # noqa: E402
-from anonymize.detectors.face_scoring import VERIFY_BAND, Candidates, logit  # noqa: E402
+from anonymize.detectors import local_detector  # noqa: E402
 from anonymize.media import load_image  # noqa: E402
-from anonymize.presets import PRESETS  # noqa: E402
 
 FACE_IOU = 0.4
 OVERLAP = 0.3
 L2 = 1.0
+RELIABILITY_BINS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+#: Which columns of Candidates.features() each lever uses.
+LEVERS = {"raw score only": (0,), "+ full-resolution agreement (the default)": (0, 1)}
+DEFAULT_COLUMNS = LEVERS["+ full-resolution agreement (the default)"]
 
 
-def fit(features: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Class-balanced, L2-regularised logistic regression by Newton's method; the bias is last."""
+def fit(features: np.ndarray, labels: np.ndarray, balanced: bool = True) -> np.ndarray:
+    """L2-regularised logistic regression by Newton's method (positives weighted up to balance the
+    classes when ``balanced``); the bias is last."""
     x = np.column_stack([features, np.ones(len(features))])
-    weight = np.where(labels == 1, (labels == 0).sum() / max((labels == 1).sum(), 1), 1.0)
+    weight = np.where(labels == 1, (labels == 0).sum() / max((labels == 1).sum(), 1), 1.0) if balanced else np.ones(len(labels))
     w = np.zeros(x.shape[1])
     for _ in range(40):
         p = 1 / (1 + np.exp(-x @ w))
@@ -56,109 +67,106 @@ def fit(features: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return w
 
 
+def fit_calibrated(features: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The balanced fit's ranking with Platt's calibration, folded into one set of weights."""
+    ranking = fit(features, labels)
+    z = features @ ranking[:-1] + ranking[-1]
+    slope, intercept = fit(z[:, None], labels, balanced=False)
+    return np.append(ranking[:-1] * slope, ranking[-1] * slope + intercept)
+
+
 def apply(features: np.ndarray, w: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-(features @ w[:-1] + w[-1])))
 
 
-def collect(dataset: Path, detector: CenterFaceDetector) -> list[dict]:
-    """Every image's candidates, features and labels; the enlarged-crop score for each candidate
-    that could fall in the verify band (computed once, for all folds)."""
+def collect(dataset: Path, detector) -> list[dict]:
+    """Every image's candidates and their labels (1 face, 0 not, -1 neither)."""
     rows = []
     for entry in json.loads((dataset / "labels.json").read_text())["images"]:
         pixels = load_image(dataset / entry["file"]).pixels
         found = detector.candidates(pixels, OVERLAP)
         truth = np.array([b[:4] for b in entry["boxes"] + entry.get("ignore_boxes", [])], float).reshape(-1, 4)
         best = iou_matrix(found.boxes, truth).max(axis=1) if len(truth) and len(found.boxes) else np.zeros(len(found.boxes))
-        labels = np.where(best >= FACE_IOU, 1, np.where(best == 0, 0, -1))
-        rows.append({"entry": entry, "shape": pixels.shape[:2], "candidates": found, "labels": labels,
-                     "zoomed": detector.zoomed_scores(pixels, found.boxes) if len(found.boxes) else np.zeros(0)})
+        rows.append({"entry": entry, "shape": pixels.shape[:2], "candidates": found,
+                     "labels": np.where(best >= FACE_IOU, 1, np.where(best == 0, 0, -1))})
     return rows
 
 
-#: Which first-stage features (columns of Candidates.features()) and whether the closer look runs.
-LEVERS = {
-    "raw score only": ((0,), False),
-    "+ full-resolution agreement": ((0, 1), False),
-    "+ size": ((0, 1, 2), False),
-    "+ closer look (the default)": ((0, 1, 2), True),
-}
-DEFAULT_LEVERS = LEVERS["+ closer look (the default)"]
-
-
-def fit_stages(rows: list[dict], levers=DEFAULT_LEVERS) -> tuple[np.ndarray, np.ndarray | None]:
-    columns, look_closer = levers
-    first = np.concatenate([r["candidates"].features() for r in rows])
+def fit_rows(rows: list[dict], columns=DEFAULT_COLUMNS) -> np.ndarray:
+    features = np.concatenate([r["candidates"].features()[:, columns] for r in rows])
     labels = np.concatenate([r["labels"] for r in rows])
-    w1 = fit(first[labels >= 0][:, columns], labels[labels >= 0])
-    if not look_closer:
-        return w1, None
-    band = _band(apply(first[:, columns], w1))
-    second = np.concatenate([second_stage_features(r) for r in rows])
-    chosen = band & (labels >= 0)
-    return w1, fit(second[chosen], labels[chosen])
+    return fit_calibrated(features[labels >= 0], labels[labels >= 0])
 
 
-def scores(row: dict, w1: np.ndarray, w2: np.ndarray | None, levers=DEFAULT_LEVERS) -> np.ndarray:
-    first = row["candidates"].features()
-    result = apply(first[:, levers[0]], w1)
-    if w2 is not None:
-        band = _band(result)
-        # As in face_scoring.closer_look: the closer look keeps a candidate, never makes it sure.
-        result[band] = np.minimum(apply(second_stage_features(row)[band], w2), VERIFY_BAND[1] - 1e-6)
-    return result
-
-
-def second_stage_features(row: dict) -> np.ndarray:
-    """The closer look's inputs: the first stage's, the enlarged crop's score, and any other
-    verifier's score a benchmark put in ``row["verifiers"]`` (``bench/verifier_levers.py``)."""
-    scores = [row["zoomed"], *row.get("verifiers", ())]
-    return np.column_stack([row["candidates"].features(), *map(logit, scores)])
-
-
-def _band(first_stage: np.ndarray) -> np.ndarray:
-    return (first_stage >= VERIFY_BAND[0]) & (first_stage < VERIFY_BAND[1])
-
-
-def measure(rows: list[dict], weights: tuple, levers, threshold: float, tally: Tally) -> None:
+def measure(rows: list[dict], w: np.ndarray, columns, threshold: float, tally: Tally) -> None:
     for row in rows:
-        found: Candidates = row["candidates"]
-        score = scores(row, *weights, levers).astype(np.float32)
+        found = row["candidates"]
+        score = apply(found.features()[:, columns], w).astype(np.float32)
         sure = score >= threshold
         height, width = row["shape"]
         kept = Predictions.from_arrays(found.boxes[sure].copy(), score[sure], "face", 0, width, height, OVERLAP)
-        mask = censored_mask(kept, CensorSettings(), width, height)
-        truth = np.zeros((height, width), bool)
-        for x1, y1, x2, y2, *_ in row["entry"]["boxes"] + row["entry"].get("ignore_boxes", []):
-            truth[y1:y2, x1:x2] = True
-        tally.add(mask, truth, row["entry"]["boxes"], 0.0)
+        tally.add(censored_mask(kept, CensorSettings(), width, height), truth_mask(row["entry"], (height, width)), row["entry"], 0.0)
+
+
+def report_of(tally: Tally) -> dict:
+    report = tally.report()
+    report.pop("latency_s")
+    return report
+
+
+def cross_validate(rows: list[dict], columns, thresholds: list[float]) -> dict:
+    order = np.random.default_rng(0).permutation(len(rows))
+    halves = [[rows[i] for i in order[: len(rows) // 2]], [rows[i] for i in order[len(rows) // 2 :]]]
+    result = {}
+    for threshold in thresholds:
+        tally = Tally()
+        for train, test in (halves, halves[::-1]):
+            measure(test, fit_rows(train, columns), columns, threshold / 100, tally)
+        result[f"{threshold:g} %"] = report_of(tally)
+    return result
+
+
+def held_out(train: list[dict], test: list[dict], columns, thresholds: list[float]) -> dict:
+    w = fit_rows(train, columns)
+    result = {}
+    for threshold in thresholds:
+        tally = Tally()
+        measure(test, w, columns, threshold / 100, tally)
+        result[f"{threshold:g} %"] = report_of(tally)
+    return result
+
+
+def reliability(rows: list[dict], w: np.ndarray) -> list[dict]:
+    """Per score bin: candidates, and the share of them that are faces (the calibrated score should match it)."""
+    score = np.concatenate([apply(r["candidates"].features(), w) for r in rows])
+    labels = np.concatenate([r["labels"] for r in rows])
+    score, labels = score[labels >= 0], labels[labels >= 0]
+    table = []
+    for low, high in zip(RELIABILITY_BINS, RELIABILITY_BINS[1:]):
+        chosen = (score >= low) & ((score < high) | (high == 1.0))
+        table.append({"score": f"{low:g}–{high:g}", "candidates": int(chosen.sum()),
+                      "mean_score": round(float(score[chosen].mean()), 4) if chosen.any() else None,
+                      "share_faces": round(float(labels[chosen].mean()), 4) if chosen.any() else None})
+    return table
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
-    parser.add_argument("--threshold", type=float, default=10, help="face threshold (%%) for the cross-validated measures")
-    parser.add_argument("--levers", type=float, nargs="*", metavar="THRESHOLD", help="also cross-validate each lever at these thresholds (%%)")
+    parser.add_argument("--thresholds", type=float, nargs="*", default=[1.0, 2.0, 5.0], help="face thresholds (%%) to measure at")
+    parser.add_argument("--levers", action="store_true", help="also measure each input alone and in turn")
     args = parser.parse_args()
-    balanced = PRESETS["balanced"]
-    rows = collect(args.datasets / "faces_dev", CenterFaceDetector(balanced.face_sizes, int8=True))
-    w1, w2 = fit_stages(rows)
-    report = {"AGREEMENT_WEIGHTS": [round(float(v), 3) for v in w1], "CLOSER_LOOK_WEIGHTS": [round(float(v), 3) for v in w2],
-              "cross_validated": {f"default at {args.threshold:g} %": cross_validate(rows, DEFAULT_LEVERS, args.threshold)}}
-    for name, levers in LEVERS.items():
-        for threshold in args.levers or ():
-            report["cross_validated"][f"{name} at {threshold:g} %"] = cross_validate(rows, levers, threshold)
+    detector = local_detector("balanced").detectors[0]
+    dev, val = collect(args.datasets / "faces_dev", detector), collect(args.datasets / "faces_val", detector)
+    w = fit_rows(dev)
+    report = {"AGREEMENT_WEIGHTS": [round(float(v), 3) for v in w],
+              "faces_dev_cross_validated": cross_validate(dev, DEFAULT_COLUMNS, args.thresholds),
+              "faces_val": held_out(dev, val, DEFAULT_COLUMNS, args.thresholds),
+              "reliability": {"faces_dev": reliability(dev, w), "faces_val": reliability(val, w)}}
+    if args.levers:
+        report["levers"] = {name: {"faces_dev_cross_validated": cross_validate(dev, columns, args.thresholds),
+                                   "faces_val": held_out(dev, val, columns, args.thresholds)} for name, columns in LEVERS.items()}
     print(json.dumps(report, indent=2))
-
-
-def cross_validate(rows: list[dict], levers, threshold: float) -> dict:
-    order = np.random.default_rng(0).permutation(len(rows))
-    halves = [[rows[i] for i in order[: len(rows) // 2]], [rows[i] for i in order[len(rows) // 2 :]]]
-    tally = Tally()
-    for train, test in (halves, halves[::-1]):
-        measure(test, fit_stages(train, levers), levers, threshold / 100, tally)
-    report = tally.report()
-    report.pop("latency_s")
-    return report
 
 
 if __name__ == "__main__":
