@@ -1,6 +1,7 @@
 """Precision as a curve: recall against false regions and over-censored area, ours and deface's, on both face sets.
 
     python bench/pareto.py [--datasets ../shared/datasets] [--limit N] [--plot docs/benchmarks/pareto.png]
+    python bench/pareto.py --replot docs/benchmarks/pareto.json --plot docs/benchmarks/pareto.png
 
 Faces only. Ours is the default pipeline (preset ``balanced``, padding 1.3,
 ellipses) at a sweep of face thresholds, each exactly as the CLI would run it
@@ -101,6 +102,7 @@ def dominance(curves: dict) -> dict:
 
 def plot(report: dict, path: Path) -> None:
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -119,7 +121,12 @@ def plot(report: dict, path: Path) -> None:
                     if default:
                         ax.plot(default[axis] * (100 if axis == "over_censored" else 1), default["recall_ge10"] * 100, "*",
                                 color="black", markersize=10)
-        ax.set_xscale("symlog", linthresh=0.1 if axis == "false_regions" else 1.0)
+        if axis == "false_regions":
+            ax.set_xscale("symlog", linthresh=0.1)
+        else:
+            ax.set_xscale("log")
+            ax.set_xticks([3, 5, 7, 10, 20, 35], ["3", "5", "7", "10", "20", "35"])
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlabel(label + (" (%)" if axis == "over_censored" else ""))
         ax.set_ylabel("faces ≥ 10 px hidden (%)")
         ax.set_ylim(85, 100.2)
@@ -135,7 +142,11 @@ def main() -> None:
     parser.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
     parser.add_argument("--limit", type=int, default=None, help="first N images of each set")
     parser.add_argument("--plot", type=Path, default=None, help="write the two plots to this PNG")
+    parser.add_argument("--replot", type=Path, default=None, help="only draw --plot from this earlier JSON output")
     args = parser.parse_args()
+    if args.replot:
+        plot(json.loads(args.replot.read_text()), args.plot)
+        return
     report = {"sets": {name: sweep(args.datasets / name, args.limit) for name in SETS}}
     report["dominates"] = {name: dominance(curves) for name, curves in report["sets"].items()}
     if args.plot:
