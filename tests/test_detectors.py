@@ -8,7 +8,7 @@ import pytest
 
 from anonymize.detections import absorb_nested, iou_matrix
 from anonymize.detectors import CenterFaceDetector, PlateDetector, centerface
-from anonymize.detectors.face_scoring import Candidates, agreement
+from anonymize.detectors.face_scoring import Candidates, agreement, score_in_pass
 from conftest import NicenessNoting, niceness
 
 
@@ -105,3 +105,13 @@ def test_the_background_twin_runs_the_models_at_background_priority_and_the_dete
     assert faces.niceness[0] == plates.niceness[0] == caller  # batch and video: the normal priority
     assert faces.niceness[1] >= BACKGROUND_NICE and plates.niceness[1] >= BACKGROUND_NICE
     assert combined.in_background() is combined.in_background() and niceness() == caller
+
+
+def test_matching_a_crowd_in_blocks_gives_what_every_pair_would():
+    rng = np.random.default_rng(0)
+    corners = lambda n, most: np.concatenate([xy := rng.uniform(0, 1900, (n, 2)), xy + rng.uniform(2, most, (n, 2))], axis=1).astype(np.float32)  # noqa: E731
+    candidates, cells = corners(3000, 120), corners(20000, 300)
+    scores = rng.uniform(0.02, 1, len(cells)).astype(np.float32)
+    every_pair = np.where(iou_matrix(candidates, cells) >= 0.4, scores[None, :], 0).max(axis=1)
+    assert (every_pair > 0).sum() > 500  # enough matches for the comparison to mean something
+    np.testing.assert_array_equal(score_in_pass(candidates, cells, scores), every_pair)

@@ -50,6 +50,8 @@ AGREEMENT_WEIGHTS = (0.452, 2.423, 2.321)
 PASS_FLOOR = 0.02
 #: A pass "saw" a candidate when one of its boxes overlaps it by at least this IoU.
 SAME_FACE_IOU = 0.4
+#: Candidates compared with the pass at a time, in :func:`score_in_pass`.
+MATCH_BLOCK = 256
 _CLIP = 1e-4
 
 
@@ -78,11 +80,29 @@ def agreement(candidates: Candidates) -> np.ndarray:
 
 
 def score_in_pass(boxes: np.ndarray, pass_boxes: np.ndarray, pass_scores: np.ndarray, same_face: float = SAME_FACE_IOU) -> np.ndarray:
-    """For each of ``boxes``, the best score of a ``pass_boxes`` box on the same face (0 if none)."""
+    """For each of ``boxes``, the best score of a ``pass_boxes`` box on the same face (0 if none).
+
+    A crowd has thousands of candidates and the pass tens of thousands of raw cells, too
+    many pairs for one IoU matrix. A box that overlaps one ``w`` wide by IoU ``same_face``
+    or more is at most ``w / same_face`` wide (their intersection is at most ``w`` times its
+    height), so it starts after ``x1 - w / same_face``: the candidates, sorted by x, are
+    compared in blocks with only the pass boxes that start between those bounds, and the
+    answer is the one every pair would give.
+    """
+    found = np.zeros(len(boxes), np.float32)
     if not len(boxes) or not len(pass_boxes):
-        return np.zeros(len(boxes), np.float32)
-    same = iou_matrix(boxes, pass_boxes) >= same_face
-    return np.where(same, pass_scores[None, :], 0).max(axis=1).astype(np.float32)
+        return found
+    by_start = np.argsort(pass_boxes[:, 0], kind="stable")
+    starts = pass_boxes[by_start, 0]
+    order = np.argsort(boxes[:, 0], kind="stable")
+    for block in np.array_split(order, -(-len(order) // MATCH_BLOCK)):
+        chosen = boxes[block]
+        reach = chosen[:, 0] - (chosen[:, 2] - chosen[:, 0]) / same_face - 1  # a pixel of slack for rounding
+        near = by_start[np.searchsorted(starts, reach.min(), "left") : np.searchsorted(starts, chosen[:, 2].max(), "right")]
+        if len(near):
+            same = iou_matrix(chosen, pass_boxes[near]) >= same_face
+            found[block] = np.where(same, pass_scores[near][None, :], 0).max(axis=1)
+    return found
 
 
 def logit(p: np.ndarray) -> np.ndarray:
