@@ -61,7 +61,7 @@ def test_the_inference_server_drives_the_image_page(fake_roboflow):
     assert not at.error
     (plate,) = predictions(at)
     assert plate["class"] == "plate" and "inference_id" in at.code[0].value
-    assert [(m.label, m.value) for m in at.metric][0] == ("Found: plate", "1")  # the model's own class is counted
+    assert [(m.label, m.value) for m in at.metric][0] == ("Hidden: plate", "1")  # the model's own class is counted
 
 
 def test_switching_back_to_local_uses_the_bundled_models(fake_roboflow):
