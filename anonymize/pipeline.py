@@ -39,7 +39,7 @@ OTHER_CLASS_CONFIDENCE = 5
 #: sliders say, the statistics show every candidate the default would hide). The app detects once and filters
 #: as sliders move; asking every offline detection the same way makes the CLI and the batch give the
 #: same boxes (and bytes) for the same settings, which replaying review edits relies on.
-OFFLINE_DETECTION_FLOOR = 1
+OFFLINE_DETECTION_FLOOR = CLASS_CONFIDENCE["face"]
 
 
 @dataclass(frozen=True)

@@ -64,10 +64,6 @@ class Candidates:
     score: np.ndarray
     full_resolution_score: np.ndarray
 
-    def __getitem__(self, chosen: np.ndarray) -> Candidates:
-        """The candidates ``chosen`` (a boolean mask or indices) picks."""
-        return Candidates(self.boxes[chosen], self.score[chosen], self.full_resolution_score[chosen])
-
     def features(self) -> np.ndarray:
         """The classifier's inputs, ``N×2``."""
         return np.stack([logit(self.score), logit(self.full_resolution_score)], axis=1)
