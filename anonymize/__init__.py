@@ -10,6 +10,13 @@ Example:
 
 __version__ = "0.2.0"
 
+import os
+
+# onnxruntime's Linux wheels send usage telemetry to Microsoft (mobile.events.data.microsoft.com)
+# unless this is set before its first session; no request may leave the machine unless the user
+# configured a host, so it is set here, before any module of ours imports onnxruntime.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+
 from anonymize.censor import CensorSettings, censor
 from anonymize.detections import Detection, Predictions
 from anonymize.detectors import Detector, local_detector

@@ -31,10 +31,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(env: dict[str, str] | None = None) -> Iterator[str]:
-    """``streamlit run app.py`` on a free loopback port; yields its base URL."""
+def streamlit_server(env: dict[str, str] | None = None, address: str | None = "127.0.0.1") -> Iterator[str]:
+    """``streamlit run app.py`` on a free port, listening on ``address`` (None: on every address, as the
+    README's command does); yields its base URL on 127.0.0.1. Its output is ``server_log(url)``."""
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), *(["--server.address", address] if address else []),
                "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     log = open(ARTIFACTS.joinpath(f"streamlit-{port}.log"), "w") if ARTIFACTS.mkdir(exist_ok=True) is None else None
     server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
@@ -46,6 +47,11 @@ def streamlit_server(env: dict[str, str] | None = None) -> Iterator[str]:
         server.terminate()
         server.wait(timeout=20)
         log.close()
+
+
+def server_log(url: str) -> Path:
+    """What the ``streamlit_server`` at ``url`` printed."""
+    return ARTIFACTS / f"streamlit-{url.rsplit(':', 1)[1]}.log"
 
 
 def wait_until_serving(url: str, server: subprocess.Popen, failure: str, seconds: float = 60) -> None:

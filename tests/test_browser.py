@@ -1,7 +1,10 @@
 """End to end in headless Chromium: upload a real photo, get it back anonymized and clean."""
 
 
+import contextlib
 import json
+import socket
+import time
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -10,7 +13,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
-from browser_helpers import launch_chromium, screenshot, streamlit_server, wait_until_idle
+from browser_helpers import launch_chromium, screenshot, server_log, streamlit_server, wait_until_idle
 from conftest import SAMPLES
 
 pytestmark = pytest.mark.browser
@@ -121,6 +124,32 @@ def test_every_page_renders_and_asks_no_other_host(sized_page, app_url, path):
     expect(sized_page.locator("[data-testid='stException']")).to_have_count(0)
     screenshot(sized_page, f"page-{path or 'home'}-{sized_page.size}")
     assert outside(sized_page.requests, app_url) == []
+
+
+def test_the_app_server_started_as_the_readme_says_asks_no_other_host(browser):
+    with socket.socket() as proxy:  # every HTTP(S) request the server tries comes here instead
+        proxy.bind(("127.0.0.1", 0))
+        proxy.listen(16)
+        proxy_url = f"http://127.0.0.1:{proxy.getsockname()[1]}"
+        env = {name: proxy_url for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")}
+        with streamlit_server({**env, "NO_PROXY": "", "no_proxy": ""}, address=None) as url:  # no --server.address, as the README
+            page = browser.new_page()
+            for path in ("", "image", "batch", "webcam", "video"):
+                page.goto(f"{url}/{path}")
+                wait_until_idle(page)
+            page.close()
+            deadline = time.monotonic() + 60
+            while "You can now view" not in server_log(url).read_text():  # printed after the address it shows is known
+                assert time.monotonic() < deadline, "the server never said where to point a browser"
+                time.sleep(0.3)
+        proxy.settimeout(1)
+        attempts = []
+        with contextlib.suppress(TimeoutError):
+            while True:
+                connection, _ = proxy.accept()
+                attempts.append(connection.recv(200))
+                connection.close()
+    assert attempts == []
 
 
 def outside(requests: list[str], app_url: str) -> list[str]:
