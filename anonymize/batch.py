@@ -38,6 +38,7 @@ from anonymize.manifest import NAME as MANIFEST
 from anonymize.manifest import Entry, Manifest, sha256_of
 from anonymize.media import IGNORED_FILE_NAMES, OUTPUT_EXTENSIONS, encode_image, load_image, thumbnail
 from anonymize.pipeline import Result, Settings, anonymize_image, summarize
+from anonymize.outputs import Names, names_of, reserved_names
 from anonymize.records import FOLDER as RECORDS
 from anonymize.records import Records
 
@@ -226,7 +227,8 @@ def anonymize_batch(
     ``records/`` (:mod:`anonymize.records`; mask PNGs with ``masks``).
     """
     items = expand_archives(files)
-    buffer, predictions, failures, warnings, pictures, taken = io.BytesIO(), {}, [], [], [], set()
+    buffer, predictions, failures, warnings, pictures = io.BytesIO(), {}, [], [], []
+    names = Names(reserved_names(records=True))
     manifest = Manifest.start(model or {"kind": "unknown"}, settings.to_json(), {"masks": masks})
     records = Records(settings.classes or detector.classes, masks=masks)
     # Images are already compressed: storing them is as small and much faster.
@@ -243,7 +245,7 @@ def anonymize_batch(
                     raise EditsError("not the file that was reviewed (its bytes changed); review it again.")
                 loaded = load_image(data, name=name)
                 result = anonymize_image(loaded.pixels, detector, settings, reviewed)
-                target = _unique(_output_name(name, loaded.output_format), taken)
+                target = _claim(names, _output_name(name, loaded.output_format), masks)
                 encoded = encode_image(result.image, loaded.output_format)
                 archive.writestr(target, encoded)
                 for record_name, record in records.add(target, result, settings).items():
@@ -291,11 +293,8 @@ def _output_name(name: str, format: str) -> str:
     return "/".join(parts)
 
 
-def _unique(name: str, taken: set[str]) -> str:
-    candidate, n = name, 1
-    while candidate in taken:
-        n += 1
-        stem, dot, suffix = name.rpartition(".")
-        candidate = f"{stem}-{n}.{suffix}"
-    taken.add(candidate)
-    return candidate
+def _claim(names: Names, output: str, masks: bool) -> str:
+    """``output``, or ``stem-2.ext``… when it, or one of its records, is another picture's (or the zip's own files')."""
+    path = PurePosixPath(output)
+    stem = str(path.with_suffix(""))
+    return names.claim(stem, names_of(path.suffix, None, records=True, masks=masks)) + path.suffix

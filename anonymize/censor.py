@@ -77,18 +77,28 @@ class CensorSettings:
             raise ValueError(f"method must be one of {METHODS}, not {self.method!r}")
         if self.shape not in SHAPES:
             raise ValueError(f"shape must be one of {SHAPES}, not {self.shape!r}")
-        if not 1 <= self.strength <= 10:
+        if not (_is_number(self.strength) and 1 <= self.strength <= 10):
             raise ValueError("strength must be between 1 and 10")
         # Written so that NaN fails each test: it compares false with everything.
-        if not 1 <= self.padding <= MAX_PADDING:
+        if not (_is_number(self.padding) and 1 <= self.padding <= MAX_PADDING):
             raise ValueError(f"padding must be from 1 to {MAX_PADDING}")
-        if not 0 <= self.feather <= MAX_FEATHER:
-            raise ValueError(f"feather must be from 0 to {MAX_FEATHER} px")
+        if not (_is_whole(self.feather) and 0 <= self.feather <= MAX_FEATHER):
+            raise ValueError(f"feather must be a whole number of pixels from 0 to {MAX_FEATHER}, not {self.feather!r}")
+        if not (isinstance(self.fill_color, tuple) and len(self.fill_color) == 3 and all(_is_whole(c) and 0 <= c <= 255 for c in self.fill_color)):
+            raise ValueError(f"fill_color must be three whole numbers from 0 to 255 (red, green, blue), not {self.fill_color!r}")
 
     def shape_for(self, class_name: str) -> Literal["rect", "ellipse"]:
         if self.shape != "auto":
             return self.shape
         return "ellipse" if class_name in ELLIPSE_CLASSES else "rect"
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def _is_whole(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)

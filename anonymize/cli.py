@@ -36,20 +36,22 @@ from anonymize.detectors.remote import DEFAULT_TIMEOUT
 from anonymize.devices import DEVICES
 from anonymize.edits import PictureEdits, VideoEdits, edits_by_name, load_edits
 from anonymize.detections import CONFIDENT
-from anonymize.errors import AnonymizeError, EditsError, MediaError, MissingSettings
+from anonymize.errors import AnonymizeError, EditsError, MediaError, MissingSettings, printable
 from anonymize.linkage import LIMIT, lowest_enough, measured
-from anonymize.media import IGNORED_FILE_NAMES, OUTPUT_EXTENSIONS, encode_image, load_image
+from anonymize.inputs import find_inputs, not_a_file
+from anonymize.media import OUTPUT_EXTENSIONS, encode_image, load_image
 from anonymize.manifest import NAME as MANIFEST
 from anonymize.manifest import SAVE_EVERY, Entry, Manifest, file_sha256, model_entry, sha256_of
 from anonymize import storage
-from anonymize.outputs import Planned, check_writable, is_dataset, plan, plan_dataset, write_atomically
-from anonymize.pipeline import ALL_CLASSES, CLASS_CONFIDENCE, OTHER_CLASS_CONFIDENCE, Settings, anonymize_image, summarize
+from anonymize.outputs import Planned, check_writable, is_dataset, plan, plan_dataset
+from anonymize.writing import write_atomically
+from anonymize.pipeline import ALL_CLASSES, CLASS_CONFIDENCE, OTHER_CLASS_CONFIDENCE, Settings, anonymize_image, summarize, unknown_classes
 from anonymize.presets import DEFAULT_PRESET, PRESETS
 from anonymize.records import FOLDER as RECORDS
 from anonymize.records import Records
 from anonymize.upload import SPLITS, RoboflowUploader, UploadTarget
 from anonymize.tracking import COAST_SECONDS
-from anonymize.video import AUDIO_POLICIES, CRF_RANGE, DEFAULT_CRF, DEFAULT_DETECT_EVERY, VideoReport, anonymize_video
+from anonymize.video import AUDIO_POLICIES, CRF_RANGE, DEFAULT_CRF, DEFAULT_DETECT_EVERY, MAX_DELAY_FRAMES, VideoReport, anonymize_video
 
 PROGRESS_BAR_FROM = 4  # files
 #: The tag an uploaded picture gets when none is given: where it came from.
@@ -95,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars and no summary; errors and warnings still go to stderr")
     video = parser.add_argument_group("videos")
     video.add_argument("--detect-every", type=_whole(1), default=DEFAULT_DETECT_EVERY, metavar="K",
-                       help=f"run detection on every K-th frame, and at least every {COAST_SECONDS:g} s (what tracking can carry a box); "
+                       help=f"run detection on every K-th frame, and at least every {COAST_SECONDS:g} s (what tracking can carry a box) "
+                            f"and every {MAX_DELAY_FRAMES} frames (the most held in memory); "
                             "tracking covers the frames between (default: %(default)s)")
     video.add_argument("--crf", type=_whole(*CRF_RANGE), default=DEFAULT_CRF,
                        help=f"H.264 quality, {CRF_RANGE[0]}–{CRF_RANGE[1]}: lower is better and larger (default: %(default)s)")
@@ -187,23 +190,6 @@ def _whole(low: int, high: int | None = None) -> Callable[[str], int]:
     return parse
 
 
-def find_inputs(paths: Sequence[str]) -> list[Path]:
-    """Named files as given; folders searched recursively, in sorted order.
-
-    Every file in a folder is an input (but the operating system's own, like
-    ``.DS_Store``): one that is not a picture or video we read is then reported,
-    never skipped without a word.
-    """
-    found: list[Path] = []
-    for text in paths:
-        path = Path(text)
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.name not in IGNORED_FILE_NAMES))
-        else:
-            found.append(path)
-    return found
-
-
 def choose_classes(text: str | None, detector: Detector) -> tuple[str, ...] | None:
     """The classes to hide: all the model's when not named; a name the model does not know is an error.
 
@@ -214,7 +200,7 @@ def choose_classes(text: str | None, detector: Detector) -> tuple[str, ...] | No
     named = tuple(dict.fromkeys(c.strip() for c in text.split(",") if c.strip()))
     if not named:
         raise ValueError("--classes names no class; leave it out to hide every class the model finds")
-    unknown = [c for c in named if detector.classes and c not in detector.classes]
+    unknown = unknown_classes(Settings(classes=named), detector.classes)
     if unknown:
         raise ValueError(f"unknown class {', '.join(map(repr, unknown))}: this model finds {', '.join(detector.classes)}")
     return named
@@ -285,7 +271,7 @@ class RunRecord:
             self.manifest.save(self.outdir, finished=finished)
             self.send(self.outdir / MANIFEST)
         except AnonymizeError as error:
-            tqdm.write(f"error: the run's record: {error}", file=sys.stderr)
+            say(f"error: the run's record: {error}")
             return False
         finally:
             self.saved = time.monotonic()
@@ -334,7 +320,7 @@ def process_or_fail(item: Planned, detector: Detector, settings: Settings, args:
     except AnonymizeError as error:
         # Media errors start with the file's name; say its whole path instead.
         reason = str(error).removeprefix(f"{item.source.name}: ")
-        tqdm.write(f"error: {item.input}: {reason}", file=sys.stderr)
+        say(f"error: {item.input}: {reason}")
         return Entry(item.input, sha256, "failed", reason=reason)
 
 
@@ -344,8 +330,9 @@ def process(item: Planned, detector: Detector, settings: Settings, args: argpars
     started = time.perf_counter()
     settings, edits = review or (settings, None)
     entry = Entry(item.input, sha256, "anonymized", item.target.relative_to(outdir).as_posix(), review=_review_digest(review))
-    if item.problem:
-        raise MediaError(item.problem)
+    problem = item.problem or not_a_file(item.source)
+    if problem:
+        raise MediaError(problem)
     if item.format is None:
         report = process_video(item, detector, settings, args, edits)
         tracks = report.tracks.values()
@@ -355,12 +342,12 @@ def process(item: Planned, detector: Detector, settings: Settings, args: argpars
         entry.kept_visible, entry.added_by_hand = len(report.kept_tracks), report.added_boxes
         entry.output_sha256 = file_sha256(item.target)
         for unmatched in report.unmatched_kept:
-            tqdm.write(f"warning: {item.input}: a track kept visible in review (frame {unmatched.frame}) was not found again; it stays hidden", file=sys.stderr)
+            say(f"warning: {item.input}: a track kept visible in review (frame {unmatched.frame}) was not found again; it stays hidden")
     else:
         result = anonymize_image(load_image(item.source).pixels, detector, settings, edits)
         for unmatched in result.review.unmatched if result.review else ():
-            tqdm.write(f"warning: {item.input}: a detection kept visible in review ({unmatched.class_name} at "
-                       f"{unmatched.x1:.0f},{unmatched.y1:.0f}) was not found again; it stays hidden", file=sys.stderr)
+            say(f"warning: {item.input}: a detection kept visible in review ({unmatched.class_name} at "
+                       f"{unmatched.x1:.0f},{unmatched.y1:.0f}) was not found again; it stays hidden")
         encoded = encode_image(result.image, item.format)
         write_file(item.target, encoded)
         if item.sidecar:
@@ -369,23 +356,26 @@ def process(item: Planned, detector: Detector, settings: Settings, args: argpars
             for name, data in records.add(entry.output, result, settings).items():
                 write_file(outdir / RECORDS / name, data)
         if result.warning:
-            tqdm.write(f"warning: {item.input}: {result.warning}; written as it was", file=sys.stderr)
+            say(f"warning: {item.input}: {result.warning}; written as it was")
         return Entry.of_picture(entry.input, sha256, entry.output, encoded, result, time.perf_counter() - started, entry.review)
     entry.seconds = round(time.perf_counter() - started, 3)
     return entry
 
 
-def reviews_for(path: str, planned: Sequence[Planned], backend: BackendConfig) -> dict[Path, Review]:
+def reviews_for(path: str, planned: Sequence[Planned], backend: BackendConfig, classes: tuple[str, ...]) -> dict[Path, Review]:
     """Each reviewed input's settings and edits, from the edits file or folder at ``path``.
 
     Raises EditsError, before anything is written, for a malformed file, edits made with another
-    model, a picture that is not among the inputs, or one whose bytes are not those reviewed.
+    model or naming a class it does not find (``classes``), a picture that is not among the inputs, or one whose bytes are not those reviewed.
     """
     reviews: dict[Path, Review] = {}
     model = model_record(backend)
     for name, (edits, entry) in edits_by_name(load_edits(path)).items():
         if dict(edits.backend) != model:
             raise EditsError(f"the edits for {name} were made with {_model_words(edits.backend)}; this run uses {_model_words(model)}.")
+        unknown = unknown_classes(edits.settings, classes)
+        if unknown:  # the rule the command line's --classes and --confidence follow
+            raise EditsError(f"the edits for {name} name unknown class {', '.join(map(repr, unknown))}: this model finds {', '.join(classes)}.")
         # The app names a picture from a zip "photos.zip/sub/x.jpg": its file name is what an unpacked input has.
         is_video = isinstance(entry, VideoEdits)
         named = [item for item in planned if item.source.name == PurePosixPath(name).name and (item.format is None) == is_video]
@@ -402,6 +392,8 @@ def input_sha256(item: Planned) -> str | None:
     """The sha256 of an input, or None when it cannot be read (reported when its turn comes, as for any input)."""
     if item.origin:
         return storage.sha256(item.origin)
+    if not_a_file(item.source):
+        return None  # never read: a pipe or a device would be read forever
     try:
         return file_sha256(item.source)  # streamed: a video is not read into memory to be hashed
     except OSError:
@@ -414,7 +406,7 @@ def _model_words(record) -> str:
 
 def process_video(item: Planned, detector: Detector, settings: Settings, args: argparse.Namespace, edits: VideoEdits | None = None) -> VideoReport:
     """Anonymize one video; a reviewed one at the detection rate it was reviewed at."""
-    with tqdm(desc=item.source.name, unit="frame", file=sys.stderr, leave=False, disable=args.quiet) as bar:
+    with tqdm(desc=printable(item.source.name), unit="frame", file=sys.stderr, leave=False, disable=args.quiet) as bar:
         def on_progress(done: int, expected: int, _elapsed: float) -> None:
             bar.total = max(expected, done)
             bar.update(done - bar.n)
@@ -425,6 +417,12 @@ def process_video(item: Planned, detector: Detector, settings: Settings, args: a
 
 #: Where a command-line user gives each setting a remote backend may miss.
 WHERE_TO_SET = {"API key": "set the ROBOFLOW_API_KEY environment variable", "project": "give --project and --version"}
+
+
+def say(line: str) -> None:
+    """One line on stderr, above any progress bar; a name holding a newline or another control character
+    shows it escaped (``\\n``), so that it cannot forge a line of its own."""
+    tqdm.write(printable(line), file=sys.stderr)
 
 
 def _stop(signum: int, _frame: object) -> None:
@@ -443,7 +441,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(args)
     except KeyboardInterrupt:
-        print("interrupted: the file in progress was not written", file=sys.stderr)
+        say("interrupted: the file in progress was not written")
         return 130
 
 
@@ -451,7 +449,7 @@ def run(args: argparse.Namespace) -> int:
     if not any(storage.is_uri(text) for text in (*args.inputs, args.output)):
         return _run(args, None)
     if args.engine != "ray":
-        print("error: inputs and outputs at URIs are read and written by --engine ray", file=sys.stderr)
+        say("error: inputs and outputs at URIs are read and written by --engine ray")
         return 2
     with tempfile.TemporaryDirectory(prefix="anonymize-") as root:
         return _run(args, storage.Staging(Path(root), args.output if storage.is_uri(args.output) else None))
@@ -470,7 +468,7 @@ def _run(args: argparse.Namespace, staging: storage.Staging | None) -> int:
         api_key = os.environ.get("ROBOFLOW_API_KEY", "")
         detector = create_detector(backend, api_key)
         thresholds = args.confidence
-        unknown = [name for name, _ in thresholds.per_class if detector.classes and name not in detector.classes]
+        unknown = unknown_classes(Settings(classes=None, class_confidence=thresholds.per_class), detector.classes)
         if unknown:
             raise ValueError(f"--confidence names unknown class {', '.join(map(repr, unknown))}: this model finds {', '.join(detector.classes)}")
         settings = Settings(classes=choose_classes(args.classes, detector), confidence=thresholds.every_class,
@@ -479,17 +477,17 @@ def _run(args: argparse.Namespace, staging: storage.Staging | None) -> int:
             from anonymize.distributed import check_options
 
             check_options(args)
-        reviews = reviews_for(args.edits, planned, backend) if args.edits else {}
+        reviews = reviews_for(args.edits, planned, backend, detector.classes) if args.edits else {}
         uploader = (RoboflowUploader(api_key, UploadTarget.parse(args.upload_to), split=args.split, batch_name=args.batch_name,
                                      tags=args.tag or [DEFAULT_TAG], timeout=args.timeout) if args.upload_to else None)
         if staging and staging.output:
             storage.check_writable(staging.output)
         check_writable(outdir)  # the last check, as it creates the folder
     except MissingSettings as error:
-        print(f"error: {str(error).rstrip('.')}: {'; '.join(WHERE_TO_SET[name] for name in error.missing)}.", file=sys.stderr)
+        say(f"error: {str(error).rstrip('.')}: {'; '.join(WHERE_TO_SET[name] for name in error.missing)}.")
         return 2
     except (AnonymizeError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        say(f"error: {error}")
         return 2
     record = start_record(args, outdir, backend, detector, settings, uploader, staging)
     try:
@@ -538,9 +536,9 @@ def process_all_on_ray(planned: list[Planned], copies: list[tuple[Path, Path]], 
                                workers=args.workers, staging=record.staging)
     for entry, coco in tqdm(running, total=len(todo), unit="file", disable=args.quiet or len(todo) < PROGRESS_BAR_FROM, file=sys.stderr):
         if entry.status == "failed":  # said here: an actor's stderr is its own
-            tqdm.write(f"error: {entry.input}: {entry.reason}", file=sys.stderr)
+            say(f"error: {entry.input}: {entry.reason}")
         elif entry.status == "unchanged":
-            tqdm.write(f"warning: {entry.input}: nothing of a class to hide was found; written as it was", file=sys.stderr)
+            say(f"warning: {entry.input}: nothing of a class to hide was found; written as it was")
         if record.records is not None and entry.output:
             record.records.carry(coco, entry.output)
         record.add(with_upload(entry, by_input[entry.input], uploader, record))
@@ -569,7 +567,7 @@ def copy_through(copies: list[tuple[Path | str, Path]], record: RunRecord, *, re
                 record.write(target, data)
             record.manifest.copied.append({"file": target.relative_to(record.outdir).as_posix(), "sha256": sha256_of(data)})
         except (OSError, AnonymizeError) as error:
-            tqdm.write(f"error: {source}: not copied ({getattr(error, 'strerror', None) or error})", file=sys.stderr)
+            say(f"error: {source}: not copied ({getattr(error, 'strerror', None) or error})")
             ok = False
     return ok
 
@@ -585,12 +583,12 @@ def plan_inputs(args: argparse.Namespace, outdir: Path, staging: storage.Staging
             raise ValueError(f"{text} is a dataset: give it alone, and it is mirrored into -o with its pictures anonymized")
         if args.json:
             raise ValueError("--json would write beside a dataset's pictures; use --records for what was hidden")
-        planned, copies = plan_dataset(root, outdir, list(files))
+        planned, copies = plan_dataset(root, outdir, list(files), records=args.records, masks=args.masks)
     else:
         sources = [path for _, _, files in listed for path in files]
         if not sources:
             raise ValueError("no input files found")
-        planned, copies = plan(sources, outdir, args.format, sidecars=args.json), []
+        planned, copies = plan(sources, outdir, args.format, sidecars=args.json, records=args.records, masks=args.masks), []
     return [replace(p, origin=origins.get(p.source)) for p in planned], [(origins.get(s, s), t) for s, t in copies]
 
 
@@ -622,8 +620,10 @@ def start_record(args: argparse.Namespace, outdir: Path, backend: BackendConfig,
             except AnonymizeError:
                 pass  # none: every input is processed
     previous = Manifest.load(outdir) if args.resume else None
+    if args.resume and previous is None and (outdir / MANIFEST).exists():
+        say(f"note: --resume: {outdir / MANIFEST} is not a manifest this tool can read; every input is processed again")
     if args.resume and previous is not None and previous.fingerprint != manifest.fingerprint:
-        tqdm.write("note: --resume: the earlier run used other settings or another model; every input is processed again", file=sys.stderr)
+        say("note: --resume: the earlier run used other settings or another model; every input is processed again")
     try:
         previous_coco = json.loads((outdir / RECORDS / "coco.json").read_text()) if args.resume and records is not None else {}
     except (OSError, ValueError):
@@ -640,7 +640,7 @@ def upload(uploader: RoboflowUploader, item: Planned, staging: storage.Staging |
             storage.fetch(staging.uri_of(item.target), item.target)
         return {"status": "uploaded", "id": uploader.upload(item.target)}
     except AnonymizeError as error:
-        tqdm.write(f"error: {staging.uri_of(item.target) if remote else item.target}: {error}", file=sys.stderr)
+        say(f"error: {staging.uri_of(item.target) if remote else item.target}: {error}")
         return {"status": "failed", "reason": str(error)}
     finally:
         if remote:

@@ -56,6 +56,9 @@ VERSION = 1
 MATCH_IOU = 0.5
 #: Confidence given to a box a person added: certain, so it is counted as found.
 ADDED_CONFIDENCE = 1.0
+#: The furthest a box's coordinate may lie, in pixels: beyond any picture (200 MP at most), and far from
+#: where padding would overflow a float.
+MAX_COORDINATE = 1e9
 #: Edits files in a folder given to ``--edits``.
 EDITS_SUFFIX = ".json"
 
@@ -208,10 +211,11 @@ def _boxes(items: Any, where: str) -> tuple[Detection, ...]:
             name = item["class"]
             if not isinstance(name, str) or not name:
                 raise ValueError("its class is not a name")
-            if not (np.isfinite([cx, cy, w, h]).all() and w > 0 and h > 0):
-                raise ValueError("its box is not a box of finite, positive size")
+            corners = [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2]
+            if not (np.all(np.abs([cx, cy, w, h, *corners]) <= MAX_COORDINATE) and w > 0 and h > 0):  # NaN fails too
+                raise ValueError(f"its box is not a box of finite, positive size within {MAX_COORDINATE:.0e} pixels")
             did = item.get("detection_id")
-            boxes.append(Detection(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2, ADDED_CONFIDENCE, name, 0, str(did) if did else None))
+            boxes.append(Detection(*corners, ADDED_CONFIDENCE, name, 0, str(did) if did else None))
         except KeyError as missing:
             raise ValueError(f"{where} box {index} has no {missing}") from None
         except (TypeError, ValueError, AttributeError) as error:

@@ -39,3 +39,13 @@ class EditsError(AnonymizeError):
 
 class UploadError(AnonymizeError):
     """An anonymized picture could not be uploaded (a rejected key, a server that failed or did not answer)."""
+
+
+def printable(text: str) -> str:
+    """``text`` with each control character (a newline, a carriage return, an escape) written as Python would
+    (``\\n``), for a message that names a file: a name is bytes its owner chose.
+
+    >>> printable("a\\nerror: forged.jpg"), printable("café.jpg")
+    ('a\\\\nerror: forged.jpg', 'café.jpg')
+    """
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

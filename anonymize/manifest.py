@@ -17,11 +17,11 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Literal
+from typing import TYPE_CHECKING, Any, Iterable, Literal, get_args
 
 from anonymize.detectors import BackendConfig, Detector, model_record
 from anonymize.detectors.base import MODELS_DIR
-from anonymize.outputs import write_atomically
+from anonymize.writing import write_atomically
 
 if TYPE_CHECKING:
     from anonymize.pipeline import Result
@@ -98,9 +98,28 @@ class Entry:
         return entry
 
     @classmethod
-    def from_json(cls, item: dict[str, Any]) -> Entry:
-        known = set(cls.__dataclass_fields__)
-        return cls(**{"input_sha256": None, **{key: value for key, value in item.items() if key in known}})  # None is left out of the JSON
+    def from_json(cls, item: Any) -> Entry:
+        """An entry as :meth:`to_json` wrote it; ValueError for anything else (a hand-edited or damaged manifest)."""
+        if not isinstance(item, dict):
+            raise ValueError(f"an entry is not a JSON object: {item!r}")
+        read = {"input_sha256": None, **{key: value for key, value in item.items() if key in _ENTRY_TYPES}}  # None is left out of the JSON
+        for key, value in read.items():
+            if not isinstance(value, _ENTRY_TYPES[key]) or (isinstance(value, bool) and bool not in _ENTRY_TYPES[key]):
+                raise ValueError(f"an entry's {key!r} is malformed: {value!r}")
+        if "input" not in read or read.get("status") not in get_args(Status):
+            raise ValueError("an entry has no input or no status")
+        if not all(isinstance(k, str) and isinstance(n, int) for k, n in read.get("hidden", {}).items()):
+            raise ValueError("an entry's 'hidden' is malformed")
+        return cls(**read)
+
+
+#: The JSON type of each field of an :class:`Entry`.
+_ENTRY_TYPES: dict[str, tuple[type, ...]] = {
+    "input": (str,), "input_sha256": (str, type(None)), "status": (str,), "output": (str, type(None)), "output_sha256": (str, type(None)),
+    "hidden": (dict,), "low_confidence": (int,), "kept_visible": (int,), "added_by_hand": (int,), "frames": (int, type(None)),
+    "frames_detected": (int, type(None)), "reason": (str, type(None)), "review": (str, type(None)), "resumed": (bool,),
+    "seconds": (int, float), "upload": (dict, type(None)),
+}
 
 
 @dataclass
@@ -172,9 +191,11 @@ class Manifest:
         """The manifest a run left in ``folder``, or None when there is none that can be read."""
         try:
             payload = json.loads((folder / NAME).read_text())
+            if not isinstance(payload, dict) or not isinstance(payload.get("entries"), list):
+                return None
             return cls(payload["backend"], payload["settings"], payload.get("options", {}), payload.get("started", ""),
                        payload.get("finished"), [Entry.from_json(item) for item in payload["entries"]], payload.get("upload"))
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
 

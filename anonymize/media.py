@@ -28,7 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pillow_heif
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageCms, ImageOps, PngImagePlugin
 
 from anonymize.errors import MediaError
 
@@ -36,6 +36,12 @@ from anonymize.errors import MediaError
 DEFAULT_MAX_PIXELS = 200_000_000
 
 pillow_heif.register_heif_opener()
+
+#: The largest PNG text chunk (XMP, a comment) we unpack, compressed or not: Pillow's own limit is 1 MiB, which
+#: some editors' XMP exceeds. Text is never written out (see above); the limit only bounds a text bomb's memory,
+#: with Pillow's limit on all of a file's text (64 MiB) still in place.
+MAX_METADATA_CHUNK = 16 * 1024**2
+PngImagePlugin.MAX_TEXT_CHUNK = MAX_METADATA_CHUNK
 
 #: Formats we read. Anything else is refused rather than guessed at.
 READABLE_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "HEIF", "AVIF")
@@ -108,7 +114,12 @@ def load_image(
             image = Image.open(io.BytesIO(data), formats=READABLE_FORMATS)
         except Image.DecompressionBombError as error:
             raise MediaError(f"{label}: the image is too large to process safely.") from error
-        except (Image.UnidentifiedImageError, OSError, ValueError) as error:
+        except ValueError as error:
+            if "MAX_TEXT" in str(error):  # Pillow's words for a text chunk, or a file's text, over its limit
+                raise MediaError(f"{label}: its metadata (a PNG text chunk, such as XMP) unpacks to more than "
+                                 f"{MAX_METADATA_CHUNK // 1024**2} MiB, or 64 MiB in all; refused to protect memory.") from error
+            raise MediaError(f"{label}: not an image in a supported format (JPEG, PNG, WebP, …).") from error
+        except (Image.UnidentifiedImageError, OSError) as error:
             raise MediaError(f"{label}: not an image in a supported format (JPEG, PNG, WebP, …).") from error
         width, height = image.size
         frames = getattr(image, "n_frames", 1)

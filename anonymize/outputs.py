@@ -17,9 +17,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from anonymize.errors import OutputError
+from anonymize.manifest import NAME as MANIFEST
+from anonymize.records import FOLDER as RECORDS
+from anonymize.records import SUMMARY_FILES, files_of
+from anonymize.writing import temporary_beside
 from anonymize.media import IMAGE_SUFFIXES, OUTPUT_EXTENSIONS, same_format
 from anonymize.video import is_video
 
@@ -47,31 +51,84 @@ class Planned:
         return self.origin or str(self.source)
 
 
-def plan(sources: Sequence[Path], outdir: Path, format: str, *, sidecars: bool) -> list[Planned]:
+#: The longest file name ext4, XFS, APFS and NTFS take, in bytes (UTF-8): a planned name is shortened to fit.
+NAME_MAX = 255
+
+
+class Names:
+    """Every name a run writes under its output folder, each given out once: pictures, videos, their
+    predictions files, their records and masks, and the run's own files (``reserved``: its manifest,
+    its summary records). Names are compared in lower case: on a case-insensitive disk A.jpg and a.jpg are one file.
+
+    >>> names = Names(["manifest.json"])
+    >>> names.claim("manifest", lambda stem: [stem + ".jpg", stem + ".json"]), names.claim("x", lambda stem: [stem + ".png"])
+    ('manifest-2', 'x')
+    """
+
+    def __init__(self, reserved: Iterable[str] = ()) -> None:
+        self._taken = {name.lower() for name in reserved}
+
+    def take(self, names: Sequence[str]) -> str | None:
+        """Take ``names`` as they are; None when all were free, else the first that was taken before."""
+        clash = next((name for name in names if name.lower() in self._taken), None)
+        if clash is None:
+            self._taken.update(name.lower() for name in names)
+        return clash
+
+    def claim(self, stem: str, names: Callable[[str], Sequence[str]]) -> str:
+        """The first of ``stem``, ``stem-2``, ``stem-3``… whose ``names(stem)`` are all free and each short
+        enough (:data:`NAME_MAX`, the stem cut where needed); those names are then taken."""
+        n = 1
+        while True:
+            candidate = _fitted(stem, "" if n == 1 else f"-{n}", names)
+            if self.take(names(candidate)) is None:
+                return candidate
+            n += 1
+
+
+def _fitted(stem: str, tail: str, names: Callable[[str], Sequence[str]]) -> str:
+    """``stem + tail``, the stem cut (never the tail, nor a folder) until every one of its names fits in :data:`NAME_MAX` bytes."""
+    folder, _, base = stem.rpartition("/")
+    while base and max(len(PurePosixPath(name).name.encode()) for name in names(f"{folder}/{base}{tail}".lstrip("/"))) > NAME_MAX:
+        base = base[:-1]
+    return f"{folder}/{base}{tail}".lstrip("/") if folder else base + tail
+
+
+def reserved_names(*, records: bool) -> list[str]:
+    """The names a run writes for itself under its output folder: its manifest, and with records their summaries."""
+    return [MANIFEST] + ([f"{RECORDS}/{name}" for name in SUMMARY_FILES] if records else [])
+
+
+def names_of(suffix: str, sidecar_suffix: str | None, *, records: bool, masks: bool) -> Callable[[str], list[str]]:
+    """Every name an output with ``stem`` writes: itself, its predictions file, and a picture's records."""
+
+    def names(stem: str) -> list[str]:
+        written = [stem + suffix] + ([stem + sidecar_suffix] if sidecar_suffix else [])
+        return written + ([f"{RECORDS}/{name}" for name in files_of(stem + suffix, masks=masks)] if records else [])
+
+    return names
+
+
+def plan(sources: Sequence[Path], outdir: Path, format: str, *, sidecars: bool, records: bool = False, masks: bool = False) -> list[Planned]:
     """Name every output; ``format`` is an output format or ``"same"`` (kept from the input's extension).
 
     Raises OutputError, naming both files, when an output would replace an input.
     """
     inputs = {_identity(p): p for p in sources}
-    taken: set[str] = set()
+    names = Names(reserved_names(records=records))
     planned = []
     for source in sources:
         video = is_video(source)
         image_format = None if video else (same_format(source.suffix) if format == "same" else format)
         suffix = ".mp4" if video else "." + OUTPUT_EXTENSIONS[image_format]
         sidecar_suffix = (".jsonl" if video else ".json") if sidecars else None
-        stem, n = source.stem, 1
-        # Lower case: on a case-insensitive disk A.jpg and a.jpg are one file.
-        while {(stem + s).lower() for s in (suffix, sidecar_suffix) if s} & taken:
-            n += 1
-            stem = f"{source.stem}-{n}"
-        names = [stem + s for s in (suffix, sidecar_suffix) if s]
-        taken.update(name.lower() for name in names)
-        for name in names:
+        stem = names.claim(source.stem, names_of(suffix, sidecar_suffix, records=records and not video, masks=masks))
+        written = [stem + s for s in (suffix, sidecar_suffix) if s]
+        for name in written:
             replaced = inputs.get(_identity(outdir / name))
             if replaced is not None:
                 raise OutputError(f"{outdir / name} would replace the input {replaced}; choose another -o folder.")
-        planned.append(Planned(source, outdir / names[0], outdir / names[1] if sidecars else None, image_format))
+        planned.append(Planned(source, outdir / written[0], outdir / written[1] if sidecars else None, image_format))
     return planned
 
 
@@ -89,26 +146,42 @@ def is_dataset(files: Iterable[str]) -> bool:
     return False
 
 
-def plan_dataset(root: Path, outdir: Path, files: Sequence[Path]) -> tuple[list[Planned], list[tuple[Path, Path]]]:
+def plan_dataset(root: Path, outdir: Path, files: Sequence[Path], *, records: bool = False, masks: bool = False
+                 ) -> tuple[list[Planned], list[tuple[Path, Path]]]:
     """A dataset folder mirrored into ``outdir``: each picture (and video) keeps its path and name, so
     label files still name it; every other file (labels, ``data.yaml``, COCO JSON) is to be copied as it is.
+    A picture whose name (or records) another file already has fails, with that sentence, rather than be renamed.
 
-    Returns the planned pictures and videos, and the ``(source, target)`` pairs to copy.
+    Returns the planned pictures and videos, and the ``(source, target)`` pairs to copy. Raises ValueError
+    when the dataset holds a file at a name the run writes for itself (its manifest, its records).
     """
+    names = Names(reserved_names(records=records))
     planned, copies = [], []
+    for source in files:  # the copies first: a copy cannot be renamed, and the run's own files must not replace one
+        relative = source.relative_to(root).as_posix()
+        if not (is_video(source) or source.suffix.lower() in IMAGE_SUFFIXES):
+            if names.take([relative]) is not None:
+                raise ValueError(f"the dataset holds {relative}, where the run writes its own record; move or rename it first")
+            copies.append((source, outdir / relative))
     for source in files:
-        target = outdir / source.relative_to(root)
+        relative = source.relative_to(root)
         suffix = source.suffix.lower()
         if is_video(source):
-            planned.append(Planned(source, target.with_suffix(".mp4"), None, None))
+            target = relative.with_suffix(".mp4").as_posix()
+            clash = names.take([target])
+            planned.append(Planned(source, outdir / target, None, None, _clash_problem(source, clash)))
         elif suffix in IMAGE_SUFFIXES:
             # The name is kept: a picture in a format we cannot write under it fails, rather than be renamed away from its labels.
-            keeps = suffix in KEEPS_NAME
-            planned.append(Planned(source, target, None, same_format(suffix), None if keeps else
-                                   f"a dataset picture must be JPEG, PNG or WebP to keep its name (its labels name it); convert {source.name} first."))
-        else:
-            copies.append((source, target))
+            target = relative.as_posix()
+            clash = names.take(names_of("", None, records=records, masks=masks)(target))
+            problem = _clash_problem(source, clash) or (None if suffix in KEEPS_NAME else
+                      f"a dataset picture must be JPEG, PNG or WebP to keep its name (its labels name it); convert {source.name} first.")
+            planned.append(Planned(source, outdir / target, None, same_format(suffix), problem))
     return planned, copies
+
+
+def _clash_problem(source: Path, clash: str | None) -> str | None:
+    return None if clash is None else f"{clash} would be written for it and for another file of the dataset; rename one of them."
 
 
 #: Picture suffixes whose format we write under the same name.
@@ -124,29 +197,14 @@ def _identity(path: Path) -> object:
         return os.path.realpath(path)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write under a temporary name and rename when complete; raise OutputError, leaving nothing, on failure."""
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        partial.write_bytes(data)
-        os.replace(partial, path)
-        return
-    except OSError as error:
-        problem = OutputError(f"cannot write {path}: {error.strerror or error}.")
-    finally:
-        partial.unlink(missing_ok=True)
-    raise problem
-
-
 def check_writable(outdir: Path) -> None:
     """Create ``outdir`` if needed and prove it takes files, so a bad -o fails before any work."""
     if outdir.exists() and not outdir.is_dir():
         raise OutputError(f"{outdir} is a file, not a folder: -o names the folder to write into.")
     try:
         outdir.mkdir(parents=True, exist_ok=True)
-        probe = outdir / f".anonymize-{os.getpid()}.partial"
-        probe.write_bytes(b"")
-        probe.unlink()
+        with temporary_beside(outdir / "probe"):
+            pass
     except OSError as error:
         problem = OutputError(f"cannot write into {outdir}: {error.strerror or error}.")
     else:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -110,19 +110,45 @@ class Settings:
         """Settings from :meth:`to_json`'s form; ValueError, saying what is wrong, for anything else."""
         try:
             censor = dict(payload["censor"])
-            censor["fill_color"] = tuple(int(c) for c in censor.get("fill_color", (0, 0, 0)))
+            unknown = set(censor) - set(CensorSettings.__dataclass_fields__)
+            if unknown:
+                raise ValueError(f"censor has no setting {', '.join(map(repr, sorted(unknown)))}")
+            if isinstance(censor.get("fill_color"), list):
+                censor["fill_color"] = tuple(censor["fill_color"])
             classes = payload["classes"]
+            if not (classes is None or (isinstance(classes, list) and all(isinstance(c, str) for c in classes))):
+                raise ValueError(f"classes must be a list of class names, not {classes!r}")
+            thresholds = payload["class_confidence"]
+            if not isinstance(thresholds, dict):
+                raise ValueError(f"class_confidence must map class names to percentages, not {thresholds!r}")
             return cls(
-                classes=None if classes is None else tuple(str(c) for c in classes),
-                confidence=None if payload["confidence"] is None else float(payload["confidence"]),
-                class_confidence=tuple((str(name), float(value)) for name, value in dict(payload["class_confidence"]).items()),
-                overlap=float(payload["overlap"]),
+                classes=None if classes is None else tuple(classes),
+                confidence=None if payload["confidence"] is None else _percentage(payload["confidence"], "confidence"),
+                class_confidence=tuple((name, _percentage(value, f"class_confidence {name!r}")) for name, value in thresholds.items()),
+                overlap=_percentage(payload["overlap"], "overlap"),
                 censor=CensorSettings(**censor),
             )
         except KeyError as missing:
             raise ValueError(f"the settings have no {missing}") from None
         except (TypeError, ValueError, AttributeError) as error:
             raise ValueError(f"the settings are malformed ({error})") from None
+
+
+def _percentage(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number, not {value!r}")
+    return float(value)
+
+
+def unknown_classes(settings: Settings, known: Sequence[str]) -> list[str]:
+    """The classes ``settings`` name (to hide, or with a threshold of their own) that a model finding ``known``
+    does not know; none when the model does not say its classes.
+
+    >>> unknown_classes(Settings(classes=("faces",), class_confidence=(("plate", 40),)), ALL_CLASSES)
+    ['faces', 'plate']
+    """
+    named = [*(settings.classes or ()), *(name for name, _ in settings.class_confidence)]
+    return list(dict.fromkeys(name for name in named if known and name not in known))
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,18 @@ from anonymize.media import encode_image
 from anonymize.pipeline import Result, Settings
 
 FOLDER = "records"
+#: The records that cover a whole run, by path under :data:`FOLDER`.
+SUMMARY_FILES = ("coco.json", "yolo/classes.txt")
+
+
+def files_of(output: str, *, masks: bool) -> list[str]:
+    """The records of the picture written as ``output`` (its path among the outputs), by path under :data:`FOLDER`.
+
+    >>> files_of("sub/car.jpg", masks=True)
+    ['yolo/sub/car.txt', 'masks/sub/car.png']
+    """
+    stem = str(PurePosixPath(output).with_suffix(""))
+    return [f"yolo/{stem}.txt"] + ([f"masks/{stem}.png"] if masks else [])
 
 
 class Records:
@@ -60,11 +72,11 @@ class Records:
             })
             cx, cy = d.center
             lines.append(f"{self.classes.index(d.class_name)} {cx / width:.6f} {cy / height:.6f} {d.width / width:.6f} {d.height / height:.6f}\n")
-        stem = str(PurePosixPath(name).with_suffix(""))
-        files = {f"yolo/{stem}.txt": "".join(lines).encode()}
-        if self.masks:
+        labels, *mask_name = files_of(name, masks=self.masks)
+        files = {labels: "".join(lines).encode()}
+        if mask_name:
             mask = censored_mask(result.hidden, settings.censor, width, height)
-            files[f"masks/{stem}.png"] = encode_image(np.repeat((mask * 255).astype(np.uint8)[..., None], 3, axis=2), "png")
+            files[mask_name[0]] = encode_image(np.repeat((mask * 255).astype(np.uint8)[..., None], 3, axis=2), "png")
         return files
 
     def carry(self, previous: dict[str, Any], name: str) -> None:
@@ -102,4 +114,5 @@ class Records:
 
     def summary_files(self) -> dict[str, bytes]:
         """The files that cover the whole batch: ``coco.json`` and ``yolo/classes.txt``."""
-        return {"coco.json": json.dumps(self.coco(), indent=1).encode(), "yolo/classes.txt": "".join(f"{c}\n" for c in self.classes).encode()}
+        coco, classes = SUMMARY_FILES
+        return {coco: json.dumps(self.coco(), indent=1).encode(), classes: "".join(f"{c}\n" for c in self.classes).encode()}

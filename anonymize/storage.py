@@ -16,15 +16,17 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import os
 import re
+import os
 import shutil
+import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from anonymize.errors import MediaError, OutputError
 from anonymize.media import IGNORED_FILE_NAMES
 from anonymize.outputs import Planned
+from anonymize.writing import TEMPORARY_PREFIX, is_temporary
 
 # Two letters at least before "://": "C:\\" is a Windows drive, not a scheme.
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
@@ -40,6 +42,8 @@ def location(text: str) -> tuple[str, PurePosixPath]:
     if not is_uri(text):
         return "local", PurePosixPath(Path(text).resolve().as_posix())
     filesystem, path = _open(text)
+    if filesystem.type_name == "local":  # file://…/x/../photos, or a link, may be the output folder itself
+        path = os.path.realpath(path)
     return filesystem.type_name, PurePosixPath(path)
 
 
@@ -88,7 +92,7 @@ def list_files(uri: str) -> tuple[bool, list[str]]:
         raise ValueError(f"cannot list {uri}: {error}") from None
     root = PurePosixPath(path)
     return True, sorted(PurePosixPath(info.path).relative_to(root).as_posix() for info in found
-                        if info.type == fs.FileType.File and info.base_name not in IGNORED_FILE_NAMES and not _is_partial(info.base_name))
+                        if info.type == fs.FileType.File and info.base_name not in IGNORED_FILE_NAMES and not is_temporary(info.base_name))
 
 
 def fetch(uri: str, local: Path) -> None:
@@ -106,7 +110,7 @@ def fetch(uri: str, local: Path) -> None:
 def push(local: Path, uri: str) -> None:
     """Copy ``local`` to ``uri``, under a temporary name moved into place when complete; OutputError, leaving nothing, on failure."""
     filesystem, path = _open(uri)
-    partial = str(PurePosixPath(path).with_name(f".{PurePosixPath(path).name}.partial"))
+    partial = str(PurePosixPath(path).with_name(f"{TEMPORARY_PREFIX}{uuid.uuid4().hex}.partial"))  # unguessable: nothing planted there
     try:
         filesystem.create_dir(str(PurePosixPath(path).parent), recursive=True)
         with open(local, "rb") as source, filesystem.open_output_stream(partial) as target:
@@ -133,10 +137,6 @@ def sha256(uri: str) -> str | None:
     return digest.hexdigest()
 
 
-def _is_partial(name: str) -> bool:
-    return name.startswith(".") and name.endswith(".partial")
-
-
 def read(uri: str) -> bytes:
     """The bytes of the file at ``uri``; MediaError when it cannot be read."""
     filesystem, path = _open(uri)
@@ -150,7 +150,7 @@ def read(uri: str) -> bytes:
 def check_writable(uri: str) -> None:
     """Prove the folder at ``uri`` takes files, so a bad -o fails before any work."""
     filesystem, path = _open(uri)
-    probe = str(PurePosixPath(path) / f".anonymize-{os.getpid()}.partial")
+    probe = str(PurePosixPath(path) / f"{TEMPORARY_PREFIX}{uuid.uuid4().hex}.partial")
     try:
         filesystem.create_dir(path, recursive=True)
         with filesystem.open_output_stream(probe) as target:
@@ -201,6 +201,6 @@ class Staging:
         """Push every complete file an actor wrote under :meth:`outdir_in` ``work`` to its output URI, removing it;
         OutputError on the first that fails."""
         written = self.outdir_in(work)
-        for local in sorted(p for p in written.rglob("*") if p.is_file() and not _is_partial(p.name)):
+        for local in sorted(p for p in written.rglob("*") if p.is_file() and not is_temporary(p.name)):
             push(local, self.uri_of(self.outdir / local.relative_to(written)))
             local.unlink()

@@ -65,9 +65,10 @@ from anonymize.edits import OnFrame, VideoEdits, match_box
 from anonymize.detectors.base import Detector
 from anonymize.errors import MediaError, OutputError
 from anonymize.keyframes import Keyframes
-from anonymize.media import encode_image, thumbnail
+from anonymize.media import DEFAULT_MAX_PIXELS, encode_image, thumbnail
 from anonymize.pipeline import Settings, detect
 from anonymize.tracking import COAST_SECONDS, Cover, DelayedCover, Tracker
+from anonymize.writing import temporary_beside
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi", ".3gp", ".mpg", ".mpeg", ".ts", ".mts", ".m2ts", ".wmv", ".flv", ".ogv"}
 DEFAULT_MAX_SECONDS = 15 * 60
@@ -83,7 +84,8 @@ CRF_RANGE = (0, 51)
 DEFAULT_DETECT_EVERY = 5
 #: The most the Video page offers.
 MAX_DETECT_EVERY = 6
-#: Frames held back, at most, so that tracks reach backwards (memory: this many decoded frames).
+#: Frames held back, at most, so that tracks reach backwards (memory: this many decoded frames); detection
+#: runs at least every this many frames.
 MAX_DELAY_FRAMES = 16
 
 
@@ -156,10 +158,27 @@ def _open(path: str | Path) -> av.container.InputContainer:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as error:
         raise MediaError(f"{Path(path).name}: not a video we can read ({type(error).__name__}).") from None
-    if not container.streams.video:
+    problem = _refused(container)
+    if problem:
         container.close()
-        raise MediaError(f"{Path(path).name}: has no video track.")
+        raise MediaError(f"{Path(path).name}: {problem}")
     return container
+
+
+def _refused(container: av.container.InputContainer) -> str | None:
+    """Why a video is not read, from its header alone (before a frame is decoded), or None."""
+    moving = [s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]  # not cover art
+    if not moving:
+        return "has no video track."
+    if len(moving) > 1:
+        # Only one is read and written: the others (a second camera, a picture-in-picture) would vanish unseen.
+        return (f"holds {len(moving)} video tracks; only files with one are anonymized, so that none is dropped. "
+                "Split the tracks into files of their own (ffmpeg -map 0:v:N) and anonymize each.")
+    width, height = moving[0].codec_context.width, moving[0].codec_context.height
+    if width * height > DEFAULT_MAX_PIXELS:
+        return (f"{width}×{height} frames are {width * height / 1e6:.0f} megapixels, "
+                f"above the limit of {DEFAULT_MAX_PIXELS / 1e6:.0f}; refused to protect memory.")
+    return None
 
 
 def probe(path: str | Path) -> VideoInfo:
@@ -233,37 +252,37 @@ def anonymize_video(
     if audio not in AUDIO_POLICIES or not CRF_RANGE[0] <= crf <= CRF_RANGE[1]:
         raise ValueError(f"audio must be one of {AUDIO_POLICIES} and crf within {CRF_RANGE}")
     source, target = Path(source), Path(target)
-    partial = target.with_name(f".{target.name}.partial.mp4")
-    lines = Path(predictions_path).with_name(f".{Path(predictions_path).name}.partial") if predictions_path else None
     try:
-        info = probe(source)
-        if info.duration > max_seconds:
-            raise MediaError(f"{source.name}: {info.duration:.0f} s long, above the limit of {max_seconds:.0f} s.")
-        delay = max(detect_every, min(MAX_DELAY_FRAMES, math.ceil(coast * info.fps)))
-        tracking = DelayedCover(Tracker(coast=coast, camera=CameraMotion()), delay, info.width, info.height)
-        with _open(source) as container:
-            clock = _Clock(container.streams.best("video"), info.fps, max_seconds, source.name)
-            with _Mp4Sink(partial, container, info, clock.time_base, crf, audio) as sink, (open(lines, "w") if lines else contextlib.nullcontext()) as jsonl:
-                report = VideoReport(info)
-                review = _Review(edits, report)
-                with _WriterThread(_Writer(sink, jsonl, settings, report, previews)) as writer:
-                    frames = _frames(container, info, clock, writer.audio)
-                    _anonymize_frames(frames, detector, settings, detect_every, tracking, review, writer, on_progress)
-        os.replace(partial, target)
-        if lines and predictions_path:
-            os.replace(lines, predictions_path)
-        return report
-    except av.error.FFmpegError as error:
-        if getattr(error, "filename", None) == str(partial) or getattr(error, "errno", None) in WRITE_ERRNOS:
-            problem: Exception = OutputError(f"cannot write {target}: {os.strerror(error.errno) if error.errno else error}.")
-        else:
-            problem = MediaError(f"{source.name}: the video is damaged or truncated ({type(error).__name__}).")
-    except OSError as error:  # the predictions file, or renaming into place
+        with temporary_beside(target, ".partial.mp4") as partial, \
+                (temporary_beside(Path(predictions_path)) if predictions_path else contextlib.nullcontext()) as lines:
+            try:
+                info = probe(source)
+                if info.duration > max_seconds:
+                    raise MediaError(f"{source.name}: {info.duration:.0f} s long, above the limit of {max_seconds:.0f} s.")
+                # Every frame waits for the next detection: a gap of more than MAX_DELAY_FRAMES would hold that many
+                # decoded frames in memory, so detection runs at least that often, whatever was asked.
+                detect_every = min(detect_every, MAX_DELAY_FRAMES)
+                delay = max(detect_every, min(MAX_DELAY_FRAMES, math.ceil(coast * info.fps)))
+                tracking = DelayedCover(Tracker(coast=coast, camera=CameraMotion()), delay, info.width, info.height)
+                with _open(source) as container:
+                    clock = _Clock(container.streams.best("video"), info.fps, max_seconds, source.name)
+                    with _Mp4Sink(partial, container, info, clock.time_base, crf, audio) as sink, \
+                            (open(lines, "w") if lines else contextlib.nullcontext()) as jsonl:
+                        report = VideoReport(info)
+                        review = _Review(edits, report)
+                        with _WriterThread(_Writer(sink, jsonl, settings, report, previews)) as writer:
+                            frames = _frames(container, info, clock, writer.audio)
+                            _anonymize_frames(frames, detector, settings, detect_every, tracking, review, writer, on_progress)
+            except av.error.FFmpegError as error:
+                if getattr(error, "filename", None) == str(partial) or getattr(error, "errno", None) in WRITE_ERRNOS:
+                    raise OutputError(f"cannot write {target}: {os.strerror(error.errno) if error.errno else error}.") from None
+                raise MediaError(f"{source.name}: the video is damaged or truncated ({type(error).__name__}).") from None
+            os.replace(partial, target)
+            if lines and predictions_path:
+                os.replace(lines, predictions_path)
+            return report
+    except OSError as error:  # the temporary files, the predictions file, or renaming into place
         problem = OutputError(f"cannot write {target}: {error.strerror or error}.")
-    finally:
-        for leftover in (partial, lines):
-            if leftover and leftover.exists():
-                leftover.unlink()
     raise problem
 
 

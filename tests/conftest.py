@@ -64,8 +64,8 @@ class NicenessNoting:
 
 
 def outputs(folder: Path) -> list[str]:
-    """The names of the files a CLI run wrote into ``folder``, sorted, but its manifest (a record of the run, failures included)."""
-    return sorted(p.name for p in folder.iterdir() if p.name != MANIFEST)
+    """The names of the files a CLI run wrote into ``folder``, sorted, but its manifest (a record of the run, failures included) and records."""
+    return sorted(p.name for p in folder.iterdir() if p.name != MANIFEST and p.name != "records")
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ KEY_NAME = "ROBOFLOW_API_KEY"
 #: Inference servers the operator allows the configured key to be sent to (secrets or environment, comma-separated).
 ALLOWED_URLS_NAME = "INFERENCE_API_URLS"
 DEFAULT_INFERENCE_URL = BackendConfig().api_url
+#: Projects the operator's key serves (``workspace/project`` or ``project``, comma-separated; secrets or environment).
+ALLOWED_PROJECTS_NAME = "ROBOFLOW_PROJECTS"
 
 
 @dataclass(frozen=True)
@@ -51,19 +53,28 @@ def allowed_inference_urls() -> set[str]:
     return set(listed or [DEFAULT_INFERENCE_URL])
 
 
-def key_for(source: str, api_url: str, typed: str) -> tuple[str, str]:
-    """The key to use and a caption saying where it came from.
+def allowed_projects() -> set[str]:
+    """The projects the operator's key serves: ``ROBOFLOW_PROJECTS``, each ``workspace/project`` (or ``project``,
+    in the key's own workspace); none when it is not set."""
+    return {p.strip().strip("/") for p in configured_setting(ALLOWED_PROJECTS_NAME).split(",") if p.strip()}
+
+
+def key_for(source: str, api_url: str, typed: str, workspace: str, project: str) -> tuple[str, str]:
+    """The key to use for ``workspace/project`` and a caption saying where it came from.
 
     A key the visitor typed goes wherever the visitor points it. The operator's
-    key (secrets or environment) goes to Roboflow, and to an Inference server
-    only at an address the operator allowed: an address typed in the page can
-    never receive the operator's key.
+    key (secrets or environment) serves only the projects the operator listed
+    (:func:`allowed_projects`), and goes to an Inference server only at an address
+    the operator allowed: a project or an address typed in the page (or named
+    by a link) can never spend or receive the operator's key.
     """
     if typed:
         return typed, ""
     configured = configured_setting(KEY_NAME)
     if not configured:
         return "", f"No key in secrets or {KEY_NAME}."
+    if (f"{workspace}/{project}" if workspace else project) not in allowed_projects():
+        return "", f"The server's own key serves only the projects in {ALLOWED_PROJECTS_NAME}; type your key for this one."
     if source == "inference" and api_url.rstrip("/") not in allowed_inference_urls():
         return "", f"The server's own key is only sent to the addresses in {ALLOWED_URLS_NAME}; type a key for this one."
     return configured, "Using the key from secrets or the environment."

@@ -3,9 +3,10 @@
 Widgets live under fixed session-state keys, so their values persist across
 pages; the non-default ones are mirrored into ``st.query_params``, so the
 address bar is a shareable link to the current settings. A link restores
-settings but never chooses where pictures or a key are sent: the API key and
-the Inference server's address are never read from or put in the URL, and a
-value a link cannot hold (out of range, not a choice) falls back to its default.
+settings but never chooses where pictures or a key are sent: the API key, the
+model source, its project and the Inference server's address are never read from
+or put in the URL, and a value a link cannot hold (out of range, not a choice)
+falls back to its default.
 """
 
 from __future__ import annotations
@@ -48,8 +49,10 @@ DEFAULTS: dict[str, Any] = {
     "show_low_confidence": False,
 }
 
-#: Settings a link may not carry: they choose where the visitor's pictures (and a server-side key) go.
-NOT_IN_URL = {"api_url"}
+#: Settings a link may not carry: they choose where the visitor's pictures (and a server-side key) go. A link
+#: restores how pictures are censored; it never moves them off the offline model, or names a project for the
+#: operator's key to serve.
+NOT_IN_URL = {"source", "project", "version", "workspace", "api_url"}
 
 #: Each numeric control's range; a link's value outside it is ignored.
 BOUNDS: dict[str, tuple[float, float]] = {
@@ -189,7 +192,8 @@ def _backend_controls() -> tuple[BackendConfig, str]:
             st.text_input("Server URL", key="api_url", help="Your Inference server, or a load balancer in front of several.")
         st.slider("Timeout (s)", *BOUNDS["timeout"], key="timeout", help="How long to wait for an answer before giving up.")
         typed = st.text_input("API key", type="password", key="api_key", help="Held in this session only; never shown or saved.")
-        key, note = key_for(source, st.session_state.api_url.strip(), typed)
+        state = st.session_state
+        key, note = key_for(source, state.api_url.strip(), typed, state.workspace.strip(), state.project.strip())
         if note:
             st.caption(note)
         if st.button("Reconnect", help="Try the connection again"):

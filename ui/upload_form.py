@@ -28,7 +28,8 @@ def upload_form(done: BatchResult, choice: SidebarChoice, disabled: bool) -> Bat
         tags = st.text_input("Tags, comma-separated", value=DEFAULT_TAGS, key="upload_tags")
         typed = st.text_input("API key", type="password", key="upload_key", help="Held in this session only; never shown or saved. "
                               "Empty: the key typed in the sidebar, else the server's own (secrets or ROBOFLOW_API_KEY).")
-        key, note = key_for("roboflow", "", typed or state.get("api_key", ""))
+        workspace, _, project = target_text.strip().partition("/")
+        key, note = key_for("roboflow", "", typed or state.get("api_key", ""), workspace, project)
         if note:
             st.caption(note)
         if st.button(f"Upload {len(done.pictures)} picture(s)", disabled=disabled or not target_text or not done.pictures, key="upload_go"):

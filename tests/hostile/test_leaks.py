@@ -44,12 +44,13 @@ def test_1_a_link_cannot_send_the_servers_key_or_pictures_to_another_host(monkey
     link = {"source": "inference", "project": PROJECT, "version": str(TRAINED_VERSION), "api_url": somewhere.url}
     at = open_page("image", query=link)
     assert somewhere.requests == []
-    assert at.text_input(key="api_url").value == "http://localhost:9001"
-    assert "api_url" not in at.query_params
+    assert at.session_state["source"] == "local" and at.session_state["api_url"] == "http://localhost:9001"  # issue 26, case 6
+    assert "api_url" not in at.query_params and "source" not in at.query_params
 
 
 def test_1_an_address_typed_in_the_page_never_receives_the_servers_key(monkeypatch, somewhere):
     monkeypatch.setenv("ROBOFLOW_API_KEY", KEY)
+    monkeypatch.setenv("ROBOFLOW_PROJECTS", PROJECT)  # the project is the operator's; the address is not
     at = use_remote(open_page("image"), "inference", key="", api_url=somewhere.url)
     assert KEY not in somewhere.keys_seen
     assert any("INFERENCE_API_URLS" in c.value for c in at.sidebar.caption)
@@ -58,6 +59,7 @@ def test_1_an_address_typed_in_the_page_never_receives_the_servers_key(monkeypat
 def test_1_the_servers_key_goes_to_an_inference_server_the_operator_allowed(monkeypatch, fake_roboflow):
     monkeypatch.setenv("ROBOFLOW_API_KEY", KEY)
     monkeypatch.setenv("INFERENCE_API_URLS", f"https://elsewhere.example, {FAKE_ROBOFLOW.url}/")
+    monkeypatch.setenv("ROBOFLOW_PROJECTS", PROJECT)
     at = upload_red_box(use_remote(open_page("image"), "inference", key="", api_url=FAKE_ROBOFLOW.url))
     assert not at.error and at.code
 
