@@ -13,6 +13,13 @@ they follow a camera that changes its resolution (WebRTC scales the same
 picture with the bandwidth); a frame of another shape (aspect ratio) is
 obscured until a detection of its own exists, since its boxes could be anywhere.
 
+With ``delayed=True`` every frame shown is one that a detection of its own moment, or a later one,
+has seen: frames are held until such a detection lands (about its latency plus the time between
+two detections), then shown in order, each censored with the tracks interpolated to its moment. A
+face that walks in is then hidden from its first frame, where without the delay the first frames
+after it appears are censored with an earlier detection's boxes. While no held frame is ready the
+last one shown is shown again; frames held longer than ``max_staleness`` are dropped, never shown.
+
 Example:
     >>> import numpy as np
     >>> from anonymize.detectors import local_detector
@@ -65,6 +72,8 @@ class LiveStats:
     detections: int
     #: Boxes the last frame hid although the newest detection did not find them: tracks coasting.
     carried: int
+    #: How far behind the camera the frames shown are (ms): 0 unless delayed, where frames wait for their detection.
+    delay_ms: float
     predictions: dict[str, Any] | None
     error: str | None
 
@@ -94,11 +103,15 @@ class LiveAnonymizer:
     """Censors frames as they come; see the module docstring for the guarantees."""
 
     def __init__(self, detector: Detector, settings: Settings, *, max_staleness: float = 1.0,
-                 detection_interval: float = DETECTION_INTERVAL) -> None:
+                 detection_interval: float = DETECTION_INTERVAL, delayed: bool = False) -> None:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._detector, self._settings = detector, settings
-        self.max_staleness, self.detection_interval = max_staleness, detection_interval
+        self.max_staleness, self.detection_interval, self.delayed = max_staleness, detection_interval, delayed
+        #: Delayed mode: frames waiting for a detection at or after their moment, and the last one shown.
+        self._held: deque[tuple[np.ndarray, float]] = deque()
+        self._shown: np.ndarray | None = None
+        self._delay_ms = 0.0
         self._pending: tuple[np.ndarray, float] | None = None
         self._tracker = Tracker()
         self._newest: _Newest | None = None
@@ -110,12 +123,15 @@ class LiveAnonymizer:
         self._last_json: dict[str, Any] | None = None
         self._worker: threading.Thread | None = None
 
-    def configure(self, detector: Detector, settings: Settings) -> None:
-        """Use new settings (or a new detector) from the next detection on."""
+    def configure(self, detector: Detector, settings: Settings, *, delayed: bool | None = None) -> None:
+        """Use new settings (or a new detector) from the next detection on; ``delayed`` switches the mode when given."""
         with self._lock:
             if detector is not self._detector:  # boxes from another model no longer count
                 self._tracker, self._newest = Tracker(), None
             self._detector, self._settings, self._error = detector, settings, None
+            if delayed is not None and delayed != self.delayed:
+                self.delayed, self._delay_ms = delayed, 0.0
+                self._held.clear()
 
     def process(self, frame: np.ndarray) -> np.ndarray:
         """The censored frame, or an obscured one; never ``frame`` itself."""
@@ -127,20 +143,48 @@ class LiveAnonymizer:
                 self._worker.start()
             self._wake.notify()
             newest, settings, error = self._newest, self._settings, self._error
+            shown_at, ready = start, None
+            if self.delayed:
+                ready = self._ready(frame, start)
+                repeat = self._shown if self._shown is not None and self._shown.shape == frame.shape and not error else None
+                waited = (start - self._held[0][1]) * 1000 if self._held else 0.0
+                frame, shown_at = ready or (frame, start)
             height, width = frame.shape[:2]
-            usable = newest is not None and newest.same_shape(width, height) and start - newest.captured_at <= self.max_staleness
+            if self.delayed:  # a detection at or after this frame's moment has been seen (see _ready)
+                usable = newest is not None and newest.same_shape(width, height)
+            else:
+                usable = newest is not None and newest.same_shape(width, height) and start - newest.captured_at <= self.max_staleness
             # The newest detection's tracks are believed as long as it is (``usable``): one that arrives later
             # than the tracker's coast must not uncover the face it found.
-            cover = self._tracker.cover(start, width, height, newest=newest.captured_at) if usable else None
+            cover = self._tracker.cover(shown_at, width, height, newest=newest.captured_at) if usable else None
+        if self.delayed and ready is None:  # no held frame is ready: the last one shown again, never this one
+            out = repeat if repeat is not None else obscured(frame, f"holding frames for detection ({waited:.0f} ms)")
+            self._record(start, was_obscured=repeat is None, carried=self._carried)
+            return out
         if error:
             out = obscured(frame, "detection failed: picture hidden")
         elif cover is None:
-            out = obscured(frame, "waiting for detection...")
+            behind = f"detection is {start - newest.captured_at:.1f} s behind: frame hidden" if newest is not None else "waiting for detection..."
+            out = obscured(frame, behind)
         else:
             out = censor(frame, cover.hidden, settings.censor)
         carried = 0 if cover is None else len(set(cover.carried_tracks.tolist()) - newest.tracks)
+        with self._lock:
+            self._shown = out
+            self._delay_ms = (start - shown_at) * 1000
         self._record(start, was_obscured=bool(error) or cover is None, carried=carried)
         return out
+
+    def _ready(self, frame: np.ndarray, now: float) -> tuple[np.ndarray, float] | None:
+        """Delayed mode, under the lock: hold ``frame``; the oldest held frame a detection has now seen
+        (captured at or before the newest detection's frame), or None."""
+        self._held.append((frame, now))
+        while self._held and now - self._held[0][1] > self.max_staleness:
+            self._held.popleft()  # waited too long: dropped, never shown
+        newest = self._newest
+        if self._held and newest is not None and self._held[0][1] <= newest.captured_at:
+            return self._held.popleft()
+        return None
 
     def _record(self, start: float, was_obscured: bool, carried: int) -> None:
         end = time.perf_counter()
@@ -184,7 +228,8 @@ class LiveAnonymizer:
         with self._lock:
             if detector is self._detector:
                 tracks = self._tracker.update(captured_at, hidden)
-                self._tracker.forget_before(captured_at)
+                # Held frames (delayed mode) are older than this detection: their tracks must stay.
+                self._tracker.forget_before(min([captured_at, *(t for _, t in self._held)]))
                 self._newest = _Newest(captured_at, frame.shape[1], frame.shape[0], frozenset(tracks.tolist()))
                 self._error = None
                 self._last_json = as_json
@@ -196,7 +241,7 @@ class LiveAnonymizer:
             times = list(self._frame_times)
             fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
             return LiveStats(fps, self._frame_ms, self._detection_ms, self._frames, self._obscured, self._detections, self._carried,
-                             self._last_json, self._error)
+                             self._delay_ms, self._last_json, self._error)
 
     def frame_callback(self) -> Callable[[av.VideoFrame], av.VideoFrame]:
         """A ``video_frame_callback`` for streamlit-webrtc: censored frames out, never raw ones."""

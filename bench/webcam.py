@@ -11,7 +11,8 @@ the city photo's faces and the dashcam frame's plate side by side. Prints JSON:
   frames were hidden whole (before the first detection, or stale), and how
   many boxes tracking carried on the last frame; once per detection interval
   (``--intervals``: the least time from one detection's start to the next),
-  the intervals taking turns;
+  the intervals taking turns; each also ``_delayed`` (frames held until their own detection has been
+  seen), with how far behind the camera the frames shown were (``delay_ms``);
 * ``flat_out``: frames offered as fast as the callback returns, the most it
   sustains while detection runs beside it;
 * ``synchronous``: for comparison, detect-then-censor on every frame in line.
@@ -53,14 +54,14 @@ def frames(strip: np.ndarray, count: int) -> list[np.ndarray]:
     return [np.ascontiguousarray(strip[:, x : x + 640]) for x in positions]
 
 
-def run_live(views: list[np.ndarray], fps: float | None, interval: float = DETECTION_INTERVAL) -> dict:
-    live = LiveAnonymizer(local_detector(), Settings(), detection_interval=interval)
+def run_live(views: list[np.ndarray], fps: float | None, interval: float = DETECTION_INTERVAL, delayed: bool = False) -> dict:
+    live = LiveAnonymizer(local_detector(), Settings(), detection_interval=interval, delayed=delayed)
     if fps is None:  # flat out is only meaningful once detection results exist
         while live.stats().obscured == live.stats().frames:
             live.process(views[0])
             time.sleep(0.01)
     hidden_before = live.stats().obscured
-    times, start = [], time.perf_counter()
+    times, delays, start = [], [], time.perf_counter()
     for i, view in enumerate(views):
         if fps:
             wait = start + i / fps - time.perf_counter()
@@ -69,6 +70,7 @@ def run_live(views: list[np.ndarray], fps: float | None, interval: float = DETEC
         t = time.perf_counter()
         live.process(view)
         times.append(time.perf_counter() - t)
+        delays.append(live.stats().delay_ms)
     elapsed = time.perf_counter() - start
     stats = live.stats()
     live.close()
@@ -79,16 +81,20 @@ def run_live(views: list[np.ndarray], fps: float | None, interval: float = DETEC
         "detection_latency_ms": round(stats.detection_ms, 1),
         "detections": stats.detections,
         "frames_hidden_whole": stats.obscured - hidden_before,
+        **({"delay_ms": {"median": round(statistics.median(delays), 1), "p95": round(float(np.percentile(delays, 95)), 1)}} if delayed else {}),
     }
 
 
 def paced(views: list[np.ndarray], fps: float, intervals: list[float], rounds: int) -> dict:
-    """``run_live`` at ``fps`` for each detection interval, the intervals taking turns; each one's runs."""
-    runs = {interval: [] for interval in intervals}
+    """``run_live`` at ``fps`` for each detection interval, as shown at once and delayed (each frame held
+    until its own detection), the contenders taking turns; each one's runs."""
+    contenders = [(interval, delayed) for interval in intervals for delayed in (False, True)]
+    runs = {contender: [] for contender in contenders}
     for _ in range(rounds):
-        for interval in intervals:
-            runs[interval].append(run_live(views, fps, interval))
-    return {"camera_fps": fps, **{f"detection_interval_{interval:g}s": results for interval, results in runs.items()}}
+        for interval, delayed in contenders:
+            runs[interval, delayed].append(run_live(views, fps, interval, delayed))
+    return {"camera_fps": fps, **{f"detection_interval_{interval:g}s{'_delayed' if delayed else ''}": results
+                                  for (interval, delayed), results in runs.items()}}
 
 
 def run_synchronous(views: list[np.ndarray]) -> dict:

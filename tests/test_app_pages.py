@@ -201,3 +201,14 @@ def test_a_control_hidden_on_one_page_keeps_its_value_for_the_next(streamer):
     at.switch_page("app_pages/webcam.py").run()
     at.switch_page("app_pages/image.py").run()
     assert at.slider(key="confidence_face").value == 65 and at.toggle(key="show_boxes").value is False
+
+
+def test_the_webcam_page_offers_the_delayed_mode_and_says_its_delay(streamer):
+    from ui.live import DELAYED_BY_DEFAULT, _LIVE_KEY
+
+    at = open_page("webcam")
+    assert at.toggle(key="webcam_delayed").value is DELAYED_BY_DEFAULT
+    at.toggle(key="webcam_delayed").set_value(True).run()
+    assert not at.exception
+    assert at.session_state[_LIVE_KEY].delayed
+    assert "Delay" in [m.label for m in at.metric]

@@ -133,3 +133,27 @@ def test_detection_runs_at_background_priority_and_the_frame_path_does_not(frame
     live.close()
     assert min(detector.niceness) >= BACKGROUND_NICE
     assert niceness() == before
+
+
+def test_delayed_a_face_that_walks_in_is_hidden_from_its_first_frame(detector, frame):
+    live = LiveAnonymizer(detector, Settings(), delayed=True)
+    empty = np.full_like(frame, 120)
+    settled(live, empty)
+    face = np.s_[175:215, 225:265]
+    shown_censored_face = False
+    deadline = time.monotonic() + 30
+    while not shown_censored_face and time.monotonic() < deadline:
+        out = live.process(frame)
+        assert np.abs(out[face].astype(int) - frame[face]).mean() > 10  # never the raw face: censored, or an earlier frame
+        shown_censored_face = np.abs(out[face].astype(int) - empty[face]).mean() > 10  # not the empty frame again
+        time.sleep(0.01)
+    assert shown_censored_face, "the face frames were never shown"
+    assert live.stats().delay_ms > 0
+    live.close()
+
+
+def test_delayed_frames_are_never_shown_raw_before_the_first_detection(detector, frame):
+    live = LiveAnonymizer(detector, Settings(), delayed=True)
+    out = live.process(frame)
+    assert np.abs(out.astype(int) - frame)[150:240, 200:290].mean() > 30
+    live.close()

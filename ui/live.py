@@ -20,13 +20,22 @@ TRACKING_HELP = (
 )
 
 
-def live_anonymizer(choice: SidebarChoice) -> LiveAnonymizer:
+#: Whether the page starts delayed (each frame shown only once its own detection has been seen):
+#: off, as ``bench/webcam.py`` measured the delay above 300 ms at 640×480 on a 2-core machine (README, "Webcam").
+DELAYED_BY_DEFAULT = False
+DELAYED_HELP = (
+    "Shows each frame only once a detection of that moment (or a later one) has been seen, so a face that walks in "
+    "is hidden from its first frame. The picture then runs behind the camera by about two detection latencies."
+)
+
+
+def live_anonymizer(choice: SidebarChoice, delayed: bool) -> LiveAnonymizer:
     """This session's anonymizer, created once and given the current sidebar settings on every rerun."""
     live = st.session_state.get(_LIVE_KEY)
     if live is None:
-        live = st.session_state[_LIVE_KEY] = LiveAnonymizer(choice.connection.detector, choice.settings)
+        live = st.session_state[_LIVE_KEY] = LiveAnonymizer(choice.connection.detector, choice.settings, delayed=delayed)
     else:
-        live.configure(choice.connection.detector, choice.settings)
+        live.configure(choice.connection.detector, choice.settings, delayed=delayed)
     return live
 
 
@@ -58,6 +67,8 @@ def show_live_stats(live: LiveAnonymizer) -> None:
         ("Detection latency", f"{stats.detection_ms:.0f} ms", "How long the newest detection took; frames in between are covered by tracking."),
         ("Hidden whole", f"{stats.obscured} of {stats.frames}", "Frames hidden whole: before the first detection, or when detection failed or fell behind."),
         ("Kept by tracking", stats.carried, TRACKING_HELP),
+        *([("Delay", f"{stats.delay_ms:.0f} ms", "How far behind the camera the picture shown is: frames wait for their own detection.")]
+          if live.delayed else []),
     )
     if stats.error:
         st.error(f"Detection failed, so the picture is hidden: {stats.error}")
