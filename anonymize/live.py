@@ -18,7 +18,8 @@ has seen: frames are held until such a detection lands (about its latency plus t
 two detections), then shown in order, each censored with the tracks interpolated to its moment. A
 face that walks in is then hidden from its first frame, where without the delay the first frames
 after it appears are censored with an earlier detection's boxes. While no held frame is ready the
-last one shown is shown again; frames held longer than ``max_staleness`` are dropped, never shown.
+last one shown is shown again; a frame that would be shown later than frames usually wait is skipped
+(so the delay does not grow), and frames held longer than ``max_staleness`` are dropped, never shown.
 
 Example:
     >>> import numpy as np
@@ -112,6 +113,9 @@ class LiveAnonymizer:
         self._held: deque[tuple[np.ndarray, float]] = deque()
         self._shown: np.ndarray | None = None
         self._delay_ms = 0.0
+        #: The longest a frame waits for a detection that has seen it (from its capture to the landing of the
+        #: next detection after it), smoothed: frames older than that are skipped, so the delay cannot grow.
+        self._wait = 0.0
         self._pending: tuple[np.ndarray, float] | None = None
         self._tracker = Tracker()
         self._newest: _Newest | None = None
@@ -182,9 +186,12 @@ class LiveAnonymizer:
         while self._held and now - self._held[0][1] > self.max_staleness:
             self._held.popleft()  # waited too long: dropped, never shown
         newest = self._newest
-        if self._held and newest is not None and self._held[0][1] <= newest.captured_at:
-            return self._held.popleft()
-        return None
+        if not self._held or newest is None or self._held[0][1] > newest.captured_at:
+            return None
+        # A frame not shown when due (nothing was ready then) leaves the rest later: catch up by skipping.
+        while len(self._held) > 1 and self._held[1][1] <= newest.captured_at and self._held[0][1] < now - self._wait:
+            self._held.popleft()
+        return self._held.popleft()
 
     def _record(self, start: float, was_obscured: bool, carried: int) -> None:
         end = time.perf_counter()
@@ -227,6 +234,9 @@ class LiveAnonymizer:
         as_json = found.raw or found.to_roboflow()  # made outside the lock: the frame path waits on it
         with self._lock:
             if detector is self._detector:
+                if self._newest is not None:
+                    waited = time.perf_counter() - self._newest.captured_at
+                    self._wait = waited if self._wait == 0 else 0.8 * self._wait + 0.2 * waited
                 tracks = self._tracker.update(captured_at, hidden)
                 # Held frames (delayed mode) are older than this detection: their tracks must stay.
                 self._tracker.forget_before(min([captured_at, *(t for _, t in self._held)]))
