@@ -203,14 +203,19 @@ def test_webcam_streams_censored_frames_from_a_fake_camera(playwright, app_url, 
     stream, figure = video.bounding_box(), page.get_by_text("Frames per second").bounding_box()
     assert stream["width"] <= 700 and stream["y"] + stream["height"] <= 900
     assert figure["x"] > stream["x"] + stream["width"] and figure["y"] < 900
-    video.screenshot(path=str(tmp_path / "received.png"))
     screenshot(page, "page-webcam")
-    chromium.close()
-
-    received = np.asarray(Image.open(tmp_path / "received.png").convert("RGB").resize((640, 480))).astype(int)
     face = (slice(y1 + 20, y2 - 20), slice(x1 + 20, x2 - 20))
-    assert np.abs(received[face] - frame[face]).mean() > 12  # the face arrives censored
-    assert np.abs(received[30:130, 420:620] - frame[30:130, 420:620]).mean() < 12  # the rest arrives as it was (the bottom holds the player controls)
+    # A busy machine hides some frames whole (fail closed, issue 28): look at frames until one shows the picture.
+    for attempt in range(40):
+        video.screenshot(path=str(tmp_path / "received.png"))
+        received = np.asarray(Image.open(tmp_path / "received.png").convert("RGB").resize((640, 480))).astype(int)
+        assert np.abs(received[face] - frame[face]).mean() > 12  # the face never arrives raw
+        if np.abs(received[30:130, 420:620] - frame[30:130, 420:620]).mean() < 12:  # the rest as it was (the bottom holds the player controls)
+            break
+        page.wait_for_timeout(250)
+    else:
+        raise AssertionError("every frame looked at was hidden whole")
+    chromium.close()
 
 
 def test_the_raw_json_is_readable_at_once_with_a_copy_button(sized_page, app_url):
