@@ -347,7 +347,7 @@ def process(item: Planned, detector: Detector, settings: Settings, args: argpars
         result = anonymize_image(load_image(item.source).pixels, detector, settings, edits)
         for unmatched in result.review.unmatched if result.review else ():
             say(f"warning: {item.input}: a detection kept visible in review ({unmatched.class_name} at "
-                       f"{unmatched.x1:.0f},{unmatched.y1:.0f}) was not found again; it stays hidden")
+                f"{unmatched.x1:.0f},{unmatched.y1:.0f}) was not found again; it stays hidden")
         encoded = encode_image(result.image, item.format)
         write_file(item.target, encoded)
         if item.sidecar:
@@ -366,7 +366,8 @@ def reviews_for(path: str, planned: Sequence[Planned], backend: BackendConfig, c
     """Each reviewed input's settings and edits, from the edits file or folder at ``path``.
 
     Raises EditsError, before anything is written, for a malformed file, edits made with another
-    model or naming a class it does not find (``classes``), a picture that is not among the inputs, or one whose bytes are not those reviewed.
+    model or naming a class it does not find (``classes``), a picture that is not among the inputs, or one
+    whose bytes are not those reviewed.
     """
     reviews: dict[Path, Review] = {}
     model = model_record(backend)

@@ -154,10 +154,8 @@ class LiveAnonymizer:
                 waited = (start - self._held[0][1]) * 1000 if self._held else 0.0
                 frame, shown_at = ready or (frame, start)
             height, width = frame.shape[:2]
-            if self.delayed:  # a detection at or after this frame's moment has been seen (see _ready)
-                usable = newest is not None and newest.same_shape(width, height)
-            else:
-                usable = newest is not None and newest.same_shape(width, height) and start - newest.captured_at <= self.max_staleness
+            # Delayed, a detection at or after this frame's moment has been seen (see _ready): it is never stale.
+            usable = newest is not None and newest.same_shape(width, height) and (self.delayed or start - newest.captured_at <= self.max_staleness)
             # The newest detection's tracks are believed as long as it is (``usable``): one that arrives later
             # than the tracker's coast must not uncover the face it found.
             cover = self._tracker.cover(shown_at, width, height, newest=newest.captured_at) if usable else None
@@ -173,10 +171,7 @@ class LiveAnonymizer:
         else:
             out = censor(frame, cover.hidden, settings.censor)
         carried = 0 if cover is None else len(set(cover.carried_tracks.tolist()) - newest.tracks)
-        with self._lock:
-            self._shown = out
-            self._delay_ms = (start - shown_at) * 1000
-        self._record(start, was_obscured=bool(error) or cover is None, carried=carried)
+        self._record(start, was_obscured=bool(error) or cover is None, carried=carried, shown=(out, shown_at))
         return out
 
     def _ready(self, frame: np.ndarray, now: float) -> tuple[np.ndarray, float] | None:
@@ -193,9 +188,12 @@ class LiveAnonymizer:
             self._held.popleft()
         return self._held.popleft()
 
-    def _record(self, start: float, was_obscured: bool, carried: int) -> None:
+    def _record(self, start: float, was_obscured: bool, carried: int, shown: tuple[np.ndarray, float] | None = None) -> None:
+        """Count a frame; ``shown`` is a newly shown frame (not a repeat) and the moment it was captured."""
         end = time.perf_counter()
         with self._lock:
+            if shown is not None:
+                self._shown, self._delay_ms = shown[0], (start - shown[1]) * 1000
             self._frames += 1
             self._carried = carried
             self._obscured += was_obscured
@@ -239,7 +237,7 @@ class LiveAnonymizer:
                     self._wait = waited if self._wait == 0 else 0.8 * self._wait + 0.2 * waited
                 tracks = self._tracker.update(captured_at, hidden)
                 # Held frames (delayed mode) are older than this detection: their tracks must stay.
-                self._tracker.forget_before(min([captured_at, *(t for _, t in self._held)]))
+                self._tracker.forget_before(min(captured_at, self._held[0][1]) if self._held else captured_at)
                 self._newest = _Newest(captured_at, frame.shape[1], frame.shape[0], frozenset(tracks.tolist()))
                 self._error = None
                 self._last_json = as_json

@@ -114,12 +114,10 @@ def load_image(
             image = Image.open(io.BytesIO(data), formats=READABLE_FORMATS)
         except Image.DecompressionBombError as error:
             raise MediaError(f"{label}: the image is too large to process safely.") from error
-        except ValueError as error:
-            if "MAX_TEXT" in str(error):  # Pillow's words for a text chunk, or a file's text, over its limit
+        except (Image.UnidentifiedImageError, OSError, ValueError) as error:
+            if isinstance(error, ValueError) and "MAX_TEXT" in str(error):  # Pillow's words for a text chunk, or a file's text, over its limit
                 raise MediaError(f"{label}: its metadata (a PNG text chunk, such as XMP) unpacks to more than "
                                  f"{MAX_METADATA_CHUNK // 1024**2} MiB, or 64 MiB in all; refused to protect memory.") from error
-            raise MediaError(f"{label}: not an image in a supported format (JPEG, PNG, WebP, …).") from error
-        except (Image.UnidentifiedImageError, OSError) as error:
             raise MediaError(f"{label}: not an image in a supported format (JPEG, PNG, WebP, …).") from error
         width, height = image.size
         frames = getattr(image, "n_frames", 1)

@@ -169,18 +169,18 @@ def plan_dataset(root: Path, outdir: Path, files: Sequence[Path], *, records: bo
         if is_video(source):
             target = relative.with_suffix(".mp4").as_posix()
             clash = names.take([target])
-            planned.append(Planned(source, outdir / target, None, None, _clash_problem(source, clash)))
+            planned.append(Planned(source, outdir / target, None, None, _clash_problem(clash)))
         elif suffix in IMAGE_SUFFIXES:
             # The name is kept: a picture in a format we cannot write under it fails, rather than be renamed away from its labels.
             target = relative.as_posix()
             clash = names.take(names_of("", None, records=records, masks=masks)(target))
-            problem = _clash_problem(source, clash) or (None if suffix in KEEPS_NAME else
+            problem = _clash_problem(clash) or (None if suffix in KEEPS_NAME else
                       f"a dataset picture must be JPEG, PNG or WebP to keep its name (its labels name it); convert {source.name} first.")
             planned.append(Planned(source, outdir / target, None, same_format(suffix), problem))
     return planned, copies
 
 
-def _clash_problem(source: Path, clash: str | None) -> str | None:
+def _clash_problem(clash: str | None) -> str | None:
     return None if clash is None else f"{clash} would be written for it and for another file of the dataset; rename one of them."
 
 

@@ -16,17 +16,16 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import re
 import os
+import re
 import shutil
-import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from anonymize.errors import MediaError, OutputError
 from anonymize.media import IGNORED_FILE_NAMES
 from anonymize.outputs import Planned
-from anonymize.writing import TEMPORARY_PREFIX, is_temporary
+from anonymize.writing import is_temporary, temporary_name
 
 # Two letters at least before "://": "C:\\" is a Windows drive, not a scheme.
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
@@ -110,7 +109,7 @@ def fetch(uri: str, local: Path) -> None:
 def push(local: Path, uri: str) -> None:
     """Copy ``local`` to ``uri``, under a temporary name moved into place when complete; OutputError, leaving nothing, on failure."""
     filesystem, path = _open(uri)
-    partial = str(PurePosixPath(path).with_name(f"{TEMPORARY_PREFIX}{uuid.uuid4().hex}.partial"))  # unguessable: nothing planted there
+    partial = str(PurePosixPath(path).with_name(temporary_name()))
     try:
         filesystem.create_dir(str(PurePosixPath(path).parent), recursive=True)
         with open(local, "rb") as source, filesystem.open_output_stream(partial) as target:
@@ -150,7 +149,7 @@ def read(uri: str) -> bytes:
 def check_writable(uri: str) -> None:
     """Prove the folder at ``uri`` takes files, so a bad -o fails before any work."""
     filesystem, path = _open(uri)
-    probe = str(PurePosixPath(path) / f"{TEMPORARY_PREFIX}{uuid.uuid4().hex}.partial")
+    probe = str(PurePosixPath(path) / temporary_name())
     try:
         filesystem.create_dir(path, recursive=True)
         with filesystem.open_output_stream(probe) as target:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Iterator
 
@@ -40,6 +41,12 @@ def temporary_beside(path: Path, suffix: str = ".partial") -> Iterator[Path]:
         yield Path(name)
     finally:
         Path(name).unlink(missing_ok=True)
+
+
+def temporary_name() -> str:
+    """A fresh temporary name, for a filesystem where :func:`temporary_beside` cannot create one exclusively
+    (a URI's): random, so nothing can be planted at it beforehand."""
+    return f"{TEMPORARY_PREFIX}{uuid.uuid4().hex}.partial"
 
 
 def is_temporary(name: str) -> bool:

@@ -220,15 +220,13 @@ def test_6_a_link_naming_a_hosted_model_leaves_the_image_page_on_the_offline_mod
 
 def test_6_the_operators_key_serves_no_project_the_operator_did_not_list(monkeypatch, fake_roboflow):
     from apptest_helpers import open_page
-    from fake_roboflow import KEY, PROJECT, TRAINED_VERSION
+    from fake_roboflow import KEY
+    from test_app_backends import use_remote
 
     monkeypatch.setenv("ROBOFLOW_API_KEY", KEY)
     monkeypatch.setenv("ROBOFLOW_PROJECTS", "acme/another-project")
     fake_roboflow.requests.clear()
-    at = open_page("image")
-    at.selectbox(key="source").set_value("roboflow").run()
-    at.text_input(key="project").input(PROJECT)
-    at.number_input(key="version").set_value(TRAINED_VERSION).run()
+    at = use_remote(open_page("image"), "roboflow", key="")  # the visitor types no key of their own
     assert not at.exception
     assert any("serves only the projects in ROBOFLOW_PROJECTS" in c.value for c in at.sidebar.caption)
     assert fake_roboflow.requests == []
@@ -236,14 +234,12 @@ def test_6_the_operators_key_serves_no_project_the_operator_did_not_list(monkeyp
 
 def test_6_the_operators_key_serves_a_project_the_operator_listed(monkeypatch, fake_roboflow):
     from apptest_helpers import open_page
-    from fake_roboflow import KEY, PROJECT, TRAINED_VERSION
+    from fake_roboflow import KEY, PROJECT
+    from test_app_backends import use_remote
 
     monkeypatch.setenv("ROBOFLOW_API_KEY", KEY)
     monkeypatch.setenv("ROBOFLOW_PROJECTS", PROJECT)
-    at = open_page("image")
-    at.selectbox(key="source").set_value("roboflow").run()
-    at.text_input(key="project").input(PROJECT)
-    at.number_input(key="version").set_value(TRAINED_VERSION).run()
+    at = use_remote(open_page("image"), "roboflow", key="")
     assert not at.exception
     assert any("Using the key from secrets or the environment" in c.value for c in at.sidebar.caption)
     assert KEY not in str([e.value for e in at.sidebar.caption])
