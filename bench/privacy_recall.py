@@ -5,7 +5,7 @@ on the set the face scoring was fitted on (faces_dev) and on the one it never sa
 
 Prints one JSON document. For each dataset and each contender (each preset of
 ours at the default settings, faces and plates; ``raw_centerface_5``, the
-pipeline before the face scoring: the int8 passes of the earlier default, every
+pipeline before the face scoring: the default's own passes, every
 candidate CenterFace scored 5 % or more; deface at its defaults):
 
 * ``recall``: the share of ground-truth boxes with at least 70 % of their area
@@ -97,12 +97,12 @@ class RawScores:
 
 
 class RawBaseline(Ours):
-    """``raw_centerface_5``: the earlier default's int8 face passes, every candidate scored 5 % or more, and the plates."""
+    """``raw_centerface_5``: the default's face passes, every candidate scored 5 % or more (no rescoring), and the plates."""
 
     def __init__(self) -> None:
         super().__init__("balanced", Settings(class_confidence=(("face", 5),)))
         self.name = "raw_centerface_5"
-        self.detector = CombinedDetector(RawScores(((1920, True), (640, True))), self.detector.detectors[1])
+        self.detector = CombinedDetector(RawScores(PRESETS["balanced"].face_passes), self.detector.detectors[1])
 
 
 class Deface:

@@ -36,8 +36,7 @@ def test_a_gpu_runs_the_float_models_and_asks_for_its_providers_first():
     gpu = local_detector("balanced", Device("cuda", ("CUDAExecutionProvider", "CPUExecutionProvider")))
     cpu = local_detector("balanced")
     assert gpu.model_files == ("centerface.onnx", "license_plate_yolov8n.onnx")
-    # int8 is for CPUs: there the full-resolution face pass is the float model, the others int8
-    assert cpu.model_files == ("centerface.onnx", "centerface_int8.onnx", "license_plate_yolov8n_int8.onnx")
+    assert cpu.model_files == ("centerface_int8.onnx", "license_plate_yolov8n_int8.onnx")  # int8 is for CPUs
     assert gpu.device.words == "the GPU (CUDA)" and cpu.device.words == "the CPU"
 
 

