@@ -99,8 +99,9 @@ def test_upload_anonymize_download(page, app_url, tmp_path):
     assert not result.getexif() and "exif" not in result.info
     changed = np.abs(np.asarray(result.convert("RGB")).astype(int) - original).sum(axis=2) > 0
     ys, xs = np.nonzero(changed)
-    # The face (about x 170–290, y 60–190) changed; everything else is bit-identical.
-    assert changed[110:140, 210:250].all()
+    # The face (about x 170–290, y 60–190) changed (a blurred pixel may keep its value by chance);
+    # everything else is bit-identical.
+    assert changed[110:140, 210:250].mean() > 0.99
     assert xs.min() > 120 and xs.max() < 340 and ys.min() > 10 and ys.max() < 260
 
 

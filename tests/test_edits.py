@@ -41,12 +41,12 @@ def isolated_face(result, image):
     raise AssertionError("no isolated face in the picture")
 
 
-def test_a_detection_kept_visible_leaves_its_pixels_as_they_were(city, detector):
-    before = anonymize_image(city, detector, SETTINGS)
-    face = isolated_face(before, city)
-    after = anonymize_image(city, detector, SETTINGS, PictureEdits(SHA, kept_visible=(face,)))
-    inside = region_mask(face, city)
-    assert np.array_equal(after.image[inside], city[inside])
+def test_a_detection_kept_visible_leaves_its_pixels_as_they_were(astronaut, detector):
+    before = anonymize_image(astronaut, detector, SETTINGS)
+    face = isolated_face(before, astronaut)
+    after = anonymize_image(astronaut, detector, SETTINGS, PictureEdits(SHA, kept_visible=(face,)))
+    inside = region_mask(face, astronaut)
+    assert np.array_equal(after.image[inside], astronaut[inside])
     assert np.array_equal(after.image[~inside], before.image[~inside])
     assert len(after.hidden) == len(before.hidden) - 1
 
@@ -58,10 +58,10 @@ def test_a_box_added_by_hand_is_hidden(city, detector):
     assert result.review.added[0].class_name == "license-plate"
 
 
-def test_a_kept_detection_is_found_again_by_place_when_its_id_differs(city, detector):
-    face = isolated_face(anonymize_image(city, detector, SETTINGS), city)
+def test_a_kept_detection_is_found_again_by_place_when_its_id_differs(astronaut, detector):
+    face = isolated_face(anonymize_image(astronaut, detector, SETTINGS), astronaut)
     moved = Detection(face.x1 + 1, face.y1, face.x2 + 1, face.y2, 1.0, "face", detection_id="from-another-run")
-    result = anonymize_image(city, detector, SETTINGS, PictureEdits(SHA, kept_visible=(moved,)))
+    result = anonymize_image(astronaut, detector, SETTINGS, PictureEdits(SHA, kept_visible=(moved,)))
     assert result.review.kept_visible[0].detection_id == face.detection_id and not result.review.unmatched
 
 
@@ -74,10 +74,10 @@ def test_a_kept_box_that_matches_no_detection_uncovers_nothing_and_is_reported(c
     assert result.to_json()["review"]["unmatched"][0]["class"] == "face"
 
 
-def test_the_json_and_the_summary_say_what_the_review_changed(city, detector):
-    face = isolated_face(anonymize_image(city, detector, SETTINGS), city)
-    added = Detection(700, 480, 780, 540, 1.0, "license-plate")
-    result = anonymize_image(city, detector, SETTINGS, PictureEdits(SHA, kept_visible=(face,), added=(added,)))
+def test_the_json_and_the_summary_say_what_the_review_changed(astronaut, detector):
+    face = isolated_face(anonymize_image(astronaut, detector, SETTINGS), astronaut)
+    added = Detection(300, 420, 380, 470, 1.0, "license-plate")
+    result = anonymize_image(astronaut, detector, SETTINGS, PictureEdits(SHA, kept_visible=(face,), added=(added,)))
     review = result.to_json()["review"]
     assert [d["detection_id"] for d in review["kept_visible"]] == [face.detection_id]
     assert review["added"][0]["class"] == "license-plate" and review["added"][0]["confidence"] == 1.0
