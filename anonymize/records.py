@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from anonymize.censor import censored_mask
+from anonymize.detections import CONFIDENT
 from anonymize.media import encode_image
 from anonymize.pipeline import Result, Settings
 
@@ -69,6 +70,7 @@ class Records:
                 "id": len(self.annotations) + 1, "image_id": image_id, "category_id": self.classes.index(d.class_name) + 1,
                 "bbox": [round(d.x1, 2), round(d.y1, 2), round(d.width, 2), round(d.height, 2)],
                 "area": round(d.width * d.height, 2), "iscrowd": 0, "score": round(d.confidence, 4),
+                "low_confidence": d.confidence < CONFIDENT,
             })
             cx, cy = d.center
             lines.append(f"{self.classes.index(d.class_name)} {cx / width:.6f} {cy / height:.6f} {d.width / width:.6f} {d.height / height:.6f}\n")

@@ -113,6 +113,16 @@ def test_records_are_coco_and_yolo_with_the_boxes_hidden_and_masks_of_the_exact_
     assert mask.sum() > 100 and (out[mask] == 0).all()  # every masked pixel was filled
 
 
+def test_records_tell_the_low_confidence_regions_hidden_to_be_safe_from_the_confident_ones(tmp_path):
+    done = run_cli(SAMPLES / "city.jpg", "-o", tmp_path / "out", "--records", "--json")
+    assert done.returncode == 0, done.stderr
+    coco = json.loads((tmp_path / "out" / "records" / "coco.json").read_text())
+    predicted = json.loads((tmp_path / "out" / "city.json").read_text())["predictions"]
+    marked = [a["low_confidence"] for a in coco["annotations"]]
+    assert marked == [p["low_confidence"] for p in predicted] and any(marked) and not all(marked)
+    assert all(a["low_confidence"] == (a["score"] < 0.5) for a in coco["annotations"])
+
+
 def coco_dataset(root):
     """A small Roboflow-style COCO export: two splits, each with its pictures and _annotations.coco.json, and a README."""
     for split, names in (("train", ["city.jpg", "dashcam_plate.jpg"]), ("valid", ["astronaut.jpg"])):
