@@ -14,9 +14,11 @@ Exit codes: 0 done, 1 some files failed, 2 bad arguments (nothing written),
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import math
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -25,7 +27,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Callable, Sequence
+from typing import Callable, NoReturn, Sequence
 
 from tqdm import tqdm
 
@@ -58,8 +60,37 @@ PROGRESS_BAR_FROM = 4  # files
 DEFAULT_TAG = "anonymized"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a usage error in one line naming the nearest valid word, instead of the whole usage."""
+
+    def error(self, message: str) -> NoReturn:
+        guess = nearest_word(message, [o for action in self._actions for o in action.option_strings])
+        hint = f" Did you mean {guess}?" if guess else ""
+        self.exit(2, printable(f"{self.prog}: error: {message}.{hint} (`{self.prog} -h` lists every option.)") + "\n")
+
+
+def nearest_word(message: str, options: list[str]) -> str | None:
+    """The valid word nearest to the mistyped one in argparse's ``message``: an option or a choice.
+
+    >>> nearest_word("argument --method: invalid choice: 'blurr' (choose from 'blur', 'pixelate', 'fill', 'fog')", [])
+    "'blur'"
+    >>> nearest_word("unrecognized arguments: --confidance 5", ["--confidence", "--classes"])
+    '--confidence'
+    """
+    choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if choice:
+        found = difflib.get_close_matches(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)), n=1, cutoff=0.5)
+        return f"'{found[0]}'" if found else None
+    if message.startswith("unrecognized arguments:"):
+        for word in message.split(":", 1)[1].split():
+            found = difflib.get_close_matches(word.split("=")[0], options, n=1, cutoff=0.6) if word.startswith("-") else []
+            if found:
+                return found[0]
+    return None
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="anonymize",
         description="Hide faces and licence plates in images and videos. `anonymize app [streamlit options]` starts the app.",
     )

@@ -51,6 +51,13 @@ def test_bad_arguments_exit_with_usage_error(tmp_path):
     assert run_cli(SAMPLES / "city.jpg", "-o", tmp_path, "--confidence", "140").returncode == 2
 
 
+@pytest.mark.parametrize(("typo", "meant"), [(("--method", "blurr"), "Did you mean 'blur'?"), (("--confidance", "5"), "Did you mean --confidence?")])
+def test_a_typo_is_one_line_naming_the_nearest_valid_word(tmp_path, typo, meant):
+    done = run_cli(SAMPLES / "city.jpg", "-o", tmp_path / "out", *typo)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and meant in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def run_cli_against_fake(fake, key, *args):
     env = {**os.environ, "API_URL": fake.url, "OBJECT_DETECTION_URL": fake.url, "ROBOFLOW_API_KEY": key}
     return subprocess.run([sys.executable, "-m", "anonymize", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
