@@ -606,6 +606,11 @@ def copy_through(copies: list[tuple[Path | str, Path]], record: RunRecord, *, re
 
 def plan_inputs(args: argparse.Namespace, outdir: Path, staging: storage.Staging | None = None) -> tuple[list[Planned], list[tuple[Path | str, Path]]]:
     """The outputs of every input, and the files to copy as they are (a dataset's labels; a str is a URI)."""
+    # A name that is nothing at all is a typo on the command line: said before anything is written. A link
+    # to nothing is something, and is listed with its reason like any input that cannot be read.
+    missing = [text for text in args.inputs if not storage.is_uri(text) and not os.path.lexists(text)]
+    if missing:
+        raise ValueError(f"{missing[0]}: no such file or folder; nothing was written")
     listed = [_listing(n, text, staging) for n, text in enumerate(args.inputs)]
     origins = {path: uri for _, _, files in listed for path, uri in files.items() if uri}
     dataset = next(((text, root, files) for text, root, files in listed if root and is_dataset(p.relative_to(root).as_posix() for p in files)), None)

@@ -51,6 +51,12 @@ def test_bad_arguments_exit_with_usage_error(tmp_path):
     assert run_cli(SAMPLES / "city.jpg", "-o", tmp_path, "--confidence", "140").returncode == 2
 
 
+def test_an_input_that_does_not_exist_is_a_usage_error_before_anything_is_written(tmp_path):
+    done = run_cli(SAMPLES / "city.jpg", tmp_path / "cty.jpg", "-o", tmp_path / "out")
+    assert done.returncode == 2 and "cty.jpg: no such file or folder" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize(("typo", "meant"), [(("--method", "blurr"), "Did you mean 'blur'?"), (("--confidance", "5"), "Did you mean --confidence?")])
 def test_a_typo_is_one_line_naming_the_nearest_valid_word(tmp_path, typo, meant):
     done = run_cli(SAMPLES / "city.jpg", "-o", tmp_path / "out", *typo)
