@@ -254,8 +254,13 @@ def summary(manifest: Manifest, seconds: float, backend: str, outdir: Path | str
         lines.append(f"  reviewed: {len(reviewed)} file(s) rendered with their edits: {sum(e.added_by_hand for e in reviewed)} box(es) added by hand, "
                      f"{sum(e.kept_visible for e in reviewed)} detection(s) or track(s) kept visible on purpose")
     if videos:
+        tracks = sum((Counter(e.hidden) for e in videos), Counter())
         lines.append(f"  videos: {len(videos)}, {sum(e.frames for e in videos)} frames (detection ran on "
-                     f"{sum(e.frames_detected or 0 for e in videos)}, tracking covered the rest)")
+                     f"{sum(e.frames_detected or 0 for e in videos)}, tracking covered the rest), hidden: "
+                     f"{summarize(tracks, sum(e.low_confidence for e in videos))} (tracks: a face or plate followed through the frames counts once)")
+    if images and videos:  # the figure manifest.json's totals give
+        everything = sum((Counter(e.hidden) for e in images + videos), Counter())
+        lines.append(f"  in all: hidden {summarize(everything, sum(e.low_confidence for e in images + videos))}")
     resumed = sum(e.resumed for e in entries)
     if resumed:
         lines.append(f"  resumed: {resumed} file(s) already done by an earlier run, not processed again")

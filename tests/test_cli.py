@@ -51,6 +51,18 @@ def test_bad_arguments_exit_with_usage_error(tmp_path):
     assert run_cli(SAMPLES / "city.jpg", "-o", tmp_path, "--confidence", "140").returncode == 2
 
 
+def test_the_summary_gives_the_totals_the_manifest_gives_pictures_and_videos_alike(tmp_path):
+    from clips import face_clip
+
+    face_clip(tmp_path / "walk.mp4", frames=12, audio=False)
+    done = run_cli(SAMPLES / "astronaut.jpg", tmp_path / "walk.mp4", "-o", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    totals = json.loads((tmp_path / "out" / "manifest.json").read_text())["totals"]["hidden"]
+    in_all = next(line for line in done.stdout.splitlines() if line.strip().startswith("in all:"))
+    assert totals["face"] >= 2 and f"{totals['face']} faces" in in_all
+    assert "hidden:" in next(line for line in done.stdout.splitlines() if line.strip().startswith("videos:"))
+
+
 def test_an_input_that_does_not_exist_is_a_usage_error_before_anything_is_written(tmp_path):
     done = run_cli(SAMPLES / "city.jpg", tmp_path / "cty.jpg", "-o", tmp_path / "out")
     assert done.returncode == 2 and "cty.jpg: no such file or folder" in done.stderr
