@@ -83,6 +83,7 @@ def test_a_dataset_folder_on_ray_comes_out_as_the_local_clis(cluster, tmp_path):
 
 
 def test_an_input_that_cannot_be_read_is_a_failed_entry_on_ray(cluster, folder, tmp_path, capsys):
+    (tmp_path / "gone.png").symlink_to(tmp_path / "deleted.png")  # a link to nothing (a name that is nothing is a usage error)
     assert main([str(folder / "city.png"), str(tmp_path / "gone.png"), "-o", str(tmp_path / "out"), "--engine", "ray", "-q"]) == 1
     entries = json.loads((tmp_path / "out" / "manifest.json").read_text())["entries"]
     assert [(e["status"], "input_sha256" in e) for e in entries] == [("anonymized", True), ("failed", False)]
