@@ -244,23 +244,24 @@ def summary(manifest: Manifest, seconds: float, backend: str, outdir: Path | str
     images = [e for e in entries if e.status != "failed" and e.frames is None]
     videos = [e for e in entries if e.status != "failed" and e.frames is not None]
     lines = [f"{len(entries) - len(failed)} of {len(entries)} file(s) written to {outdir} in {seconds:.1f} s, with the {backend}."]
+
+    def hidden_in(group: list[Entry]) -> str:
+        return summarize(sum((Counter(e.hidden) for e in group), Counter()), sum(e.low_confidence for e in group))
+
     if images:
-        hidden = sum((Counter(e.hidden) for e in images), Counter())
         unchanged = sum(e.status == "unchanged" for e in images)
         said = f"; {unchanged} with nothing of a class to hide, written as they were" if unchanged else ""
-        lines.append(f"  images: {len(images)}, hidden: {summarize(hidden, sum(e.low_confidence for e in images))}{said}")
+        lines.append(f"  images: {len(images)}, hidden: {hidden_in(images)}{said}")
     reviewed = [e for e in entries if e.review]
     if reviewed:
         lines.append(f"  reviewed: {len(reviewed)} file(s) rendered with their edits: {sum(e.added_by_hand for e in reviewed)} box(es) added by hand, "
                      f"{sum(e.kept_visible for e in reviewed)} detection(s) or track(s) kept visible on purpose")
     if videos:
-        tracks = sum((Counter(e.hidden) for e in videos), Counter())
         lines.append(f"  videos: {len(videos)}, {sum(e.frames for e in videos)} frames (detection ran on "
                      f"{sum(e.frames_detected or 0 for e in videos)}, tracking covered the rest), hidden: "
-                     f"{summarize(tracks, sum(e.low_confidence for e in videos))} (tracks: a face or plate followed through the frames counts once)")
+                     f"{hidden_in(videos)} (tracks: a face or plate followed through the frames counts once)")
     if images and videos:  # the figure manifest.json's totals give
-        everything = sum((Counter(e.hidden) for e in images + videos), Counter())
-        lines.append(f"  in all: hidden {summarize(everything, sum(e.low_confidence for e in images + videos))}")
+        lines.append(f"  in all: hidden {hidden_in(images + videos)}")
     resumed = sum(e.resumed for e in entries)
     if resumed:
         lines.append(f"  resumed: {resumed} file(s) already done by an earlier run, not processed again")
