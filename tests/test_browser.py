@@ -235,9 +235,11 @@ def test_the_raw_json_is_readable_at_once_with_a_copy_button(sized_page, app_url
 def test_without_a_roboflow_key_the_page_says_what_is_missing_and_goes_back_in_one_click(sized_page, app_url):
     sized_page.goto(f"{app_url}/image")
     wait_until_idle(sized_page)
+    sidebar = sized_page.get_by_test_id("stSidebar")
     if sized_page.size == "phone":  # the sidebar starts closed on a phone
         sized_page.get_by_test_id("stExpandSidebarButton").click()
-    sized_page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first.click()
+        expect(sidebar.get_by_text("Model source")).to_be_in_viewport()  # the sidebar has finished sliding in
+    sidebar.get_by_test_id("stSelectbox").first.click()
     sized_page.get_by_role("option", name="Roboflow hosted model").click()  # a link cannot choose it (issue 26)
     wait_until_idle(sized_page)
     if sized_page.size == "phone":
