@@ -11,7 +11,9 @@ coasts. When there is no result yet, when the newest one is older than
 obscured: no frame ever leaves raw. Boxes are kept relative to the frame, so
 they follow a camera that changes its resolution (WebRTC scales the same
 picture with the bandwidth); a frame of another shape (aspect ratio) is
-obscured until a detection of its own exists, since its boxes could be anywhere.
+obscured until a detection of its own exists, since its boxes could be anywhere. When detection
+falls behind (a busy machine), it looks at a smaller copy of the frame until it keeps up again
+(:mod:`anonymize.pacing`); :class:`LiveStats` says at which size and why.
 
 With ``delayed=True`` every frame shown is one that a detection of its own moment, or a later one,
 has seen: frames are held until such a detection lands (about its latency plus the time between
@@ -38,7 +40,7 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import av
@@ -48,6 +50,7 @@ import numpy as np
 from anonymize.censor import censor
 from anonymize.detectors.base import Detector, run_in_background
 from anonymize.errors import AnonymizeError
+from anonymize.pacing import DetectionPace
 from anonymize.pipeline import Settings, detect
 from anonymize.tracking import Tracker
 
@@ -77,6 +80,10 @@ class LiveStats:
     delay_ms: float
     predictions: dict[str, Any] | None
     error: str | None
+    #: The size (width, height) the newest detection looked at, None before the first one.
+    detection_size: tuple[int, int] | None = None
+    #: Why detection runs at that size ("" at the frame's own size before any step; :mod:`anonymize.pacing`).
+    pace: str = ""
 
 
 @dataclass(frozen=True)
@@ -125,13 +132,15 @@ class LiveAnonymizer:
         self._frame_ms = self._detection_ms = 0.0
         self._frames = self._obscured = self._carried = self._detections = 0
         self._last_json: dict[str, Any] | None = None
+        self._pace = DetectionPace(max_staleness)
+        self._detection_size: tuple[int, int] | None = None
         self._worker: threading.Thread | None = None
 
     def configure(self, detector: Detector, settings: Settings, *, delayed: bool | None = None) -> None:
         """Use new settings (or a new detector) from the next detection on; ``delayed`` switches the mode when given."""
         with self._lock:
-            if detector is not self._detector:  # boxes from another model no longer count
-                self._tracker, self._newest = Tracker(), None
+            if detector is not self._detector:  # boxes from another model (and its speed) no longer count
+                self._tracker, self._newest, self._pace = Tracker(), None, DetectionPace(self.max_staleness)
             self._detector, self._settings, self._error = detector, settings, None
             if delayed is not None and delayed != self.delayed:
                 self.delayed, self._delay_ms = delayed, 0.0
@@ -212,10 +221,10 @@ class LiveAnonymizer:
                 if self._closed:
                     return
                 (frame, captured_at), self._pending = self._pending, None
-                detector, settings = self._detector, self._settings
+                detector, settings, size = self._detector, self._settings, self._pace.size(frame.shape[1], frame.shape[0])
             start = time.perf_counter()
             try:
-                self._detect_once(frame, captured_at, detector, settings, start)
+                self._detect_once(frame, captured_at, detector, settings, start, size)
             except Exception as error:  # any failure hides the picture until detection works again
                 _log.warning("live detection failed: %s", error, exc_info=not isinstance(error, AnonymizeError))
                 with self._lock:
@@ -225,9 +234,15 @@ class LiveAnonymizer:
             # Tracking carries the boxes between detections: a pause leaves the cores to the frame path.
             time.sleep(max(0.0, start + self.detection_interval - time.perf_counter()))
 
-    def _detect_once(self, frame: np.ndarray, captured_at: float, detector: Detector, settings: Settings, start: float) -> None:
+    def _detect_once(self, frame: np.ndarray, captured_at: float, detector: Detector, settings: Settings, start: float,
+                     size: tuple[int, int]) -> None:
         in_background = getattr(detector, "in_background", None)  # the local models: their threads too
-        found = detect(frame, in_background() if in_background else detector, settings)
+        height, width = frame.shape[:2]
+        if size == (width, height):
+            found = detect(frame, in_background() if in_background else detector, settings)
+        else:  # stepped down: boxes found on a smaller copy, moved back onto the frame (the JSON too)
+            small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+            found = replace(detect(small, in_background() if in_background else detector, settings).resized(width, height), raw=None)
         hidden = found if settings.classes is None else found.of_classes(settings.classes)
         as_json = found.raw or found.to_roboflow()  # made outside the lock: the frame path waits on it
         with self._lock:
@@ -241,6 +256,8 @@ class LiveAnonymizer:
                 self._newest = _Newest(captured_at, frame.shape[1], frame.shape[0], frozenset(tracks.tolist()))
                 self._error = None
                 self._last_json = as_json
+                self._detection_size = size
+                self._pace.measured(time.perf_counter() - captured_at)
             self._detection_ms = (time.perf_counter() - start) * 1000
             self._detections += 1
 
@@ -249,7 +266,7 @@ class LiveAnonymizer:
             times = list(self._frame_times)
             fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
             return LiveStats(fps, self._frame_ms, self._detection_ms, self._frames, self._obscured, self._detections, self._carried,
-                             self._delay_ms, self._last_json, self._error)
+                             self._delay_ms, self._last_json, self._error, self._detection_size, self._pace.reason)
 
     def frame_callback(self) -> Callable[[av.VideoFrame], av.VideoFrame]:
         """A ``video_frame_callback`` for streamlit-webrtc: censored frames out, never raw ones."""

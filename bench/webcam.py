@@ -16,6 +16,10 @@ the city photo's faces and the dashcam frame's plate side by side. Prints JSON:
 * ``flat_out``: frames offered as fast as the callback returns, the most it
   sustains while detection runs beside it;
 * ``synchronous``: for comparison, detect-then-censor on every frame in line.
+
+With ``--load N``, N other processes keep cores busy (a busy loop each, at normal priority) for
+the whole run: a laptop with a browser and a video call. ``--paced-only`` skips ``flat_out`` and
+``synchronous``.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import cv2
@@ -62,15 +68,24 @@ def run_live(views: list[np.ndarray], fps: float | None, interval: float = DETEC
             time.sleep(0.01)
     hidden_before = live.stats().obscured
     times, delays, start = [], [], time.perf_counter()
+    after_first = hidden_after_first = raw = 0
+    detection_widths: Counter[int] = Counter()
     for i, view in enumerate(views):
         if fps:
             wait = start + i / fps - time.perf_counter()
             if wait > 0:
                 time.sleep(wait)
+        before = live.stats()
         t = time.perf_counter()
-        live.process(view)
+        out = live.process(view)
         times.append(time.perf_counter() - t)
-        delays.append(live.stats().delay_ms)
+        after = live.stats()
+        delays.append(after.delay_ms)
+        raw += bool(np.array_equal(out, view))  # every view shows faces: an unchanged frame is a raw one
+        if before.detections:
+            detection_widths[after.detection_size[0]] += 1
+            after_first += 1
+            hidden_after_first += after.obscured > before.obscured
     elapsed = time.perf_counter() - start
     stats = live.stats()
     live.close()
@@ -81,6 +96,11 @@ def run_live(views: list[np.ndarray], fps: float | None, interval: float = DETEC
         "detection_latency_ms": round(stats.detection_ms, 1),
         "detections": stats.detections,
         "frames_hidden_whole": stats.obscured - hidden_before,
+        "after_first_detection": {"frames": after_first, "hidden_whole": hidden_after_first,
+                                  "share_hidden_whole": round(hidden_after_first / max(after_first, 1), 3)},
+        "raw_frames": raw,
+        "frames_by_detection_width": dict(sorted(detection_widths.items(), reverse=True)),
+        "pace": stats.pace,
         **({"delay_ms": {"median": round(statistics.median(delays), 1), "p95": round(float(np.percentile(delays, 95)), 1)}} if delayed else {}),
     }
 
@@ -105,23 +125,37 @@ def run_synchronous(views: list[np.ndarray]) -> dict:
     return {"frames": len(views), "fps": round(len(views) / (time.perf_counter() - start), 1)}
 
 
+def busy_processes(count: int) -> list[subprocess.Popen]:
+    """``count`` processes that each keep a core busy until killed."""
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--camera-fps", type=float, default=30)
     parser.add_argument("--intervals", type=float, nargs="+", default=[DETECTION_INTERVAL])
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--load", type=int, default=0, help="processes that keep a core busy each during the run")
+    parser.add_argument("--paced-only", action="store_true")
     args = parser.parse_args()
     views = frames(scene(), int(args.seconds * args.camera_fps))
     detector = local_detector()
     found = [d for view in (views[0], views[len(views) // 2]) for d in detector.detect(view, confidence=0.2, overlap=0.3)]
     report = {
         "resolution": "640x480",
+        "busy_processes": args.load,
         "objects_at_start_and_middle_of_pan": {c: sum(d.class_name == c for d in found) for c in ("face", "license-plate")},
-        "paced": paced(views, args.camera_fps, args.intervals, args.rounds),
-        "flat_out": run_live(views, None),
-        "synchronous": run_synchronous(views[:120]),
     }
+    load = busy_processes(args.load)
+    try:
+        report["paced"] = paced(views, args.camera_fps, args.intervals, args.rounds)
+        if not args.paced_only:
+            report["flat_out"] = run_live(views, None)
+            report["synchronous"] = run_synchronous(views[:120])
+    finally:
+        for process in load:
+            process.kill()
     print(json.dumps(report, indent=2))
 
 

@@ -203,6 +203,11 @@ def test_a_control_hidden_on_one_page_keeps_its_value_for_the_next(streamer):
     assert at.slider(key="confidence_face").value == 65 and at.toggle(key="show_boxes").value is False
 
 
+def test_the_webcam_page_says_what_size_detection_looks_at(streamer):
+    at = open_page("webcam")
+    assert {m.label: m.value for m in at.metric}["Detection size"] == "–"  # none yet: nothing has been detected
+
+
 def test_the_webcam_page_offers_the_delayed_mode_and_says_its_delay(streamer):
     from ui.live import DELAYED_BY_DEFAULT, _LIVE_KEY
 

@@ -157,3 +157,39 @@ def test_delayed_frames_are_never_shown_raw_before_the_first_detection(detector,
     out = live.process(frame)
     assert np.abs(out.astype(int) - frame)[150:240, 200:290].mean() > 30
     live.close()
+
+
+class SlowAtFullSize:
+    """Finds the face of ``frame`` wherever the picture is scaled to; takes 0.6 s on a 640 px wide picture, none on a smaller one."""
+
+    classes = ("face",)
+
+    def __init__(self):
+        self.widths = []
+
+    def detect(self, image, *, confidence, overlap):
+        from anonymize.detections import Detection, Predictions
+
+        height, width = image.shape[:2]
+        self.widths.append(width)
+        if width >= 640:
+            time.sleep(0.6)
+        scale = width / 640
+        return Predictions.of([Detection(200 * scale, 150 * scale, 290 * scale, 240 * scale, 0.9, "face")], width, height)
+
+
+def test_detection_that_falls_behind_looks_at_a_smaller_picture_and_the_face_stays_hidden_where_it_is(frame):
+    detector = SlowAtFullSize()
+    live = LiveAnonymizer(detector, Settings())  # 0.6 s is more than the 0.4 s a 1 s staleness limit allows
+    deadline = time.monotonic() + 20
+    while not (live.stats().detection_size or (640, 480))[0] < 640 and time.monotonic() < deadline:
+        live.process(frame)
+        time.sleep(0.02)
+    out = settled(live, frame)
+    stats = live.stats()
+    assert stats.detection_size[0] < 640 and min(detector.widths) < 640
+    assert "stepped down" in stats.pace
+    assert np.abs(out[175:215, 225:265].astype(int) - frame[175:215, 225:265]).mean() > 10  # boxes moved back onto the frame
+    assert np.array_equal(out[300:, :], frame[300:, :])
+    assert stats.predictions["image"] == {"width": 640, "height": 480}
+    live.close()

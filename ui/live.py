@@ -19,6 +19,12 @@ TRACKING_HELP = (
     "keeps a face or plate covered, moving with it, for half a second after it was last seen."
 )
 
+DETECTION_SIZE_HELP = (
+    "The picture detection looks at. When detection falls behind (a busy machine), it looks at a smaller copy "
+    "of the frame, so that frames stay censored instead of hidden whole, and steps back up when there is room; "
+    "the picture shown keeps the camera's size."
+)
+
 
 #: Whether the page starts delayed (each frame shown only once its own detection has been seen):
 #: off, as ``bench/webcam.py`` measured its delay at 640×480 on a 2-core machine at 291–299 ms median but
@@ -68,11 +74,14 @@ def show_live_stats(live: LiveAnonymizer) -> None:
         ("Detection latency", f"{stats.detection_ms:.0f} ms", "How long the newest detection took; frames in between are covered by tracking."),
         ("Hidden whole", f"{stats.obscured} of {stats.frames}", "Frames hidden whole: before the first detection, or when detection failed or fell behind."),
         ("Kept by tracking", stats.carried, TRACKING_HELP),
+        ("Detection size", "–" if stats.detection_size is None else "{}×{}".format(*stats.detection_size), DETECTION_SIZE_HELP),
         *([("Delay", f"{stats.delay_ms:.0f} ms", "How far behind the camera the picture shown is: frames wait for their own detection.")]
           if live.delayed else []),
     )
     if stats.error:
         st.error(f"Detection failed, so the picture is hidden: {stats.error}")
+    if stats.pace:
+        st.caption(f"Detection size: {stats.pace}.")
     st.markdown("**Current predictions** (JSON, the newest detection)")
     if stats.predictions:
         show_json(stats.predictions, height=320)

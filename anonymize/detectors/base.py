@@ -16,8 +16,10 @@ from anonymize.detections import Predictions
 from anonymize.devices import CPU_PROVIDER
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-#: The niceness of a thread that runs detection (Linux: 0 is normal, 19 the lowest priority).
-BACKGROUND_NICE = 10
+#: The niceness of a thread that runs the webcam's detection (Linux: 0 is normal, 19 the lowest priority).
+#: At 10 a machine kept busy by 4 other processes left detection 5 % of the cores (0.6–0.8 s at 640×480) and
+#: hid 64–76 % of the frames whole; at 5, with :mod:`anonymize.pacing`, none (``bench/webcam.py --load 4``, README).
+BACKGROUND_NICE = 5
 
 
 class Detector(Protocol):
@@ -57,12 +59,11 @@ def onnx_session(model_file: str, providers: tuple[str, ...] = (CPU_PROVIDER,)) 
 
 
 def run_in_background() -> None:
-    """Let the calling thread have a core only when nothing else wants it (Linux; elsewhere nothing changes).
+    """Give the calling thread a lower priority than the frame path's (Linux; elsewhere nothing changes).
 
-    On the webcam detection is background work: a frame must not wait behind it for a core. On
-    2 cores this, with a cheaper blur, took the callback's p95 from 49–61 to 22–32 ms (``bench/webcam.py``,
-    README); an idle core still runs detection at full speed, a busy machine slows it (the webcam then
-    hides whole frames).
+    On the webcam detection is background work: a frame should not wait behind it for a core. An
+    idle core still runs detection at full speed; on a busy machine it gets a smaller share than
+    other programs, slows down, and :mod:`anonymize.pacing` has it look at a smaller picture.
     """
     if not sys.platform.startswith("linux"):  # only Linux gives a thread a niceness of its own
         return

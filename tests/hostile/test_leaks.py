@@ -188,8 +188,9 @@ CAMERA_CHANGES = {  # first frame, second frame, where the face's core is in the
 
 
 class Slow:
-    """Finds the face at ``box``, ``seconds`` after being asked: as a remote backend on a slow link, or the
-    local models on a busy machine, answer later than tracking believes a box on its own."""
+    """Finds the face at ``box`` of a 640 px wide frame (wherever a smaller copy puts it), ``seconds`` after being
+    asked: as a remote backend on a slow link, or the local models on a busy machine, answer later than tracking
+    believes a box on its own."""
 
     classes = ("face",)
 
@@ -200,7 +201,8 @@ class Slow:
         from anonymize.detections import Detection, Predictions
 
         time.sleep(self.seconds)
-        return Predictions.of([Detection(*self.box, 0.9, "face")], image.shape[1], image.shape[0])
+        scale = image.shape[1] / 640
+        return Predictions.of([Detection(*(v * scale for v in self.box), 0.9, "face")], image.shape[1], image.shape[0])
 
 
 def test_4_a_detection_slower_than_tracking_coasts_never_shows_the_face():
