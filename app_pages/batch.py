@@ -6,6 +6,7 @@ from anonymize.batch import anonymize_batch, expand_archives, read_input, review
 from anonymize.errors import AnonymizeError
 from anonymize.manifest import model_entry
 from anonymize.media import IMAGE_SUFFIXES
+from ui.last_run import RunKey, earlier_results_notice
 from ui.page_setup import ready_choice
 from ui.processing import process
 from ui.review import all_edits, box_review, edits_file, edits_of, load_edits_upload, picture_key
@@ -23,11 +24,11 @@ if not files:
 uploads = [(f.name, f.getvalue()) for f in files]
 names = {name for name, _ in expand_archives(uploads)}
 edits = {name: entry for (name, _), entry in all_edits().items() if name in names}
-# Results are shown only for exactly these files and settings, never stale ones.
 masks = st.checkbox("Mask PNGs in the zip", key="batch_masks", help="Beside the COCO and YOLO records of what was hidden, "
                     "a black-and-white PNG per picture of exactly the pixels hidden.")
-job = (tuple(f.file_id for f in files), choice.settings, choice.connection.cache_key, masks)
-if st.button(f"Anonymize {len(files)} upload(s)", type="primary"):
+job = RunKey(tuple(f.file_id for f in files), choice.settings, choice.connection.cache_key, (("mask PNGs", masks),))
+run_label = f"Anonymize {len(files)} upload(s)"
+if st.button(run_label, type="primary"):
     bar = st.progress(0.0, text="Starting…")
     done = anonymize_batch(
         uploads, choice.connection.detector, choice.settings,
@@ -37,9 +38,12 @@ if st.button(f"Anonymize {len(files)} upload(s)", type="primary"):
     st.session_state["batch"] = (job, done, edits)
     bar.empty()
 
-if st.session_state.get("batch", (None,))[0] != job:
-    st.stop()
-_, done, edits_in_zip = st.session_state["batch"]
+last = st.session_state.get("batch")
+if last is None or last[0].inputs != job.inputs:
+    st.stop()  # nothing made yet for these files
+made_with, done, edits_in_zip = last
+if changes := job.changes_since(made_with):
+    earlier_results_notice(changes, run_label)
 metrics(
     ("Anonymized", len(done.pictures) - len(done.warnings), "Pictures in the zip with what was found hidden."),
     ("Failed", len(done.failures), "Files that could not be processed: not in the zip. Their reasons are listed below."),
@@ -48,11 +52,12 @@ metrics(
 )
 show_problems(done.failures, f"{len(done.failures)} file(s) could not be processed and are not in the zip:", st.error)
 show_problems(done.warnings, f"{len(done.warnings)} picture(s) are in the zip unchanged: things were found, none of a class chosen to hide.", st.warning)
-stale = edits != edits_in_zip
-if stale:  # an added box missing from the zip would be a face shown: no download until it is made again
+edits_changed = edits != edits_in_zip
+if edits_changed:  # an added box missing from the zip would be a face shown: no download until it is made again
     st.warning("Your review edits changed since the zip was made: press “Anonymize” again to include them.")
+stale = edits_changed or bool(changes)
 done = upload_form(done, choice, disabled=stale)
-st.session_state["batch"] = (job, done, edits_in_zip)
+st.session_state["batch"] = (made_with, done, edits_in_zip)
 left, middle, right = st.columns(3)
 left.download_button("Download anonymized images (zip)", done.zip_bytes, "anonymized.zip", "application/zip", type="primary", on_click="ignore", disabled=stale or not done.predictions,
                      help="The anonymized pictures; manifest.json, the record of what was done to each; records/, what was hidden as COCO JSON and YOLO labels.")

@@ -5,6 +5,7 @@ import streamlit as st
 from anonymize.errors import AnonymizeError
 from anonymize.tracking import COAST_SECONDS
 from anonymize.video import DEFAULT_DETECT_EVERY, MAX_DETECT_EVERY
+from ui.last_run import RunKey, earlier_results_notice
 from ui.page_setup import ready_choice
 from ui.review import edits_file
 from ui.video_job import run_video_job
@@ -29,7 +30,8 @@ if not upload:
     st.info("Add a video to start.")
     st.stop()
 
-job_key = (upload.file_id, choice.settings, choice.connection.cache_key, detect_every)
+job_key = RunKey((upload.file_id,), choice.settings, choice.connection.cache_key, (("detect every k-th frame", detect_every),))
+RUN_LABEL = "Anonymize video"
 key = video_key(upload)
 
 
@@ -46,10 +48,13 @@ def render(label: str) -> None:
         st.rerun()
 
 
-render("Anonymize video")
-if st.session_state.get("video_job", (None,))[0] != job_key:
-    st.stop()
-job = st.session_state["video_job"][1]
+render(RUN_LABEL)
+last = st.session_state.get("video_job")
+if last is None or last[0].inputs != job_key.inputs:
+    st.stop()  # nothing made yet for this video
+made_with, job = last
+if changes := job_key.changes_since(made_with):
+    earlier_results_notice(changes, RUN_LABEL)
 report = job.report
 st.success(f"{report.frames} frames anonymized in {report.seconds:.1f} s" + (", with your review edits." if job.edits else "."))
 metrics(
@@ -74,13 +79,15 @@ frame = st.number_input("Frame", 0, max(report.frames - 1, 0), report.previews[0
 show_json(job.frame_predictions(frame))
 
 edits = video_edits_of(key, detect_every)
-if st.toggle("Review tracks by hand", key="video_review", help="Keep a track visible (a consenting interviewee), or add boxes that tracking carries."):
+# Tracks are reviewed on the video they belong to: one made with other settings has other tracks.
+if not changes and st.toggle("Review tracks by hand", key="video_review", help="Keep a track visible (a consenting interviewee), or add boxes that tracking carries."):
     edits = review_tracks(upload, job, choice, key, detect_every)
     load_video_edits(upload, key, widget="video_edits_file")
-stale = (edits or None) != job.edits
-if stale:  # an added box missing from the video would be a face shown: no download until it is rendered again
+edits_changed = (edits or None) != job.edits
+if edits_changed and not changes:  # an added box missing from the video would be a face shown: no download until it is rendered again
     st.warning("Your review edits are not in this video yet: render it again to include them.")
     render("Render again with the edits")
+stale = edits_changed or bool(changes)
 stem = PurePath(upload.name).stem
 left, middle, right = st.columns(3)
 left.download_button("Download anonymized video", job.video, f"{stem}_anonymized.mp4", "video/mp4", type="primary", on_click="ignore", disabled=stale)

@@ -79,7 +79,9 @@ def test_video_results_follow_the_sidebar_and_are_never_stale(tmp_path, shown_me
     frames = [json.loads(line) for line in lines]
     assert len(frames) == 10 and all(frame["predictions"] or frame["carried_by_tracking"] for frame in frames)
     at.selectbox(key="method").set_value("fill").run()
-    assert not at.get("video") and not at.get("download_button")  # that video was made with other settings
+    assert all(button.disabled for button in at.get("download_button")[:2])  # that video was made with other settings
+    assert "censoring" in [w.value for w in at.warning if "other settings" in w.value][0]
+    assert len(at.get("video")) == 1  # still shown, with the notice
     at.button[0].click().run()
     out = tmp_path / "filled.mp4"
     out.write_bytes(download(at, shown_media, "Download anonymized video"))

@@ -156,12 +156,36 @@ def test_batch_results_follow_the_sidebar_and_are_never_stale(shown_media):
     at.file_uploader[0].set_value([("city.jpg", (SAMPLES / "city.jpg").read_bytes(), "image/jpeg")]).run()
     loose, blurred = anonymized_batch(at, shown_media)
     at.slider(key="confidence_face").set_value(80).run()
-    assert not at.get("download_button")  # the results were for other settings
+    assert all(button.disabled for button in at.get("download_button")[:2])  # the zip and JSON were made with other settings
     strict, _ = anonymized_batch(at, shown_media)
     assert 0 < len(strict["city.jpg"]["predictions"]) < len(loose["city.jpg"]["predictions"])
     at.selectbox(key="method").set_value("fill").run()
     _, filled = anonymized_batch(at, shown_media)
     assert np.abs(zipped_pixels(blurred, "city.jpg").astype(int) - zipped_pixels(filled, "city.jpg")).mean() > 1
+
+
+def test_batch_results_stay_when_a_slider_moves_and_say_what_changed_since(shown_media):
+    at = open_page("batch")
+    at.file_uploader[0].set_value([("city.jpg", (SAMPLES / "city.jpg").read_bytes(), "image/jpeg")]).run()
+    at.button[0].click().run()
+    figures, thumbnails = {m.label: m.value for m in at.metric}, len(at.image)
+    at.slider(key="confidence_face").set_value(40).run()
+    assert {m.label: m.value for m in at.metric} == figures and len(at.image) == thumbnails  # the results are still there
+    (notice,) = [w.value for w in at.warning if "other settings" in w.value]
+    assert "face threshold 1 → 40 %" in notice and "Anonymize 1 upload(s)" in notice
+    at.selectbox(key="method").set_value("fill").run()
+    assert "censoring" in [w.value for w in at.warning if "other settings" in w.value][0]
+    at.button[0].click().run()  # made again: no notice, downloads back
+    assert not [w for w in at.warning if "other settings" in w.value]
+    assert not any(button.disabled for button in at.get("download_button")[:2])
+
+
+def test_batch_results_of_other_files_are_not_shown():
+    at = open_page("batch")
+    at.file_uploader[0].set_value([("city.jpg", (SAMPLES / "city.jpg").read_bytes(), "image/jpeg")]).run()
+    at.button[0].click().run()
+    at.file_uploader[0].set_value([("car.jpg", (SAMPLES / "dashcam_plate.jpg").read_bytes(), "image/jpeg")]).run()
+    assert not at.metric and not at.get("download_button")
 
 
 def test_batch_page_waits_for_files():
