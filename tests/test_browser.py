@@ -1,9 +1,7 @@
 """End to end in headless Chromium: upload a real photo, get it back anonymized and clean."""
 
 
-import contextlib
 import json
-import socket
 import time
 from urllib.parse import urlsplit
 
@@ -15,6 +13,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from browser_helpers import launch_chromium, screenshot, server_log, streamlit_server, wait_until_idle
 from conftest import SAMPLES
+from recording_proxy import recording_proxy
 
 pytestmark = pytest.mark.browser
 
@@ -128,12 +127,8 @@ def test_every_page_renders_and_asks_no_other_host(sized_page, app_url, path):
 
 
 def test_the_app_server_started_as_the_readme_says_asks_no_other_host(browser):
-    with socket.socket() as proxy:  # every HTTP(S) request the server tries comes here instead
-        proxy.bind(("127.0.0.1", 0))
-        proxy.listen(16)
-        proxy_url = f"http://127.0.0.1:{proxy.getsockname()[1]}"
-        env = {name: proxy_url for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")}
-        with streamlit_server({**env, "NO_PROXY": "", "no_proxy": ""}, address=None) as url:  # no --server.address, as the README
+    with recording_proxy() as (env, attempts):
+        with streamlit_server(env, address=None) as url:  # no --server.address, as the README
             page = browser.new_page()
             for path in ("", "image", "batch", "webcam", "video"):
                 page.goto(f"{url}/{path}")
@@ -143,13 +138,6 @@ def test_the_app_server_started_as_the_readme_says_asks_no_other_host(browser):
             while "You can now view" not in server_log(url).read_text():  # printed after the address it shows is known
                 assert time.monotonic() < deadline, "the server never said where to point a browser"
                 time.sleep(0.3)
-        proxy.settimeout(1)
-        attempts = []
-        with contextlib.suppress(TimeoutError):
-            while True:
-                connection, _ = proxy.accept()
-                attempts.append(connection.recv(200))
-                connection.close()
     assert attempts == []
 
 

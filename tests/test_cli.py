@@ -76,6 +76,21 @@ def test_a_typo_is_one_line_naming_the_nearest_valid_word(tmp_path, typo, meant)
     assert not (tmp_path / "out").exists()
 
 
+def test_a_run_of_pictures_and_a_video_asks_no_other_host(tmp_path):
+    from clips import face_clip
+    from recording_proxy import recording_proxy
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    shutil.copy(SAMPLES / "city.jpg", inputs / "city.jpg")
+    face_clip(inputs / "walk.mp4", frames=10)
+    with recording_proxy() as (env, attempts):
+        done = subprocess.run([sys.executable, "-m", "anonymize", str(inputs), "-o", str(tmp_path / "out"), "--json", "--records"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, **env})
+    assert done.returncode == 0, done.stderr
+    assert attempts == []
+
+
 def run_cli_against_fake(fake, key, *args):
     env = {**os.environ, "API_URL": fake.url, "OBJECT_DETECTION_URL": fake.url, "ROBOFLOW_API_KEY": key}
     return subprocess.run([sys.executable, "-m", "anonymize", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
