@@ -3,7 +3,7 @@ import streamlit as st
 from anonymize.errors import AnonymizeError
 from anonymize.media import IMAGE_SUFFIXES
 from ui.page_setup import ready_choice, sidebar_preview
-from ui.processing import process
+from ui.processing import process, process_into
 from ui.review import box_review, edits_file, edits_of, load_edits_upload, picture_key
 from ui.samples import SAMPLES, sample_bytes
 from ui.views import pick_one, show_processed
@@ -28,20 +28,22 @@ if not pictures:
 index = pick_one([name for name, _ in pictures], key="image_shown")
 name, data = pictures[index]
 key = picture_key(name, data)
-title, toggle = st.columns([3, 1], vertical_alignment="bottom")
-title.subheader(name)
-reviewing = toggle.toggle("Review boxes by hand", key="image_review",
-                          help="Leave a detection visible, hide something that was missed, move or resize a box.")
+result = st.empty()
 try:
-    done = process(name, data, choice, edits_of(key))
+    done = process_into(result, name, data, choice, edits_of(key), shown="image_result_of")
 except AnonymizeError as error:
-    st.error(str(error))
+    result.error(str(error))
     st.stop()
-show_processed(
-    done, choice, key=f"{index}-{name}",
-    review=(lambda shown: box_review(shown, key, choice, lambda edits: process(name, data, choice, edits))) if reviewing else None,
-    edits_json=lambda shown: edits_file(choice, {name: edits_of(key)}).dumps(),
-)
-if reviewing:
-    load_edits_upload(choice, lambda: [picture_key(n, d) for n, d in pictures], widget="image_edits_file")
+with result.container():
+    title, toggle = st.columns([3, 1], vertical_alignment="bottom")
+    title.subheader(name)
+    reviewing = toggle.toggle("Review boxes by hand", key="image_review",
+                              help="Leave a detection visible, hide something that was missed, move or resize a box.")
+    show_processed(
+        done, choice, key=f"{index}-{name}",
+        review=(lambda shown: box_review(shown, key, choice, lambda edits: process(name, data, choice, edits))) if reviewing else None,
+        edits_json=lambda shown: edits_file(choice, {name: edits_of(key)}).dumps(),
+    )
+    if reviewing:
+        load_edits_upload(choice, lambda: [picture_key(n, d) for n, d in pictures], widget="image_edits_file")
 sidebar_preview(done.result.image)

@@ -332,6 +332,34 @@ def test_on_a_phone_seven_uploads_show_one_at_a_time_with_next_and_previous(brow
     context.close()
 
 
+def test_the_next_picture_is_never_shown_above_the_last_ones_result_and_a_spinner_says_what_runs(page, app_url, tmp_path):
+    small, large = tmp_path / "astronaut.jpg", tmp_path / "large_city.jpg"
+    small.write_bytes((SAMPLES / "astronaut.jpg").read_bytes())
+    city = Image.open(SAMPLES / "city.jpg")
+    city.resize((city.width * 4, city.height * 4)).save(large, quality=90)  # seconds to decode and detect: time to look
+    page.goto(f"{app_url}/image")
+    wait_until_idle(page)
+    page.get_by_text("Upload", exact=True).click()
+    wait_until_idle(page)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([str(small), str(large)])
+    expect(page.get_by_role("heading", name="astronaut.jpg")).to_be_visible(timeout=60_000)
+    wait_until_idle(page)
+    page.get_by_role("button", name="Next ▶").click()
+    seen, deadline = [], time.monotonic() + 120
+    while time.monotonic() < deadline:
+        seen.append(page.evaluate("""() => ({
+            heading: [...document.querySelectorAll('[data-testid=stMain] h3')].map(h => h.textContent).join(' '),
+            staleImages: document.querySelectorAll('[data-stale=true] [data-testid=stImage]').length,
+            spinner: [...document.querySelectorAll('[data-testid=stSpinner]')].map(s => s.textContent).join(' '),
+        })"""))
+        if "large_city.jpg" in seen[-1]["heading"] and not seen[-1]["staleImages"] and page.get_by_text("Faces hidden").count():
+            break
+        page.wait_for_timeout(50)
+    assert "large_city.jpg" in seen[-1]["heading"], "the next picture's result never came"
+    assert not [s for s in seen if "large_city.jpg" in s["heading"] and s["staleImages"]]  # its name above the last one's pictures
+    assert any("Anonymizing large_city.jpg" in s["spinner"] for s in seen)
+
+
 def padded(prediction: dict, padding: float = 1.3) -> tuple[int, int, int, int]:
     """The pixels a prediction's censor region can touch (the default padding, a pixel of margin)."""
     half_w, half_h = prediction["width"] * padding / 2 + 1, prediction["height"] * padding / 2 + 1

@@ -61,3 +61,21 @@ def process(name: str, data: bytes, choice: SidebarChoice, edits: PictureEdits |
     found, seconds = _detect(connection.detector, connection.cache_key, loaded.pixels, digest, confidence, choice.settings.overlap)
     predictions = choice.settings.keep(found)
     return Processed(name, loaded, hide(loaded.pixels, predictions, choice.settings, edits), seconds, found)
+
+
+def process_into(slot, name: str, data: bytes, choice: SidebarChoice, edits: PictureEdits | None, *, shown: str) -> Processed:
+    """:func:`process`, for the picture that ``slot`` (an ``st.empty()``) is about to show.
+
+    For another picture than the one the slot showed last (``shown`` is the session key that
+    remembers it), a spinner naming this one replaces the last one's result at once, so the
+    first detection (seconds on a large photo) is never spent under a blank or a stale
+    picture. For the same picture (a slider moved) the slot is left alone: its result is
+    updated in place, without a flash.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    if st.session_state.get(shown) == (name, digest):
+        return process(name, data, choice, edits)
+    with slot, st.spinner(f"Anonymizing {name}: finding what to hide…", show_time=True):
+        done = process(name, data, choice, edits)
+    st.session_state[shown] = (name, digest)
+    return done
