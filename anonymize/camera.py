@@ -9,7 +9,8 @@ The shift between two consecutive frames is the phase correlation of their
 small grey thumbnails: cheap (under a millisecond at 720p), and right for a pan
 or a tilt. A zoom is not measured (the box that stayed put is hidden too); a
 cut, or a picture with no single motion, gives a low peak, and such a step is
-taken as no motion, so nothing moves where nothing is known.
+taken as no motion, so nothing moves where nothing is known. A very low peak is
+a cut: the frame starts another shot (:attr:`CameraMotion.cut`), where tracks end.
 
 Example:
     >>> import numpy as np
@@ -30,6 +31,10 @@ import numpy as np
 THUMBNAIL = (128, 72)
 #: Phase correlation's peak (0–1) under which two thumbnails are taken to show no single shift.
 SURE_SHIFT = 0.5
+#: Phase correlation's peak under which two consecutive frames show different scenes (a cut): between
+#: unrelated photos it stayed under 0.33 (300 pairs from faces_dev at 1280×720), between consecutive frames
+#: of a pan and zoom over 0.91 (``bench/video.py``'s six moving-camera clips).
+CUT = 0.4
 _WINDOW = cv2.createHanningWindow(THUMBNAIL, cv2.CV_32F)
 
 
@@ -50,6 +55,8 @@ class CameraMotion:
     """The picture's shift since the first frame followed, at each frame's time, in frame widths and heights."""
 
     def __init__(self) -> None:
+        #: Whether the frame followed last starts another shot than the one before it.
+        self.cut = False
         self._last: np.ndarray | None = None
         self._offset = np.zeros(2)
         self._offsets: dict[float, np.ndarray] = {}
@@ -58,10 +65,12 @@ class CameraMotion:
         """Measure the frame shown at ``t`` against the one before; returns its :func:`thumbnail` (the keyframe check
         compares it too)."""
         now = thumbnail(pixels)
+        self.cut = False
         if self._last is not None:
             moved, peak = phase_shift(self._last, now)
             if peak >= SURE_SHIFT:
                 self._offset = self._offset + moved / THUMBNAIL
+            self.cut = peak < CUT
         self._last = now
         self._offsets[t] = self._offset
         return now

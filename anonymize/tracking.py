@@ -12,6 +12,10 @@ that was not detected at ``t`` but was close enough in time to be believed:
 * **before its first detection** it is extended backwards the same way, when
   the future is known (a video file, read ``delay`` frames ahead).
 
+A cut (:meth:`Tracker.cut`) ends every track: none is carried, matched or
+extended across it, so the boxes of one shot never land on the next, and a
+track kept visible on review cannot continue as another person.
+
 Every box away from a detection is grown with its uncertainty, by
 ``growth`` times its size per second of distance to the nearest detection,
 and never shrinks below that detection. Given the camera's own motion (a video
@@ -68,6 +72,9 @@ class _Track:
     #: Change of the corners per second, fitted on the newest (and on the oldest) few detections.
     forward: np.ndarray = field(default_factory=lambda: np.zeros(4))
     backward: np.ndarray = field(default_factory=lambda: np.zeros(4))
+    #: The shot it belongs to: from the cut before its first detection to the cut after it (excluded).
+    shot_start: float = -np.inf
+    shot_end: float = np.inf
 
     def add(self, t: float, box: np.ndarray, confidence: float) -> None:
         self.times.append(t)
@@ -87,12 +94,16 @@ class _Track:
         stopped moving covered all the same.
         """
         moved, nearest, distance = self._estimate(t, coast)
-        if distance > coast:
+        if distance > coast or not self.in_shot(t):
             return None
         grown = _grown(moved, nearest, distance * growth)
         if self.times[0] <= t <= self.times[-1]:
             return grown
         return _union(grown, _grown(nearest, nearest, distance * growth))
+
+    def in_shot(self, t: float) -> bool:
+        """Whether ``t`` is in this track's shot (not across a cut)."""
+        return self.shot_start <= t < self.shot_end
 
     def predicted(self, t: float) -> np.ndarray:
         """Where the motion model puts the box at ``t``, without growth."""
@@ -149,6 +160,8 @@ class Cover:
     detected_tracks: np.ndarray
     carried: Predictions
     carried_tracks: np.ndarray
+    #: Whether the frame starts a new shot (a cut): no box of the shot before reaches it.
+    cut: bool = False
 
     @property
     def hidden(self) -> Predictions:
@@ -161,10 +174,12 @@ class Cover:
             return self
         ids = list(track_ids)
         detected, carried = ~np.isin(self.detected_tracks, ids), ~np.isin(self.carried_tracks, ids)
-        return Cover(self.time, self.detected[detected], self.detected_tracks[detected], self.carried[carried], self.carried_tracks[carried])
+        return Cover(self.time, self.detected[detected], self.detected_tracks[detected], self.carried[carried], self.carried_tracks[carried],
+                     self.cut)
 
     def to_json(self) -> dict:
-        """The frame's detections in Roboflow's shape, each with its ``tracker_id``, and the carried boxes."""
+        """The frame's detections in Roboflow's shape, each with its ``tracker_id``, the carried boxes, and
+        ``"cut": true`` on the first frame of a new shot."""
         detected = self.detected.to_roboflow()
         for item, track in zip(detected["predictions"], self.detected_tracks.tolist()):
             item["tracker_id"] = track
@@ -172,7 +187,7 @@ class Cover:
             {key: item[key] for key in ("x", "y", "width", "height", "class", "class_id")} | {"tracker_id": track}
             for item, track in zip(self.carried.to_roboflow()["predictions"], self.carried_tracks.tolist())
         ]
-        return detected | {"carried_by_tracking": carried}
+        return detected | {"carried_by_tracking": carried} | ({"cut": True} if self.cut else {})
 
 
 class Tracker:
@@ -189,12 +204,22 @@ class Tracker:
         self._tracks: list[_Track] = []
         self._found: dict[float, tuple[Predictions, np.ndarray]] = {}
         self._ids = itertools.count(1)
+        self._cuts: set[float] = set()
+        self._shot_start = -np.inf
+
+    def cut(self, t: float) -> None:
+        """The frame at ``t`` starts another shot: every track ends before it, and tracks found from ``t``
+        on are not extended back before it. Call it before that frame's :meth:`update`."""
+        for track in self._tracks:
+            track.shot_end = min(track.shot_end, t)
+        self._cuts.add(t)
+        self._shot_start = t
 
     def update(self, t: float, detections: Predictions) -> np.ndarray:
         """Record ``detections`` found on the frame at ``t``; returns each one's track id."""
         scale = _scale(detections.image_width, detections.image_height)
         boxes = detections.xyxy / scale
-        live = [track for track in self._tracks if track.times[-1] < t]
+        live = [track for track in self._tracks if track.times[-1] < t and track.in_shot(t)]
         tracks = np.full(len(detections), -1, np.int64)
         if live and len(detections):
             predicted = np.array([self._predicted(track, t, track.predicted(t)) for track in live])
@@ -208,7 +233,7 @@ class Tracker:
                     tracks[row] = live[col].id
                     live[col].add(t, boxes[row], float(detections.confidence[row]))
         for row in np.flatnonzero(tracks == -1):
-            track = _Track(next(self._ids), str(detections.class_name[row]), int(detections.class_id[row]), 0.0)
+            track = _Track(next(self._ids), str(detections.class_name[row]), int(detections.class_id[row]), 0.0, shot_start=self._shot_start)
             track.add(t, boxes[row], float(detections.confidence[row]))
             self._tracks.append(track)
             tracks[row] = track.id
@@ -223,7 +248,7 @@ class Tracker:
             # One estimate per track (this runs on every video frame); its time to the nearest detection
             # does not depend on the coast given, so it also says whether the track is believed.
             moved, _, distance = track._estimate(t, np.inf)
-            if distance <= self.coast:
+            if distance <= self.coast and track.in_shot(t):
                 located.append((track, self._predicted(track, t, moved)))
         return self._boxes(located, width, height), np.array([track.id for track, _ in located], np.int64)
 
@@ -245,7 +270,7 @@ class Tracker:
         carried = [(track, box) for track in self._tracks if track.id not in own
                    if (box := self._carried(track, t, np.inf if newest is not None and track.times[-1] >= newest else self.coast)) is not None]
         boxes = self._boxes(carried, width, height)
-        return Cover(t, detected, detected_tracks, boxes, np.array([track.id for track, _ in carried], np.int64))
+        return Cover(t, detected, detected_tracks, boxes, np.array([track.id for track, _ in carried], np.int64), t in self._cuts)
 
     def _predicted(self, track: _Track, t: float, moved: np.ndarray) -> np.ndarray:
         """Where ``track`` is looked for at ``t``: ``moved``, where its motion model puts it, or, seen once and so
@@ -292,6 +317,7 @@ class Tracker:
         self._tracks = [track for track in self._tracks if track.times[-1] + self.coast >= t]
         for old in [time for time in self._found if time < t]:
             del self._found[old]
+        self._cuts = {time for time in self._cuts if time >= t}
         if self.camera:  # a track still carried was detected within ``coast`` of ``t``
             self.camera.forget_before(t - self.coast)
 

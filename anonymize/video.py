@@ -143,6 +143,8 @@ class VideoReport:
     frames_with_carried_boxes: int = 0
     #: Boxes hidden by tracking, over all frames.
     carried_boxes: int = 0
+    #: Frames that start a new shot (a cut): tracks end there (:meth:`~anonymize.tracking.Tracker.cut`).
+    cuts: list[int] = field(default_factory=list)
     previews: list[Preview] = field(default_factory=list)
     tracks: dict[int, TrackSummary] = field(default_factory=dict)
     #: Review: tracks left visible on purpose, the frames where that left a box visible, tracks kept
@@ -332,7 +334,11 @@ def _anonymize_frames(frames, detector: Detector, settings: Settings, detect_eve
         t = float(pts * time_base)
         thumb = tracking.tracker.camera.follow(t, pixels)
         detections = None
-        if review.forces_detection(index) or keyframes.needs_detection(index, t, pixels, thumb, tracking.tracker.motion_boxes(t, width, height)):
+        cut = tracking.tracker.camera.cut
+        if cut:  # another shot: what was tracked before ends here, and this frame is looked at afresh
+            tracking.tracker.cut(t)
+            report.cuts.append(index)
+        if cut or review.forces_detection(index) or keyframes.needs_detection(index, t, pixels, thumb, tracking.tracker.motion_boxes(t, width, height)):
             found = detect(pixels, detector, settings)
             found = found if settings.classes is None else found.of_classes(settings.classes)
             detections = review.with_added(index, found)

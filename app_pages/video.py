@@ -63,6 +63,8 @@ metrics(
     ("Detection ran on", f"{report.frames_detected} of {report.frames}", f"Frames the detector ran on: every {detect_every}th (the slider above), and sooner after a cut, a sudden change, "
                         f"or {COAST_SECONDS:g} s without detection (what tracking can carry a box)."),
     ("Tracking carried boxes on", f"{report.frames_with_carried_boxes} of {report.frames}", TRACKING_HELP),
+    ("Scene cuts", len(report.cuts), "Frames where another shot starts" + (f" ({', '.join(map(str, report.cuts[:10]))}{'…' if len(report.cuts) > 10 else ''})" if report.cuts else "")
+     + ": every track ends there, so no box of one shot lands on the next, and each is marked \"cut\" in the JSON lines."),
     *((("Kept visible on purpose", f"{len(report.kept_tracks)} track(s), {report.frames_with_kept} frames", "Tracks you chose to leave visible, and the frames they are on."),
        ("Added by hand", f"{report.added_boxes} box(es)", "Boxes you drew, which tracking carried to the frames around them.")) if job.edits else ()),
 )

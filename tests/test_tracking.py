@@ -81,6 +81,33 @@ def test_a_lost_track_is_carried_for_the_coast_time_only():
     assert len(tracker.cover(0.24, 640, 480).carried) == 0
 
 
+def test_after_a_cut_no_track_of_the_shot_before_is_carried_or_continued():
+    tracker = Tracker()
+    before = tracker.update(0.0, face_at(100))
+    tracker.update(0.04, face_at(106))
+    tracker.cut(0.08)
+    assert len(tracker.cover(0.06, 640, 480).carried) == 1  # the shot before is still covered up to the cut
+    after = tracker.update(0.08, face_at(110))  # where the old face would be: another person in another shot
+    assert after[0] != before[0]
+    cover = tracker.cover(0.1, 640, 480)
+    assert cover.carried_tracks.tolist() == after.tolist() and not tracker.cover(0.08, 640, 480).carried
+    assert tracker.cover(0.08, 640, 480).cut and not tracker.cover(0.1, 640, 480).cut
+
+
+def test_a_track_found_after_a_cut_does_not_reach_back_across_it():
+    delayed = DelayedCover(Tracker(), delay=6, width=640, height=480)
+    ready = []
+    for frame in range(12):
+        if frame == 6:
+            delayed.tracker.cut(frame / FPS)
+        ready += delayed.push(frame / FPS, face_at(300) if frame >= 6 else face_at(100) if frame == 0 else None, frame)
+    ready += delayed.flush()
+    hidden = {frame: cover.hidden.xyxy[:, 0].round().tolist() for frame, cover in ready}
+    assert all(300 not in hidden[frame] and all(x < 200 for x in hidden[frame]) for frame in range(6))
+    assert all(hidden[frame] == [300] for frame in range(6, 12))
+    assert [frame for frame, cover in ready if cover.cut] == [6]
+
+
 def test_boxes_follow_a_change_of_resolution():
     tracker = Tracker()
     tracker.update(0.0, face_at(100))

@@ -91,6 +91,23 @@ def test_a_cut_to_another_scene_is_detected_at_once_whatever_detect_every_says(d
     assert not any(face_visible(b, a, box) for b, a, box in zip(first + cut, after, boxes + flipped))
 
 
+def test_at_a_hard_cut_tracks_end_and_the_cut_is_in_the_json_lines(detector, tmp_path):
+    import json
+
+    face_clip(tmp_path / "a.mp4", frames=12, audio=False)
+    first = list(frames_of(tmp_path / "a.mp4"))
+    second = [np.ascontiguousarray(frame[::-1, ::-1]) for frame in first]  # another shot: the face elsewhere
+    write_frames(tmp_path / "cut.mp4", first + second)
+    report = anonymize_video(tmp_path / "cut.mp4", tmp_path / "out.mp4", detector, Settings(), detect_every=5,
+                             predictions_path=tmp_path / "out.jsonl")
+    lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert report.cuts == [12] and [i for i, line in enumerate(lines) if line.get("cut")] == [12]
+    tracks = [{box["tracker_id"] for box in line["predictions"] + line["carried_by_tracking"]} for line in lines]
+    before, after = set().union(*tracks[:12]), set().union(*tracks[12:])
+    # No track on both sides: no box of one shot carried onto the other, continued, or reaching back across the cut.
+    assert before and after and not before & after
+
+
 def test_a_video_without_audio_works(detector, tmp_path):
     face_clip(tmp_path / "silent.mp4", frames=10, audio=False)
     anonymize_video(tmp_path / "silent.mp4", tmp_path / "out.mp4", detector, Settings())
