@@ -8,7 +8,7 @@ from anonymize.manifest import model_entry
 from anonymize.media import IMAGE_SUFFIXES
 from ui.last_run import RunKey, earlier_results_notice
 from ui.page_setup import ready_choice
-from ui.processing import process, process_into
+from ui.processing import process, process_shown
 from ui.review import all_edits, box_review, edits_file, edits_of, load_edits_upload, picture_key
 from ui.upload_form import upload_form
 from ui.views import hidden_label, metrics, pick_one, show_gallery, show_problems, show_processed
@@ -73,13 +73,12 @@ if order and st.toggle("Review pictures by hand, riskiest first", key="batch_rev
     shown = queue[pick_one([f"{p.source} · {p.near_threshold} near the threshold, {p.low_confidence} low-confidence" for p in queue], key="review_queue", noun="pictures to review")]
     data = read_input(uploads, shown.source)
     key = picture_key(shown.source, data)
-    result = st.empty()
     try:
-        picture = process_into(result, shown.source, data, choice, edits_of(key), shown="review_queue_result_of")
+        area, picture = process_shown(shown.source, data, choice, edits_of(key), shown="review_queue_result_of")
     except AnonymizeError as error:
-        result.error(str(error))
+        st.error(str(error))
     else:
-        with result.container():
+        with area:
             show_processed(picture, choice, key=f"queue-{shown.source}",
                            review=lambda current: box_review(current, key, choice, lambda changed: process(shown.source, data, choice, changed)))
     load_edits_upload(choice, lambda: [picture_key(p.source, read_input(uploads, p.source)) for p in queue], widget="batch_edits_file")

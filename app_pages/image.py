@@ -3,7 +3,7 @@ import streamlit as st
 from anonymize.errors import AnonymizeError
 from anonymize.media import IMAGE_SUFFIXES
 from ui.page_setup import ready_choice, sidebar_preview
-from ui.processing import process, process_into
+from ui.processing import process, process_shown
 from ui.review import box_review, edits_file, edits_of, load_edits_upload, picture_key
 from ui.samples import SAMPLES, sample_bytes
 from ui.views import pick_one, show_processed
@@ -28,13 +28,12 @@ if not pictures:
 index = pick_one([name for name, _ in pictures], key="image_shown")
 name, data = pictures[index]
 key = picture_key(name, data)
-result = st.empty()
 try:
-    done = process_into(result, name, data, choice, edits_of(key), shown="image_result_of")
+    area, done = process_shown(name, data, choice, edits_of(key), shown="image_result_of")
 except AnonymizeError as error:
-    result.error(str(error))
+    st.error(str(error))
     st.stop()
-with result.container():
+with area:
     title, toggle = st.columns([3, 1], vertical_alignment="bottom")
     title.subheader(name)
     reviewing = toggle.toggle("Review boxes by hand", key="image_review",

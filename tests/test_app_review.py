@@ -7,8 +7,10 @@ AppTest cannot drive a custom component, nor make a download that is encoded on 
 import io
 import zipfile
 import json
+import re
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from apptest_helpers import download, image_pixels, open_page, predictions
@@ -150,3 +152,35 @@ def test_the_batch_page_uploads_the_anonymized_pictures_and_its_zip_manifest_say
     manifest = json.loads(zipped.read("manifest.json"))
     assert manifest["totals"]["uploaded"] == 1 and manifest["totals"]["upload_failed"] == 1 and manifest["upload"]["to"] == "acme/faces"
     assert KEY not in zipped.read("manifest.json").decode() and all(KEY not in str(e.value) for e in at.error)
+
+
+def drawn_labels(at) -> list[str]:
+    """The labels on the review canvas as drawn (AppTest cannot render the canvas; its drawing is in the session)."""
+    (drawing,) = list(at.session_state["review_drawings"].values())[-1:]
+    return [obj["label"] for obj in drawing["objects"]]
+
+
+def test_on_a_crowd_the_canvas_numbers_its_confident_boxes_and_keeps_the_low_confidence_ones_behind_a_toggle():
+    at = open_page("image", query={"classes": "face"})  # the City sample, at the default threshold
+    at.radio(key="image_source").set_value("Upload").run()
+    at.file_uploader[0].upload("city.png", city_png(), "image/png").run()
+    at.toggle(key="image_review").set_value(True).run()
+    found = [p for p in predictions(at) if p["class"] == "face"]
+    confident = [p for p in found if p["confidence"] >= 0.5]
+    hidden = {m.label: m.value for m in at.metric}["Faces hidden"]
+    labels = drawn_labels(at)
+    assert all(re.fullmatch(r"#\d+", label) for label in labels)  # the number alone: the list below names it
+    assert len(labels) == len(confident) < len(found)
+    assert {m.label: m.value for m in at.metric}["Faces hidden"] == hidden  # left off the canvas, still hidden
+    assert not any("kept visible" in c.value for c in at.caption)
+    at.toggle(key="review_low_confidence").set_value(True).run()
+    assert len(drawn_labels(at)) == len(found)
+
+
+def test_the_review_canvas_can_be_zoomed():
+    at = uploaded_for_review(city_png())
+    at.select_slider(key="review_zoom").set_value(2.0).run()
+    assert not at.exception and len(at.session_state["review_drawings"]) == 2  # a canvas of its own, twice as large
+    (small, large) = list(at.session_state["review_drawings"].values())
+    # The 800 px picture: at 1× on a 560 px canvas, at 2× at its own size (1,120 px would be allowed).
+    assert large["objects"][0]["width"] / small["objects"][0]["width"] == pytest.approx(800 / 560)

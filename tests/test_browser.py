@@ -395,6 +395,9 @@ def test_review_remove_a_detection_and_draw_a_missed_box_then_the_cli_replays_it
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     scale = box["width"] / 800
+    toolbar = page.locator(".canvas-root button[title='Edit']").bounding_box()
+    chooser = page.get_by_test_id("stSelectbox").filter(has_text="Boxes you draw hide a").bounding_box()
+    assert toolbar["y"] >= chooser["y"] + chooser["height"]  # the canvas's toolbar is clear of the controls above it
 
     def at(x: float, y: float) -> tuple[float, float]:
         return box["x"] + x * scale, box["y"] + y * scale

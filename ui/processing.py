@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from anonymize.detections import Predictions
 from anonymize.detectors.base import Detector
@@ -63,19 +64,21 @@ def process(name: str, data: bytes, choice: SidebarChoice, edits: PictureEdits |
     return Processed(name, loaded, hide(loaded.pixels, predictions, choice.settings, edits), seconds, found)
 
 
-def process_into(slot, name: str, data: bytes, choice: SidebarChoice, edits: PictureEdits | None, *, shown: str) -> Processed:
-    """:func:`process`, for the picture that ``slot`` (an ``st.empty()``) is about to show.
+def process_shown(name: str, data: bytes, choice: SidebarChoice, edits: PictureEdits | None, *, shown: str) -> tuple[DeltaGenerator, Processed]:
+    """:func:`process`, and the container to show the result in, at this point of the page.
 
-    For another picture than the one the slot showed last (``shown`` is the session key that
-    remembers it), a spinner naming this one replaces the last one's result at once, so the
-    first detection (seconds on a large photo) is never spent under a blank or a stale
-    picture. For the same picture (a slider moved) the slot is left alone: its result is
-    updated in place, without a flash.
+    For another picture than the one shown here last (``shown`` is the session key that
+    remembers it), a spinner naming this one replaces the last one's result at once, so
+    the first detection (seconds on a large photo) is never spent under a blank or under
+    the last picture. For the same picture (a slider moved) the container is the one of
+    the last run, so what is in it is updated in place, not built again (a canvas would
+    lose what was just drawn on it, and pictures would flash).
     """
     digest = hashlib.sha256(data).hexdigest()
     if st.session_state.get(shown) == (name, digest):
-        return process(name, data, choice, edits)
+        return st.container(), process(name, data, choice, edits)
+    slot = st.empty()
     with slot, st.spinner(f"Anonymizing {name}: finding what to hide…", show_time=True):
         done = process(name, data, choice, edits)
     st.session_state[shown] = (name, digest)
-    return done
+    return slot.container(), done

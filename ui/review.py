@@ -19,7 +19,7 @@ import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
-from anonymize.detections import Detection, Predictions
+from anonymize.detections import CONFIDENT, Detection, Predictions
 from anonymize.detectors import model_record
 from anonymize.edits import DrawnBox, Edits, PictureEdits, VideoEdits, as_saved, edits_from_boxes
 from anonymize.errors import EditsError
@@ -31,11 +31,15 @@ from ui.sidebar import SidebarChoice
 _EDITS = "review_edits"
 _GENERATION = "review_generation"
 _DRAWINGS = "review_drawings"
-#: The canvas is at most this wide (CSS pixels): the wider column of a desktop page; a phone scrolls it sideways.
+#: The canvas is at most this wide (CSS pixels) at zoom 1: the wider column of a desktop page; a phone, or a
+#: larger zoom, scrolls it sideways.
 CANVAS_WIDTH = 560
+ZOOMS = (1.0, 1.5, 2.0, 3.0)
 LABEL_FONT_SIZE = 11
 DETECTED_COLOR, ADDED_COLOR = "#ff4b4b", "#00c853"
-_NUMBERED = re.compile(r"^#(\d+) ")
+#: A detection's box on the canvas carries its number only ("#12"): a crowd's full labels covered each
+#: other and the faces; the list under the canvas names each number's class and confidence.
+_NUMBERED = re.compile(r"^#(\d+)(?: |$)")
 ADDED_PREFIX = "+ "
 
 PictureKey = tuple[str, str]
@@ -74,18 +78,29 @@ def reviewable(done: Processed, choice: SidebarChoice) -> Predictions:
 
 def box_review(done: Processed, key: PictureKey, choice: SidebarChoice, reprocess: Callable[[PictureEdits], Processed]) -> Processed:
     """The canvas and the controls that edit a picture's boxes; returns the picture processed with the edits made."""
-    detections = reviewable(done, choice)
+    detections = reviewable(done, choice).with_ids()
     edits = edits_of(key)
-    new_class = class_choice(choice, detections, key="review_new_class")
+    controls = st.container(horizontal=True, vertical_alignment="bottom")
+    with controls:
+        new_class = class_choice(choice, detections, key="review_new_class")
+        zoom = st.select_slider("Zoom", ZOOMS, format_func=lambda z: f"{z:g}×", key="review_zoom", width=160,
+                                help="A larger canvas for small faces; it scrolls sideways.")
+        low = st.toggle("Low-confidence boxes", key="review_low_confidence",
+                        help=f"Also put the detections under {CONFIDENT:.0%} confidence on the canvas. Off, they stay hidden as they are, "
+                             "and the list below still lets you leave one visible.")
     generation = st.session_state.get(_GENERATION, {}).get(key, 0)
     # A new canvas whenever the detections change (a slider moved): its numbered boxes name them by index.
-    found = hashlib.sha256("".join(detections.with_ids().detection_id).encode()).hexdigest()[:16]
-    kept = set(edits.apply(detections.with_ids()).kept_visible.detection_id)
-    boxes = [(_label(i, d), DETECTED_COLOR, d) for i, d in enumerate(detections.with_ids()) if d.detection_id not in kept]
-    drawn = box_canvas(done.loaded.pixels, boxes + [(ADDED_PREFIX + d.class_name, ADDED_COLOR, d) for d in edits.added], new_class,
-                       key=f"review-canvas-{key[1][:16]}-{found}-{generation}")
+    found = hashlib.sha256("".join(detections.detection_id).encode()).hexdigest()[:16]
+    kept = set(edits.apply(detections).kept_visible.detection_id)
+    on_canvas = [i for i, d in enumerate(detections) if d.detection_id not in kept and (low or d.confidence >= CONFIDENT)]
+    boxes = [(f"#{i}", DETECTED_COLOR, detections[i]) for i in on_canvas]
+    drawn = box_canvas(done.loaded.pixels, boxes + [(ADDED_PREFIX + d.class_name, ADDED_COLOR, d) for d in edits.added], new_class, zoom,
+                       key=f"review-canvas-{key[1][:16]}-{found}-{generation}-{zoom:g}-{low:d}")
     if drawn is not None:
-        from_canvas = edits_from_boxes(key[1], detections, drawn)
+        # Hidden as found: the detections left off the canvas (low confidence) unless already kept visible.
+        off_canvas = [DrawnBox(i, d.class_name, d.x1, d.y1, d.x2, d.y2) for i, d in enumerate(detections)
+                      if i not in set(on_canvas) and d.detection_id not in kept]
+        from_canvas = edits_from_boxes(key[1], detections, drawn + off_canvas)
         if from_canvas != edits:
             _store(key, from_canvas, redraw=False)
             edits = from_canvas
@@ -126,15 +141,16 @@ def canvas_drawing(boxes: list[tuple[str, str, Detection]], scale: float) -> dic
     ]}
 
 
-def box_canvas(pixels: np.ndarray, boxes: list[tuple[str, str, Detection]], new_class: str, key: str) -> list[DrawnBox] | None:
-    """The picture with ``boxes`` to edit and new ones to draw (hiding ``new_class``); what is on it
-    now, in picture pixels, or None before the canvas has said anything."""
+def box_canvas(pixels: np.ndarray, boxes: list[tuple[str, str, Detection]], new_class: str, zoom: float, key: str) -> list[DrawnBox] | None:
+    """The picture with ``boxes`` to edit and new ones to draw (hiding ``new_class``), ``zoom`` times the
+    column's width at most; what is on it now, in picture pixels, or None before the canvas has said anything."""
     height, width = pixels.shape[:2]
-    scale = min(1.0, CANVAS_WIDTH / width)
+    scale = min(1.0, CANVAS_WIDTH * zoom / width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     # Drawn once per canvas: the canvas then holds the boxes, and handing it a new drawing on
     # every rerun would make it reload one that can lag behind what was just done on it.
     initial = st.session_state.setdefault(_DRAWINGS, {}).setdefault(key, canvas_drawing(boxes, scale))
+    st.space("small")  # the canvas draws its toolbar above itself: keep it off the controls over it
     canvas = st_canvas(
         background_image=_shown(pixels, size), width=size[0], height=size[1],
         drawing_mode="labeled_rect", label=ADDED_PREFIX + new_class, initial_drawing=initial,
@@ -167,8 +183,8 @@ def _drawn(obj: dict, scale: float) -> DrawnBox | None:
     if obj.get("originY") == "center":
         top -= height / 2
     numbered = _NUMBERED.match(label)
-    class_name = label.removeprefix(ADDED_PREFIX) if not numbered else label.split(" ")[1]
-    if width <= 0 or height <= 0 or not class_name:
+    class_name = label.removeprefix(ADDED_PREFIX) if not numbered else " ".join(label.split(" ")[1:2])  # a detection's own class counts
+    if width <= 0 or height <= 0 or not (class_name or numbered):
         return None
     return DrawnBox(int(numbered.group(1)) if numbered else None, class_name, left / scale, top / scale, (left + width) / scale, (top + height) / scale)
 

@@ -105,7 +105,7 @@ def _frame_boxes(upload, job: VideoJob, choice: SidebarChoice, edits: VideoEdits
     added_here = [a.box for a in edits.added if a.frame == index]
     generation = st.session_state.get(_GENERATION, 0)
     drawn = box_canvas(draw_boxes(frame_of(upload, upload.file_id, index), cover), [(ADDED_PREFIX + d.class_name, ADDED_COLOR, d) for d in added_here],
-                       new_class, key=f"video-canvas-{key[1][:16]}-{index}-{generation}")
+                       new_class, 1.0, key=f"video-canvas-{key[1][:16]}-{index}-{generation}")
     if drawn is not None:
         boxes = tuple(OnFrame(index, Detection(d.x1, d.y1, d.x2, d.y2, 1.0, d.class_name)) for d in drawn)
         changed = as_saved(replace(edits, added=tuple(a for a in edits.added if a.frame != index) + boxes))
