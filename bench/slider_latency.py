@@ -1,16 +1,20 @@
-"""Time from a sidebar slider change to the new result, in a real browser, on a 1024-px photo.
+"""Time from a sidebar change to the new result on screen, in a real browser, on a 1024-px photo.
 
-    python bench/slider_latency.py [--steps 10]
+    python bench/slider_latency.py [--steps 10] [--load 2]
 
 Starts ``streamlit run app.py`` on 127.0.0.1, opens the Image page in headless
-Chromium, uploads the city sample scaled to 1024 px wide, then presses the
-arrow key on a slider and waits until Streamlit has finished the rerun.
+Chromium, uploads the city sample scaled to 1024 px wide, then changes a control
+and waits until Streamlit has finished the rerun and the new after image is loaded
+(its address changed and the browser decoded it):
 
-* ``confidence``: a threshold change; local detections, cached at the 5 %
-  floor, are filtered again (below the floor, detection re-runs);
-* ``strength``: a censoring change; detection comes from the cache.
+* ``confidence``: a threshold change (the arrow key on the face slider); local
+  detections, cached at the detection floor, are filtered again;
+* ``padding``: a censoring change; detection comes from the cache;
+* ``method``: the censor method switched (blur, pixelate, fill, in turn).
 
-Prints JSON: median and p90 milliseconds per step.
+With ``--load N``, N busy-loop processes keep the cores busy meanwhile (a laptop
+with a browser and a video call). Prints JSON: median and p90 milliseconds per step,
+and the server's own time of each ("This update").
 """
 
 from __future__ import annotations
@@ -33,30 +37,58 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from browser_helpers import launch_chromium, streamlit_server, wait_until_idle  # noqa: E402
 
 from anonymize.media import load_image, save_image  # noqa: E402
+from load import busy_cores  # noqa: E402
 
 RUN_STATE = "document.querySelector('[data-testid=stApp]').getAttribute('data-test-script-state')"
+#: The after image (the second picture of the main area): its address, and whether the browser has decoded it.
+AFTER = "document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img')[1]"
+THIS_UPDATE = "[...document.querySelectorAll('[data-testid=stMetric]')].find(m => m.textContent.startsWith('This update'))"
 
 
-def step_times(page, slider_index: int, steps: int) -> list[float]:
+def timed_change(page, change) -> tuple[float, float]:
+    """Seconds from ``change()`` to the new after image decoded on screen, and the server's own ms ("This update")."""
+    before = page.evaluate(f"{AFTER}.src")
+    start = time.perf_counter()
+    change()
+    page.wait_for_function(f"{RUN_STATE} === 'notRunning' && {AFTER} && {AFTER}.src !== {before!r} && {AFTER}.complete",
+                           polling="raf", timeout=60_000)
+    seconds = time.perf_counter() - start
+    server = page.evaluate(f"{THIS_UPDATE}.querySelector('[data-testid=stMetricValue]').textContent")
+    return seconds, float(server.split()[0])
+
+
+def slider_steps(page, slider_index: int, steps: int) -> list[tuple[float, float]]:
     thumb = page.get_by_test_id("stSidebar").get_by_role("slider").nth(slider_index)
-    times = []
-    for _ in range(steps):
+
+    def step() -> None:
         thumb.focus()
-        start = time.perf_counter()
         page.keyboard.press("ArrowRight")
-        page.wait_for_function(f"{RUN_STATE} === 'running'", polling="raf", timeout=30_000)
-        page.wait_for_function(f"{RUN_STATE} === 'notRunning'", polling="raf", timeout=60_000)
-        times.append(time.perf_counter() - start)
-    return times
+
+    return [timed_change(page, step) for _ in range(steps)]
 
 
-def summary(times: list[float]) -> dict:
-    return {"median_ms": round(statistics.median(times) * 1000), "p90_ms": round(float(np.percentile(times, 90)) * 1000), "steps": len(times)}
+def method_switches(page, steps: int) -> list[tuple[float, float]]:
+    methods = ["pixelate", "fill", "blur"]
+
+    def switch(method: str):
+        def change() -> None:
+            page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Censor method").click()
+            page.get_by_role("option", name=method, exact=True).click()
+        return change
+
+    return [timed_change(page, switch(methods[i % len(methods)])) for i in range(steps)]
+
+
+def summary(runs: list[tuple[float, float]]) -> dict:
+    times, server = [t for t, _ in runs], [s for _, s in runs]
+    return {"median_ms": round(statistics.median(times) * 1000), "p90_ms": round(float(np.percentile(times, 90)) * 1000),
+            "server_median_ms": round(statistics.median(server)), "steps": len(times)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--load", type=int, default=0, help="busy-loop processes beside the app and the browser")
     args = parser.parse_args()
     city = load_image(ROOT / "samples" / "city.jpg").pixels
     photo = cv2.resize(city, (1024, round(city.shape[0] * 1024 / city.shape[1])), interpolation=cv2.INTER_CUBIC)
@@ -71,11 +103,14 @@ def main() -> None:
         page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
         page.get_by_text("Faces hidden").wait_for(timeout=60_000)
         wait_until_idle(page)
-        report = {
-            "photo": f"{photo.shape[1]}x{photo.shape[0]}",
-            "confidence_slider": summary(step_times(page, 0, args.steps)),
-            "strength_slider": summary(step_times(page, 2, args.steps)),
-        }
+        with busy_cores(args.load):
+            report = {
+                "photo": f"{photo.shape[1]}x{photo.shape[0]}",
+                "busy_processes": args.load,
+                "confidence_slider": summary(slider_steps(page, 0, args.steps)),
+                "padding_slider": summary(slider_steps(page, 3, args.steps)),
+                "method_switch": summary(method_switches(page, args.steps)),
+            }
         browser.close()
     print(json.dumps(report, indent=2))
 

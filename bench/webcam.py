@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -43,6 +42,7 @@ from anonymize.detectors import local_detector  # noqa: E402
 from anonymize.live import DETECTION_INTERVAL, LiveAnonymizer  # noqa: E402
 from anonymize.media import load_image  # noqa: E402
 from anonymize.pipeline import Settings, anonymize_image  # noqa: E402
+from load import busy_cores  # noqa: E402
 
 
 def scene() -> np.ndarray:
@@ -125,11 +125,6 @@ def run_synchronous(views: list[np.ndarray]) -> dict:
     return {"frames": len(views), "fps": round(len(views) / (time.perf_counter() - start), 1)}
 
 
-def busy_processes(count: int) -> list[subprocess.Popen]:
-    """``count`` processes that each keep a core busy until killed."""
-    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10)
@@ -147,15 +142,11 @@ def main() -> None:
         "busy_processes": args.load,
         "objects_at_start_and_middle_of_pan": {c: sum(d.class_name == c for d in found) for c in ("face", "license-plate")},
     }
-    load = busy_processes(args.load)
-    try:
+    with busy_cores(args.load):
         report["paced"] = paced(views, args.camera_fps, args.intervals, args.rounds)
         if not args.paced_only:
             report["flat_out"] = run_live(views, None)
             report["synchronous"] = run_synchronous(views[:120])
-    finally:
-        for process in load:
-            process.kill()
     print(json.dumps(report, indent=2))
 
 
