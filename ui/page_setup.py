@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from anonymize.media import thumbnail
+
 from ui import sidebar
 from ui.model_status import show_unusable
 from ui.navigation import APP_ICON, PageInfo
@@ -31,7 +33,8 @@ def sidebar_preview(image) -> None:
     covers the page, and this is how a slider's effect stays in sight while it moves."""
     choice = current_choice()
     if choice.preview_slot is not None:
-        choice.preview_slot.image(image, caption="After, as the sliders below set it", output_format="JPEG")
+        # A thumbnail: the sidebar shows it a few hundred pixels wide, and every slider step sends it again.
+        choice.preview_slot.image(thumbnail(image), caption="After, as the sliders below set it", output_format="JPEG")
 
 
 def current_choice() -> sidebar.SidebarChoice:
