@@ -180,13 +180,22 @@ def _members(name: str, data: bytes) -> list[tuple[str, Reader | AnonymizeError]
     ]
     if len(members) > MAX_ARCHIVE_MEMBERS or sum(m.file_size for m in members) > MAX_ARCHIVE_BYTES:
         raise MediaError(f"{name}: too many or too large files inside; split the archive.")
-    budget = _Budget(name)
+    budget, folder = _Budget(name), archive_folder(name)
     return [
-        (f"{name}/{m.filename}",
-         MediaError(f"{name}/{m.filename}: a zip inside a zip; unpack it and add its files.") if _is_zip(m.filename)
+        (f"{folder}/{m.filename}",
+         MediaError(f"{folder}/{m.filename}: a zip inside a zip; unpack it and add its files.") if _is_zip(m.filename)
          else partial(budget.inflate, archive, m))
         for m in members
     ]
+
+
+def archive_folder(name: str) -> str:
+    """The folder an archive's members are named under: its name without ``.zip``, as unpacking it would make.
+
+    >>> archive_folder("photos.ZIP")
+    'photos'
+    """
+    return name[: -len(".zip")]
 
 
 class _Budget:
@@ -220,7 +229,7 @@ def anonymize_batch(
 ) -> BatchResult:
     """Anonymize every image; ``on_progress(done, total, name)`` is called after each.
 
-    ``edits`` are review edits by file name (zip members as ``archive.zip/member``); a file
+    ``edits`` are review edits by file name (zip members as ``archive/member``, for ``archive.zip``); a file
     whose bytes are not the ones reviewed fails rather than be rendered with another's edits.
     The zip also holds ``manifest.json`` (:mod:`anonymize.manifest`; ``model`` is its model, as
     :func:`~anonymize.manifest.model_entry` gives it) and the redaction records under
@@ -269,7 +278,7 @@ def anonymize_batch(
 
 
 def read_input(files: Iterable[tuple[str, bytes]], name: str) -> bytes:
-    """The bytes of the input called ``name`` among ``files`` (a zip member as ``archive.zip/member``)."""
+    """The bytes of the input called ``name`` among ``files`` (a member of ``archive.zip`` as ``archive/member``)."""
     for item, read in expand_archives(files):
         if item == name:
             if isinstance(read, AnonymizeError):

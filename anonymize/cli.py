@@ -414,7 +414,7 @@ def reviews_for(path: str, planned: Sequence[Planned], backend: BackendConfig, c
         unknown = unknown_classes(edits.settings, classes)
         if unknown:  # the rule the command line's --classes and --confidence follow
             raise EditsError(f"the edits for {name} name unknown class {', '.join(map(repr, unknown))}: this model finds {', '.join(classes)}.")
-        # The app names a picture from a zip "photos.zip/sub/x.jpg": its file name is what an unpacked input has.
+        # The app names a picture from photos.zip "photos/sub/x.jpg": its file name is what an unpacked input has.
         is_video = isinstance(entry, VideoEdits)
         named = [item for item in planned if item.source.name == PurePosixPath(name).name and (item.format is None) == is_video]
         if not named:

@@ -42,10 +42,10 @@ def test_keeping_a_detection_visible_changes_the_after_image_and_the_json(shown_
     at = uploaded_for_review(city_png())
     face = predictions(at)[0]
     x, y = round(face["x"]), round(face["y"])
-    hidden_before = image_pixels(at, shown_media, 1)[y, x].astype(int)
+    hidden_before = image_pixels(at, shown_media, 0)[y, x].astype(int)
     keep_visible(at, 0)
     original = np.asarray(Image.open(SAMPLES / "city.jpg").convert("RGB")).astype(int)
-    shown = image_pixels(at, shown_media, 1).astype(int)
+    shown = image_pixels(at, shown_media, 0).astype(int)
     assert np.abs(shown[y, x] - original[y, x]).max() < np.abs(hidden_before - original[y, x]).max()
     review = json.loads(at.code[0].value)["review"]
     assert [d["detection_id"] for d in review["kept_visible"]] == [face["detection_id"]]

@@ -230,7 +230,7 @@ def test_15_a_member_that_inflates_past_the_limit_is_refused_within_bounded_memo
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert not done.predictions and [f.name for f in done.failures] == ["bomb.zip/big.png"]
+    assert not done.predictions and [f.name for f in done.failures] == ["bomb/big.png"]
     assert peak < 12 * 1024**2, f"{peak / 1024**2:.0f} MiB"
 
 

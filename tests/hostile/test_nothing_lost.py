@@ -166,7 +166,7 @@ def test_9_nothing_in_a_zip_is_skipped_without_a_word(detector):
         archive.writestr("readme.txt", "hello")
         archive.writestr("__MACOSX/._phone.heic", b"resource fork")
     done = anonymize_batch([("photos.zip", buffer.getvalue())], detector, Settings(confidence=30))
-    assert sorted(done.predictions) == ["photos.zip/phone.jpg", "photos.zip/web.jpg"]
+    assert sorted(done.predictions) == ["photos/phone.jpg", "photos/web.jpg"]
     reasons = {f.name: f.reason for f in done.failures}
-    assert sorted(reasons) == ["photos.zip/more.zip", "photos.zip/readme.txt"]
-    assert "zip inside a zip" in reasons["photos.zip/more.zip"]
+    assert sorted(reasons) == ["photos/more.zip", "photos/readme.txt"]
+    assert "zip inside a zip" in reasons["photos/more.zip"]
