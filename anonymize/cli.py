@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--strength", type=_number(1, 10), default=default.strength,
                         help=f"1–10, scaled to each region's size (default: %(default)s). At the default {default.method}: "
                              f"{measured(default.method, default.strength).sentence().removeprefix('At this strength ').replace('%', '%%')} "
-                             f"{_never_enough()} See the README, “What strength buys”.")
+                             f"{_never_enough()} See docs/censoring.md, “What strength buys”.")
     parser.add_argument("--padding", type=_number(1, MAX_PADDING), default=default.padding,
                         help=f"box scale about its centre, 1–{MAX_PADDING:g} (default: %(default)s)")
     parser.add_argument("--feather", type=_whole(0, MAX_FEATHER), default=default.feather, metavar="PX",

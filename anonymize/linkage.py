@@ -1,7 +1,7 @@
 """What a censoring strength buys, as measured: how often a face recogniser links a censored face to its original.
 
 The figures come from ``bench/identity_linkage.py`` (dlib's ResNet face
-descriptor on faces_dev; README, "How censoring works") and ship in
+descriptor on faces_dev; docs/censoring.md) and ship in
 ``linkage.json`` beside this module. The attacker counted is the stronger
 "parrot" one: it censors its own gallery the same way before matching.
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # edits build on Settings: imported for types only
 ALL_CLASSES = ("face", "license-plate")
 
 #: The default threshold (%) of each local class, chosen on the dev sets for recall first
-#: (README, "How the default was chosen"). A face's confidence is calibrated (the probability
+#: (docs/benchmarks.md, "How the default was chosen"). A face's confidence is calibrated (the probability
 #: that it is a face), and most candidates are not faces: 1 % is the highest whole threshold
 #: that keeps faces_dev's recall of faces ≥ 10 px at 99.5 %, cross-validated.
 CLASS_CONFIDENCE: dict[str, float] = {"face": 1, "license-plate": 5}

@@ -1,4 +1,4 @@
-"""Speed/recall presets of the local detector. Their measured recall and speed: README, "Presets".
+"""Speed/recall presets of the local detector. Their measured recall and speed: docs/benchmarks.md.
 
 ``fast`` is for the webcam, ``balanced`` the default, ``thorough`` for datasets
 where a missed face costs more than a slow run.

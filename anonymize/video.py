@@ -80,7 +80,7 @@ AUDIO_POLICIES = ("aac", "copy")
 #: x264's constant rate factor: lower is better and larger (0 lossless, 51 worst); 18–23 look alike to most eyes.
 DEFAULT_CRF = 20
 CRF_RANGE = (0, 51)
-#: Detection runs on every k-th frame; tracking covers the frames between (README, "Benchmarks").
+#: Detection runs on every k-th frame; tracking covers the frames between (docs/benchmarks.md, "Video and tracking").
 DEFAULT_DETECT_EVERY = 5
 #: The most the Video page offers.
 MAX_DETECT_EVERY = 6

@@ -24,7 +24,7 @@ upload = st.file_uploader("Video: MP4, MOV, WebM, MKV", type=["mp4", "mov", "m4v
 detect_every = st.select_slider(
     "Detect on every k-th frame", options=list(range(1, MAX_DETECT_EVERY + 1)), value=DEFAULT_DETECT_EVERY, key="detect_every",
     help="Higher is faster. Tracking covers the frames in between, and detection runs sooner after a cut or a jump "
-    "that tracking cannot follow. Measured leaks and speed per value: README, “Tracking”.",
+    "that tracking cannot follow. Measured leaks and speed per value: docs/benchmarks.md, “Video and tracking”.",
 )
 if not upload:
     st.info("Add a video to start.")

@@ -2,7 +2,7 @@
 
     python bench/identity_linkage.py [--datasets ../shared/datasets] [--limit N] [--workers 2] > docs/benchmarks/identity_linkage.json
     python bench/identity_linkage.py --table docs/benchmarks/identity_linkage.json   # writes anonymize/linkage.json
-    python bench/identity_linkage.py --markdown docs/benchmarks/identity_linkage.json   # the README's table
+    python bench/identity_linkage.py --markdown docs/benchmarks/identity_linkage.json   # the table in docs/censoring.md
 
 The second form writes the parrot and naive rank-1 figures per method and
 strength, with chance, to ``anonymize/linkage.json``: the table the sidebar
@@ -157,7 +157,7 @@ def runtime_table(result: dict) -> dict:
 
 
 def markdown(result: dict) -> str:
-    """The README's table: per strength, each method's rank-1 linkage, parrot (naive), as a multiple of chance."""
+    """The table in docs/censoring.md: per strength, each method's rank-1 linkage, parrot (naive), as a multiple of chance."""
     chance = result["chance"]["rank1"]
     methods = [m for m in result["methods"] if m != "fill"]
 
@@ -178,7 +178,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="first N pictures with a face of at least 48 px (0: all)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--table", metavar="JSON", help="write anonymize/linkage.json from this benchmark's JSON and stop")
-    parser.add_argument("--markdown", metavar="JSON", help="print the README's table from this benchmark's JSON and stop")
+    parser.add_argument("--markdown", metavar="JSON", help="print docs/censoring.md's table from this benchmark's JSON and stop")
     args = parser.parse_args()
     if args.markdown:
         print(markdown(json.loads(Path(args.markdown).read_text())))

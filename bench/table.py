@@ -1,4 +1,4 @@
-"""The README's recall tables, from bench/privacy_recall.py's JSON.
+"""The recall tables of docs/benchmarks.md, from bench/privacy_recall.py's JSON (``docs/figures.py`` writes them there).
 
     python bench/privacy_recall.py --presets fast balanced thorough > recall.json
     python bench/table.py recall.json

@@ -28,7 +28,7 @@ DETECTION_SIZE_HELP = (
 
 #: Whether the page starts delayed (each frame shown only once its own detection has been seen):
 #: off, as ``bench/webcam.py`` measured its delay at 640×480 on a 2-core machine at 291–299 ms median but
-#: 361–379 ms p95 idle, and far more under load: not under 300 ms (README, "Delayed webcam").
+#: 361–379 ms p95 idle, and far more under load: not under 300 ms (docs/benchmarks.md, "Delayed webcam").
 DELAYED_BY_DEFAULT = False
 DELAYED_HELP = (
     "Shows each frame only once a detection of that moment (or a later one) has been seen, so a face that walks in "

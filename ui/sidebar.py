@@ -234,7 +234,7 @@ def _censor_controls() -> None:
 
 def _linkage_note(figure: Linkage) -> None:
     """What the chosen method and strength buy against a face recogniser, as measured; a warning above the limit."""
-    st.caption(figure.sentence() + " Measured: README, “What strength buys”.")
+    st.caption(figure.sentence() + " Measured: docs/censoring.md, “What strength buys”.")
     if figure.enough:
         return
     lowest = lowest_enough(figure.method)

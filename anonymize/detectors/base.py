@@ -18,7 +18,7 @@ from anonymize.devices import CPU_PROVIDER
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 #: The niceness of a thread that runs the webcam's detection (Linux: 0 is normal, 19 the lowest priority).
 #: At 10 a machine kept busy by 4 other processes left detection 5 % of the cores (0.6–0.8 s at 640×480) and
-#: hid 64–76 % of the frames whole; at 5, with :mod:`anonymize.pacing`, none (``bench/webcam.py --load 4``, README).
+#: hid 64–76 % of the frames whole; at 5, with :mod:`anonymize.pacing`, none (``bench/webcam.py --load 4``, docs/benchmarks.md).
 BACKGROUND_NICE = 5
 
 
@@ -45,7 +45,7 @@ def onnx_session(model_file: str, providers: tuple[str, ...] = (CPU_PROVIDER,)) 
 
     On the CPU the local detector runs its two models at the same time, so each
     session gets one thread and none spin-waits. Measured with ``bench/session_options.py``
-    on 2 cores (faces and plates, per sample image): see the README. ``providers``
+    on 2 cores (faces and plates, per sample image): see docs/benchmarks.md. ``providers``
     come from :func:`anonymize.devices.resolve`.
     """
     options = onnxruntime.SessionOptions()

@@ -6,7 +6,7 @@ input, a face-centre heatmap, the log box size and a sub-cell offset.
 One input size does not suit every face: small faces need the full
 resolution, while a face that fills the frame is found more surely on a
 downscaled copy. So the detector can look at several sizes and merge what
-they find by NMS (``bench/privacy_recall.py`` measures the gain: README,
+they find by NMS (``bench/privacy_recall.py`` measures the gain: docs/benchmarks.md,
 "Benchmarks").
 
 The merged candidates are then rescored by :mod:`face_scoring`: the

@@ -18,13 +18,13 @@ The weights are fitted on faces_dev and checked on faces_val, which they never
 saw (``bench/fit_face_scoring.py``): first class-balanced, for the ranking,
 then calibrated (Platt scaling, on faces_dev's own share of faces), so that a
 confidence means what it says: of the candidates scored about 30 %, about 30 %
-are faces (the reliability table is in the README). Most candidates are not
+are faces (the reliability table is in docs/benchmarks.md). Most candidates are not
 faces, so the threshold that keeps recall first is low (1 %).
 
 An earlier design added a closer look (CenterFace again on an enlarged crop)
 for doubtful candidates. It cut false regions on the set it was fitted on and
 cost recall on photos it had not seen, and its time grew with the crowd: it was
-removed (README, "How the default was chosen").
+removed (docs/benchmarks.md, "How the default was chosen").
 
 Example:
     >>> import numpy as np

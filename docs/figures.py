@@ -1,0 +1,122 @@
+"""Write the documentation's measured tables from the benchmark JSON in ``docs/benchmarks/``.
+
+    python docs/figures.py           # rewrite every marked table in docs/*.md and README.md
+    python docs/figures.py --check   # exit 1, naming the file, if any table differs from its JSON
+
+A table is marked in the Markdown by ``<!-- figures: NAME -->`` and ``<!-- /figures -->``; what is
+between is replaced by :data:`TABLES`\\ [NAME] rendered from the JSON. A test runs ``--check``: a
+figure edited by hand, or a benchmark JSON renewed without its tables, fails the suite.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import sys
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from table import faces_table, plates_and_time_table  # noqa: E402
+
+RESULTS = ROOT / "docs" / "benchmarks"
+MARKED = re.compile(r"(<!-- figures: (?P<name>[a-z_]+) -->\n)(?P<body>.*?)(<!-- /figures -->)", re.S)
+
+
+def _json(name: str) -> dict:
+    return json.loads((RESULTS / name).read_text())
+
+
+def _span(values: list[float], fmt: str = "{:.0f}") -> str:
+    low, high = fmt.format(min(values)), fmt.format(max(values))
+    return low if low == high else f"{low}–{high}"
+
+
+def webcam_pacing() -> str:
+    report = _json("webcam_pacing.json")
+    rows = ["| busy processes | frames hidden whole after the first detection, before → now | detection latency (ms), before → now "
+            "| callback fps, before → now | raw frames |", "|---|---|---|---|---|"]
+    for key in sorted(k for k in report if k.startswith("busy_processes_")):
+        before, now = report[key]["before (nice 10, full size)"], report[key]["after (nice 5, pacing)"]
+        share = [run["after_first_detection"]["share_hidden_whole"] * 100 for run in before], [run["after_first_detection"]["share_hidden_whole"] * 100 for run in now]
+        latency = [run["detection_latency_ms"] for run in before], [run["detection_latency_ms"] for run in now]
+        fps = [run["callback_fps"] for run in before], [run["callback_fps"] for run in now]
+        raw = sum(run["raw_frames"] for run in before + now)
+        rows.append(f"| {key.rsplit('_', 1)[1]} | {_span(share[0])} % → **{_span(share[1])} %** | {_span(latency[0])} → {_span(latency[1])} "
+                    f"| {_span(fps[0], '{:.1f}')} → {_span(fps[1], '{:.1f}')} | {raw} |")
+    return "\n".join(rows)
+
+
+def slider_under_load() -> str:
+    report = _json("slider_under_load.json")
+    (before, before_runs), (now, now_runs) = report.items()
+    rows = [f"| change | median ms, {before} | median ms, {now} | server's own work (ms) |", "|---|---|---|---|"]
+    for key in ("confidence_slider", "padding_slider", "method_switch"):
+        server = [run[key]["server_median_ms"] for run in before_runs + now_runs]
+        rows.append(f"| {key.replace('_', ' ')} | {' / '.join(str(run[key]['median_ms']) for run in before_runs)} "
+                    f"| **{' / '.join(str(run[key]['median_ms']) for run in now_runs)}** | {_span(server)} |")
+    return "\n".join(rows)
+
+
+def video_cuts() -> str:
+    report = _json("video_cuts.json")
+    rows = ["| detection every k-th frame | dashcam: frames with a plate shown, before → now | moving camera: faces leaked in view (mostly outside), before → now |",
+            "|---|---|---|"]
+    for key in report["after"]:
+        was, now = report["before"][key], report["after"][key]
+        faces = [(run["moving_camera_faces"]["leaked_boxes"] - run["moving_camera_faces"]["of_which_mostly_outside_the_frame"],
+                  run["moving_camera_faces"]["of_which_mostly_outside_the_frame"]) for run in (was, now)]
+        rows.append(f"| {key.rsplit('_', 1)[1]} | {was['dashcam_plates']['frames_with_a_leak']} → **{now['dashcam_plates']['frames_with_a_leak']}** "
+                    f"| {faces[0][0]} ({faces[0][1]}) → {faces[1][0]} ({faces[1][1]}) |")
+    return "\n".join(rows)
+
+
+def headline() -> str:
+    """The front page's few figures: the default on the photos it was never tuned on, beside deface, and
+    its time per photo as a share of deface's, measured with nothing else running (two runs)."""
+    val = _json("privacy_recall.json")["datasets"]["faces_val"]
+    alone = [_json(name)["datasets"]["faces_val"]["latency_ratio_to_deface"]["ours_balanced"]
+             for name in ("privacy_recall_timing_alone.json", "privacy_recall_timing_alone_second_run.json")]
+    rows = ["| on 939 photos never tuned on (`faces_val`, 4 839 faces) | faces ≥ 10 px hidden | ≥ 32 px | false regions / photo "
+            "| time / photo |", "|---|---|---|---|---|"]
+    for name, label, time in (("ours_balanced", "this tool, default (faces and plates)", f"{_span(alone, '{:.2f}')}× deface's"),
+                              ("deface", "deface 1.5, defaults (faces only)", "1×")):
+        row = val[name]
+        rows.append(f"| {label} | {row['recall']['ge10'] * 100:.1f} % | {row['recall']['ge32'] * 100:.1f} % | {row['false_regions']['mean']:.2f} | {time} |")
+    return "\n".join(rows)
+
+
+TABLES: dict[str, Callable[[], str]] = {
+    "faces": lambda: faces_table(_json("privacy_recall.json")),
+    "plates_and_time": lambda: plates_and_time_table(_json("privacy_recall.json")),
+    "webcam_pacing": webcam_pacing,
+    "slider_under_load": slider_under_load,
+    "video_cuts": video_cuts,
+    "headline": headline,
+}
+
+
+def rendered(text: str) -> str:
+    """``text`` with every marked table written from its JSON."""
+    return MARKED.sub(lambda m: m.group(1) + TABLES[m.group("name")]() + "\n" + m.group(4), text)
+
+
+def main() -> None:
+    check = "--check" in sys.argv[1:]
+    stale = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = page.read_text()
+        new = rendered(text)
+        if new != text:
+            stale.append(page.relative_to(ROOT))
+            if not check:
+                page.write_text(new)
+    if check and stale:
+        sys.exit(f"tables that differ from their JSON: {', '.join(map(str, stale))} (run python docs/figures.py)")
+
+
+if __name__ == "__main__":
+    main()
