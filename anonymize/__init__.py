@@ -22,7 +22,9 @@ from anonymize.detections import Detection, Predictions
 from anonymize.detectors import Detector, local_detector
 from anonymize.errors import AnonymizeError, DetectionError, MediaError, OutputError
 from anonymize.media import LoadedImage, encode_image, load_image, save_image
-from anonymize.pipeline import Result, Settings, anonymize_image
+from anonymize.pipeline import anonymize_image
+from anonymize.result import Result
+from anonymize.settings import Settings
 
 __all__ = [
     "__version__", "AnonymizeError", "CensorSettings", "Detection", "DetectionError", "Detector", "LoadedImage",

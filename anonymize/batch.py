@@ -37,10 +37,12 @@ from anonymize.errors import AnonymizeError, EditsError, MediaError
 from anonymize.manifest import NAME as MANIFEST
 from anonymize.manifest import Entry, Manifest, sha256_of
 from anonymize.media import IGNORED_FILE_NAMES, OUTPUT_EXTENSIONS, encode_image, load_image, thumbnail
-from anonymize.pipeline import Result, Settings, anonymize_image, summarize
 from anonymize.outputs import Names, names_of, reserved_names
+from anonymize.pipeline import anonymize_image
 from anonymize.records import FOLDER as RECORDS
 from anonymize.records import Records
+from anonymize.result import Result, summarize
+from anonymize.settings import Settings
 
 MAX_ARCHIVE_MEMBERS = 5_000
 #: Unpacked bytes, counted as they inflate: for one archive, and for one file in it.

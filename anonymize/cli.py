@@ -31,29 +31,39 @@ from typing import Callable, NoReturn, Sequence
 
 from tqdm import tqdm
 
+from anonymize import storage
 from anonymize.app_command import run_app
 from anonymize.censor import MAX_FEATHER, MAX_PADDING, METHODS, CensorSettings
+from anonymize.detections import CONFIDENT
 from anonymize.detectors import BACKENDS, BackendConfig, Detector, create_detector, describe, model_record
 from anonymize.detectors.remote import DEFAULT_TIMEOUT
 from anonymize.devices import DEVICES
 from anonymize.edits import PictureEdits, VideoEdits, edits_by_name, load_edits
-from anonymize.detections import CONFIDENT
 from anonymize.errors import AnonymizeError, EditsError, MediaError, MissingSettings, printable
-from anonymize.linkage import LIMIT, lowest_enough, measured
 from anonymize.inputs import find_inputs, not_a_file
-from anonymize.media import OUTPUT_EXTENSIONS, encode_image, load_image
+from anonymize.linkage import LIMIT, lowest_enough, measured
 from anonymize.manifest import NAME as MANIFEST
 from anonymize.manifest import SAVE_EVERY, Entry, Manifest, file_sha256, model_entry, sha256_of
-from anonymize import storage
+from anonymize.media import OUTPUT_EXTENSIONS, encode_image, load_image
 from anonymize.outputs import Planned, check_writable, is_dataset, plan, plan_dataset
-from anonymize.writing import write_atomically
-from anonymize.pipeline import ALL_CLASSES, CLASS_CONFIDENCE, OTHER_CLASS_CONFIDENCE, Settings, anonymize_image, summarize, unknown_classes
+from anonymize.pipeline import anonymize_image
 from anonymize.presets import DEFAULT_PRESET, PRESETS
 from anonymize.records import FOLDER as RECORDS
 from anonymize.records import Records
-from anonymize.upload import SPLITS, RoboflowUploader, UploadTarget
+from anonymize.result import summarize
+from anonymize.settings import ALL_CLASSES, CLASS_CONFIDENCE, OTHER_CLASS_CONFIDENCE, Settings, unknown_classes
 from anonymize.tracking import COAST_SECONDS
-from anonymize.video import AUDIO_POLICIES, CRF_RANGE, DEFAULT_CRF, DEFAULT_DETECT_EVERY, MAX_DELAY_FRAMES, VideoReport, anonymize_video
+from anonymize.upload import SPLITS, RoboflowUploader, UploadTarget
+from anonymize.video import (
+    AUDIO_POLICIES,
+    CRF_RANGE,
+    DEFAULT_CRF,
+    DEFAULT_DETECT_EVERY,
+    MAX_DELAY_FRAMES,
+    VideoReport,
+    anonymize_video,
+)
+from anonymize.writing import write_atomically
 
 PROGRESS_BAR_FROM = 4  # files
 #: The tag an uploaded picture gets when none is given: where it came from.

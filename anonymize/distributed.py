@@ -29,8 +29,9 @@ from anonymize.detectors import BackendConfig, create_detector
 from anonymize.errors import AnonymizeError
 from anonymize.manifest import Entry, file_sha256
 from anonymize.outputs import Planned
-from anonymize.pipeline import Settings
 from anonymize.records import Records
+from anonymize.settings import Settings
+
 
 def check_options(args: argparse.Namespace) -> None:
     """ValueError when ``ray`` is missing."""

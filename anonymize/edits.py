@@ -48,7 +48,7 @@ import numpy as np
 
 from anonymize.detections import Detection, Predictions, iou_matrix
 from anonymize.errors import EditsError
-from anonymize.pipeline import Settings
+from anonymize.settings import Settings
 
 FORMAT = "anonymize-edits"
 VERSION = 1

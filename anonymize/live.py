@@ -26,7 +26,7 @@ last one shown is shown again; a frame that would be shown later than frames usu
 Example:
     >>> import numpy as np
     >>> from anonymize.detectors import local_detector
-    >>> from anonymize.pipeline import Settings
+    >>> from anonymize.settings import Settings
     >>> live = LiveAnonymizer(local_detector(), Settings())
     >>> frame = np.full((48, 64, 3), 200, np.uint8)
     >>> bool((live.process(frame) == frame).all())  # no detection yet: obscured
@@ -51,7 +51,8 @@ from anonymize.censor import censor
 from anonymize.detectors.base import Detector, run_in_background
 from anonymize.errors import AnonymizeError
 from anonymize.pacing import DetectionPace
-from anonymize.pipeline import Settings, detect
+from anonymize.pipeline import detect
+from anonymize.settings import Settings
 from anonymize.tracking import Tracker
 
 _log = logging.getLogger(__name__)

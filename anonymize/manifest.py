@@ -24,7 +24,7 @@ from anonymize.detectors.base import MODELS_DIR
 from anonymize.writing import write_atomically
 
 if TYPE_CHECKING:
-    from anonymize.pipeline import Result
+    from anonymize.result import Result
 
 NAME = "manifest.json"
 #: Seconds between two saves of the manifest while a run goes on: a run killed halfway keeps what it finished.

@@ -11,7 +11,8 @@ anonymized pictures' names: ``yolo/sub/car.txt`` and ``masks/sub/car.png`` for
 Example:
     >>> import numpy as np
     >>> from anonymize.detections import Detection, Predictions
-    >>> from anonymize.pipeline import Settings, hide
+    >>> from anonymize.pipeline import hide
+    >>> from anonymize.settings import Settings
     >>> found = Predictions.of([Detection(10, 20, 30, 60, 0.9, "face")], 100, 80)
     >>> records = Records(("face", "license-plate"))
     >>> records.add("a.jpg", hide(np.zeros((80, 100, 3), np.uint8), found, Settings()), Settings())
@@ -31,7 +32,8 @@ import numpy as np
 from anonymize.censor import censored_mask
 from anonymize.detections import CONFIDENT
 from anonymize.media import encode_image
-from anonymize.pipeline import Result, Settings
+from anonymize.result import Result
+from anonymize.settings import Settings
 
 FOLDER = "records"
 #: The records that cover a whole run, by path under :data:`FOLDER`.

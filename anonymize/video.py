@@ -61,12 +61,13 @@ import numpy as np
 from anonymize.camera import CameraMotion
 from anonymize.censor import censor
 from anonymize.detections import Detection, Predictions
-from anonymize.edits import OnFrame, VideoEdits, match_box
 from anonymize.detectors.base import Detector
+from anonymize.edits import OnFrame, VideoEdits, match_box
 from anonymize.errors import MediaError, OutputError
 from anonymize.keyframes import Keyframes
 from anonymize.media import DEFAULT_MAX_PIXELS, encode_image, thumbnail
-from anonymize.pipeline import Settings, detect
+from anonymize.pipeline import detect
+from anonymize.settings import Settings
 from anonymize.tracking import COAST_SECONDS, Cover, DelayedCover, Tracker
 from anonymize.writing import temporary_beside
 

@@ -29,7 +29,8 @@ from anonymize.censor import censor  # noqa: E402
 from anonymize.detections import nms_indices  # noqa: E402
 from anonymize.detectors import local_detector  # noqa: E402
 from anonymize.media import load_image  # noqa: E402
-from anonymize.pipeline import Settings, detect  # noqa: E402
+from anonymize.pipeline import detect  # noqa: E402
+from anonymize.settings import Settings  # noqa: E402
 
 
 def median_ms(run, repeat: int) -> float:

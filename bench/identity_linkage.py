@@ -60,7 +60,8 @@ sys.path.insert(0, str(ROOT))
 from anonymize.censor import METHODS, CensorSettings, censor, censored_mask  # noqa: E402
 from anonymize.detectors import local_detector  # noqa: E402
 from anonymize.media import load_image  # noqa: E402
-from anonymize.pipeline import Settings, anonymize_image  # noqa: E402
+from anonymize.pipeline import anonymize_image  # noqa: E402
+from anonymize.settings import Settings  # noqa: E402
 
 MIN_SIDE = 48
 COVERED = 0.70

@@ -35,14 +35,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from privacy_recall import COVERED  # noqa: E402
+from video import dashcam, moving_camera  # noqa: E402
+
 from anonymize.censor import CensorSettings, censored_mask  # noqa: E402
 from anonymize.detections import Detection, Predictions  # noqa: E402
 from anonymize.detectors import local_detector  # noqa: E402
-from anonymize.pipeline import Settings, detect  # noqa: E402
+from anonymize.pipeline import detect  # noqa: E402
+from anonymize.settings import Settings  # noqa: E402
 from anonymize.tracking import COAST_SECONDS, DelayedCover, Tracker  # noqa: E402
 from anonymize.video import MAX_DELAY_FRAMES, frames_of  # noqa: E402
-from privacy_recall import COVERED  # noqa: E402
-from video import dashcam, moving_camera  # noqa: E402
 
 FPS = 25
 COAST_FRAMES = round(COAST_SECONDS * FPS)

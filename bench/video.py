@@ -45,12 +45,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from privacy_recall import COVERED  # noqa: E402  (one rule for "censored" across the benchmarks)
+
 from anonymize.censor import CensorSettings  # noqa: E402
 from anonymize.detectors import local_detector  # noqa: E402
 from anonymize.media import load_image  # noqa: E402
-from anonymize.pipeline import Settings  # noqa: E402
+from anonymize.settings import Settings  # noqa: E402
 from anonymize.video import anonymize_video, frames_of  # noqa: E402
-from privacy_recall import COVERED  # noqa: E402  (one rule for "censored" across the benchmarks)
 
 POLICIES = {"none": {"coast": 0}, "tracker": {}, "window": {"window": 2}}
 MIN_FACE = 10

@@ -38,11 +38,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from load import busy_cores  # noqa: E402
+
 from anonymize.detectors import local_detector  # noqa: E402
 from anonymize.live import DETECTION_INTERVAL, LiveAnonymizer  # noqa: E402
 from anonymize.media import load_image  # noqa: E402
-from anonymize.pipeline import Settings, anonymize_image  # noqa: E402
-from load import busy_cores  # noqa: E402
+from anonymize.pipeline import anonymize_image  # noqa: E402
+from anonymize.settings import Settings  # noqa: E402
 
 
 def scene() -> np.ndarray:

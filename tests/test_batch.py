@@ -5,9 +5,10 @@ import io
 import json
 import zipfile
 
-from anonymize.batch import MAX_ARCHIVE_MEMBERS, anonymize_batch
-from anonymize.pipeline import Settings
 from conftest import SAMPLES, pictures_in
+
+from anonymize.batch import MAX_ARCHIVE_MEMBERS, anonymize_batch
+from anonymize.settings import Settings
 
 
 def zipped(entries):

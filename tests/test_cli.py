@@ -9,9 +9,8 @@ import sys
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import ROOT, SAMPLES
+from PIL import Image
 
 
 def run_cli(*args):
@@ -199,7 +198,7 @@ def reviewed_city(tmp_path, **changes):
     """city.png in ``tmp_path/in``, and an edits file for it that adds a plate box and keeps one face visible."""
     from anonymize.detections import Detection
     from anonymize.edits import Edits, PictureEdits
-    from anonymize.pipeline import Settings
+    from anonymize.settings import Settings
 
     inputs = tmp_path / "in"
     inputs.mkdir()
@@ -243,11 +242,12 @@ def test_edits_that_do_not_fit_are_refused_before_anything_is_written(tmp_path, 
 
 
 def test_video_edits_are_replayed_at_the_rate_they_were_made_at(tmp_path):
+    from clips import face_clip
+
     from anonymize.detectors import local_detector
     from anonymize.edits import Edits, OnFrame, VideoEdits
-    from anonymize.pipeline import Settings
+    from anonymize.settings import Settings
     from anonymize.video import anonymize_video
-    from clips import face_clip
 
     face_clip(tmp_path / "walk.mp4", frames=30)
     settings = Settings(confidence=50)

@@ -7,13 +7,23 @@ import numpy as np
 import pytest
 
 from anonymize.batch import anonymize_batch
-from anonymize.censor import CensorSettings
-from anonymize.censor import regions_for
+from anonymize.censor import CensorSettings, regions_for
 from anonymize.detections import Detection, Predictions
-from anonymize.edits import DrawnBox, Edits, OnFrame, PictureEdits, VideoEdits, as_saved, edits_by_name, edits_from_boxes, load_edits
+from anonymize.edits import (
+    DrawnBox,
+    Edits,
+    OnFrame,
+    PictureEdits,
+    VideoEdits,
+    as_saved,
+    edits_by_name,
+    edits_from_boxes,
+    load_edits,
+)
 from anonymize.errors import EditsError
 from anonymize.media import encode_image
-from anonymize.pipeline import Settings, anonymize_image
+from anonymize.pipeline import anonymize_image
+from anonymize.settings import Settings
 
 SHA = "0" * 64
 SETTINGS = Settings(censor=CensorSettings(method="fill"))

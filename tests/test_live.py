@@ -6,11 +6,11 @@ import time
 import av
 import numpy as np
 import pytest
-
-from anonymize.live import LiveAnonymizer
-from anonymize.pipeline import Settings
 from clips import FACE_SIDE, face_patch
 from conftest import NicenessNoting, niceness
+
+from anonymize.live import LiveAnonymizer
+from anonymize.settings import Settings
 
 
 class Broken:

@@ -7,12 +7,13 @@ import zlib
 import numpy as np
 import piexif
 import pytest
+from conftest import SAMPLES, jpeg_bytes
 from PIL import Image, ImageCms
 
 from anonymize.errors import MediaError
 from anonymize.media import encode_image, load_image
-from anonymize.pipeline import Settings, anonymize_image
-from conftest import SAMPLES, jpeg_bytes
+from anonymize.pipeline import anonymize_image
+from anonymize.settings import Settings
 
 SECRET_MAKE = b"SecretCam Model X"
 

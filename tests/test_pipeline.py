@@ -6,7 +6,8 @@ import pytest
 from anonymize.censor import CensorSettings
 from anonymize.detections import Detection, Predictions
 from anonymize.errors import DetectionError
-from anonymize.pipeline import Settings, anonymize_image
+from anonymize.pipeline import anonymize_image
+from anonymize.settings import Settings
 
 
 class BrokenDetector:

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from anonymize.detectors import PlateDetector, local_detector, plates
-from anonymize.pipeline import Settings
 from anonymize.presets import DEFAULT_PRESET, PRESETS
+from anonymize.settings import Settings
 
 
 @pytest.mark.parametrize(

@@ -6,13 +6,14 @@ import traceback
 
 import numpy as np
 import pytest
+from fake_roboflow import KEY, PROJECT, TRAINED_VERSION, UNTRAINED_VERSION, WORKSPACE
 
 from anonymize.detectors import BackendConfig, create_detector
 from anonymize.detectors.inference_server import InferenceServerDetector
 from anonymize.detectors.roboflow_hosted import RoboflowHostedDetector
 from anonymize.errors import DetectionError, MissingSettings
-from anonymize.pipeline import Settings, anonymize_image
-from fake_roboflow import KEY, PROJECT, TRAINED_VERSION, UNTRAINED_VERSION, WORKSPACE
+from anonymize.pipeline import anonymize_image
+from anonymize.settings import Settings
 
 RED_BOX = (40, 30, 100, 90)
 

@@ -3,11 +3,11 @@
 import av
 import numpy as np
 import pytest
+from clips import face_clip, panning_frames, write_frames
 
 from anonymize.errors import DetectionError, MediaError
-from anonymize.pipeline import Settings
+from anonymize.settings import Settings
 from anonymize.video import anonymize_video, frames_of, probe
-from clips import face_clip, panning_frames, write_frames
 
 
 class Flaky:
@@ -245,8 +245,9 @@ def test_progress_is_told_on_the_callers_thread_up_to_the_last_frame(clip, detec
 @pytest.mark.parametrize("fps, every", [(25, 40), (5, 10)])
 def test_a_large_detect_every_never_leaves_a_face_between_detections_or_at_the_end(detector, tmp_path, fps, every):
     # Tracking believes a box for half a second away from its detection: detection runs at least that often.
-    from anonymize.censor import CensorSettings
     from clips import camera_frame
+
+    from anonymize.censor import CensorSettings
 
     frame, (x1, y1, x2, y2) = camera_frame(640, 480)
     write_frames(tmp_path / "still.mp4", [frame] * (3 * fps), rate=fps, size=(640, 480))

@@ -4,15 +4,15 @@ import json
 
 import numpy as np
 import pytest
+from clips import face_clip
+from test_video import face_visible
 
 from anonymize.censor import CensorSettings
 from anonymize.detections import Detection
 from anonymize.edits import Edits, OnFrame, VideoEdits
 from anonymize.errors import EditsError
-from anonymize.pipeline import Settings
+from anonymize.settings import Settings
 from anonymize.video import DEFAULT_DETECT_EVERY, anonymize_video, frame_at, frames_of
-from clips import face_clip
-from test_video import face_visible
 
 SHA = "0" * 64
 FILL = Settings(confidence=50, censor=CensorSettings(method="fill"))  # the face alone

@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from anonymize.pipeline import ALL_CLASSES, Settings
+from anonymize.settings import ALL_CLASSES, Settings
 
 
 @dataclass(frozen=True)

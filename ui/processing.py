@@ -20,7 +20,9 @@ from anonymize.detectors.base import Detector
 from anonymize.edits import PictureEdits
 from anonymize.errors import DetectionError
 from anonymize.media import LoadedImage, load_image
-from anonymize.pipeline import Result, Settings, detect, detection_confidence, hide
+from anonymize.pipeline import detect, detection_confidence, hide
+from anonymize.result import Result
+from anonymize.settings import Settings
 from ui.sidebar import SidebarChoice
 
 

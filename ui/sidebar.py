@@ -21,8 +21,8 @@ from anonymize.detections import CONFIDENT
 from anonymize.detectors import BackendConfig
 from anonymize.devices import DEVICES
 from anonymize.linkage import LIMIT, Linkage, lowest_enough, measured
-from anonymize.pipeline import ALL_CLASSES, OTHER_CLASS_CONFIDENCE, Settings
 from anonymize.presets import DEFAULT_PRESET, PRESETS
+from anonymize.settings import ALL_CLASSES, OTHER_CLASS_CONFIDENCE, Settings
 from ui.connection import Connection, connect, key_for
 
 _LIBRARY = Settings()

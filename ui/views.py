@@ -14,7 +14,8 @@ from anonymize.annotate import draw_boxes
 from anonymize.batch import Failure, Picture
 from anonymize.detections import CONFIDENT, Predictions
 from anonymize.media import OUTPUT_EXTENSIONS, encode_image, load_image
-from anonymize.pipeline import Result, Settings
+from anonymize.result import Result
+from anonymize.settings import Settings
 from ui.processing import Processed
 from ui.sidebar import SidebarChoice
 

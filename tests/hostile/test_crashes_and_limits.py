@@ -18,17 +18,18 @@ import av
 import cv2
 import numpy as np
 import pytest
+from clips import FACE_SIDE, face_clip, face_patch, write_frames
+from conftest import ROOT, SAMPLES, outputs
 from PIL import Image
+from test_cli import run_cli
+from test_remote_backends import hosted, inference
 
 import anonymize.batch
 from anonymize.batch import anonymize_batch
 from anonymize.errors import DetectionError, MediaError
-from anonymize.pipeline import Settings, anonymize_image
+from anonymize.pipeline import anonymize_image
+from anonymize.settings import Settings
 from anonymize.video import anonymize_video, frames_of
-from clips import FACE_SIDE, face_clip, face_patch, write_frames
-from conftest import ROOT, SAMPLES, outputs
-from test_cli import run_cli
-from test_remote_backends import hosted, inference
 
 
 @pytest.fixture

@@ -7,21 +7,22 @@ import io
 import time
 
 import cv2
+import fake_roboflow
 import numpy as np
 import pytest
-from PIL import Image
-
-import fake_roboflow
-from anonymize.errors import DetectionError
-from anonymize.live import LiveAnonymizer
-from anonymize.pipeline import CLASS_CONFIDENCE, Settings, anonymize_image
 from apptest_helpers import open_page
 from clips import camera_frame
 from conftest import FAKE_ROBOFLOW, SAMPLES, outputs
 from fake_roboflow import KEY, PROJECT, TRAINED_VERSION
+from PIL import Image
 from test_app_backends import red_box_png, upload_red_box, use_remote
 from test_cli import run_cli, run_cli_against_fake
 from test_remote_backends import hosted, inference
+
+from anonymize.errors import DetectionError
+from anonymize.live import LiveAnonymizer
+from anonymize.pipeline import anonymize_image
+from anonymize.settings import CLASS_CONFIDENCE, Settings
 
 
 @pytest.fixture

@@ -11,15 +11,15 @@ import zipfile
 
 import numpy as np
 import pytest
+from clips import face_clip, face_patch
+from conftest import SAMPLES, outputs
 from PIL import Image
+from test_cli import run_cli
 
 from anonymize.batch import anonymize_batch
 from anonymize.errors import MediaError
 from anonymize.media import load_image
-from anonymize.pipeline import Settings
-from clips import face_clip, face_patch
-from conftest import SAMPLES, outputs
-from test_cli import run_cli
+from anonymize.settings import Settings
 
 
 def picture(path, colour, format=None):

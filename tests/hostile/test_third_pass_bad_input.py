@@ -11,15 +11,15 @@ import shutil
 
 import numpy as np
 import pytest
+from clips import face_clip
+from conftest import SAMPLES, outputs
 from PIL import Image, PngImagePlugin
+from test_cli import run_cli
 
 from anonymize.detections import Detection
 from anonymize.edits import Edits, PictureEdits
 from anonymize.media import load_image
-from anonymize.pipeline import Settings
-from clips import face_clip
-from conftest import SAMPLES, outputs
-from test_cli import run_cli
+from anonymize.settings import Settings
 
 
 def reviewed_astronaut(tmp_path, settings=None, censor=None, added=None):

@@ -13,13 +13,13 @@ import zipfile
 
 import numpy as np
 import pytest
-from PIL import Image
-
-from anonymize.batch import anonymize_batch
-from anonymize.pipeline import Settings
 from clips import face_clip
 from conftest import SAMPLES, outputs
+from PIL import Image
 from test_cli import run_cli
+
+from anonymize.batch import anonymize_batch
+from anonymize.settings import Settings
 
 
 def digest(path):
