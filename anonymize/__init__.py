@@ -27,7 +27,22 @@ from anonymize.result import Result
 from anonymize.settings import Settings
 
 __all__ = [
-    "__version__", "AnonymizeError", "CensorSettings", "Detection", "DetectionError", "Detector", "LoadedImage",
-    "MediaError", "OutputError", "Predictions", "Result", "Settings", "anonymize_image", "censor", "encode_image",
-    "load_image", "local_detector", "save_image",
+    "__version__",
+    "AnonymizeError",
+    "CensorSettings",
+    "Detection",
+    "DetectionError",
+    "Detector",
+    "LoadedImage",
+    "MediaError",
+    "OutputError",
+    "Predictions",
+    "Result",
+    "Settings",
+    "anonymize_image",
+    "censor",
+    "encode_image",
+    "load_image",
+    "local_detector",
+    "save_image",
 ]

@@ -42,5 +42,7 @@ def draw_boxes(image: np.ndarray, predictions: Predictions) -> np.ndarray:
             continue
         labelled.append(area)
         cv2.rectangle(out, area[:2], area[2:], colour, -1)
-        cv2.putText(out, label, (x1 + 1, top + h + 1), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness, cv2.LINE_AA)
+        cv2.putText(
+            out, label, (x1 + 1, top + h + 1), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness, cv2.LINE_AA
+        )
     return out

@@ -37,7 +37,11 @@ def config_options(config: Path) -> list[str]:
     """
     if not config.is_file():
         return []
-    return [f"--{section}.{key}={_text(value)}" for section, values in tomllib.loads(config.read_text()).items() for key, value in values.items()]
+    return [
+        f"--{section}.{key}={_text(value)}"
+        for section, values in tomllib.loads(config.read_text()).items()
+        for key, value in values.items()
+    ]
 
 
 def _text(value: Any) -> str:
@@ -48,7 +52,15 @@ def run_app(streamlit_options: Sequence[str]) -> int:
     """Run the app with ``streamlit run`` until it stops: on POSIX this process becomes the server (no return),
     elsewhere it waits for it and returns its exit code."""
     script = app_script()
-    command = [sys.executable, "-m", "streamlit", "run", str(script), *config_options(script.parent / ".streamlit" / "config.toml"), *streamlit_options]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script),
+        *config_options(script.parent / ".streamlit" / "config.toml"),
+        *streamlit_options,
+    ]
     if os.name == "posix":
         # Become the server: a stop sent to ``anonymize app`` (kill, a service manager) must reach it, not orphan it.
         os.execv(sys.executable, command)

@@ -87,14 +87,26 @@ class Picture:
         return summarize(self.counts, self.low_confidence) + (f"; {self.reviewed}" if self.reviewed else "")
 
     @classmethod
-    def of(cls, name: str, pixels: np.ndarray, result: Result, settings: Settings | None = None, source: str = "") -> Picture:
+    def of(
+        cls, name: str, pixels: np.ndarray, result: Result, settings: Settings | None = None, source: str = ""
+    ) -> Picture:
         before, after = thumbnail(pixels), thumbnail(result.image)
         counts = dict(sorted(result.counts.items()))
         hidden = result.hidden.resized(before.shape[1], before.shape[0])
         settings = settings or Settings()
         near = sum(d.confidence < settings.threshold(d.class_name) / 100 + NEAR_THRESHOLD for d in result.hidden)
-        return cls(name, encode_image(before, "jpeg", quality=85), encode_image(after, "jpeg", quality=85), hidden, counts,
-                   len(result.low_confidence), result.warning, source or name, near, result.reviewed)
+        return cls(
+            name,
+            encode_image(before, "jpeg", quality=85),
+            encode_image(after, "jpeg", quality=85),
+            hidden,
+            counts,
+            len(result.low_confidence),
+            result.warning,
+            source or name,
+            near,
+            result.reviewed,
+        )
 
 
 def review_order(pictures: Sequence[Picture]) -> list[int]:
@@ -129,9 +141,16 @@ class BatchResult:
 
     def with_uploads(self, outcome: Mapping[str, dict[str, str]], where: dict[str, object]) -> BatchResult:
         """The same result, its manifest (in the zip too) saying where pictures were uploaded and how each upload went."""
-        manifest = replace(self.manifest, entries=[replace(e, upload=outcome.get(e.output, e.upload)) for e in self.manifest.entries], upload=where)
+        manifest = replace(
+            self.manifest,
+            entries=[replace(e, upload=outcome.get(e.output, e.upload)) for e in self.manifest.entries],
+            upload=where,
+        )
         buffer = io.BytesIO()
-        with zipfile.ZipFile(io.BytesIO(self.zip_bytes)) as old, zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as new:
+        with (
+            zipfile.ZipFile(io.BytesIO(self.zip_bytes)) as old,
+            zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as new,
+        ):
             for member in old.infolist():
                 new.writestr(member, manifest.dumps() if member.filename == MANIFEST else old.read(member))
         return replace(self, zip_bytes=buffer.getvalue(), manifest=manifest)
@@ -177,16 +196,22 @@ def _already_read(data: bytes) -> Reader:
 def _members(name: str, data: bytes) -> list[tuple[str, Reader | AnonymizeError]]:
     archive = zipfile.ZipFile(io.BytesIO(data))  # kept open by the readers
     members = [
-        m for m in archive.infolist()
-        if not m.is_dir() and not m.filename.startswith("__MACOSX/") and PurePosixPath(m.filename).name not in IGNORED_FILE_NAMES
+        m
+        for m in archive.infolist()
+        if not m.is_dir()
+        and not m.filename.startswith("__MACOSX/")
+        and PurePosixPath(m.filename).name not in IGNORED_FILE_NAMES
     ]
     if len(members) > MAX_ARCHIVE_MEMBERS or sum(m.file_size for m in members) > MAX_ARCHIVE_BYTES:
         raise MediaError(f"{name}: too many or too large files inside; split the archive.")
     budget, folder = _Budget(name), archive_folder(name)
     return [
-        (f"{folder}/{m.filename}",
-         MediaError(f"{folder}/{m.filename}: a zip inside a zip; unpack it and add its files.") if _is_zip(m.filename)
-         else partial(budget.inflate, archive, m))
+        (
+            f"{folder}/{m.filename}",
+            MediaError(f"{folder}/{m.filename}: a zip inside a zip; unpack it and add its files.")
+            if _is_zip(m.filename)
+            else partial(budget.inflate, archive, m),
+        )
         for m in members
     ]
 
@@ -213,9 +238,13 @@ class _Budget:
                 size += len(chunk)
                 self.left -= len(chunk)
                 if size > MAX_MEMBER_BYTES:
-                    raise MediaError(f"{self.name}/{member.filename}: unpacks to more than {MAX_MEMBER_BYTES // 1024**2} MiB; refused to protect memory.")
+                    raise MediaError(
+                        f"{self.name}/{member.filename}: unpacks to more than {MAX_MEMBER_BYTES // 1024**2} MiB; refused to protect memory."
+                    )
                 if self.left < 0:
-                    raise MediaError(f"{self.name}: unpacks to more than {MAX_ARCHIVE_BYTES // 1024**2} MiB; split the archive.")
+                    raise MediaError(
+                        f"{self.name}: unpacks to more than {MAX_ARCHIVE_BYTES // 1024**2} MiB; split the archive."
+                    )
                 chunks.append(chunk)
         return b"".join(chunks)
 
@@ -261,7 +290,17 @@ def anonymize_batch(
                 archive.writestr(target, encoded)
                 for record_name, record in records.add(target, result, settings).items():
                     archive.writestr(f"{RECORDS}/{record_name}", record)
-                manifest.add(Entry.of_picture(name, digest, target, encoded, result, time.perf_counter() - started, reviewed and reviewed.digest))
+                manifest.add(
+                    Entry.of_picture(
+                        name,
+                        digest,
+                        target,
+                        encoded,
+                        result,
+                        time.perf_counter() - started,
+                        reviewed and reviewed.digest,
+                    )
+                )
                 predictions[target] = result.to_json()
                 pictures.append(Picture.of(target, loaded.pixels, result, settings, name))
                 if result.warning:
@@ -269,7 +308,9 @@ def anonymize_batch(
             except AnonymizeError as error:
                 reason = str(error).removeprefix(f"{name}: ")  # media errors start with the name
                 failures.append(Failure(name, reason))
-                manifest.add(Entry(name, digest, "failed", reason=reason, seconds=round(time.perf_counter() - started, 3)))
+                manifest.add(
+                    Entry(name, digest, "failed", reason=reason, seconds=round(time.perf_counter() - started, 3))
+                )
             if on_progress:
                 on_progress(done, len(items), name)
         for record_name, record in records.summary_files().items():

@@ -40,7 +40,9 @@ _WINDOW = cv2.createHanningWindow(THUMBNAIL, cv2.CV_32F)
 
 def thumbnail(pixels: np.ndarray) -> np.ndarray:
     """A frame as a small float grey picture, the one compared by phase correlation."""
-    return cv2.resize(cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY), THUMBNAIL, interpolation=cv2.INTER_AREA).astype(np.float32)
+    return cv2.resize(cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY), THUMBNAIL, interpolation=cv2.INTER_AREA).astype(
+        np.float32
+    )
 
 
 def phase_shift(before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, float]:

@@ -84,8 +84,14 @@ class CensorSettings:
             raise ValueError(f"padding must be from 1 to {MAX_PADDING}")
         if not (_is_whole(self.feather) and 0 <= self.feather <= MAX_FEATHER):
             raise ValueError(f"feather must be a whole number of pixels from 0 to {MAX_FEATHER}, not {self.feather!r}")
-        if not (isinstance(self.fill_color, tuple) and len(self.fill_color) == 3 and all(_is_whole(c) and 0 <= c <= 255 for c in self.fill_color)):
-            raise ValueError(f"fill_color must be three whole numbers from 0 to 255 (red, green, blue), not {self.fill_color!r}")
+        if not (
+            isinstance(self.fill_color, tuple)
+            and len(self.fill_color) == 3
+            and all(_is_whole(c) and 0 <= c <= 255 for c in self.fill_color)
+        ):
+            raise ValueError(
+                f"fill_color must be three whole numbers from 0 to 255 (red, green, blue), not {self.fill_color!r}"
+            )
 
     def shape_for(self, class_name: str) -> Literal["rect", "ellipse"]:
         if self.shape != "auto":
@@ -116,9 +122,7 @@ class Region:
         return max(self.x2 - self.x1, self.y2 - self.y1)
 
 
-def regions_for(
-    detections: Iterable[Detection], settings: CensorSettings, width: int, height: int
-) -> list[Region]:
+def regions_for(detections: Iterable[Detection], settings: CensorSettings, width: int, height: int) -> list[Region]:
     """The padded boxes that ``censor`` paints, clamped to a ``width×height`` image."""
     regions = []
     for d in detections:

@@ -93,7 +93,9 @@ def nearest_word(message: str, options: list[str]) -> str | None:
         return f"'{found[0]}'" if found else None
     if message.startswith("unrecognized arguments:"):
         for word in message.split(":", 1)[1].split():
-            found = difflib.get_close_matches(word.split("=")[0], options, n=1, cutoff=0.6) if word.startswith("-") else []
+            found = (
+                difflib.get_close_matches(word.split("=")[0], options, n=1, cutoff=0.6) if word.startswith("-") else []
+            )
             if found:
                 return found[0]
     return None
@@ -104,68 +106,173 @@ def build_parser() -> argparse.ArgumentParser:
         prog="anonymize",
         description="Hide faces and licence plates in images and videos. `anonymize app [streamlit options]` starts the app.",
     )
-    parser.add_argument("inputs", nargs="+", metavar="INPUT",
-                        help="image or video files, or folders (searched recursively); with --engine ray, also URIs (s3://…, gs://…)")
-    parser.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder (or, with --engine ray, URI) for the anonymized files")
-    parser.add_argument("--classes", help=f"comma-separated classes to hide (default: all the model's; local: {','.join(ALL_CLASSES)})")
+    parser.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="image or video files, or folders (searched recursively); with --engine ray, also URIs (s3://…, gs://…)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUTDIR",
+        help="folder (or, with --engine ray, URI) for the anonymized files",
+    )
+    parser.add_argument(
+        "--classes", help=f"comma-separated classes to hide (default: all the model's; local: {','.join(ALL_CLASSES)})"
+    )
     default = CensorSettings()
-    parser.add_argument("--method", choices=METHODS, default=default.method,
-                        help="blur, pixelate, fill (solid, irreversible) or fog (default: %(default)s)")
-    parser.add_argument("--shape", choices=("auto", "rect", "ellipse"), default="auto", help="default: ellipses for faces, rectangles otherwise")
-    parser.add_argument("--strength", type=_number(1, 10), default=default.strength,
-                        help=f"1–10, scaled to each region's size (default: %(default)s). At the default {default.method}: "
-                             f"{measured(default.method, default.strength).sentence().removeprefix('At this strength ').replace('%', '%%')} "
-                             f"{_never_enough()} See docs/censoring.md, “What strength buys”.")
-    parser.add_argument("--padding", type=_number(1, MAX_PADDING), default=default.padding,
-                        help=f"box scale about its centre, 1–{MAX_PADDING:g} (default: %(default)s)")
-    parser.add_argument("--feather", type=_whole(0, MAX_FEATHER), default=default.feather, metavar="PX",
-                        help=f"soften edges outward by PX pixels, 0–{MAX_FEATHER}; the inside stays fully hidden (default: %(default)s)")
+    parser.add_argument(
+        "--method",
+        choices=METHODS,
+        default=default.method,
+        help="blur, pixelate, fill (solid, irreversible) or fog (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--shape",
+        choices=("auto", "rect", "ellipse"),
+        default="auto",
+        help="default: ellipses for faces, rectangles otherwise",
+    )
+    parser.add_argument(
+        "--strength",
+        type=_number(1, 10),
+        default=default.strength,
+        help=f"1–10, scaled to each region's size (default: %(default)s). At the default {default.method}: "
+        f"{measured(default.method, default.strength).sentence().removeprefix('At this strength ').replace('%', '%%')} "
+        f"{_never_enough()} See docs/censoring.md, “What strength buys”.",
+    )
+    parser.add_argument(
+        "--padding",
+        type=_number(1, MAX_PADDING),
+        default=default.padding,
+        help=f"box scale about its centre, 1–{MAX_PADDING:g} (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--feather",
+        type=_whole(0, MAX_FEATHER),
+        default=default.feather,
+        metavar="PX",
+        help=f"soften edges outward by PX pixels, 0–{MAX_FEATHER}; the inside stays fully hidden (default: %(default)s)",
+    )
     defaults = ",".join(f"{name}={value:g}" for name, value in CLASS_CONFIDENCE.items())
-    parser.add_argument("--confidence", type=_thresholds, default=Thresholds(), metavar="PERCENT|CLASS=PERCENT,...",
-                        help=f"0–100, one value for every class, or per class, e.g. face=20,license-plate=40 (default: {defaults}, other classes {OTHER_CLASS_CONFIDENCE})")
-    parser.add_argument("--overlap", type=_number(0, 100), default=30, help="NMS IoU threshold, 0–100 (default: %(default)s)")
+    parser.add_argument(
+        "--confidence",
+        type=_thresholds,
+        default=Thresholds(),
+        metavar="PERCENT|CLASS=PERCENT,...",
+        help=f"0–100, one value for every class, or per class, e.g. face=20,license-plate=40 (default: {defaults}, other classes {OTHER_CLASS_CONFIDENCE})",
+    )
+    parser.add_argument(
+        "--overlap", type=_number(0, 100), default=30, help="NMS IoU threshold, 0–100 (default: %(default)s)"
+    )
     parser.add_argument("--format", choices=("same", *OUTPUT_EXTENSIONS), default="same", help="output image format")
     parser.add_argument("--json", action="store_true", help="also write <stem>.json with the predictions")
-    parser.add_argument("--edits", metavar="FILE_OR_FOLDER",
-                        help="replay review edits (downloaded from the app): each reviewed picture or video is rendered with the "
-                             "settings it was reviewed with, what was kept visible left as it is and the added boxes hidden")
-    parser.add_argument("--records", action="store_true",
-                        help=f"also write what was hidden as COCO JSON and YOLO labels, under OUTDIR/{RECORDS}/")
-    parser.add_argument("--masks", action="store_true", help="with --records, a mask PNG per picture: the exact pixels hidden")
-    parser.add_argument("--resume", action="store_true",
-                        help="skip inputs an earlier run into OUTDIR already did with the same settings (its manifest says so, "
-                             "and the output is intact); the rest are processed")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars and no summary; errors and warnings still go to stderr")
+    parser.add_argument(
+        "--edits",
+        metavar="FILE_OR_FOLDER",
+        help="replay review edits (downloaded from the app): each reviewed picture or video is rendered with the "
+        "settings it was reviewed with, what was kept visible left as it is and the added boxes hidden",
+    )
+    parser.add_argument(
+        "--records",
+        action="store_true",
+        help=f"also write what was hidden as COCO JSON and YOLO labels, under OUTDIR/{RECORDS}/",
+    )
+    parser.add_argument(
+        "--masks", action="store_true", help="with --records, a mask PNG per picture: the exact pixels hidden"
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="skip inputs an earlier run into OUTDIR already did with the same settings (its manifest says so, "
+        "and the output is intact); the rest are processed",
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress bars and no summary; errors and warnings still go to stderr",
+    )
     video = parser.add_argument_group("videos")
-    video.add_argument("--detect-every", type=_whole(1), default=DEFAULT_DETECT_EVERY, metavar="K",
-                       help=f"run detection on every K-th frame, and at least every {COAST_SECONDS:g} s (what tracking can carry a box) "
-                            f"and every {MAX_DELAY_FRAMES} frames (the most held in memory); "
-                            "tracking covers the frames between (default: %(default)s)")
-    video.add_argument("--crf", type=_whole(*CRF_RANGE), default=DEFAULT_CRF,
-                       help=f"H.264 quality, {CRF_RANGE[0]}–{CRF_RANGE[1]}: lower is better and larger (default: %(default)s)")
-    video.add_argument("--audio", choices=AUDIO_POLICIES, default="aac",
-                       help="aac: re-encode audio that is not AAC, so the MP4 plays everywhere (default); copy: keep any codec MP4 can hold")
-    scale = parser.add_argument_group("scale", "run on Ray Data (the [ray] extra): the same outputs and manifest, from a pool of actors")
-    scale.add_argument("--engine", choices=("local", "ray"), default="local", help="local: this process (default); ray: Ray actors")
-    scale.add_argument("--address", metavar="ray://HOST:PORT|auto", help="the Ray cluster (default: start Ray on this machine)")
-    scale.add_argument("--workers", type=_whole(1), metavar="N", help="actors at once, each loading the models once (default: one per CPU)")
-    send = parser.add_argument_group("upload", "anonymized pictures (never the originals) into a Roboflow project, with ROBOFLOW_API_KEY")
+    video.add_argument(
+        "--detect-every",
+        type=_whole(1),
+        default=DEFAULT_DETECT_EVERY,
+        metavar="K",
+        help=f"run detection on every K-th frame, and at least every {COAST_SECONDS:g} s (what tracking can carry a box) "
+        f"and every {MAX_DELAY_FRAMES} frames (the most held in memory); "
+        "tracking covers the frames between (default: %(default)s)",
+    )
+    video.add_argument(
+        "--crf",
+        type=_whole(*CRF_RANGE),
+        default=DEFAULT_CRF,
+        help=f"H.264 quality, {CRF_RANGE[0]}–{CRF_RANGE[1]}: lower is better and larger (default: %(default)s)",
+    )
+    video.add_argument(
+        "--audio",
+        choices=AUDIO_POLICIES,
+        default="aac",
+        help="aac: re-encode audio that is not AAC, so the MP4 plays everywhere (default); copy: keep any codec MP4 can hold",
+    )
+    scale = parser.add_argument_group(
+        "scale", "run on Ray Data (the [ray] extra): the same outputs and manifest, from a pool of actors"
+    )
+    scale.add_argument(
+        "--engine", choices=("local", "ray"), default="local", help="local: this process (default); ray: Ray actors"
+    )
+    scale.add_argument(
+        "--address", metavar="ray://HOST:PORT|auto", help="the Ray cluster (default: start Ray on this machine)"
+    )
+    scale.add_argument(
+        "--workers",
+        type=_whole(1),
+        metavar="N",
+        help="actors at once, each loading the models once (default: one per CPU)",
+    )
+    send = parser.add_argument_group(
+        "upload", "anonymized pictures (never the originals) into a Roboflow project, with ROBOFLOW_API_KEY"
+    )
     send.add_argument("--upload-to", metavar="WORKSPACE/PROJECT", help="upload each anonymized picture to this project")
     send.add_argument("--split", choices=SPLITS, default="train", help="the split they go to (default: %(default)s)")
     send.add_argument("--batch-name", metavar="NAME", help="the upload batch they go to (default: Roboflow's)")
-    send.add_argument("--tag", action="append", metavar="TAG", help=f"a tag for each picture; repeat for several (default: {DEFAULT_TAG})")
-    remote = parser.add_argument_group("backend", "the API key is read from the ROBOFLOW_API_KEY environment variable only")
+    send.add_argument(
+        "--tag",
+        action="append",
+        metavar="TAG",
+        help=f"a tag for each picture; repeat for several (default: {DEFAULT_TAG})",
+    )
+    remote = parser.add_argument_group(
+        "backend", "the API key is read from the ROBOFLOW_API_KEY environment variable only"
+    )
     remote.add_argument("--backend", choices=BACKENDS, default="local", help="local: bundled offline models (default)")
-    remote.add_argument("--preset", choices=list(PRESETS), default=DEFAULT_PRESET, help="local models' speed/recall trade-off (default: %(default)s)")
-    remote.add_argument("--device", choices=DEVICES, default="auto",
-                        help="where the local models run: auto takes an NVIDIA GPU when onnxruntime-gpu offers one, "
-                             "else the CPU; cuda insists (default: %(default)s)")
+    remote.add_argument(
+        "--preset",
+        choices=list(PRESETS),
+        default=DEFAULT_PRESET,
+        help="local models' speed/recall trade-off (default: %(default)s)",
+    )
+    remote.add_argument(
+        "--device",
+        choices=DEVICES,
+        default="auto",
+        help="where the local models run: auto takes an NVIDIA GPU when onnxruntime-gpu offers one, "
+        "else the CPU; cuda insists (default: %(default)s)",
+    )
     remote.add_argument("--project", default="", help="Roboflow project id (roboflow, inference)")
     remote.add_argument("--version", type=_whole(1), default=1, help="project version (default: %(default)s)")
     remote.add_argument("--workspace", default="", help="Roboflow workspace (default: the key's own)")
-    remote.add_argument("--api-url", default="http://localhost:9001", help="Inference server address (default: %(default)s)")
-    remote.add_argument("--timeout", type=_number(0.1, 3600), default=DEFAULT_TIMEOUT,
-                        help="seconds a remote answer may take in all, 0.1–3600 (default: %(default)s)")
+    remote.add_argument(
+        "--api-url", default="http://localhost:9001", help="Inference server address (default: %(default)s)"
+    )
+    remote.add_argument(
+        "--timeout",
+        type=_number(0.1, 3600),
+        default=DEFAULT_TIMEOUT,
+        help="seconds a remote answer may take in all, 0.1–3600 (default: %(default)s)",
+    )
     return parser
 
 
@@ -174,8 +281,10 @@ def _never_enough() -> str:
     never = [m for m in METHODS if lowest_enough(m) is None]
     if not never:
         return ""
-    return (f"No strength of {', '.join(never)} keeps that within {LIMIT:g}× chance: "
-            "where faces must not be re-identified, use --method fill.")
+    return (
+        f"No strength of {', '.join(never)} keeps that within {LIMIT:g}× chance: "
+        "where faces must not be re-identified, use --method fill."
+    )
 
 
 def _number(low: float, high: float) -> Callable[[str], float]:
@@ -225,7 +334,9 @@ def _whole(low: int, high: int | None = None) -> Callable[[str], int]:
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
         if value < low or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"must be at least {low}" if high is None else f"must be from {low} to {high}, not {text}")
+            raise argparse.ArgumentTypeError(
+                f"must be at least {low}" if high is None else f"must be from {low} to {high}, not {text}"
+            )
         return value
 
     return parse
@@ -243,7 +354,9 @@ def choose_classes(text: str | None, detector: Detector) -> tuple[str, ...] | No
         raise ValueError("--classes names no class; leave it out to hide every class the model finds")
     unknown = unknown_classes(Settings(classes=named), detector.classes)
     if unknown:
-        raise ValueError(f"unknown class {', '.join(map(repr, unknown))}: this model finds {', '.join(detector.classes)}")
+        raise ValueError(
+            f"unknown class {', '.join(map(repr, unknown))}: this model finds {', '.join(detector.classes)}"
+        )
     return named
 
 
@@ -253,7 +366,9 @@ def summary(manifest: Manifest, seconds: float, backend: str, outdir: Path | str
     failed = [e for e in entries if e.status == "failed"]
     images = [e for e in entries if e.status != "failed" and e.frames is None]
     videos = [e for e in entries if e.status != "failed" and e.frames is not None]
-    lines = [f"{len(entries) - len(failed)} of {len(entries)} file(s) written to {outdir} in {seconds:.1f} s, with the {backend}."]
+    lines = [
+        f"{len(entries) - len(failed)} of {len(entries)} file(s) written to {outdir} in {seconds:.1f} s, with the {backend}."
+    ]
 
     def hidden_in(group: list[Entry]) -> str:
         return summarize(sum((Counter(e.hidden) for e in group), Counter()), sum(e.low_confidence for e in group))
@@ -264,12 +379,16 @@ def summary(manifest: Manifest, seconds: float, backend: str, outdir: Path | str
         lines.append(f"  images: {len(images)}, hidden: {hidden_in(images)}{said}")
     reviewed = [e for e in entries if e.review]
     if reviewed:
-        lines.append(f"  reviewed: {len(reviewed)} file(s) rendered with their edits: {sum(e.added_by_hand for e in reviewed)} box(es) added by hand, "
-                     f"{sum(e.kept_visible for e in reviewed)} detection(s) or track(s) kept visible on purpose")
+        lines.append(
+            f"  reviewed: {len(reviewed)} file(s) rendered with their edits: {sum(e.added_by_hand for e in reviewed)} box(es) added by hand, "
+            f"{sum(e.kept_visible for e in reviewed)} detection(s) or track(s) kept visible on purpose"
+        )
     if videos:
-        lines.append(f"  videos: {len(videos)}, {sum(e.frames for e in videos)} frames (detection ran on "
-                     f"{sum(e.frames_detected or 0 for e in videos)}, tracking covered the rest), hidden: "
-                     f"{hidden_in(videos)} (tracks: a face or plate followed through the frames counts once)")
+        lines.append(
+            f"  videos: {len(videos)}, {sum(e.frames for e in videos)} frames (detection ran on "
+            f"{sum(e.frames_detected or 0 for e in videos)}, tracking covered the rest), hidden: "
+            f"{hidden_in(videos)} (tracks: a face or plate followed through the frames counts once)"
+        )
     if images and videos:  # the figure manifest.json's totals give
         lines.append(f"  in all: hidden {hidden_in(images + videos)}")
     resumed = sum(e.resumed for e in entries)
@@ -277,7 +396,10 @@ def summary(manifest: Manifest, seconds: float, backend: str, outdir: Path | str
         lines.append(f"  resumed: {resumed} file(s) already done by an earlier run, not processed again")
     uploads = Counter(e.upload["status"] for e in entries if e.upload)
     if uploads:
-        lines.append(f"  uploaded: {uploads['uploaded']} to {manifest.upload['to']}" + (f", {uploads['failed']} failed (each named above)" if uploads["failed"] else ""))
+        lines.append(
+            f"  uploaded: {uploads['uploaded']} to {manifest.upload['to']}"
+            + (f", {uploads['failed']} failed (each named above)" if uploads["failed"] else "")
+        )
     if failed:
         lines.append(f"  failed: {len(failed)} (each named above, with its reason)")
     lines.append(f"  record: {storage.join(outdir, MANIFEST) if isinstance(outdir, str) else outdir / MANIFEST}")
@@ -331,7 +453,9 @@ class RunRecord:
         entry = next((e for e in self.previous.entries if e.input == item.input), None)
         if entry is None or entry.status == "failed" or entry.input_sha256 != sha256 or entry.review != review:
             return None
-        if self.output_sha256(item.target) != entry.output_sha256 or (item.sidecar and self.output_sha256(item.sidecar) is None):
+        if self.output_sha256(item.target) != entry.output_sha256 or (
+            item.sidecar and self.output_sha256(item.sidecar) is None
+        ):
             return None
         if self.records is not None and entry.frames is None:
             self.records.carry(self.previous_coco, entry.output)
@@ -359,8 +483,16 @@ def write_file(path: Path, data: bytes) -> None:
     write_atomically(path, data)
 
 
-def process_or_fail(item: Planned, detector: Detector, settings: Settings, args: argparse.Namespace, outdir: Path,
-                    records: Records | None, review: Review | None, sha256: str | None) -> Entry:
+def process_or_fail(
+    item: Planned,
+    detector: Detector,
+    settings: Settings,
+    args: argparse.Namespace,
+    outdir: Path,
+    records: Records | None,
+    review: Review | None,
+    sha256: str | None,
+) -> Entry:
     """:func:`process`, or the entry of a failure, said on stderr with the file's whole path."""
     try:
         return process(item, detector, settings, args, outdir, records, review, sha256)
@@ -371,12 +503,22 @@ def process_or_fail(item: Planned, detector: Detector, settings: Settings, args:
         return Entry(item.input, sha256, "failed", reason=reason)
 
 
-def process(item: Planned, detector: Detector, settings: Settings, args: argparse.Namespace, outdir: Path,
-            records: Records | None, review: Review | None, sha256: str | None) -> Entry:
+def process(
+    item: Planned,
+    detector: Detector,
+    settings: Settings,
+    args: argparse.Namespace,
+    outdir: Path,
+    records: Records | None,
+    review: Review | None,
+    sha256: str | None,
+) -> Entry:
     """Anonymize one input as planned; its manifest entry. A picture written with nothing hidden is warned about."""
     started = time.perf_counter()
     settings, edits = review or (settings, None)
-    entry = Entry(item.input, sha256, "anonymized", item.target.relative_to(outdir).as_posix(), review=_review_digest(review))
+    entry = Entry(
+        item.input, sha256, "anonymized", item.target.relative_to(outdir).as_posix(), review=_review_digest(review)
+    )
     problem = item.problem or not_a_file(item.source)
     if problem:
         raise MediaError(problem)
@@ -389,12 +531,16 @@ def process(item: Planned, detector: Detector, settings: Settings, args: argpars
         entry.kept_visible, entry.added_by_hand = len(report.kept_tracks), report.added_boxes
         entry.output_sha256 = file_sha256(item.target)
         for unmatched in report.unmatched_kept:
-            say(f"warning: {item.input}: a track kept visible in review (frame {unmatched.frame}) was not found again; it stays hidden")
+            say(
+                f"warning: {item.input}: a track kept visible in review (frame {unmatched.frame}) was not found again; it stays hidden"
+            )
     else:
         result = anonymize_image(load_image(item.source).pixels, detector, settings, edits)
         for unmatched in result.review.unmatched if result.review else ():
-            say(f"warning: {item.input}: a detection kept visible in review ({unmatched.class_name} at "
-                f"{unmatched.x1:.0f},{unmatched.y1:.0f}) was not found again; it stays hidden")
+            say(
+                f"warning: {item.input}: a detection kept visible in review ({unmatched.class_name} at "
+                f"{unmatched.x1:.0f},{unmatched.y1:.0f}) was not found again; it stays hidden"
+            )
         encoded = encode_image(result.image, item.format)
         write_file(item.target, encoded)
         if item.sidecar:
@@ -404,12 +550,16 @@ def process(item: Planned, detector: Detector, settings: Settings, args: argpars
                 write_file(outdir / RECORDS / name, data)
         if result.warning:
             say(f"warning: {item.input}: {result.warning}; written as it was")
-        return Entry.of_picture(entry.input, sha256, entry.output, encoded, result, time.perf_counter() - started, entry.review)
+        return Entry.of_picture(
+            entry.input, sha256, entry.output, encoded, result, time.perf_counter() - started, entry.review
+        )
     entry.seconds = round(time.perf_counter() - started, 3)
     return entry
 
 
-def reviews_for(path: str, planned: Sequence[Planned], backend: BackendConfig, classes: tuple[str, ...]) -> dict[Path, Review]:
+def reviews_for(
+    path: str, planned: Sequence[Planned], backend: BackendConfig, classes: tuple[str, ...]
+) -> dict[Path, Review]:
     """Each reviewed input's settings and edits, from the edits file or folder at ``path``.
 
     Raises EditsError, before anything is written, for a malformed file, edits made with another
@@ -420,13 +570,21 @@ def reviews_for(path: str, planned: Sequence[Planned], backend: BackendConfig, c
     model = model_record(backend)
     for name, (edits, entry) in edits_by_name(load_edits(path)).items():
         if dict(edits.backend) != model:
-            raise EditsError(f"the edits for {name} were made with {_model_words(edits.backend)}; this run uses {_model_words(model)}.")
+            raise EditsError(
+                f"the edits for {name} were made with {_model_words(edits.backend)}; this run uses {_model_words(model)}."
+            )
         unknown = unknown_classes(edits.settings, classes)
         if unknown:  # the rule the command line's --classes and --confidence follow
-            raise EditsError(f"the edits for {name} name unknown class {', '.join(map(repr, unknown))}: this model finds {', '.join(classes)}.")
+            raise EditsError(
+                f"the edits for {name} name unknown class {', '.join(map(repr, unknown))}: this model finds {', '.join(classes)}."
+            )
         # The app names a picture from photos.zip "photos/sub/x.jpg": its file name is what an unpacked input has.
         is_video = isinstance(entry, VideoEdits)
-        named = [item for item in planned if item.source.name == PurePosixPath(name).name and (item.format is None) == is_video]
+        named = [
+            item
+            for item in planned
+            if item.source.name == PurePosixPath(name).name and (item.format is None) == is_video
+        ]
         if not named:
             raise EditsError(f"the edits name {name}, which is not among the inputs.")
         same = [item for item in named if input_sha256(item) == entry.sha256]
@@ -452,15 +610,28 @@ def _model_words(record) -> str:
     return ", ".join(f"{key} {value}" for key, value in record.items() if key != "kind") + f" ({record.get('kind')})"
 
 
-def process_video(item: Planned, detector: Detector, settings: Settings, args: argparse.Namespace, edits: VideoEdits | None = None) -> VideoReport:
+def process_video(
+    item: Planned, detector: Detector, settings: Settings, args: argparse.Namespace, edits: VideoEdits | None = None
+) -> VideoReport:
     """Anonymize one video; a reviewed one at the detection rate it was reviewed at."""
     with tqdm(desc=printable(item.source.name), unit="frame", file=sys.stderr, leave=False, disable=args.quiet) as bar:
+
         def on_progress(done: int, expected: int, _elapsed: float) -> None:
             bar.total = max(expected, done)
             bar.update(done - bar.n)
 
-        return anonymize_video(item.source, item.target, detector, settings, detect_every=edits.detect_every if edits else args.detect_every,
-                               crf=args.crf, audio=args.audio, predictions_path=item.sidecar, on_progress=on_progress, edits=edits)
+        return anonymize_video(
+            item.source,
+            item.target,
+            detector,
+            settings,
+            detect_every=edits.detect_every if edits else args.detect_every,
+            crf=args.crf,
+            audio=args.audio,
+            predictions_path=item.sidecar,
+            on_progress=on_progress,
+            edits=edits,
+        )
 
 
 #: Where a command-line user gives each setting a remote backend may miss.
@@ -507,27 +678,55 @@ def _run(args: argparse.Namespace, staging: storage.Staging | None) -> int:
     """:func:`run`, with a URI run's staging folder."""
     started = time.perf_counter()
     try:
-        censor = CensorSettings(method=args.method, shape=args.shape, strength=args.strength, padding=args.padding, feather=args.feather)
+        censor = CensorSettings(
+            method=args.method, shape=args.shape, strength=args.strength, padding=args.padding, feather=args.feather
+        )
         outdir = staging.outdir if staging and staging.output else Path(args.output)
         if staging:
             storage.check_apart(args.inputs, args.output)
         planned, copies = plan_inputs(args, outdir, staging)
-        backend = BackendConfig(args.backend, args.preset, args.project, args.version, args.workspace, args.api_url, args.timeout, args.device)
+        backend = BackendConfig(
+            args.backend,
+            args.preset,
+            args.project,
+            args.version,
+            args.workspace,
+            args.api_url,
+            args.timeout,
+            args.device,
+        )
         api_key = os.environ.get("ROBOFLOW_API_KEY", "")
         detector = create_detector(backend, api_key)
         thresholds = args.confidence
         unknown = unknown_classes(Settings(classes=None, class_confidence=thresholds.per_class), detector.classes)
         if unknown:
-            raise ValueError(f"--confidence names unknown class {', '.join(map(repr, unknown))}: this model finds {', '.join(detector.classes)}")
-        settings = Settings(classes=choose_classes(args.classes, detector), confidence=thresholds.every_class,
-                            class_confidence=thresholds.per_class, overlap=args.overlap, censor=censor)
+            raise ValueError(
+                f"--confidence names unknown class {', '.join(map(repr, unknown))}: this model finds {', '.join(detector.classes)}"
+            )
+        settings = Settings(
+            classes=choose_classes(args.classes, detector),
+            confidence=thresholds.every_class,
+            class_confidence=thresholds.per_class,
+            overlap=args.overlap,
+            censor=censor,
+        )
         if args.engine == "ray":
             from anonymize.distributed import check_options
 
             check_options(args)
         reviews = reviews_for(args.edits, planned, backend, detector.classes) if args.edits else {}
-        uploader = (RoboflowUploader(api_key, UploadTarget.parse(args.upload_to), split=args.split, batch_name=args.batch_name,
-                                     tags=args.tag or [DEFAULT_TAG], timeout=args.timeout) if args.upload_to else None)
+        uploader = (
+            RoboflowUploader(
+                api_key,
+                UploadTarget.parse(args.upload_to),
+                split=args.split,
+                batch_name=args.batch_name,
+                tags=args.tag or [DEFAULT_TAG],
+                timeout=args.timeout,
+            )
+            if args.upload_to
+            else None
+        )
         if staging and staging.output:
             storage.check_writable(staging.output)
         check_writable(outdir)  # the last check, as it creates the folder
@@ -549,13 +748,28 @@ def _run(args: argparse.Namespace, staging: storage.Staging | None) -> int:
         raise
     recorded = record.save(finished=True)
     if not args.quiet:
-        print(summary(record.manifest, time.perf_counter() - started, describe(backend), staging.output if staging and staging.output else outdir))
+        print(
+            summary(
+                record.manifest,
+                time.perf_counter() - started,
+                describe(backend),
+                staging.output if staging and staging.output else outdir,
+            )
+        )
     failed = any(e.status == "failed" or (e.upload or {}).get("status") == "failed" for e in record.manifest.entries)
     return 1 if failed or record.copy_failed or not recorded else 0
 
 
-def process_all(planned: list[Planned], copies: list[tuple[Path, Path]], detector: Detector, settings: Settings, args: argparse.Namespace,
-                record: RunRecord, reviews: dict[Path, Review], uploader: RoboflowUploader | None) -> None:
+def process_all(
+    planned: list[Planned],
+    copies: list[tuple[Path, Path]],
+    detector: Detector,
+    settings: Settings,
+    args: argparse.Namespace,
+    record: RunRecord,
+    reviews: dict[Path, Review],
+    uploader: RoboflowUploader | None,
+) -> None:
     """Each input in turn (or its earlier run's entry, with ``--resume``), its upload, then a dataset's other files."""
     for item in tqdm(planned, unit="file", disable=args.quiet or len(planned) < PROGRESS_BAR_FROM, file=sys.stderr):
         sha256 = input_sha256(item)
@@ -567,22 +781,46 @@ def process_all(planned: list[Planned], copies: list[tuple[Path, Path]], detecto
     record.copy_failed = not copy_through(copies, record, resume=args.resume)
 
 
-def process_all_on_ray(planned: list[Planned], copies: list[tuple[Path, Path]], backend: BackendConfig, settings: Settings,
-                       args: argparse.Namespace, record: RunRecord, reviews: dict[Path, Review], uploader: RoboflowUploader | None) -> None:
+def process_all_on_ray(
+    planned: list[Planned],
+    copies: list[tuple[Path, Path]],
+    backend: BackendConfig,
+    settings: Settings,
+    args: argparse.Namespace,
+    record: RunRecord,
+    reviews: dict[Path, Review],
+    uploader: RoboflowUploader | None,
+) -> None:
     """:func:`process_all` on Ray actors: the driver resumes, plans, numbers the records, uploads and records; the actors anonymize."""
     from anonymize.distributed import anonymize_on_ray
 
     todo, by_input = [], {item.input: item for item in planned}
     for item in planned:
-        entry = record.done_before(item, input_sha256(item), _review_digest(reviews.get(item.source))) if args.resume else None
+        entry = (
+            record.done_before(item, input_sha256(item), _review_digest(reviews.get(item.source)))
+            if args.resume
+            else None
+        )
         if entry is None:
             todo.append(item)
         else:
             record.add(with_upload(entry, item, uploader, record))
     classes = tuple(record.records.classes) if record.records is not None else ()
-    running = anonymize_on_ray(todo, backend, settings, args, record.outdir, reviews=reviews, classes=classes, address=args.address,
-                               workers=args.workers, staging=record.staging)
-    for entry, coco in tqdm(running, total=len(todo), unit="file", disable=args.quiet or len(todo) < PROGRESS_BAR_FROM, file=sys.stderr):
+    running = anonymize_on_ray(
+        todo,
+        backend,
+        settings,
+        args,
+        record.outdir,
+        reviews=reviews,
+        classes=classes,
+        address=args.address,
+        workers=args.workers,
+        staging=record.staging,
+    )
+    for entry, coco in tqdm(
+        running, total=len(todo), unit="file", disable=args.quiet or len(todo) < PROGRESS_BAR_FROM, file=sys.stderr
+    ):
         if entry.status == "failed":  # said here: an actor's stderr is its own
             say(f"error: {entry.input}: {entry.reason}")
         elif entry.status == "unchanged":
@@ -599,7 +837,12 @@ def process_all_on_ray(planned: list[Planned], copies: list[tuple[Path, Path]], 
 
 def with_upload(entry: Entry, item: Planned, uploader: RoboflowUploader | None, record: RunRecord) -> Entry:
     """``entry``, with its picture uploaded when asked and not done yet."""
-    if uploader and entry.status != "failed" and entry.frames is None and (entry.upload or {}).get("status") != "uploaded":
+    if (
+        uploader
+        and entry.status != "failed"
+        and entry.frames is None
+        and (entry.upload or {}).get("status") != "uploaded"
+    ):
         entry.upload = upload(uploader, item, record.staging)
     return entry
 
@@ -613,14 +856,18 @@ def copy_through(copies: list[tuple[Path | str, Path]], record: RunRecord, *, re
             data = storage.read(source) if isinstance(source, str) else source.read_bytes()
             if not (resume and record.output_sha256(target) == sha256_of(data)):
                 record.write(target, data)
-            record.manifest.copied.append({"file": target.relative_to(record.outdir).as_posix(), "sha256": sha256_of(data)})
+            record.manifest.copied.append(
+                {"file": target.relative_to(record.outdir).as_posix(), "sha256": sha256_of(data)}
+            )
         except (OSError, AnonymizeError) as error:
             say(f"error: {source}: not copied ({getattr(error, 'strerror', None) or error})")
             ok = False
     return ok
 
 
-def plan_inputs(args: argparse.Namespace, outdir: Path, staging: storage.Staging | None = None) -> tuple[list[Planned], list[tuple[Path | str, Path]]]:
+def plan_inputs(
+    args: argparse.Namespace, outdir: Path, staging: storage.Staging | None = None
+) -> tuple[list[Planned], list[tuple[Path | str, Path]]]:
     """The outputs of every input, and the files to copy as they are (a dataset's labels; a str is a URI)."""
     # A name that is nothing at all is a typo on the command line: said before anything is written. A link
     # to nothing is something, and is listed with its reason like any input that cannot be read.
@@ -629,11 +876,20 @@ def plan_inputs(args: argparse.Namespace, outdir: Path, staging: storage.Staging
         raise ValueError(f"{missing[0]}: no such file or folder; nothing was written")
     listed = [_listing(n, text, staging) for n, text in enumerate(args.inputs)]
     origins = {path: uri for _, _, files in listed for path, uri in files.items() if uri}
-    dataset = next(((text, root, files) for text, root, files in listed if root and is_dataset(p.relative_to(root).as_posix() for p in files)), None)
+    dataset = next(
+        (
+            (text, root, files)
+            for text, root, files in listed
+            if root and is_dataset(p.relative_to(root).as_posix() for p in files)
+        ),
+        None,
+    )
     if dataset is not None:
         text, root, files = dataset
         if len(args.inputs) > 1:
-            raise ValueError(f"{text} is a dataset: give it alone, and it is mirrored into -o with its pictures anonymized")
+            raise ValueError(
+                f"{text} is a dataset: give it alone, and it is mirrored into -o with its pictures anonymized"
+            )
         if args.json:
             raise ValueError("--json would write beside a dataset's pictures; use --records for what was hidden")
         planned, copies = plan_dataset(root, outdir, list(files), records=args.records, masks=args.masks)
@@ -641,7 +897,10 @@ def plan_inputs(args: argparse.Namespace, outdir: Path, staging: storage.Staging
         sources = [path for _, _, files in listed for path in files]
         if not sources:
             raise ValueError("no input files found")
-        planned, copies = plan(sources, outdir, args.format, sidecars=args.json, records=args.records, masks=args.masks), []
+        planned, copies = (
+            plan(sources, outdir, args.format, sidecars=args.json, records=args.records, masks=args.masks),
+            [],
+        )
     return [replace(p, origin=origins.get(p.source)) for p in planned], [(origins.get(s, s), t) for s, t in copies]
 
 
@@ -656,12 +915,26 @@ def _listing(n: int, text: str, staging: storage.Staging | None) -> tuple[str, P
     return text, staging.input_path(n, ""), {staging.input_path(n, name): storage.join(text, name) for name in names}
 
 
-def start_record(args: argparse.Namespace, outdir: Path, backend: BackendConfig, detector: Detector, settings: Settings,
-                 uploader: RoboflowUploader | None, staging: storage.Staging | None = None) -> RunRecord:
+def start_record(
+    args: argparse.Namespace,
+    outdir: Path,
+    backend: BackendConfig,
+    detector: Detector,
+    settings: Settings,
+    uploader: RoboflowUploader | None,
+    staging: storage.Staging | None = None,
+) -> RunRecord:
     """The run's manifest (model, files, settings, options that shape the outputs), its records, and what an earlier run left."""
     model = model_entry(backend, detector)
-    options = {"format": args.format, "json": args.json, "records": args.records, "masks": args.masks,
-               "detect_every": args.detect_every, "crf": args.crf, "audio": args.audio}
+    options = {
+        "format": args.format,
+        "json": args.json,
+        "records": args.records,
+        "masks": args.masks,
+        "detect_every": args.detect_every,
+        "crf": args.crf,
+        "audio": args.audio,
+    }
     manifest = Manifest.start(model, settings.to_json(), options)
     if uploader:
         manifest.upload = uploader.destination
@@ -678,7 +951,9 @@ def start_record(args: argparse.Namespace, outdir: Path, backend: BackendConfig,
     if args.resume and previous is not None and previous.fingerprint != manifest.fingerprint:
         say("note: --resume: the earlier run used other settings or another model; every input is processed again")
     try:
-        previous_coco = json.loads((outdir / RECORDS / "coco.json").read_text()) if args.resume and records is not None else {}
+        previous_coco = (
+            json.loads((outdir / RECORDS / "coco.json").read_text()) if args.resume and records is not None else {}
+        )
     except (OSError, ValueError):
         previous_coco = {}
     return RunRecord(outdir, manifest, records, previous, previous_coco, staging)

@@ -98,7 +98,9 @@ class Predictions:
     raw: dict[str, Any] | None = field(default=None, repr=False)
 
     @classmethod
-    def of(cls, detections: Iterable[Detection], width: int, height: int, raw: dict[str, Any] | None = None) -> Predictions:
+    def of(
+        cls, detections: Iterable[Detection], width: int, height: int, raw: dict[str, Any] | None = None
+    ) -> Predictions:
         """Predictions holding ``detections`` on a ``width``×``height`` image.
 
         >>> Predictions.of([Detection(0, 0, 4, 2, 0.9, "face")], 10, 10).xyxy
@@ -188,7 +190,14 @@ class Predictions:
 
     @classmethod
     def from_arrays(
-        cls, boxes: np.ndarray, scores: np.ndarray, class_name: str, class_id: int, width: int, height: int, overlap: float
+        cls,
+        boxes: np.ndarray,
+        scores: np.ndarray,
+        class_name: str,
+        class_id: int,
+        width: int,
+        height: int,
+        overlap: float,
     ) -> Predictions:
         """A model's ``N×4`` corner boxes and scores, clamped to the image, NMS-suppressed above
         ``overlap`` IoU, and boxes held by another absorbed into it (:func:`absorb_nested`)."""
@@ -196,8 +205,15 @@ class Predictions:
         keep = nms_indices(boxes, scores, overlap)
         merged, scores = absorb_nested(boxes[keep], scores[keep])
         n = len(scores)
-        return cls(merged, scores.astype(np.float64), np.full(n, class_id, np.int64), np.full(n, class_name, object),
-                   np.full(n, None, object), width, height)
+        return cls(
+            merged,
+            scores.astype(np.float64),
+            np.full(n, class_id, np.int64),
+            np.full(n, class_name, object),
+            np.full(n, None, object),
+            width,
+            height,
+        )
 
     def with_ids(self) -> Predictions:
         """The same predictions, each with a ``detection_id`` where it had none: a UUID made from
@@ -254,7 +270,9 @@ class Predictions:
         >>> Predictions.of([Detection(10, 10, 20, 30, 0.9, "face")], 100, 100).resized(200, 200)[0].x2
         40.0
         """
-        scale = np.array([width, height] * 2, np.float64) / np.array([max(self.image_width, 1), max(self.image_height, 1)] * 2)
+        scale = np.array([width, height] * 2, np.float64) / np.array(
+            [max(self.image_width, 1), max(self.image_height, 1)] * 2
+        )
         return replace(self, xyxy=self.xyxy * scale, image_width=width, image_height=height)
 
     def problem(self, width: int, height: int) -> str | None:

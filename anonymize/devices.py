@@ -48,7 +48,15 @@ class Device:
         """How a sentence names it: "the CPU", "the GPU (CUDA)"."""
         if not self.gpu:
             return "the CPU"
-        return "the GPU (" + " and ".join(p.removesuffix("ExecutionProvider").replace("Tensorrt", "TensorRT") for p in self.providers if p != CPU_PROVIDER) + ")"
+        return (
+            "the GPU ("
+            + " and ".join(
+                p.removesuffix("ExecutionProvider").replace("Tensorrt", "TensorRT")
+                for p in self.providers
+                if p != CPU_PROVIDER
+            )
+            + ")"
+        )
 
 
 def resolve(choice: str, available: Sequence[str] | None = None) -> Device:
@@ -61,8 +69,10 @@ def resolve(choice: str, available: Sequence[str] | None = None) -> Device:
     offered = list(onnxruntime.get_available_providers() if available is None else available)
     gpu = tuple(p for p in GPU_PROVIDERS if p in offered)
     if choice == "cuda" and not gpu:
-        raise DeviceError("No CUDA GPU here: this onnxruntime offers only "
-                          f"{', '.join(offered) or 'no provider'}. Install the [gpu] extra on a machine with an NVIDIA GPU, or use the CPU.")
+        raise DeviceError(
+            "No CUDA GPU here: this onnxruntime offers only "
+            f"{', '.join(offered) or 'no provider'}. Install the [gpu] extra on a machine with an NVIDIA GPU, or use the CPU."
+        )
     if gpu and choice != "cpu":
         return Device("cuda", gpu + (CPU_PROVIDER,))
     return Device("cpu", (CPU_PROVIDER,))

@@ -46,17 +46,33 @@ class _Worker:
     goes back to the driver, which numbers them for the whole run.
     """
 
-    def __init__(self, backend: dict, settings: dict, args: argparse.Namespace, outdir: str, reviews: dict, classes: tuple[str, ...],
-                 staging: storage.Staging | None) -> None:
+    def __init__(
+        self,
+        backend: dict,
+        settings: dict,
+        args: argparse.Namespace,
+        outdir: str,
+        reviews: dict,
+        classes: tuple[str, ...],
+        staging: storage.Staging | None,
+    ) -> None:
         self.detector = create_detector(BackendConfig(**backend), os.environ.get("ROBOFLOW_API_KEY", ""))
         self.settings, self.args, self.outdir = Settings.from_json(settings), args, Path(outdir)
         self.reviews, self.classes, self.staging = reviews, classes, staging
 
     def __call__(self, batch: dict) -> dict:
         entries, cocos = [], []
-        for source, target, sidecar, image_format, problem, origin in zip(batch["source"], batch["target"], batch["sidecar"], batch["format"],
-                                                                          batch["problem"], batch["origin"]):
-            item = Planned(Path(source), Path(target), Path(sidecar) if sidecar else None, image_format or None, problem or None, origin or None)
+        for source, target, sidecar, image_format, problem, origin in zip(
+            batch["source"], batch["target"], batch["sidecar"], batch["format"], batch["problem"], batch["origin"]
+        ):
+            item = Planned(
+                Path(source),
+                Path(target),
+                Path(sidecar) if sidecar else None,
+                image_format or None,
+                problem or None,
+                origin or None,
+            )
             records = Records(self.classes, masks=self.args.masks) if self.args.records else None
             entry = self.anonymize(item, records)
             entries.append(json.dumps(entry.to_json()))
@@ -69,7 +85,9 @@ class _Worker:
 
         review = self.reviews.get(item.source)
         if self.staging is None:
-            return process_or_fail(item, self.detector, self.settings, self.args, self.outdir, records, review, input_sha256(item))
+            return process_or_fail(
+                item, self.detector, self.settings, self.args, self.outdir, records, review, input_sha256(item)
+            )
         work, sha256 = Path(tempfile.mkdtemp(prefix="anonymize-actor-")), None
         try:
             here = self.staging.localize(item, work)
@@ -87,9 +105,19 @@ class _Worker:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def anonymize_on_ray(items: Sequence[Planned], backend: BackendConfig, settings: Settings, args: argparse.Namespace, outdir: Path,
-                     *, reviews: dict | None = None, classes: tuple[str, ...] = (), address: str | None = None,
-                     workers: int | None = None, staging: storage.Staging | None = None) -> Iterator[tuple[Entry, dict]]:
+def anonymize_on_ray(
+    items: Sequence[Planned],
+    backend: BackendConfig,
+    settings: Settings,
+    args: argparse.Namespace,
+    outdir: Path,
+    *,
+    reviews: dict | None = None,
+    classes: tuple[str, ...] = (),
+    address: str | None = None,
+    workers: int | None = None,
+    staging: storage.Staging | None = None,
+) -> Iterator[tuple[Entry, dict]]:
     """Each planned input's manifest entry and the COCO part of its records (empty without records),
     as the actors finish them (in no set order). ``reviews`` are :func:`anonymize.cli.reviews_for`'s.
 
@@ -102,20 +130,43 @@ def anonymize_on_ray(items: Sequence[Planned], backend: BackendConfig, settings:
     if not items:
         return
     if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING,
-                 **({} if address else {"num_cpus": os.cpu_count()}))
+        ray.init(
+            address=address,
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level=logging.WARNING,
+            **({} if address else {"num_cpus": os.cpu_count()}),
+        )
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     context.print_on_execution_start = False
     logging.getLogger("ray.data").setLevel(logging.ERROR)  # the CLI has its own progress bar and summary
     pool = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-    rows = [{"source": str(i.source), "target": str(i.target), "sidecar": str(i.sidecar or ""), "format": i.format or "", "problem": i.problem or "",
-             "origin": i.origin or ""}
-            for i in items]
+    rows = [
+        {
+            "source": str(i.source),
+            "target": str(i.target),
+            "sidecar": str(i.sidecar or ""),
+            "format": i.format or "",
+            "problem": i.problem or "",
+            "origin": i.origin or "",
+        }
+        for i in items
+    ]
     done = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
-        _Worker, batch_size=1, concurrency=min(pool, len(rows)), batch_format="numpy",
-        fn_constructor_kwargs={"backend": asdict(backend), "settings": settings.to_json(), "args": args, "outdir": str(outdir),
-                               "reviews": reviews or {}, "classes": tuple(classes), "staging": staging},
+        _Worker,
+        batch_size=1,
+        concurrency=min(pool, len(rows)),
+        batch_format="numpy",
+        fn_constructor_kwargs={
+            "backend": asdict(backend),
+            "settings": settings.to_json(),
+            "args": args,
+            "outdir": str(outdir),
+            "reviews": reviews or {},
+            "classes": tuple(classes),
+            "staging": staging,
+        },
         **({"num_gpus": 1} if backend.device == "cuda" else {"num_cpus": 1}),
     )
     for row in done.iter_rows():

@@ -114,14 +114,32 @@ class PictureEdits:
             else:
                 keep[index] = False
         added = Predictions.of(
-            [Detection(d.x1, d.y1, d.x2, d.y2, ADDED_CONFIDENCE, d.class_name, _class_id(d.class_name, hidden), f"added-{n}")
-             for n, d in enumerate(self.added, start=1)],
-            width, height,
+            [
+                Detection(
+                    d.x1,
+                    d.y1,
+                    d.x2,
+                    d.y2,
+                    ADDED_CONFIDENCE,
+                    d.class_name,
+                    _class_id(d.class_name, hidden),
+                    f"added-{n}",
+                )
+                for n, d in enumerate(self.added, start=1)
+            ],
+            width,
+            height,
         )
-        return Applied(Predictions.concatenate([hidden[keep], added], width, height), hidden[~keep], added, tuple(unmatched))
+        return Applied(
+            Predictions.concatenate([hidden[keep], added], width, height), hidden[~keep], added, tuple(unmatched)
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"sha256": self.sha256, "kept_visible": [_box_json(d) for d in self.kept_visible], "added": [_box_json(d) for d in self.added]}
+        return {
+            "sha256": self.sha256,
+            "kept_visible": [_box_json(d) for d in self.kept_visible],
+            "added": [_box_json(d) for d in self.added],
+        }
 
     @classmethod
     def from_json(cls, payload: Any) -> PictureEdits:
@@ -130,7 +148,9 @@ class PictureEdits:
         sha256 = payload.get("sha256")
         if not (isinstance(sha256, str) and len(sha256) == 64 and all(c in "0123456789abcdef" for c in sha256)):
             raise ValueError("its 'sha256' is not the sha256 of a file")
-        return cls(sha256, _boxes(payload.get("kept_visible", []), "kept_visible"), _boxes(payload.get("added", []), "added"))
+        return cls(
+            sha256, _boxes(payload.get("kept_visible", []), "kept_visible"), _boxes(payload.get("added", []), "added")
+        )
 
 
 @dataclass(frozen=True)
@@ -145,7 +165,9 @@ class DrawnBox:
     y2: float
 
 
-def edits_from_boxes(sha256: str, detections: Predictions, drawn: Iterable[DrawnBox], tolerance: float = 1.0) -> PictureEdits:
+def edits_from_boxes(
+    sha256: str, detections: Predictions, drawn: Iterable[DrawnBox], tolerance: float = 1.0
+) -> PictureEdits:
     """The edits that turn ``detections`` into the boxes ``drawn``: a detection no longer drawn is
     kept visible; one moved or resized (by more than ``tolerance`` pixels) is kept visible and its
     new box added; a box drawn by hand is added.
@@ -197,7 +219,13 @@ def _class_id(class_name: str, predictions: Predictions) -> int:
 
 def _box_json(d: Detection) -> dict[str, Any]:
     cx, cy = d.center
-    box = {"x": round(cx, 2), "y": round(cy, 2), "width": round(d.width, 2), "height": round(d.height, 2), "class": d.class_name}
+    box = {
+        "x": round(cx, 2),
+        "y": round(cy, 2),
+        "width": round(d.width, 2),
+        "height": round(d.height, 2),
+        "class": d.class_name,
+    }
     return box | ({"detection_id": d.detection_id} if d.detection_id else {})
 
 
@@ -232,7 +260,9 @@ class OnFrame:
     tracker_id: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"frame": self.frame, **_box_json(self.box)} | ({"tracker_id": self.tracker_id} if self.tracker_id is not None else {})
+        return {"frame": self.frame, **_box_json(self.box)} | (
+            {"tracker_id": self.tracker_id} if self.tracker_id is not None else {}
+        )
 
     @classmethod
     def from_json(cls, item: Any, where: str, index: int) -> OnFrame:
@@ -263,11 +293,17 @@ class VideoEdits:
 
     def added_on(self, frame: int, width: int, height: int) -> Predictions:
         """The boxes added on ``frame``, as detections of a ``width``×``height`` frame."""
-        return Predictions.of([replace(a.box, confidence=ADDED_CONFIDENCE) for a in self.added if a.frame == frame], width, height)
+        return Predictions.of(
+            [replace(a.box, confidence=ADDED_CONFIDENCE) for a in self.added if a.frame == frame], width, height
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"sha256": self.sha256, "detect_every": self.detect_every,
-                "kept_tracks": [k.to_json() for k in self.kept_tracks], "added": [a.to_json() for a in self.added]}
+        return {
+            "sha256": self.sha256,
+            "detect_every": self.detect_every,
+            "kept_tracks": [k.to_json() for k in self.kept_tracks],
+            "added": [a.to_json() for a in self.added],
+        }
 
     @classmethod
     def from_json(cls, payload: Any) -> VideoEdits:
@@ -329,7 +365,7 @@ class Edits:
         """Read :meth:`to_json`'s form; EditsError, naming ``source`` and what is wrong, for anything else."""
         try:
             if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-                raise ValueError(f"not an edits file (no \"format\": \"{FORMAT}\")")
+                raise ValueError(f'not an edits file (no "format": "{FORMAT}")')
             if payload.get("version") != VERSION:
                 raise ValueError(f"version {payload.get('version')!r} is not one this tool reads ({VERSION})")
             backend = payload.get("backend")

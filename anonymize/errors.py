@@ -30,7 +30,9 @@ class MissingSettings(DetectionError):
 
     def __init__(self, service: str, missing: tuple[str, ...]) -> None:
         self.missing = missing
-        super().__init__(f"The {service} needs {' and '.join(f'a {name}' if name != 'API key' else 'an API key' for name in missing)}.")
+        super().__init__(
+            f"The {service} needs {' and '.join(f'a {name}' if name != 'API key' else 'an API key' for name in missing)}."
+        )
 
 
 class EditsError(AnonymizeError):

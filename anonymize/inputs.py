@@ -91,6 +91,11 @@ def not_a_file(path: Path) -> str | None:
         except OSError as error:
             return f"a folder that cannot be searched ({error.strerror})"
         return "a link to a folder it is in (a loop): not searched again"
-    kinds = {stat.S_ISFIFO: "a named pipe", stat.S_ISCHR: "a device", stat.S_ISBLK: "a device", stat.S_ISSOCK: "a socket"}
+    kinds = {
+        stat.S_ISFIFO: "a named pipe",
+        stat.S_ISCHR: "a device",
+        stat.S_ISBLK: "a device",
+        stat.S_ISSOCK: "a socket",
+    }
     kind = next((name for test, name in kinds.items() if test(mode)), "not a regular file")
     return f"{kind}, not a file: only regular files are read"

@@ -67,7 +67,9 @@ class Keyframes:
         self._thumbnail: np.ndarray | None = None
         self._looks: dict[int, np.ndarray] = {}
 
-    def needs_detection(self, index: int, t: float, pixels: np.ndarray, thumb: np.ndarray, predicted: tuple[Predictions, np.ndarray]) -> bool:
+    def needs_detection(
+        self, index: int, t: float, pixels: np.ndarray, thumb: np.ndarray, predicted: tuple[Predictions, np.ndarray]
+    ) -> bool:
         """Whether frame ``index``, shown at ``t`` seconds, must be detected, given its :func:`~anonymize.camera.thumbnail`
         ``thumb`` and where tracking predicts its tracks (:meth:`~anonymize.tracking.Tracker.motion_boxes`: boxes and track ids)."""
         if self._last is None or index - self._last >= self.every or t - self._last_time >= self.within:
@@ -78,7 +80,9 @@ class Keyframes:
         same = [float(look @ self._looks[track]) >= SAME_LOOK for track, look in looks.items() if track in self._looks]
         return bool(same) and same.count(False) > LOST_SHARE * len(same)
 
-    def detected(self, index: int, t: float, pixels: np.ndarray, thumb: np.ndarray, detections: Predictions, tracks: np.ndarray) -> None:
+    def detected(
+        self, index: int, t: float, pixels: np.ndarray, thumb: np.ndarray, detections: Predictions, tracks: np.ndarray
+    ) -> None:
         """Remember frame ``index`` (at ``t`` seconds, thumbnail ``thumb``), detected, and the look of each of its tracks."""
         self._last, self._last_time, self._thumbnail = index, t, thumb
         self._looks = _looks(pixels, detections, tracks)
@@ -92,7 +96,9 @@ def _looks(pixels: np.ndarray, boxes: Predictions, tracks: np.ndarray) -> dict[i
         x1, y1, x2, y2 = max(x1, 0), max(y1, 0), min(x2, width), min(y2, height)
         if min(x2 - x1, y2 - y1) < SMALLEST:
             continue
-        patch = cv2.resize(cv2.cvtColor(pixels[y1:y2, x1:x2], cv2.COLOR_RGB2GRAY), (PATCH, PATCH), interpolation=cv2.INTER_AREA)
+        patch = cv2.resize(
+            cv2.cvtColor(pixels[y1:y2, x1:x2], cv2.COLOR_RGB2GRAY), (PATCH, PATCH), interpolation=cv2.INTER_AREA
+        )
         patch = patch.astype(np.float32).ravel()
         patch -= patch.mean()
         looks[track] = patch / max(float(np.linalg.norm(patch)), 1e-6)

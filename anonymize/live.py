@@ -104,15 +104,24 @@ def obscured(frame: np.ndarray, message: str) -> np.ndarray:
     """A frame that shows nothing of the input: dark grey, with ``message`` on it."""
     out = np.full_like(frame, 40)
     scale = max(0.4, frame.shape[1] / 1000)
-    cv2.putText(out, message, (10, frame.shape[0] // 2), cv2.FONT_HERSHEY_SIMPLEX, scale, (230, 230, 230), 1, cv2.LINE_AA)
+    cv2.putText(
+        out, message, (10, frame.shape[0] // 2), cv2.FONT_HERSHEY_SIMPLEX, scale, (230, 230, 230), 1, cv2.LINE_AA
+    )
     return out
 
 
 class LiveAnonymizer:
     """Censors frames as they come; see the module docstring for the guarantees."""
 
-    def __init__(self, detector: Detector, settings: Settings, *, max_staleness: float = 1.0,
-                 detection_interval: float = DETECTION_INTERVAL, delayed: bool = False) -> None:
+    def __init__(
+        self,
+        detector: Detector,
+        settings: Settings,
+        *,
+        max_staleness: float = 1.0,
+        detection_interval: float = DETECTION_INTERVAL,
+        delayed: bool = False,
+    ) -> None:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._detector, self._settings = detector, settings
@@ -160,12 +169,18 @@ class LiveAnonymizer:
             shown_at, ready = start, None
             if self.delayed:
                 ready = self._ready(frame, start)
-                repeat = self._shown if self._shown is not None and self._shown.shape == frame.shape and not error else None
+                repeat = (
+                    self._shown if self._shown is not None and self._shown.shape == frame.shape and not error else None
+                )
                 waited = (start - self._held[0][1]) * 1000 if self._held else 0.0
                 frame, shown_at = ready or (frame, start)
             height, width = frame.shape[:2]
             # Delayed, a detection at or after this frame's moment has been seen (see _ready): it is never stale.
-            usable = newest is not None and newest.same_shape(width, height) and (self.delayed or start - newest.captured_at <= self.max_staleness)
+            usable = (
+                newest is not None
+                and newest.same_shape(width, height)
+                and (self.delayed or start - newest.captured_at <= self.max_staleness)
+            )
             # The newest detection's tracks are believed as long as it is (``usable``): one that arrives later
             # than the tracker's coast must not uncover the face it found.
             cover = self._tracker.cover(shown_at, width, height, newest=newest.captured_at) if usable else None
@@ -176,7 +191,11 @@ class LiveAnonymizer:
         if error:
             out = obscured(frame, "detection failed: picture hidden")
         elif cover is None:
-            behind = f"detection is {start - newest.captured_at:.1f} s behind: frame hidden" if newest is not None else "waiting for detection..."
+            behind = (
+                f"detection is {start - newest.captured_at:.1f} s behind: frame hidden"
+                if newest is not None
+                else "waiting for detection..."
+            )
             out = obscured(frame, behind)
         else:
             out = censor(frame, cover.hidden, settings.censor)
@@ -198,7 +217,9 @@ class LiveAnonymizer:
             self._held.popleft()
         return self._held.popleft()
 
-    def _record(self, start: float, was_obscured: bool, carried: int, shown: tuple[np.ndarray, float] | None = None) -> None:
+    def _record(
+        self, start: float, was_obscured: bool, carried: int, shown: tuple[np.ndarray, float] | None = None
+    ) -> None:
         """Count a frame; ``shown`` is a newly shown frame (not a repeat) and the moment it was captured."""
         end = time.perf_counter()
         with self._lock:
@@ -222,7 +243,11 @@ class LiveAnonymizer:
                 if self._closed:
                     return
                 (frame, captured_at), self._pending = self._pending, None
-                detector, settings, size = self._detector, self._settings, self._pace.size(frame.shape[1], frame.shape[0])
+                detector, settings, size = (
+                    self._detector,
+                    self._settings,
+                    self._pace.size(frame.shape[1], frame.shape[0]),
+                )
             start = time.perf_counter()
             try:
                 self._detect_once(frame, captured_at, detector, settings, start, size)
@@ -235,15 +260,24 @@ class LiveAnonymizer:
             # Tracking carries the boxes between detections: a pause leaves the cores to the frame path.
             time.sleep(max(0.0, start + self.detection_interval - time.perf_counter()))
 
-    def _detect_once(self, frame: np.ndarray, captured_at: float, detector: Detector, settings: Settings, start: float,
-                     size: tuple[int, int]) -> None:
+    def _detect_once(
+        self,
+        frame: np.ndarray,
+        captured_at: float,
+        detector: Detector,
+        settings: Settings,
+        start: float,
+        size: tuple[int, int],
+    ) -> None:
         in_background = getattr(detector, "in_background", None)  # the local models: their threads too
         height, width = frame.shape[:2]
         if size == (width, height):
             found = detect(frame, in_background() if in_background else detector, settings)
         else:  # stepped down: boxes found on a smaller copy, moved back onto the frame (the JSON too)
             small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-            found = replace(detect(small, in_background() if in_background else detector, settings).resized(width, height), raw=None)
+            found = replace(
+                detect(small, in_background() if in_background else detector, settings).resized(width, height), raw=None
+            )
         hidden = found if settings.classes is None else found.of_classes(settings.classes)
         as_json = found.raw or found.to_roboflow()  # made outside the lock: the frame path waits on it
         with self._lock:
@@ -266,8 +300,20 @@ class LiveAnonymizer:
         with self._lock:
             times = list(self._frame_times)
             fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
-            return LiveStats(fps, self._frame_ms, self._detection_ms, self._frames, self._obscured, self._detections, self._carried,
-                             self._delay_ms, self._last_json, self._error, self._detection_size, self._pace.reason)
+            return LiveStats(
+                fps,
+                self._frame_ms,
+                self._detection_ms,
+                self._frames,
+                self._obscured,
+                self._detections,
+                self._carried,
+                self._delay_ms,
+                self._last_json,
+                self._error,
+                self._detection_size,
+                self._pace.reason,
+            )
 
     def frame_callback(self) -> Callable[[av.VideoFrame], av.VideoFrame]:
         """A ``video_frame_callback`` for streamlit-webrtc: censored frames out, never raw ones."""

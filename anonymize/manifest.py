@@ -53,8 +53,11 @@ def model_entry(config: BackendConfig, detector: Detector) -> dict[str, Any]:
     """The model of a run, for its manifest: :func:`~anonymize.detectors.model_record`, and the bundled
     model files with their sha256 and the device they ran on, when it runs them."""
     files, device = getattr(detector, "model_files", ()), getattr(detector, "device", None)
-    return (model_record(config) | ({"device": device.name} if device else {})
-            | ({"models": model_files(files)} if files else {}))
+    return (
+        model_record(config)
+        | ({"device": device.name} if device else {})
+        | ({"models": model_files(files)} if files else {})
+    )
 
 
 @dataclass
@@ -88,11 +91,28 @@ class Entry:
         return {key: value for key, value in asdict(self).items() if value is not None and value is not False}
 
     @classmethod
-    def of_picture(cls, source: str, source_sha256: str | None, output: str, encoded: bytes, result: Result, seconds: float,
-                   review: str | None = None) -> Entry:
+    def of_picture(
+        cls,
+        source: str,
+        source_sha256: str | None,
+        output: str,
+        encoded: bytes,
+        result: Result,
+        seconds: float,
+        review: str | None = None,
+    ) -> Entry:
         """The entry of a picture written as ``encoded`` from ``result``."""
-        entry = cls(source, source_sha256, "unchanged" if result.warning else "anonymized", output, sha256_of(encoded),
-                    dict(sorted(result.counts.items())), len(result.low_confidence), seconds=round(seconds, 3), review=review)
+        entry = cls(
+            source,
+            source_sha256,
+            "unchanged" if result.warning else "anonymized",
+            output,
+            sha256_of(encoded),
+            dict(sorted(result.counts.items())),
+            len(result.low_confidence),
+            seconds=round(seconds, 3),
+            review=review,
+        )
         if result.review:
             entry.kept_visible, entry.added_by_hand = len(result.review.kept_visible), len(result.review.added)
         return entry
@@ -102,7 +122,10 @@ class Entry:
         """An entry as :meth:`to_json` wrote it; ValueError for anything else (a hand-edited or damaged manifest)."""
         if not isinstance(item, dict):
             raise ValueError(f"an entry is not a JSON object: {item!r}")
-        read = {"input_sha256": None, **{key: value for key, value in item.items() if key in _ENTRY_TYPES}}  # None is left out of the JSON
+        read = {
+            "input_sha256": None,
+            **{key: value for key, value in item.items() if key in _ENTRY_TYPES},
+        }  # None is left out of the JSON
         for key, value in read.items():
             if not isinstance(value, _ENTRY_TYPES[key]) or (isinstance(value, bool) and bool not in _ENTRY_TYPES[key]):
                 raise ValueError(f"an entry's {key!r} is malformed: {value!r}")
@@ -115,10 +138,22 @@ class Entry:
 
 #: The JSON type of each field of an :class:`Entry`.
 _ENTRY_TYPES: dict[str, tuple[type, ...]] = {
-    "input": (str,), "input_sha256": (str, type(None)), "status": (str,), "output": (str, type(None)), "output_sha256": (str, type(None)),
-    "hidden": (dict,), "low_confidence": (int,), "kept_visible": (int,), "added_by_hand": (int,), "frames": (int, type(None)),
-    "frames_detected": (int, type(None)), "reason": (str, type(None)), "review": (str, type(None)), "resumed": (bool,),
-    "seconds": (int, float), "upload": (dict, type(None)),
+    "input": (str,),
+    "input_sha256": (str, type(None)),
+    "status": (str,),
+    "output": (str, type(None)),
+    "output_sha256": (str, type(None)),
+    "hidden": (dict,),
+    "low_confidence": (int,),
+    "kept_visible": (int,),
+    "added_by_hand": (int,),
+    "frames": (int, type(None)),
+    "frames_detected": (int, type(None)),
+    "reason": (str, type(None)),
+    "review": (str, type(None)),
+    "resumed": (bool,),
+    "seconds": (int, float),
+    "upload": (dict, type(None)),
 }
 
 
@@ -138,7 +173,9 @@ class Manifest:
     copied: list[dict[str, str]] = field(default_factory=list)
 
     @classmethod
-    def start(cls, backend: dict[str, Any], settings: dict[str, Any], options: dict[str, Any] | None = None) -> Manifest:
+    def start(
+        cls, backend: dict[str, Any], settings: dict[str, Any], options: dict[str, Any] | None = None
+    ) -> Manifest:
         return cls(backend, settings, options or {}, _now())
 
     def add(self, entry: Entry) -> None:
@@ -169,9 +206,15 @@ class Manifest:
             "fingerprint": self.fingerprint,
             **({"upload": self.upload} if self.upload else {}),
             **({"copied": self.copied} if self.copied else {}),
-            "totals": {"inputs": len(self.entries), "anonymized": statuses["anonymized"], "unchanged": statuses["unchanged"],
-                       "failed": statuses["failed"], "hidden": dict(sorted(hidden.items())),
-                       "uploaded": uploads["uploaded"], "upload_failed": uploads["failed"]},
+            "totals": {
+                "inputs": len(self.entries),
+                "anonymized": statuses["anonymized"],
+                "unchanged": statuses["unchanged"],
+                "failed": statuses["failed"],
+                "hidden": dict(sorted(hidden.items())),
+                "uploaded": uploads["uploaded"],
+                "upload_failed": uploads["failed"],
+            },
             "entries": [entry.to_json() for entry in self.entries],
         }
 
@@ -193,8 +236,15 @@ class Manifest:
             payload = json.loads((folder / NAME).read_text())
             if not isinstance(payload, dict) or not isinstance(payload.get("entries"), list):
                 return None
-            return cls(payload["backend"], payload["settings"], payload.get("options", {}), payload.get("started", ""),
-                       payload.get("finished"), [Entry.from_json(item) for item in payload["entries"]], payload.get("upload"))
+            return cls(
+                payload["backend"],
+                payload["settings"],
+                payload.get("options", {}),
+                payload.get("started", ""),
+                payload.get("finished"),
+                [Entry.from_json(item) for item in payload["entries"]],
+                payload.get("upload"),
+            )
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 

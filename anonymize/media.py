@@ -48,8 +48,19 @@ READABLE_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "HEIF", "AVIF")
 
 #: File name endings of the pictures we read, and the output format each keeps with ``--format same``.
 IMAGE_SUFFIXES = {
-    ".jpg": "jpeg", ".jpeg": "jpeg", ".jpe": "jpeg", ".jfif": "jpeg", ".png": "png", ".webp": "webp",
-    ".bmp": "png", ".tif": "png", ".tiff": "png", ".gif": "png", ".heic": "jpeg", ".heif": "jpeg", ".avif": "jpeg",
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".jpe": "jpeg",
+    ".jfif": "jpeg",
+    ".png": "png",
+    ".webp": "webp",
+    ".bmp": "png",
+    ".tif": "png",
+    ".tiff": "png",
+    ".gif": "png",
+    ".heic": "jpeg",
+    ".heif": "jpeg",
+    ".avif": "jpeg",
     ".mpo": "jpeg",
 }
 
@@ -115,9 +126,13 @@ def load_image(
         except Image.DecompressionBombError as error:
             raise MediaError(f"{label}: the image is too large to process safely.") from error
         except (Image.UnidentifiedImageError, OSError, ValueError) as error:
-            if isinstance(error, ValueError) and "MAX_TEXT" in str(error):  # Pillow's words for a text chunk, or a file's text, over its limit
-                raise MediaError(f"{label}: its metadata (a PNG text chunk, such as XMP) unpacks to more than "
-                                 f"{MAX_METADATA_CHUNK // 1024**2} MiB, or 64 MiB in all; refused to protect memory.") from error
+            if isinstance(error, ValueError) and "MAX_TEXT" in str(
+                error
+            ):  # Pillow's words for a text chunk, or a file's text, over its limit
+                raise MediaError(
+                    f"{label}: its metadata (a PNG text chunk, such as XMP) unpacks to more than "
+                    f"{MAX_METADATA_CHUNK // 1024**2} MiB, or 64 MiB in all; refused to protect memory."
+                ) from error
             raise MediaError(f"{label}: not an image in a supported format (JPEG, PNG, WebP, …).") from error
         width, height = image.size
         frames = getattr(image, "n_frames", 1)
@@ -150,7 +165,9 @@ def _to_rgb(image: Image.Image) -> np.ndarray:
     if icc and image.mode in ("RGB", "RGBA", "CMYK", "L"):
         try:
             source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            image = ImageCms.profileToProfile(image, source, _SRGB, outputMode="RGBA" if image.mode == "RGBA" else "RGB")
+            image = ImageCms.profileToProfile(
+                image, source, _SRGB, outputMode="RGBA" if image.mode == "RGBA" else "RGB"
+            )
         except (ImageCms.PyCMSError, OSError, ValueError):
             pass  # A broken profile: the plain conversion below is close enough.
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):

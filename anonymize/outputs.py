@@ -89,7 +89,11 @@ class Names:
 def _fitted(stem: str, tail: str, names: Callable[[str], Sequence[str]]) -> str:
     """``stem + tail``, the stem cut (never the tail, nor a folder) until every one of its names fits in :data:`NAME_MAX` bytes."""
     folder, _, base = stem.rpartition("/")
-    while base and max(len(PurePosixPath(name).name.encode()) for name in names(f"{folder}/{base}{tail}".lstrip("/"))) > NAME_MAX:
+    while (
+        base
+        and max(len(PurePosixPath(name).name.encode()) for name in names(f"{folder}/{base}{tail}".lstrip("/")))
+        > NAME_MAX
+    ):
         base = base[:-1]
     return f"{folder}/{base}{tail}".lstrip("/") if folder else base + tail
 
@@ -109,7 +113,9 @@ def names_of(suffix: str, sidecar_suffix: str | None, *, records: bool, masks: b
     return names
 
 
-def plan(sources: Sequence[Path], outdir: Path, format: str, *, sidecars: bool, records: bool = False, masks: bool = False) -> list[Planned]:
+def plan(
+    sources: Sequence[Path], outdir: Path, format: str, *, sidecars: bool, records: bool = False, masks: bool = False
+) -> list[Planned]:
     """Name every output; ``format`` is an output format or ``"same"`` (kept from the input's extension).
 
     Raises OutputError, naming both files, when an output would replace an input.
@@ -141,13 +147,16 @@ def is_dataset(files: Iterable[str]) -> bool:
     """
     for name in files:
         parts = PurePosixPath(name).parts
-        if (len(parts) <= 2 and parts[-1] in DATASET_MARKERS) or (len(parts) == 2 and parts[0] == "annotations" and name.endswith(".json")):
+        if (len(parts) <= 2 and parts[-1] in DATASET_MARKERS) or (
+            len(parts) == 2 and parts[0] == "annotations" and name.endswith(".json")
+        ):
             return True
     return False
 
 
-def plan_dataset(root: Path, outdir: Path, files: Sequence[Path], *, records: bool = False, masks: bool = False
-                 ) -> tuple[list[Planned], list[tuple[Path, Path]]]:
+def plan_dataset(
+    root: Path, outdir: Path, files: Sequence[Path], *, records: bool = False, masks: bool = False
+) -> tuple[list[Planned], list[tuple[Path, Path]]]:
     """A dataset folder mirrored into ``outdir``: each picture (and video) keeps its path and name, so
     label files still name it; every other file (labels, ``data.yaml``, COCO JSON) is to be copied as it is.
     A picture whose name (or records) another file already has fails, with that sentence, rather than be renamed.
@@ -161,7 +170,9 @@ def plan_dataset(root: Path, outdir: Path, files: Sequence[Path], *, records: bo
         relative = source.relative_to(root).as_posix()
         if not (is_video(source) or source.suffix.lower() in IMAGE_SUFFIXES):
             if names.take([relative]) is not None:
-                raise ValueError(f"the dataset holds {relative}, where the run writes its own record; move or rename it first")
+                raise ValueError(
+                    f"the dataset holds {relative}, where the run writes its own record; move or rename it first"
+                )
             copies.append((source, outdir / relative))
     for source in files:
         relative = source.relative_to(root)
@@ -174,14 +185,21 @@ def plan_dataset(root: Path, outdir: Path, files: Sequence[Path], *, records: bo
             # The name is kept: a picture in a format we cannot write under it fails, rather than be renamed away from its labels.
             target = relative.as_posix()
             clash = names.take(names_of("", None, records=records, masks=masks)(target))
-            problem = _clash_problem(clash) or (None if suffix in KEEPS_NAME else
-                      f"a dataset picture must be JPEG, PNG or WebP to keep its name (its labels name it); convert {source.name} first.")
+            problem = _clash_problem(clash) or (
+                None
+                if suffix in KEEPS_NAME
+                else f"a dataset picture must be JPEG, PNG or WebP to keep its name (its labels name it); convert {source.name} first."
+            )
             planned.append(Planned(source, outdir / target, None, same_format(suffix), problem))
     return planned, copies
 
 
 def _clash_problem(clash: str | None) -> str | None:
-    return None if clash is None else f"{clash} would be written for it and for another file of the dataset; rename one of them."
+    return (
+        None
+        if clash is None
+        else f"{clash} would be written for it and for another file of the dataset; rename one of them."
+    )
 
 
 #: Picture suffixes whose format we write under the same name.

@@ -71,8 +71,10 @@ class DetectionPace:
             self._fast_in_a_row = 0
             if self.level < len(DETECTION_SCALES) - 1:
                 self.level += 1
-                self.reason = (f"detection took {latency * 1000:.0f} ms, more than the {allowed * 1000:.0f} ms that keep frames "
-                               f"within {self.max_staleness:.1f} s of it: stepped down")
+                self.reason = (
+                    f"detection took {latency * 1000:.0f} ms, more than the {allowed * 1000:.0f} ms that keep frames "
+                    f"within {self.max_staleness:.1f} s of it: stepped down"
+                )
             return
         self._fast_in_a_row = self._fast_in_a_row + 1 if latency < STEP_UP_SHARE * self.max_staleness else 0
         if self._fast_in_a_row >= STEP_UP_AFTER and self.level > 0:

@@ -40,7 +40,9 @@ def detection_confidence(settings: Settings, detector: Detector) -> float:
 def detect(image: np.ndarray, detector: Detector, settings: Settings) -> Predictions:
     """Run ``detector`` with the thresholds of ``settings``; any failure becomes a DetectionError."""
     try:
-        found = detector.detect(image, confidence=detection_confidence(settings, detector) / 100, overlap=settings.overlap / 100)
+        found = detector.detect(
+            image, confidence=detection_confidence(settings, detector) / 100, overlap=settings.overlap / 100
+        )
     except AnonymizeError:
         raise
     except Exception as error:  # a model or backend bug must still fail closed, with a message
@@ -69,7 +71,9 @@ def hide(image: np.ndarray, predictions: Predictions, settings: Settings, edits:
     return Result(censor(image, hidden, settings.censor), predictions, hidden, time.perf_counter() - start, review)
 
 
-def anonymize_image(image: np.ndarray, detector: Detector, settings: Settings, edits: PictureEdits | None = None) -> Result:
+def anonymize_image(
+    image: np.ndarray, detector: Detector, settings: Settings, edits: PictureEdits | None = None
+) -> Result:
     """Detect, then hide every detection of ``settings.classes``, as a review's ``edits`` say.
 
     Fails closed: if detection raises, this raises too and no image is returned.

@@ -31,12 +31,29 @@ class Preset:
 
 
 PRESETS = {
-    "fast": Preset("fast", "webcam and previews: int8 models, faces at up to 640 px, one 640 px plate pass",
-                   ((640, True),), (640,), None, True),
-    "balanced": Preset("balanced", "the default: int8 models, faces at up to 1920 px and at 640 px, plates at up to 1280 px",
-                       ((1920, True), (640, True)), (1280,), None, True),
-    "thorough": Preset("thorough", "datasets: float models, faces at full size and at 640 px, plates at two scales plus full-resolution tiles",
-                       ((None, False), (640, False)), (960, 1280), 1280, False),
+    "fast": Preset(
+        "fast",
+        "webcam and previews: int8 models, faces at up to 640 px, one 640 px plate pass",
+        ((640, True),),
+        (640,),
+        None,
+        True,
+    ),
+    "balanced": Preset(
+        "balanced",
+        "the default: int8 models, faces at up to 1920 px and at 640 px, plates at up to 1280 px",
+        ((1920, True), (640, True)),
+        (1280,),
+        None,
+        True,
+    ),
+    "thorough": Preset(
+        "thorough",
+        "datasets: float models, faces at full size and at 640 px, plates at two scales plus full-resolution tiles",
+        ((None, False), (640, False)),
+        (960, 1280),
+        1280,
+        False,
+    ),
 }
 DEFAULT_PRESET = "balanced"
-

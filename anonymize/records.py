@@ -68,14 +68,22 @@ class Records:
         for d in result.hidden:
             if d.class_name not in self.classes:
                 self.classes.append(d.class_name)
-            self.annotations.append({
-                "id": len(self.annotations) + 1, "image_id": image_id, "category_id": self.classes.index(d.class_name) + 1,
-                "bbox": [round(d.x1, 2), round(d.y1, 2), round(d.width, 2), round(d.height, 2)],
-                "area": round(d.width * d.height, 2), "iscrowd": 0, "score": round(d.confidence, 4),
-                "low_confidence": d.confidence < CONFIDENT,
-            })
+            self.annotations.append(
+                {
+                    "id": len(self.annotations) + 1,
+                    "image_id": image_id,
+                    "category_id": self.classes.index(d.class_name) + 1,
+                    "bbox": [round(d.x1, 2), round(d.y1, 2), round(d.width, 2), round(d.height, 2)],
+                    "area": round(d.width * d.height, 2),
+                    "iscrowd": 0,
+                    "score": round(d.confidence, 4),
+                    "low_confidence": d.confidence < CONFIDENT,
+                }
+            )
             cx, cy = d.center
-            lines.append(f"{self.classes.index(d.class_name)} {cx / width:.6f} {cy / height:.6f} {d.width / width:.6f} {d.height / height:.6f}\n")
+            lines.append(
+                f"{self.classes.index(d.class_name)} {cx / width:.6f} {cy / height:.6f} {d.width / width:.6f} {d.height / height:.6f}\n"
+            )
         labels, *mask_name = files_of(name, masks=self.masks)
         files = {labels: "".join(lines).encode()}
         if mask_name:
@@ -95,8 +103,14 @@ class Records:
                 class_name = categories[old["category_id"]]
                 if class_name not in self.classes:
                     self.classes.append(class_name)
-                self.annotations.append({**old, "id": len(self.annotations) + 1, "image_id": image_id,
-                                         "category_id": self.classes.index(class_name) + 1})
+                self.annotations.append(
+                    {
+                        **old,
+                        "id": len(self.annotations) + 1,
+                        "image_id": image_id,
+                        "category_id": self.classes.index(class_name) + 1,
+                    }
+                )
 
     def reorder(self, names: list[str]) -> None:
         """Number the pictures in the order of ``names`` (their output names), as a run in that order would:
@@ -105,18 +119,26 @@ class Records:
         old = sorted(self.images, key=lambda image: rank.get(image["file_name"], len(rank)))
         new_id = {image["id"]: n for n, image in enumerate(old, start=1)}
         self.images = [{**image, "id": new_id[image["id"]]} for image in old]
-        self.annotations = [{**a, "id": n, "image_id": new_id[a["image_id"]]}
-                            for n, a in enumerate(sorted(self.annotations, key=lambda a: (new_id[a["image_id"]], a["id"])), start=1)]
+        self.annotations = [
+            {**a, "id": n, "image_id": new_id[a["image_id"]]}
+            for n, a in enumerate(sorted(self.annotations, key=lambda a: (new_id[a["image_id"]], a["id"])), start=1)
+        ]
 
     def coco(self) -> dict[str, Any]:
         return {
             "info": {"description": "Regions hidden by anonymize: one annotation per hidden detection"},
             "images": self.images,
             "annotations": self.annotations,
-            "categories": [{"id": n, "name": name, "supercategory": "personal data"} for n, name in enumerate(self.classes, start=1)],
+            "categories": [
+                {"id": n, "name": name, "supercategory": "personal data"}
+                for n, name in enumerate(self.classes, start=1)
+            ],
         }
 
     def summary_files(self) -> dict[str, bytes]:
         """The files that cover the whole batch: ``coco.json`` and ``yolo/classes.txt``."""
         coco, classes = SUMMARY_FILES
-        return {coco: json.dumps(self.coco(), indent=1).encode(), classes: "".join(f"{c}\n" for c in self.classes).encode()}
+        return {
+            coco: json.dumps(self.coco(), indent=1).encode(),
+            classes: "".join(f"{c}\n" for c in self.classes).encode(),
+        }

@@ -20,6 +20,7 @@ from anonymize.detections import CONFIDENT, Predictions
 if TYPE_CHECKING:  # edits build on Result's settings: imported for types only
     from anonymize.edits import Applied
 
+
 @dataclass(frozen=True)
 class Result:
     """The censored pixels, every prediction above the thresholds, those that were hidden, and the time taken.
@@ -81,7 +82,9 @@ class Result:
             return ""
         review = self.review
         return "; ".join(
-            f"{n} box{'' if n == 1 else 'es'} {what}" for n, what in ((len(review.added), "added by hand"), (len(review.kept_visible), "kept visible on purpose")) if n
+            f"{n} box{'' if n == 1 else 'es'} {what}"
+            for n, what in ((len(review.added), "added by hand"), (len(review.kept_visible), "kept visible on purpose"))
+            if n
         )
 
     @property
@@ -107,7 +110,9 @@ def summarize(counts: dict[str, int], low_confidence: int) -> str:
     '2 license-plates'
     """
     found = ", ".join(_plural(n, name) for name, n in sorted(counts.items()) if n) or "nothing found"
-    return found + (f", plus {_plural(low_confidence, 'low-confidence region')} hidden to be safe" if low_confidence else "")
+    return found + (
+        f", plus {_plural(low_confidence, 'low-confidence region')} hidden to be safe" if low_confidence else ""
+    )
 
 
 def _plural(count: int, noun: str) -> str:

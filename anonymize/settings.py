@@ -57,7 +57,9 @@ class Settings:
     censor: CensorSettings = field(default_factory=CensorSettings)
 
     def __post_init__(self) -> None:
-        thresholds = [value for _, value in self.class_confidence] + [self.confidence if self.confidence is not None else 0]
+        thresholds = [value for _, value in self.class_confidence] + [
+            self.confidence if self.confidence is not None else 0
+        ]
         if not all(0 <= value <= 100 for value in thresholds + [self.overlap]):  # NaN fails too
             raise ValueError("confidence and overlap are percentages between 0 and 100")
         if self.classes is not None and not self.classes:
@@ -75,7 +77,9 @@ class Settings:
     @property
     def lowest_threshold(self) -> float:
         """The lowest threshold (%) of any class: what a detector is asked for before each class is filtered."""
-        defaults = [self.confidence] if self.confidence is not None else [*CLASS_CONFIDENCE.values(), OTHER_CLASS_CONFIDENCE]
+        defaults = (
+            [self.confidence] if self.confidence is not None else [*CLASS_CONFIDENCE.values(), OTHER_CLASS_CONFIDENCE]
+        )
         return min([value for _, value in self.class_confidence] + defaults)
 
     def keep(self, predictions: Predictions) -> Predictions:
@@ -115,7 +119,9 @@ class Settings:
             return cls(
                 classes=None if classes is None else tuple(classes),
                 confidence=None if payload["confidence"] is None else _percentage(payload["confidence"], "confidence"),
-                class_confidence=tuple((name, _percentage(value, f"class_confidence {name!r}")) for name, value in thresholds.items()),
+                class_confidence=tuple(
+                    (name, _percentage(value, f"class_confidence {name!r}")) for name, value in thresholds.items()
+                ),
                 overlap=_percentage(payload["overlap"], "overlap"),
                 censor=CensorSettings(**censor),
             )

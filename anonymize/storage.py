@@ -52,7 +52,9 @@ def check_apart(inputs: list[str], output: str) -> None:
     for text in inputs:
         in_fs, in_path = location(text)
         if in_fs == out_fs and (in_path == out_path or in_path in out_path.parents or out_path in in_path.parents):
-            raise OutputError(f"{output} and the input {text} are one folder, or one holds the other; choose another -o.")
+            raise OutputError(
+                f"{output} and the input {text} are one folder, or one holds the other; choose another -o."
+            )
 
 
 def join(uri: str, relative: str) -> str:
@@ -64,7 +66,9 @@ def _open(uri: str):
     from pyarrow import fs
 
     if "?" in uri:  # join() would put a file's name after the options
-        raise ValueError(f"{uri}: give the filesystem's options in its environment (AWS_ENDPOINT_URL, AWS_REGION…), not in the URI")
+        raise ValueError(
+            f"{uri}: give the filesystem's options in its environment (AWS_ENDPOINT_URL, AWS_REGION…), not in the URI"
+        )
     try:
         return fs.FileSystem.from_uri(uri)
     except (ValueError, OSError) as error:  # an unknown scheme, a malformed URI, a filesystem pyarrow was built without
@@ -90,8 +94,13 @@ def list_files(uri: str) -> tuple[bool, list[str]]:
     except OSError as error:
         raise ValueError(f"cannot list {uri}: {error}") from None
     root = PurePosixPath(path)
-    return True, sorted(PurePosixPath(info.path).relative_to(root).as_posix() for info in found
-                        if info.type == fs.FileType.File and info.base_name not in IGNORED_FILE_NAMES and not is_temporary(info.base_name))
+    return True, sorted(
+        PurePosixPath(info.path).relative_to(root).as_posix()
+        for info in found
+        if info.type == fs.FileType.File
+        and info.base_name not in IGNORED_FILE_NAMES
+        and not is_temporary(info.base_name)
+    )
 
 
 def fetch(uri: str, local: Path) -> None:
@@ -193,8 +202,11 @@ class Staging:
         here = replace(item, source=work / item.source.relative_to(self.root)) if item.origin else item
         if self.output is None:
             return here
-        return replace(here, target=work / item.target.relative_to(self.root),
-                       sidecar=work / item.sidecar.relative_to(self.root) if item.sidecar else None)
+        return replace(
+            here,
+            target=work / item.target.relative_to(self.root),
+            sidecar=work / item.sidecar.relative_to(self.root) if item.sidecar else None,
+        )
 
     def push_all(self, work: Path) -> None:
         """Push every complete file an actor wrote under :meth:`outdir_in` ``work`` to its output URI, removing it;

@@ -166,7 +166,9 @@ class Cover:
     @property
     def hidden(self) -> Predictions:
         """Every box to hide on the frame."""
-        return Predictions.concatenate([self.detected, self.carried], self.detected.image_width, self.detected.image_height)
+        return Predictions.concatenate(
+            [self.detected, self.carried], self.detected.image_width, self.detected.image_height
+        )
 
     def without_tracks(self, track_ids: set[int]) -> Cover:
         """The same cover without the boxes of ``track_ids`` (tracks a person chose to leave visible)."""
@@ -174,8 +176,14 @@ class Cover:
             return self
         ids = list(track_ids)
         detected, carried = ~np.isin(self.detected_tracks, ids), ~np.isin(self.carried_tracks, ids)
-        return Cover(self.time, self.detected[detected], self.detected_tracks[detected], self.carried[carried], self.carried_tracks[carried],
-                     self.cut)
+        return Cover(
+            self.time,
+            self.detected[detected],
+            self.detected_tracks[detected],
+            self.carried[carried],
+            self.carried_tracks[carried],
+            self.cut,
+        )
 
     def to_json(self) -> dict:
         """The frame's detections in Roboflow's shape, each with its ``tracker_id``, the carried boxes, and
@@ -199,7 +207,9 @@ class Tracker:
     Times need not be regular, but updates come in time order.
     """
 
-    def __init__(self, *, coast: float = COAST_SECONDS, growth: float = GROWTH_PER_SECOND, camera: CameraMotion | None = None) -> None:
+    def __init__(
+        self, *, coast: float = COAST_SECONDS, growth: float = GROWTH_PER_SECOND, camera: CameraMotion | None = None
+    ) -> None:
         self.coast, self.growth, self.camera = coast, growth, camera
         self._tracks: list[_Track] = []
         self._found: dict[float, tuple[Predictions, np.ndarray]] = {}
@@ -233,7 +243,13 @@ class Tracker:
                     tracks[row] = live[col].id
                     live[col].add(t, boxes[row], float(detections.confidence[row]))
         for row in np.flatnonzero(tracks == -1):
-            track = _Track(next(self._ids), str(detections.class_name[row]), int(detections.class_id[row]), 0.0, shot_start=self._shot_start)
+            track = _Track(
+                next(self._ids),
+                str(detections.class_name[row]),
+                int(detections.class_id[row]),
+                0.0,
+                shot_start=self._shot_start,
+            )
             track.add(t, boxes[row], float(detections.confidence[row]))
             self._tracks.append(track)
             tracks[row] = track.id
@@ -267,10 +283,21 @@ class Tracker:
         if (detected.image_width, detected.image_height) != (width, height):
             detected = detected.resized(width, height)
         own = set(detected_tracks.tolist())
-        carried = [(track, box) for track in self._tracks if track.id not in own
-                   if (box := self._carried(track, t, np.inf if newest is not None and track.times[-1] >= newest else self.coast)) is not None]
+        carried = [
+            (track, box)
+            for track in self._tracks
+            if track.id not in own
+            if (
+                box := self._carried(
+                    track, t, np.inf if newest is not None and track.times[-1] >= newest else self.coast
+                )
+            )
+            is not None
+        ]
         boxes = self._boxes(carried, width, height)
-        return Cover(t, detected, detected_tracks, boxes, np.array([track.id for track, _ in carried], np.int64), t in self._cuts)
+        return Cover(
+            t, detected, detected_tracks, boxes, np.array([track.id for track, _ in carried], np.int64), t in self._cuts
+        )
 
     def _predicted(self, track: _Track, t: float, moved: np.ndarray) -> np.ndarray:
         """Where ``track`` is looked for at ``t``: ``moved``, where its motion model puts it, or, seen once and so
@@ -324,8 +351,11 @@ class Tracker:
 
 def _match_distance(boxes: np.ndarray, predicted: np.ndarray) -> np.ndarray:
     """Centre distance of each box to each predicted box, in box sizes; infinite where sizes differ over 2×."""
+
     def centre_and_size(b):
-        return (b[:, :2] + b[:, 2:]) / 2, np.sqrt(np.clip(b[:, 2] - b[:, 0], 1e-9, None) * np.clip(b[:, 3] - b[:, 1], 1e-9, None))
+        return (b[:, :2] + b[:, 2:]) / 2, np.sqrt(
+            np.clip(b[:, 2] - b[:, 0], 1e-9, None) * np.clip(b[:, 3] - b[:, 1], 1e-9, None)
+        )
 
     (c1, s1), (c2, s2) = centre_and_size(boxes), centre_and_size(predicted)
     distance = np.linalg.norm(c1[:, None] - c2[None, :], axis=2) / np.maximum(s1[:, None], s2[None, :])

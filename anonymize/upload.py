@@ -42,7 +42,9 @@ class UploadTarget:
     def parse(cls, text: str) -> UploadTarget:
         workspace, slash, project = text.strip().partition("/")
         if not (slash and workspace and project) or "/" in project:
-            raise ValueError(f"{text!r} is not WORKSPACE/PROJECT (both as in the project's address on app.roboflow.com)")
+            raise ValueError(
+                f"{text!r} is not WORKSPACE/PROJECT (both as in the project's address on app.roboflow.com)"
+            )
         return cls(workspace, project)
 
     def __str__(self) -> str:
@@ -55,15 +57,28 @@ class RoboflowUploader:
     Opening the project checks the key and the project (UploadError, one sentence, if not).
     """
 
-    def __init__(self, api_key: str, target: UploadTarget, *, split: str = "train", batch_name: str | None = None,
-                 tags: Sequence[str] = (), timeout: float = DEFAULT_TIMEOUT, attempts: int = ATTEMPTS) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        target: UploadTarget,
+        *,
+        split: str = "train",
+        batch_name: str | None = None,
+        tags: Sequence[str] = (),
+        timeout: float = DEFAULT_TIMEOUT,
+        attempts: int = ATTEMPTS,
+    ) -> None:
         if not api_key:
             raise MissingSettings("Roboflow upload", ("API key",))
         if split not in SPLITS:
             raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
         self._key, self.target, self.split, self.batch_name, self.tags = api_key, target, split, batch_name, list(tags)
         self.timeout, self.attempts = timeout, attempts
-        self._project = _as_upload_error(lambda: remote_call(lambda: open_project(api_key, target.workspace, target.project), SERVICE, timeout, api_key))
+        self._project = _as_upload_error(
+            lambda: remote_call(
+                lambda: open_project(api_key, target.workspace, target.project), SERVICE, timeout, api_key
+            )
+        )
 
     @property
     def destination(self) -> dict[str, Any]:
@@ -88,18 +103,25 @@ class RoboflowUploader:
         from roboflow.adapters.rfapi import ImageUploadError
 
         try:
-            image, _seconds, _retries = self._project.upload_image(str(path), split=self.split, batch_name=self.batch_name,
-                                                                    tag_names=self.tags, num_retry_uploads=0)
+            image, _seconds, _retries = self._project.upload_image(
+                str(path), split=self.split, batch_name=self.batch_name, tag_names=self.tags, num_retry_uploads=0
+            )
         except ImageUploadError as error:
             status = getattr(error, "status_code", None)
-            raise DetectionError(status_sentence(status, SERVICE) if status else f"{SERVICE} refused the picture.") from None
+            raise DetectionError(
+                status_sentence(status, SERVICE) if status else f"{SERVICE} refused the picture."
+            ) from None
         return str(_image_id(image))
 
     def __repr__(self) -> str:  # never the key
         return f"RoboflowUploader(target={str(self.target)!r}, split={self.split!r})"
 
 
-def upload_all(uploader: RoboflowUploader, files: Iterable[tuple[str, bytes]], on_progress: Callable[[int, int, str], None] | None = None) -> dict[str, dict[str, str]]:
+def upload_all(
+    uploader: RoboflowUploader,
+    files: Iterable[tuple[str, bytes]],
+    on_progress: Callable[[int, int, str], None] | None = None,
+) -> dict[str, dict[str, str]]:
     """Upload pictures held in memory (name, bytes), each under its own file name; how each went, by name:
     ``{"status": "uploaded", "id": …}`` or ``{"status": "failed", "reason": …}``. None is dropped."""
     files = list(files)

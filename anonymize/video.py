@@ -71,7 +71,23 @@ from anonymize.settings import Settings
 from anonymize.tracking import COAST_SECONDS, Cover, DelayedCover, Tracker
 from anonymize.writing import temporary_beside
 
-VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi", ".3gp", ".mpg", ".mpeg", ".ts", ".mts", ".m2ts", ".wmv", ".flv", ".ogv"}
+VIDEO_SUFFIXES = {
+    ".mp4",
+    ".mov",
+    ".m4v",
+    ".webm",
+    ".mkv",
+    ".avi",
+    ".3gp",
+    ".mpg",
+    ".mpeg",
+    ".ts",
+    ".mts",
+    ".m2ts",
+    ".wmv",
+    ".flv",
+    ".ogv",
+}
 DEFAULT_MAX_SECONDS = 15 * 60
 #: Audio codecs an MP4 can carry as they are (``audio="copy"``); others are re-encoded to AAC.
 MP4_AUDIO = {"aac", "mp3", "opus", "alac", "ac3", "eac3", "flac"}
@@ -170,17 +186,23 @@ def _open(path: str | Path) -> av.container.InputContainer:
 
 def _refused(container: av.container.InputContainer) -> str | None:
     """Why a video is not read, from its header alone (before a frame is decoded), or None."""
-    moving = [s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]  # not cover art
+    moving = [
+        s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic
+    ]  # not cover art
     if not moving:
         return "has no video track."
     if len(moving) > 1:
         # Only one is read and written: the others (a second camera, a picture-in-picture) would vanish unseen.
-        return (f"holds {len(moving)} video tracks; only files with one are anonymized, so that none is dropped. "
-                "Split the tracks into files of their own (ffmpeg -map 0:v:N) and anonymize each.")
+        return (
+            f"holds {len(moving)} video tracks; only files with one are anonymized, so that none is dropped. "
+            "Split the tracks into files of their own (ffmpeg -map 0:v:N) and anonymize each."
+        )
     width, height = moving[0].codec_context.width, moving[0].codec_context.height
     if width * height > DEFAULT_MAX_PIXELS:
-        return (f"{width}×{height} frames are {width * height / 1e6:.0f} megapixels, "
-                f"above the limit of {DEFAULT_MAX_PIXELS / 1e6:.0f}; refused to protect memory.")
+        return (
+            f"{width}×{height} frames are {width * height / 1e6:.0f} megapixels, "
+            f"above the limit of {DEFAULT_MAX_PIXELS / 1e6:.0f}; refused to protect memory."
+        )
     return None
 
 
@@ -256,12 +278,16 @@ def anonymize_video(
         raise ValueError(f"audio must be one of {AUDIO_POLICIES} and crf within {CRF_RANGE}")
     source, target = Path(source), Path(target)
     try:
-        with temporary_beside(target, ".partial.mp4") as partial, \
-                (temporary_beside(Path(predictions_path)) if predictions_path else contextlib.nullcontext()) as lines:
+        with (
+            temporary_beside(target, ".partial.mp4") as partial,
+            temporary_beside(Path(predictions_path)) if predictions_path else contextlib.nullcontext() as lines,
+        ):
             try:
                 info = probe(source)
                 if info.duration > max_seconds:
-                    raise MediaError(f"{source.name}: {info.duration:.0f} s long, above the limit of {max_seconds:.0f} s.")
+                    raise MediaError(
+                        f"{source.name}: {info.duration:.0f} s long, above the limit of {max_seconds:.0f} s."
+                    )
                 # Every frame waits for the next detection: a gap of more than MAX_DELAY_FRAMES would hold that many
                 # decoded frames in memory, so detection runs at least that often, whatever was asked.
                 detect_every = min(detect_every, MAX_DELAY_FRAMES)
@@ -269,17 +295,25 @@ def anonymize_video(
                 tracking = DelayedCover(Tracker(coast=coast, camera=CameraMotion()), delay, info.width, info.height)
                 with _open(source) as container:
                     clock = _Clock(container.streams.best("video"), info.fps, max_seconds, source.name)
-                    with _Mp4Sink(partial, container, info, clock.time_base, crf, audio) as sink, \
-                            (open(lines, "w") if lines else contextlib.nullcontext()) as jsonl:
+                    with (
+                        _Mp4Sink(partial, container, info, clock.time_base, crf, audio) as sink,
+                        open(lines, "w") if lines else contextlib.nullcontext() as jsonl,
+                    ):
                         report = VideoReport(info)
                         review = _Review(edits, report)
                         with _WriterThread(_Writer(sink, jsonl, settings, report, previews)) as writer:
                             frames = _frames(container, info, clock, writer.audio)
-                            _anonymize_frames(frames, detector, settings, detect_every, tracking, review, writer, on_progress)
+                            _anonymize_frames(
+                                frames, detector, settings, detect_every, tracking, review, writer, on_progress
+                            )
             except av.error.FFmpegError as error:
                 if getattr(error, "filename", None) == str(partial) or getattr(error, "errno", None) in WRITE_ERRNOS:
-                    raise OutputError(f"cannot write {target}: {os.strerror(error.errno) if error.errno else error}.") from None
-                raise MediaError(f"{source.name}: the video is damaged or truncated ({type(error).__name__}).") from None
+                    raise OutputError(
+                        f"cannot write {target}: {os.strerror(error.errno) if error.errno else error}."
+                    ) from None
+                raise MediaError(
+                    f"{source.name}: the video is damaged or truncated ({type(error).__name__})."
+                ) from None
             os.replace(partial, target)
             if lines and predictions_path:
                 os.replace(lines, predictions_path)
@@ -322,8 +356,16 @@ class _Clock:
         return pts
 
 
-def _anonymize_frames(frames, detector: Detector, settings: Settings, detect_every: int, tracking: DelayedCover, review: _Review,
-                      writer: _WriterThread, on_progress: Callable[[int, int, float], None] | None) -> None:
+def _anonymize_frames(
+    frames,
+    detector: Detector,
+    settings: Settings,
+    detect_every: int,
+    tracking: DelayedCover,
+    review: _Review,
+    writer: _WriterThread,
+    on_progress: Callable[[int, int, float], None] | None,
+) -> None:
     """The loop: detect where :mod:`keyframes` (or a box added on review) says so, let tracking cover each frame,
     hand frames to the writer as they are final, and say how far it got."""
     # Without tracking (coast 0) nothing is carried, so no gap is too long: the caller asked for exactly every k-th frame.
@@ -339,7 +381,11 @@ def _anonymize_frames(frames, detector: Detector, settings: Settings, detect_eve
         if cut:  # another shot: what was tracked before ends here, and this frame is looked at afresh
             tracking.tracker.cut(t)
             report.cuts.append(index)
-        if cut or review.forces_detection(index) or keyframes.needs_detection(index, t, pixels, thumb, tracking.tracker.motion_boxes(t, width, height)):
+        if (
+            cut
+            or review.forces_detection(index)
+            or keyframes.needs_detection(index, t, pixels, thumb, tracking.tracker.motion_boxes(t, width, height))
+        ):
             found = detect(pixels, detector, settings)
             found = found if settings.classes is None else found.of_classes(settings.classes)
             detections = review.with_added(index, found)
@@ -401,7 +447,9 @@ class _Review:
         return [kept for n, kept in enumerate(self.edits.kept_tracks) if n not in self._found] if self.edits else []
 
 
-def _summarize_tracks(summaries: dict[int, TrackSummary], index: int, pixels: np.ndarray, detections: Predictions, tracks: np.ndarray) -> None:
+def _summarize_tracks(
+    summaries: dict[int, TrackSummary], index: int, pixels: np.ndarray, detections: Predictions, tracks: np.ndarray
+) -> None:
     """Count each detection towards its track's summary; a track's crop is of its most confident detection."""
     for row, track in enumerate(tracks.tolist()):
         detection = detections[row]
@@ -418,10 +466,14 @@ def _crop(pixels: np.ndarray, box: Detection) -> bytes:
     margin_x, margin_y = box.width * CROP_MARGIN, box.height * CROP_MARGIN
     x1, y1 = max(0, int(box.x1 - margin_x)), max(0, int(box.y1 - margin_y))
     x2, y2 = min(width, int(np.ceil(box.x2 + margin_x))), min(height, int(np.ceil(box.y2 + margin_y)))
-    crop = pixels[y1:max(y2, y1 + 1), x1:max(x2, x1 + 1)]
+    crop = pixels[y1 : max(y2, y1 + 1), x1 : max(x2, x1 + 1)]
     scale = min(1.0, CROP_SIDE / max(crop.shape[:2]))
     if scale < 1:
-        crop = cv2.resize(crop, (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+        crop = cv2.resize(
+            crop,
+            (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))),
+            interpolation=cv2.INTER_AREA,
+        )
     return encode_image(np.ascontiguousarray(crop), "jpeg", quality=85)
 
 
@@ -504,17 +556,29 @@ class _Writer:
         """Write one frame, leaving the tracks ``kept_ids`` (kept visible on review) out of its cover."""
         report, index = self.report, self.report.frames
         shown = cover.without_tracks(kept_ids)
-        kept = [item | {"tracker_id": track} for item, track in zip(_boxes_json(cover.hidden), np.concatenate([cover.detected_tracks, cover.carried_tracks]).tolist())
-                if track in kept_ids]
+        kept = [
+            item | {"tracker_id": track}
+            for item, track in zip(
+                _boxes_json(cover.hidden), np.concatenate([cover.detected_tracks, cover.carried_tracks]).tolist()
+            )
+            if track in kept_ids
+        ]
         cover = shown
         report.frames_with_kept += bool(kept)
         censored = censor(pixels, cover.hidden, self.settings.censor)
         if index in self.preview_at:
             before, after = thumbnail(pixels), thumbnail(censored)
-            report.previews.append(Preview(index, before, after, cover.hidden.resized(before.shape[1], before.shape[0])))
+            report.previews.append(
+                Preview(index, before, after, cover.hidden.resized(before.shape[1], before.shape[0]))
+            )
         self.sink.frame(pts, censored)
         if self.jsonl:
-            self.jsonl.write(json.dumps({"frame": index, "time": cover.time, **cover.to_json()} | ({"kept_visible": kept} if kept else {})) + "\n")
+            self.jsonl.write(
+                json.dumps(
+                    {"frame": index, "time": cover.time, **cover.to_json()} | ({"kept_visible": kept} if kept else {})
+                )
+                + "\n"
+            )
         report.frames_with_carried_boxes += bool(len(cover.carried))
         report.carried_boxes += len(cover.carried)
         report.frames += 1  # last: the loop reads it to say how far the writing got
@@ -580,7 +644,10 @@ class _WriterThread:
 
 
 def _boxes_json(boxes: Predictions) -> list[dict]:
-    return [{key: item[key] for key in ("x", "y", "width", "height", "class")} for item in boxes.to_roboflow()["predictions"]]
+    return [
+        {key: item[key] for key in ("x", "y", "width", "height", "class")}
+        for item in boxes.to_roboflow()["predictions"]
+    ]
 
 
 def _audio_stream(output, audio_in, policy: str):
@@ -636,4 +703,3 @@ def frames_of(path: str | Path) -> Iterator[np.ndarray]:
 
 def is_video(path: str | Path) -> bool:
     return Path(path).suffix.lower() in VIDEO_SUFFIXES
-

@@ -23,4 +23,6 @@ for page, what in (
 ):
     link(page, label=page.title)
     st.caption(what)
-st.caption("Outputs carry no EXIF, GPS, XMP or thumbnails. A picture that could not be fully processed is never offered as anonymized.")
+st.caption(
+    "Outputs carry no EXIF, GPS, XMP or thumbnails. A picture that could not be fully processed is never offered as anonymized."
+)

@@ -12,7 +12,11 @@ st.title("Image")
 choice = ready_choice()
 source = st.radio("Picture from", ["Sample", "Upload", "Camera"], horizontal=True, key="image_source")
 if source == "Upload":
-    files = st.file_uploader("Images: JPEG, PNG, WebP, HEIC… (phone photos are turned upright)", type=[s.lstrip(".") for s in IMAGE_SUFFIXES], accept_multiple_files=True)
+    files = st.file_uploader(
+        "Images: JPEG, PNG, WebP, HEIC… (phone photos are turned upright)",
+        type=[s.lstrip(".") for s in IMAGE_SUFFIXES],
+        accept_multiple_files=True,
+    )
     pictures = [(f.name, f.getvalue()) for f in files or []]
 elif source == "Sample":
     name = st.selectbox("Sample", list(SAMPLES), format_func=lambda n: f"{n} — {SAMPLES[n]}")
@@ -36,11 +40,18 @@ except AnonymizeError as error:
 with area:
     title, toggle = st.columns([3, 1], vertical_alignment="bottom")
     title.subheader(name)
-    reviewing = toggle.toggle("Review boxes by hand", key="image_review",
-                              help="Leave a detection visible, hide something that was missed, move or resize a box.")
+    reviewing = toggle.toggle(
+        "Review boxes by hand",
+        key="image_review",
+        help="Leave a detection visible, hide something that was missed, move or resize a box.",
+    )
     show_processed(
-        done, choice, key=f"{index}-{name}",
-        review=(lambda shown: box_review(shown, key, choice, lambda edits: process(name, data, choice, edits))) if reviewing else None,
+        done,
+        choice,
+        key=f"{index}-{name}",
+        review=(lambda shown: box_review(shown, key, choice, lambda edits: process(name, data, choice, edits)))
+        if reviewing
+        else None,
         edits_json=lambda shown: edits_file(choice, {name: edits_of(key)}).dumps(),
     )
     if reviewing:

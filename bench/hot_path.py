@@ -52,11 +52,17 @@ def main() -> None:
     boxes = np.array([[d.x1, d.y1, d.x2, d.y2] for d in found]).reshape(-1, 4)
     scores = np.array([d.confidence for d in found])
     report = {"detections": len(found)}
-    detector_ms = median_ms(lambda: detector.detect(frame, confidence=settings.lowest_threshold / 100, overlap=0.3), args.repeat)
+    detector_ms = median_ms(
+        lambda: detector.detect(frame, confidence=settings.lowest_threshold / 100, overlap=0.3), args.repeat
+    )
     pipeline_ms = median_ms(lambda: detect(frame, detector, settings), args.repeat)
-    report |= {"detector_ms": detector_ms, "pipeline_detect_ms": pipeline_ms, "overhead_ms": round(pipeline_ms - detector_ms, 2),
-               "nms_ms": median_ms(lambda: nms_indices(boxes, scores, 0.3), args.repeat * 10),
-               "censor_ms": median_ms(lambda: censor(frame, found, settings.censor), args.repeat)}
+    report |= {
+        "detector_ms": detector_ms,
+        "pipeline_detect_ms": pipeline_ms,
+        "overhead_ms": round(pipeline_ms - detector_ms, 2),
+        "nms_ms": median_ms(lambda: nms_indices(boxes, scores, 0.3), args.repeat * 10),
+        "censor_ms": median_ms(lambda: censor(frame, found, settings.censor), args.repeat),
+    }
     try:
         from anonymize.tracking import Tracker
     except ImportError:  # a version before tracking

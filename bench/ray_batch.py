@@ -45,16 +45,32 @@ def main() -> None:
                 out = Path(folder) / "out"
                 shutil.rmtree(out, ignore_errors=True)
                 started = time.perf_counter()
-                subprocess.run([sys.executable, "-m", "anonymize", str(inputs), "-o", str(out), "-q", *options], cwd=ROOT, check=True,
-                               stderr=subprocess.DEVNULL)
+                subprocess.run(
+                    [sys.executable, "-m", "anonymize", str(inputs), "-o", str(out), "-q", *options],
+                    cwd=ROOT,
+                    check=True,
+                    stderr=subprocess.DEVNULL,
+                )
                 seconds[name].append(time.perf_counter() - started)
     median = {name: statistics.median(times) for name, times in seconds.items()}
-    print(json.dumps({
-        "images": args.count, "rounds": args.rounds,
-        "contenders": {name: {"seconds": [round(t, 2) for t in times], "median_s": round(median[name], 2),
-                              "images_per_s": round(args.count / median[name], 2),
-                              "vs_local": round(median["local CLI"] / median[name], 2)} for name, times in seconds.items()},
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "images": args.count,
+                "rounds": args.rounds,
+                "contenders": {
+                    name: {
+                        "seconds": [round(t, 2) for t in times],
+                        "median_s": round(median[name], 2),
+                        "images_per_s": round(args.count / median[name], 2),
+                        "vs_local": round(median["local CLI"] / median[name], 2),
+                    }
+                    for name, times in seconds.items()
+                },
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

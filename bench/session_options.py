@@ -43,7 +43,10 @@ def session_factory(choice: dict):
         for key, value in choice.items():
             if key.startswith("session."):
                 options.add_session_config_entry(key, value)
-        return onnxruntime.InferenceSession(str(base.MODELS_DIR / model_file), options, providers=["CPUExecutionProvider"])
+        return onnxruntime.InferenceSession(
+            str(base.MODELS_DIR / model_file), options, providers=["CPUExecutionProvider"]
+        )
+
     return make
 
 
@@ -56,6 +59,7 @@ def main() -> None:
         base.onnx_session = session_factory(choice)  # the detectors look it up when built
         import anonymize.detectors.centerface as centerface
         import anonymize.detectors.plates as plates
+
         centerface.onnx_session = plates.onnx_session = base.onnx_session
         detector = local_detector()
         times = []
@@ -64,7 +68,7 @@ def main() -> None:
                 start = time.perf_counter()
                 detector.detect(image, confidence=0.1, overlap=0.3)
                 times.append(time.perf_counter() - start)
-        report[name] = round(statistics.median(times[len(images):]) * 1000, 1)
+        report[name] = round(statistics.median(times[len(images) :]) * 1000, 1)
         centerface.onnx_session = plates.onnx_session = base.onnx_session = original
     print(json.dumps({"median_ms_per_image_faces_and_plates": report}, indent=2))
 

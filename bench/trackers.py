@@ -71,13 +71,19 @@ def hide_ours(found: list[Predictions | None], offline: bool) -> list[Prediction
 def hide_norfair(found: list[Predictions | None]) -> list[Predictions]:
     import norfair
 
-    tracker = norfair.Tracker(distance_function="iou", distance_threshold=0.95, hit_counter_max=COAST_FRAMES, initialization_delay=0)
+    tracker = norfair.Tracker(
+        distance_function="iou", distance_threshold=0.95, hit_counter_max=COAST_FRAMES, initialization_delay=0
+    )
     hidden = []
     for f in found:
-        detections = None if f is None else [
-            norfair.Detection(points=box.reshape(2, 2), scores=np.array([c, c]), label=name)
-            for box, c, name in zip(f.xyxy, f.confidence, f.class_name)
-        ]
+        detections = (
+            None
+            if f is None
+            else [
+                norfair.Detection(points=box.reshape(2, 2), scores=np.array([c, c]), label=name)
+                for box, c, name in zip(f.xyxy, f.confidence, f.class_name)
+            ]
+        )
         tracked = tracker.update(detections=detections)
         estimates = [Detection(*obj.estimate.ravel().tolist(), 0.5, obj.label) for obj in tracked]
         hidden.append(_with(f, estimates, found))
@@ -87,16 +93,26 @@ def hide_norfair(found: list[Predictions | None]) -> list[Predictions]:
 def hide_motpy(found: list[Predictions | None]) -> list[Predictions]:
     import motpy
 
-    tracker = motpy.MultiObjectTracker(dt=1 / FPS, tracker_kwargs={"max_staleness": COAST_FRAMES},
-                                       active_tracks_kwargs={"min_steps_alive": 1, "max_staleness": COAST_FRAMES,
-                                                             "max_staleness_to_positive_ratio": 1e9})
+    tracker = motpy.MultiObjectTracker(
+        dt=1 / FPS,
+        tracker_kwargs={"max_staleness": COAST_FRAMES},
+        active_tracks_kwargs={
+            "min_steps_alive": 1,
+            "max_staleness": COAST_FRAMES,
+            "max_staleness_to_positive_ratio": 1e9,
+        },
+    )
     class_ids: dict[str, int] = {}
     hidden = []
     for f in found:
-        detections = [] if f is None else [
-            motpy.Detection(box=box, score=float(c), class_id=class_ids.setdefault(name, len(class_ids)))
-            for box, c, name in zip(f.xyxy, f.confidence, f.class_name)
-        ]
+        detections = (
+            []
+            if f is None
+            else [
+                motpy.Detection(box=box, score=float(c), class_id=class_ids.setdefault(name, len(class_ids)))
+                for box, c, name in zip(f.xyxy, f.confidence, f.class_name)
+            ]
+        )
         tracks = tracker.step(detections=detections)
         names = {class_id: name for name, class_id in class_ids.items()}
         estimates = [Detection(*map(float, track.box), 0.5, names[track.class_id]) for track in tracks]
@@ -144,16 +160,27 @@ def main() -> None:
     detector, settings = local_detector(), Settings()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        clips = {"dashcam": [dashcam(args.datasets, args.frames, folder)], "moving_camera": moving_camera(args.datasets, args.clips, folder)}
-        detected = {kind: [([detect(frame, detector, settings) for frame in frames_of(path)], boxes) for path, boxes in made]
-                    for kind, made in clips.items()}
+        clips = {
+            "dashcam": [dashcam(args.datasets, args.frames, folder)],
+            "moving_camera": moving_camera(args.datasets, args.clips, folder),
+        }
+        detected = {
+            kind: [([detect(frame, detector, settings) for frame in frames_of(path)], boxes) for path, boxes in made]
+            for kind, made in clips.items()
+        }
     report = {}
     for policy in args.policies:
         for every in args.every:
             row = {}
             for kind, runs in detected.items():
-                counts = [leaks(POLICIES[policy]([f if i % every == 0 else None for i, f in enumerate(found)]), boxes) for found, boxes in runs]
-                row[kind] = {key: sum(c[key] for c in counts) for key in ("leaked_boxes", "of_which_mostly_outside_the_frame", "frames_with_a_leak")}
+                counts = [
+                    leaks(POLICIES[policy]([f if i % every == 0 else None for i, f in enumerate(found)]), boxes)
+                    for found, boxes in runs
+                ]
+                row[kind] = {
+                    key: sum(c[key] for c in counts)
+                    for key in ("leaked_boxes", "of_which_mostly_outside_the_frame", "frames_with_a_leak")
+                }
             report[f"{policy}_every_{every}"] = row
     print(json.dumps(report, indent=2))
 

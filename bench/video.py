@@ -122,7 +122,14 @@ def moving_camera(datasets: Path, clips: int, folder: Path) -> list[tuple[Path, 
 def leaks(clip: Path, boxes: list[list], folder: Path, every: int, policy: str) -> dict:
     """(frame, box) pairs and frames of ``clip`` left readable when anonymized with ``fill``."""
     out = folder / f"{clip.stem}-{policy}-{every}.mp4"
-    report = anonymize_video(clip, out, local_detector(), Settings(censor=CensorSettings(method="fill")), detect_every=every, **POLICIES[policy])
+    report = anonymize_video(
+        clip,
+        out,
+        local_detector(),
+        Settings(censor=CensorSettings(method="fill")),
+        detect_every=every,
+        **POLICIES[policy],
+    )
     frames = pairs = cut_by_the_edge = 0
     for pixels, frame_boxes in zip(frames_of(out), boxes):
         black = (pixels < 40).all(axis=2)
@@ -130,8 +137,12 @@ def leaks(clip: Path, boxes: list[list], folder: Path, every: int, policy: str) 
         frames += bool(missed)
         pairs += len(missed)
         cut_by_the_edge += sum(view == [False] for view in missed)
-    return {"leaked_boxes": pairs, "of_which_mostly_outside_the_frame": cut_by_the_edge, "frames_with_a_leak": frames,
-            "frames_detected": getattr(report, "frames_detected", None)}
+    return {
+        "leaked_boxes": pairs,
+        "of_which_mostly_outside_the_frame": cut_by_the_edge,
+        "frames_with_a_leak": frames,
+        "frames_detected": getattr(report, "frames_detected", None),
+    }
 
 
 def timed(run) -> float:
@@ -161,7 +172,15 @@ def main() -> None:
                 pan = [leaks(path, boxes, folder, every, policy) for path, boxes in pans]
                 leak_table[f"{policy}_every_{every}"] = {
                     "dashcam_plates": leaks(clip, plates, folder, every, policy),
-                    "moving_camera_faces": {key: sum(p[key] or 0 for p in pan) for key in ("leaked_boxes", "of_which_mostly_outside_the_frame", "frames_with_a_leak", "frames_detected")},
+                    "moving_camera_faces": {
+                        key: sum(p[key] or 0 for p in pan)
+                        for key in (
+                            "leaked_boxes",
+                            "of_which_mostly_outside_the_frame",
+                            "frames_with_a_leak",
+                            "frames_detected",
+                        )
+                    },
                     "moving_camera_per_clip": [p["frames_with_a_leak"] for p in pan],
                 }
         speed = {}
@@ -170,27 +189,47 @@ def main() -> None:
             # A camera's or a phone's file is compressed: the lossless clips decode about 3x slower than such a file.
             compressed = folder / "pan0_crf18.mp4"
             write_clip(list(frames_of(pans[0][0])), compressed, crf=COMPRESSED_CRF)
-            clips = {"dashcam": (clip, args.frames), "moving_camera": (pans[0][0], PAN_FRAMES),
-                     f"moving_camera_crf{COMPRESSED_CRF}": (compressed, PAN_FRAMES)}
+            clips = {
+                "dashcam": (clip, args.frames),
+                "moving_camera": (pans[0][0], PAN_FRAMES),
+                f"moving_camera_crf{COMPRESSED_CRF}": (compressed, PAN_FRAMES),
+            }
             runs = {}
             for clip_name, (path, _) in clips.items():
                 for k in args.every:
-                    runs[(clip_name, f"ours_every_{k}")] = lambda path=path, k=k: anonymize_video(path, folder / "speed.mp4", detector, settings, detect_every=k)
-                deface = [sys.executable, "-c", "from deface.deface import main; main()", str(path), "-o", str(folder / "deface.mp4")]
-                runs[(clip_name, "deface_defaults_faces_only")] = lambda deface=deface: subprocess.run(deface, check=True, capture_output=True)
+                    runs[(clip_name, f"ours_every_{k}")] = lambda path=path, k=k: anonymize_video(
+                        path, folder / "speed.mp4", detector, settings, detect_every=k
+                    )
+                deface = [
+                    sys.executable,
+                    "-c",
+                    "from deface.deface import main; main()",
+                    str(path),
+                    "-o",
+                    str(folder / "deface.mp4"),
+                ]
+                runs[(clip_name, "deface_defaults_faces_only")] = lambda deface=deface: subprocess.run(
+                    deface, check=True, capture_output=True
+                )
             seconds = {key: [] for key in runs}
             for _ in range(args.rounds):  # the contenders take turns: the machine is shared and noisy
                 for key, run in runs.items():
                     seconds[key].append(timed(run))
             for (clip_name, run_name), taken in seconds.items():
                 frames = clips[clip_name][1]
-                speed.setdefault(clip_name, {})[run_name] = {"median_seconds": round(statistics.median(taken), 2),
-                                                              "fps": round(frames / statistics.median(taken), 2),
-                                                              "fps_per_turn": [round(frames / s, 2) for s in taken]}
+                speed.setdefault(clip_name, {})[run_name] = {
+                    "median_seconds": round(statistics.median(taken), 2),
+                    "fps": round(frames / statistics.median(taken), 2),
+                    "fps_per_turn": [round(frames / s, 2) for s in taken],
+                }
     report = {
         "dashcam_clip": {"frames": args.frames, "size": "1280x720", "fps": 25, "plates": sum(map(len, plates))},
-        "moving_camera_clips": {"clips": len(pans), "frames_each": PAN_FRAMES, "size": "x".join(map(str, PAN_SIZE)),
-                                "faces_at_least_10px": sum(len(b) for _, boxes in pans for b in boxes)},
+        "moving_camera_clips": {
+            "clips": len(pans),
+            "frames_each": PAN_FRAMES,
+            "size": "x".join(map(str, PAN_SIZE)),
+            "faces_at_least_10px": sum(len(b) for _, boxes in pans for b in boxes),
+        },
         "leaks": leak_table,
         "speed": speed,
     }

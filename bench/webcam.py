@@ -62,7 +62,9 @@ def frames(strip: np.ndarray, count: int) -> list[np.ndarray]:
     return [np.ascontiguousarray(strip[:, x : x + 640]) for x in positions]
 
 
-def run_live(views: list[np.ndarray], fps: float | None, interval: float = DETECTION_INTERVAL, delayed: bool = False) -> dict:
+def run_live(
+    views: list[np.ndarray], fps: float | None, interval: float = DETECTION_INTERVAL, delayed: bool = False
+) -> dict:
     live = LiveAnonymizer(local_detector(), Settings(), detection_interval=interval, delayed=delayed)
     if fps is None:  # flat out is only meaningful once detection results exist
         while live.stats().obscured == live.stats().frames:
@@ -94,16 +96,31 @@ def run_live(views: list[np.ndarray], fps: float | None, interval: float = DETEC
     return {
         "frames": len(views),
         "callback_fps": round(len(views) / elapsed, 1),
-        "callback_ms": {"median": round(statistics.median(times) * 1000, 2), "p95": round(float(np.percentile(times, 95)) * 1000, 2)},
+        "callback_ms": {
+            "median": round(statistics.median(times) * 1000, 2),
+            "p95": round(float(np.percentile(times, 95)) * 1000, 2),
+        },
         "detection_latency_ms": round(stats.detection_ms, 1),
         "detections": stats.detections,
         "frames_hidden_whole": stats.obscured - hidden_before,
-        "after_first_detection": {"frames": after_first, "hidden_whole": hidden_after_first,
-                                  "share_hidden_whole": round(hidden_after_first / max(after_first, 1), 3)},
+        "after_first_detection": {
+            "frames": after_first,
+            "hidden_whole": hidden_after_first,
+            "share_hidden_whole": round(hidden_after_first / max(after_first, 1), 3),
+        },
         "raw_frames": raw,
         "frames_by_detection_width": dict(sorted(detection_widths.items(), reverse=True)),
         "pace": stats.pace,
-        **({"delay_ms": {"median": round(statistics.median(delays), 1), "p95": round(float(np.percentile(delays, 95)), 1)}} if delayed else {}),
+        **(
+            {
+                "delay_ms": {
+                    "median": round(statistics.median(delays), 1),
+                    "p95": round(float(np.percentile(delays, 95)), 1),
+                }
+            }
+            if delayed
+            else {}
+        ),
     }
 
 
@@ -115,8 +132,13 @@ def paced(views: list[np.ndarray], fps: float, intervals: list[float], rounds: i
     for _ in range(rounds):
         for interval, delayed in contenders:
             runs[interval, delayed].append(run_live(views, fps, interval, delayed))
-    return {"camera_fps": fps, **{f"detection_interval_{interval:g}s{'_delayed' if delayed else ''}": results
-                                  for (interval, delayed), results in runs.items()}}
+    return {
+        "camera_fps": fps,
+        **{
+            f"detection_interval_{interval:g}s{'_delayed' if delayed else ''}": results
+            for (interval, delayed), results in runs.items()
+        },
+    }
 
 
 def run_synchronous(views: list[np.ndarray]) -> dict:
@@ -138,11 +160,15 @@ def main() -> None:
     args = parser.parse_args()
     views = frames(scene(), int(args.seconds * args.camera_fps))
     detector = local_detector()
-    found = [d for view in (views[0], views[len(views) // 2]) for d in detector.detect(view, confidence=0.2, overlap=0.3)]
+    found = [
+        d for view in (views[0], views[len(views) // 2]) for d in detector.detect(view, confidence=0.2, overlap=0.3)
+    ]
     report = {
         "resolution": "640x480",
         "busy_processes": args.load,
-        "objects_at_start_and_middle_of_pan": {c: sum(d.class_name == c for d in found) for c in ("face", "license-plate")},
+        "objects_at_start_and_middle_of_pan": {
+            c: sum(d.class_name == c for d in found) for c in ("face", "license-plate")
+        },
     }
     with busy_cores(args.load):
         report["paced"] = paced(views, args.camera_fps, args.intervals, args.rounds)

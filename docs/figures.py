@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import statistics
 import sys
 from pathlib import Path
 from typing import Callable
@@ -37,16 +36,24 @@ def _span(values: list[float], fmt: str = "{:.0f}") -> str:
 
 def webcam_pacing() -> str:
     report = _json("webcam_pacing.json")
-    rows = ["| busy processes | frames hidden whole after the first detection, before → now | detection latency (ms), before → now "
-            "| callback fps, before → now | raw frames |", "|---|---|---|---|---|"]
+    rows = [
+        "| busy processes | frames hidden whole after the first detection, before → now | detection latency (ms), before → now "
+        "| callback fps, before → now | raw frames |",
+        "|---|---|---|---|---|",
+    ]
     for key in sorted(k for k in report if k.startswith("busy_processes_")):
         before, now = report[key]["before (nice 10, full size)"], report[key]["after (nice 5, pacing)"]
-        share = [run["after_first_detection"]["share_hidden_whole"] * 100 for run in before], [run["after_first_detection"]["share_hidden_whole"] * 100 for run in now]
+        share = (
+            [run["after_first_detection"]["share_hidden_whole"] * 100 for run in before],
+            [run["after_first_detection"]["share_hidden_whole"] * 100 for run in now],
+        )
         latency = [run["detection_latency_ms"] for run in before], [run["detection_latency_ms"] for run in now]
         fps = [run["callback_fps"] for run in before], [run["callback_fps"] for run in now]
         raw = sum(run["raw_frames"] for run in before + now)
-        rows.append(f"| {key.rsplit('_', 1)[1]} | {_span(share[0])} % → **{_span(share[1])} %** | {_span(latency[0])} → {_span(latency[1])} "
-                    f"| {_span(fps[0], '{:.1f}')} → {_span(fps[1], '{:.1f}')} | {raw} |")
+        rows.append(
+            f"| {key.rsplit('_', 1)[1]} | {_span(share[0])} % → **{_span(share[1])} %** | {_span(latency[0])} → {_span(latency[1])} "
+            f"| {_span(fps[0], '{:.1f}')} → {_span(fps[1], '{:.1f}')} | {raw} |"
+        )
     return "\n".join(rows)
 
 
@@ -56,21 +63,33 @@ def slider_under_load() -> str:
     rows = [f"| change | median ms, {before} | median ms, {now} | server's own work (ms) |", "|---|---|---|---|"]
     for key in ("confidence_slider", "padding_slider", "method_switch"):
         server = [run[key]["server_median_ms"] for run in before_runs + now_runs]
-        rows.append(f"| {key.replace('_', ' ')} | {' / '.join(str(run[key]['median_ms']) for run in before_runs)} "
-                    f"| **{' / '.join(str(run[key]['median_ms']) for run in now_runs)}** | {_span(server)} |")
+        rows.append(
+            f"| {key.replace('_', ' ')} | {' / '.join(str(run[key]['median_ms']) for run in before_runs)} "
+            f"| **{' / '.join(str(run[key]['median_ms']) for run in now_runs)}** | {_span(server)} |"
+        )
     return "\n".join(rows)
 
 
 def video_cuts() -> str:
     report = _json("video_cuts.json")
-    rows = ["| detection every k-th frame | dashcam: frames with a plate shown, before → now | moving camera: faces leaked in view (mostly outside), before → now |",
-            "|---|---|---|"]
+    rows = [
+        "| detection every k-th frame | dashcam: frames with a plate shown, before → now | moving camera: faces leaked in view (mostly outside), before → now |",
+        "|---|---|---|",
+    ]
     for key in report["after"]:
         was, now = report["before"][key], report["after"][key]
-        faces = [(run["moving_camera_faces"]["leaked_boxes"] - run["moving_camera_faces"]["of_which_mostly_outside_the_frame"],
-                  run["moving_camera_faces"]["of_which_mostly_outside_the_frame"]) for run in (was, now)]
-        rows.append(f"| {key.rsplit('_', 1)[1]} | {was['dashcam_plates']['frames_with_a_leak']} → **{now['dashcam_plates']['frames_with_a_leak']}** "
-                    f"| {faces[0][0]} ({faces[0][1]}) → {faces[1][0]} ({faces[1][1]}) |")
+        faces = [
+            (
+                run["moving_camera_faces"]["leaked_boxes"]
+                - run["moving_camera_faces"]["of_which_mostly_outside_the_frame"],
+                run["moving_camera_faces"]["of_which_mostly_outside_the_frame"],
+            )
+            for run in (was, now)
+        ]
+        rows.append(
+            f"| {key.rsplit('_', 1)[1]} | {was['dashcam_plates']['frames_with_a_leak']} → **{now['dashcam_plates']['frames_with_a_leak']}** "
+            f"| {faces[0][0]} ({faces[0][1]}) → {faces[1][0]} ({faces[1][1]}) |"
+        )
     return "\n".join(rows)
 
 
@@ -78,14 +97,23 @@ def headline() -> str:
     """The front page's few figures: the default on the photos it was never tuned on, beside deface, and
     its time per photo as a share of deface's, measured with nothing else running (two runs)."""
     val = _json("privacy_recall.json")["datasets"]["faces_val"]
-    alone = [_json(name)["datasets"]["faces_val"]["latency_ratio_to_deface"]["ours_balanced"]
-             for name in ("privacy_recall_timing_alone.json", "privacy_recall_timing_alone_second_run.json")]
-    rows = ["| on 939 photos never tuned on (`faces_val`, 4 839 faces) | faces ≥ 10 px hidden | ≥ 32 px | false regions / photo "
-            "| time / photo |", "|---|---|---|---|---|"]
-    for name, label, time in (("ours_balanced", "this tool, default (faces and plates)", f"{_span(alone, '{:.2f}')}× deface's"),
-                              ("deface", "deface 1.5, defaults (faces only)", "1×")):
+    alone = [
+        _json(name)["datasets"]["faces_val"]["latency_ratio_to_deface"]["ours_balanced"]
+        for name in ("privacy_recall_timing_alone.json", "privacy_recall_timing_alone_second_run.json")
+    ]
+    rows = [
+        "| on 939 photos never tuned on (`faces_val`, 4 839 faces) | faces ≥ 10 px hidden | ≥ 32 px | false regions / photo "
+        "| time / photo |",
+        "|---|---|---|---|---|",
+    ]
+    for name, label, time in (
+        ("ours_balanced", "this tool, default (faces and plates)", f"{_span(alone, '{:.2f}')}× deface's"),
+        ("deface", "deface 1.5, defaults (faces only)", "1×"),
+    ):
         row = val[name]
-        rows.append(f"| {label} | {row['recall']['ge10'] * 100:.1f} % | {row['recall']['ge32'] * 100:.1f} % | {row['false_regions']['mean']:.2f} | {time} |")
+        rows.append(
+            f"| {label} | {row['recall']['ge10'] * 100:.1f} % | {row['recall']['ge32'] * 100:.1f} % | {row['false_regions']['mean']:.2f} | {time} |"
+        )
     return "\n".join(rows)
 
 

@@ -21,8 +21,18 @@ def face_patch() -> np.ndarray:
     return cv2.resize(astronaut[30:250, 140:330], (FACE_SIDE, FACE_SIDE), interpolation=cv2.INTER_AREA)
 
 
-def face_clip(path: Path, *, frames: int = 40, fps: int = 25, size: tuple[int, int] = (320, 240), audio: bool = True,
-              rotation: int = 0, location: str | None = None, codec: str = "libx264", audio_codec: str = "aac") -> list[tuple[int, int, int, int]]:
+def face_clip(
+    path: Path,
+    *,
+    frames: int = 40,
+    fps: int = 25,
+    size: tuple[int, int] = (320, 240),
+    audio: bool = True,
+    rotation: int = 0,
+    location: str | None = None,
+    codec: str = "libx264",
+    audio_codec: str = "aac",
+) -> list[tuple[int, int, int, int]]:
     """Write the clip; return the face's box (x1, y1, x2, y2) in each upright frame.
 
     With ``rotation`` the frames are stored turned and tagged to be shown upright,
@@ -98,12 +108,18 @@ def write_y4m(path: Path, frame: np.ndarray, frames: int = 50, fps: int = 25) ->
             out.write(b"FRAME\n" + yuv)
 
 
-def panning_frames(frames: int = 20, step: int = 4, size: tuple[int, int] = (320, 240)) -> tuple[list[np.ndarray], list[tuple[int, int, int, int]]]:
+def panning_frames(
+    frames: int = 20, step: int = 4, size: tuple[int, int] = (320, 240)
+) -> tuple[list[np.ndarray], list[tuple[int, int, int, int]]]:
     """A camera panning right over a textured wall with a face on it, ``step`` px a frame: the frames, and the face's box in each."""
     width, height = size
-    wall = cv2.GaussianBlur(np.random.default_rng(7).integers(0, 255, (height, width + step * frames, 3), dtype=np.uint8), (0, 0), 3)
+    wall = cv2.GaussianBlur(
+        np.random.default_rng(7).integers(0, 255, (height, width + step * frames, 3), dtype=np.uint8), (0, 0), 3
+    )
     wall = cv2.normalize(wall, None, 40, 220, cv2.NORM_MINMAX)
     face_x, face_y = width // 2, (height - FACE_SIDE) // 2
     wall[face_y : face_y + FACE_SIDE, face_x : face_x + FACE_SIDE] = face_patch()
     views = [np.ascontiguousarray(wall[:, step * i : step * i + width]) for i in range(frames)]
-    return views, [(face_x - step * i, face_y, face_x - step * i + FACE_SIDE, face_y + FACE_SIDE) for i in range(frames)]
+    return views, [
+        (face_x - step * i, face_y, face_x - step * i + FACE_SIDE, face_y + FACE_SIDE) for i in range(frames)
+    ]

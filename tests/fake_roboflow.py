@@ -35,25 +35,66 @@ def red_boxes(pixels: np.ndarray) -> list[tuple[int, int, int, int]]:
 def predictions_for(image_bytes: bytes, class_name: str, confidence: float) -> dict:
     pixels = np.asarray(Image.open(io.BytesIO(image_bytes)).convert("RGB"))
     found = [
-        {"x": (x1 + x2) / 2, "y": (y1 + y2) / 2, "width": x2 - x1, "height": y2 - y1, "confidence": 0.87,
-         "class": class_name, "class_id": 0, "detection_id": str(uuid.uuid4())}
+        {
+            "x": (x1 + x2) / 2,
+            "y": (y1 + y2) / 2,
+            "width": x2 - x1,
+            "height": y2 - y1,
+            "confidence": 0.87,
+            "class": class_name,
+            "class_id": 0,
+            "detection_id": str(uuid.uuid4()),
+        }
         for x1, y1, x2, y2 in red_boxes(pixels)
     ]
-    return {"predictions": [p for p in found if p["confidence"] >= confidence],
-            "image": {"width": pixels.shape[1], "height": pixels.shape[0]}, "time": 0.01}
+    return {
+        "predictions": [p for p in found if p["confidence"] >= confidence],
+        "image": {"width": pixels.shape[1], "height": pixels.shape[0]},
+        "time": 0.01,
+    }
 
 
 def project_json() -> dict:
     def version(n, trained):
         # The version's model as Roboflow's API reports it: metrics are percentages, as text.
-        model = {"id": f"{PROJECT}/{n}", "endpoint": f"{PROJECT}/{n}", "start": 0, "end": 1, "map": "91.5", "precision": "88.25", "recall": "90"}
-        return {"id": f"{WORKSPACE}/{PROJECT}/{n}", "name": PROJECT, "images": 10, "splits": {"train": 7, "valid": 2, "test": 1}, "created": 0,
-                "augmentation": {}, "preprocessing": {}, "exports": [], **({"model": model} if trained else {})}
+        model = {
+            "id": f"{PROJECT}/{n}",
+            "endpoint": f"{PROJECT}/{n}",
+            "start": 0,
+            "end": 1,
+            "map": "91.5",
+            "precision": "88.25",
+            "recall": "90",
+        }
+        return {
+            "id": f"{WORKSPACE}/{PROJECT}/{n}",
+            "name": PROJECT,
+            "images": 10,
+            "splits": {"train": 7, "valid": 2, "test": 1},
+            "created": 0,
+            "augmentation": {},
+            "preprocessing": {},
+            "exports": [],
+            **({"model": model} if trained else {}),
+        }
+
     return {
         "workspace": {"name": "Acme", "url": WORKSPACE},
-        "project": {"id": f"{WORKSPACE}/{PROJECT}", "name": PROJECT, "type": "object-detection", "annotation": "faces",
-                    "classes": {"face": 120}, "colors": {"face": "#FF0000"}, "created": 1700000000, "updated": 1700000000,
-                    "images": 10, "public": False, "splits": {}, "unannotated": 0, "icon": None},
+        "project": {
+            "id": f"{WORKSPACE}/{PROJECT}",
+            "name": PROJECT,
+            "type": "object-detection",
+            "annotation": "faces",
+            "classes": {"face": 120},
+            "colors": {"face": "#FF0000"},
+            "created": 1700000000,
+            "updated": 1700000000,
+            "images": 10,
+            "public": False,
+            "splits": {},
+            "unannotated": 0,
+            "icon": None,
+        },
         "versions": [version(TRAINED_VERSION, True), version(UNTRAINED_VERSION, False)],
     }
 
@@ -118,7 +159,9 @@ class Handler(BaseHTTPRequestHandler):
         self.server.keys_seen.append(key)
         if key == KEY:
             return True
-        self.reply(401, {"error": {"message": "This API key does not exist (or has been revoked).", "type": "OAuthException"}})
+        self.reply(
+            401, {"error": {"message": "This API key does not exist (or has been revoked).", "type": "OAuthException"}}
+        )
         return False
 
     def misbehaves(self) -> bool:
@@ -143,7 +186,15 @@ class Handler(BaseHTTPRequestHandler):
         elif parts == [WORKSPACE, PROJECT]:
             self.reply(200, {"workspace": info["workspace"], "project": info["project"], "versions": info["versions"]})
         elif len(parts) == 2 and parts[0] == WORKSPACE:
-            self.reply(404, {"error": {"message": f"Unsupported get request. Project {parts[1]} does not exist.", "type": "GraphMethodException"}})
+            self.reply(
+                404,
+                {
+                    "error": {
+                        "message": f"Unsupported get request. Project {parts[1]} does not exist.",
+                        "type": "GraphMethodException",
+                    }
+                },
+            )
         else:
             self.reply(404, {"error": {"message": "Not found", "type": "GraphMethodException"}})
 
@@ -159,7 +210,10 @@ class Handler(BaseHTTPRequestHandler):
             payload = json.loads(self.body())
             if self.key_ok(payload.get("api_key")):
                 known = payload["model_id"] == f"{PROJECT}/{TRAINED_VERSION}"
-                self.reply(200 if known else 404, {"model_id": payload["model_id"]} if known else {"message": "Model not found"})
+                self.reply(
+                    200 if known else 404,
+                    {"model_id": payload["model_id"]} if known else {"message": "Model not found"},
+                )
         elif parts == ["dataset", PROJECT, "upload"]:
             body = self.body()
             if self.key_ok(query.get("api_key", [None])[0]) and not self.misbehaves():
@@ -168,7 +222,13 @@ class Handler(BaseHTTPRequestHandler):
             payload = json.loads(self.body())
             if self.key_ok(payload.get("api_key")) and not self.misbehaves():
                 image = base64.b64decode(payload["image"]["value"])
-                self.reply(200, {**predictions_for(image, "plate", payload.get("confidence", 0.4)), "inference_id": str(uuid.uuid4())})
+                self.reply(
+                    200,
+                    {
+                        **predictions_for(image, "plate", payload.get("confidence", 0.4)),
+                        "inference_id": str(uuid.uuid4()),
+                    },
+                )
         elif len(parts) == 2:  # hosted predict: POST /{project}/{version}?api_key=…, base64 body
             body = self.body()
             if not self.key_ok(query.get("api_key", [None])[0]) or self.misbehaves():
@@ -180,7 +240,6 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, predictions_for(base64.b64decode(unquote(body.decode())), "face", confidence))
         else:
             self.reply(404, {"error": "Not found"})
-
 
     def upload(self, body: bytes, query: dict) -> None:
         from requests_toolbelt.multipart import decoder
@@ -194,8 +253,15 @@ class Handler(BaseHTTPRequestHandler):
             self.server.refuse_uploads[file_name] -= 1
             self.reply(500, {"error": {"message": "upload failed on our side"}})
             return
-        self.server.uploads.append({"name": file_name, "split": fields["split"].decode(), "batch": query.get("batch", [None])[0],
-                                    "tags": query.get("tag", []), "data": fields["file"]})
+        self.server.uploads.append(
+            {
+                "name": file_name,
+                "split": fields["split"].decode(),
+                "batch": query.get("batch", [None])[0],
+                "tags": query.get("tag", []),
+                "data": fields["file"],
+            }
+        )
         self.reply(200, {"success": True, "id": uuid.uuid4().hex[:20]})
 
 

@@ -74,7 +74,9 @@ def test_switching_back_to_local_uses_the_bundled_models(fake_roboflow):
 def test_a_hosted_model_gets_one_confidence_slider_per_class_of_its_own(fake_roboflow):
     at = upload_red_box(use_remote(open_page("image"), "roboflow", workspace="acme"))
     sliders = [s.key for s in at.sidebar.slider if s.key.startswith("confidence")]
-    assert sliders == ["confidence_face"] and at.slider(key="confidence_face").value == 1  # a class named face: the face default
+    assert (
+        sliders == ["confidence_face"] and at.slider(key="confidence_face").value == 1
+    )  # a class named face: the face default
     at.slider(key="confidence_face").set_value(95).run()  # the fake answers 87 %
     assert len(at.dataframe[0].value) == 0 and at.metric[0].value == "0" and not at.error
 
@@ -99,8 +101,13 @@ def test_home_shows_what_roboflow_reports_about_a_working_model(fake_roboflow):
     at = use_remote(open_page(), "roboflow", workspace="acme")
     assert "Roboflow hosted model" in at.info[0].value
     reported = dict(at.dataframe[0].value.values.tolist())
-    assert reported == {"Classes": "face", "Images in the version": "10 (train 7 · valid 2 · test 1)",
-                        "mAP@50": "91.5 %", "Precision": "88.2 %", "Recall": "90.0 %"}
+    assert reported == {
+        "Classes": "face",
+        "Images in the version": "10 (train 7 · valid 2 · test 1)",
+        "mAP@50": "91.5 %",
+        "Precision": "88.2 %",
+        "Recall": "90.0 %",
+    }
 
 
 def test_home_does_not_name_an_active_detector_when_none_can_run():

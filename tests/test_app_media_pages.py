@@ -61,8 +61,12 @@ def test_video_page_shows_a_frames_predictions_readable_and_boxes_on_its_preview
     at.file_uploader[0].set_value(("walk.mp4", (tmp_path / "walk.mp4").read_bytes(), "video/mp4")).run()
     at.button[0].click().run()
     shown = json.loads(at.code[0].value)
-    hidden = shown["predictions"] + shown["carried_by_tracking"]  # detected on this frame, or carried to it between detections
-    assert shown["frame"] == at.number_input(key="video_json_frame").value and {box["class"] for box in hidden} == {"face"}
+    hidden = (
+        shown["predictions"] + shown["carried_by_tracking"]
+    )  # detected on this frame, or carried to it between detections
+    assert shown["frame"] == at.number_input(key="video_json_frame").value and {box["class"] for box in hidden} == {
+        "face"
+    }
     at.number_input(key="video_json_frame").set_value(3).run()
     assert json.loads(at.code[0].value)["frame"] == 3
     boxed = image_pixels(at, shown_media, 0)

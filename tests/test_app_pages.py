@@ -48,10 +48,12 @@ def test_changing_the_method_changes_the_output(shown_media):
 def test_a_bad_upload_is_named_and_the_other_files_still_work():
     at = open_page("image")
     at.radio(key="image_source").set_value("Upload").run()
-    at.file_uploader[0].set_value([
-        ("notes.jpg", b"not a picture at all", "image/jpeg"),
-        ("car.jpg", (SAMPLES / "dashcam_plate.jpg").read_bytes(), "image/jpeg"),
-    ]).run()
+    at.file_uploader[0].set_value(
+        [
+            ("notes.jpg", b"not a picture at all", "image/jpeg"),
+            ("car.jpg", (SAMPLES / "dashcam_plate.jpg").read_bytes(), "image/jpeg"),
+        ]
+    ).run()
     assert len(at.error) == 1 and "notes.jpg" in at.error[0].value and not at.image  # shown first, one at a time
     at.button(key="image_shown-next").click().run()
     assert not at.error and "license-plate" in [p["class"] for p in predictions(at)]
@@ -94,7 +96,9 @@ def test_the_lead_figure_counts_what_the_slider_hides_and_the_safety_band_is_sai
     assert f"{len(confident)} of them scored 50 %" in at.metric[0].help
     assert "low-confidence regions hidden to be safe" in at.caption[0].value
     at.slider(key="confidence_face").set_value(20).run()
-    assert int(at.metric[0].value) == len([p for p in faces if p["confidence"] >= 0.2]) < len(faces)  # the slider moves it
+    assert (
+        int(at.metric[0].value) == len([p for p in faces if p["confidence"] >= 0.2]) < len(faces)
+    )  # the slider moves it
 
 
 def test_prediction_statistics_show_each_class_with_its_threshold():
@@ -108,10 +112,12 @@ def test_prediction_statistics_show_each_class_with_its_threshold():
 
 def test_batch_page_zips_the_good_files_and_lists_the_bad_ones():
     at = open_page("batch")
-    at.file_uploader[0].set_value([
-        ("city.jpg", (SAMPLES / "city.jpg").read_bytes(), "image/jpeg"),
-        ("broken.png", b"\x89PNG broken", "image/png"),
-    ]).run()
+    at.file_uploader[0].set_value(
+        [
+            ("city.jpg", (SAMPLES / "city.jpg").read_bytes(), "image/jpeg"),
+            ("broken.png", b"\x89PNG broken", "image/png"),
+        ]
+    ).run()
     at.button[0].click().run()
     figures = {m.label: m.value for m in at.metric}
     assert (figures["Anonymized"], figures["Failed"]) == ("1", "1") and int(figures["Faces hidden"]) >= 20
@@ -143,7 +149,9 @@ def test_batch_gallery_pages_through_many_pictures():
 def anonymized_batch(at, media) -> tuple[dict, bytes]:
     """Press the button; return the predictions JSON and the zip it offers."""
     at.button[0].click().run()
-    return json.loads(download(at, media, "Download every picture's predictions (JSON)")), download(at, media, "Download anonymized images (zip)")
+    return json.loads(download(at, media, "Download every picture's predictions (JSON)")), download(
+        at, media, "Download anonymized images (zip)"
+    )
 
 
 def zipped_pixels(archive: bytes, name: str) -> np.ndarray:
@@ -156,7 +164,9 @@ def test_batch_results_follow_the_sidebar_and_are_never_stale(shown_media):
     at.file_uploader[0].set_value([("city.jpg", (SAMPLES / "city.jpg").read_bytes(), "image/jpeg")]).run()
     loose, blurred = anonymized_batch(at, shown_media)
     at.slider(key="confidence_face").set_value(80).run()
-    assert all(button.disabled for button in at.get("download_button")[:2])  # the zip and JSON were made with other settings
+    assert all(
+        button.disabled for button in at.get("download_button")[:2]
+    )  # the zip and JSON were made with other settings
     strict, _ = anonymized_batch(at, shown_media)
     assert 0 < len(strict["city.jpg"]["predictions"]) < len(loose["city.jpg"]["predictions"])
     at.selectbox(key="method").set_value("fill").run()
@@ -170,7 +180,9 @@ def test_batch_results_stay_when_a_slider_moves_and_say_what_changed_since(shown
     at.button[0].click().run()
     figures, thumbnails = {m.label: m.value for m in at.metric}, len(at.image)
     at.slider(key="confidence_face").set_value(40).run()
-    assert {m.label: m.value for m in at.metric} == figures and len(at.image) == thumbnails  # the results are still there
+    assert {m.label: m.value for m in at.metric} == figures and len(
+        at.image
+    ) == thumbnails  # the results are still there
     (notice,) = [w.value for w in at.warning if "other settings" in w.value]
     assert "face threshold 1 → 40 %" in notice and "Anonymize 1 upload(s)" in notice
     at.selectbox(key="method").set_value("fill").run()
@@ -197,7 +209,17 @@ def sidebar_keys(at) -> set[str]:
     return {widget.key for widget in at.sidebar if getattr(widget, "key", None)}
 
 
-CENSOR_KEYS = {"classes", "confidence_face", "confidence_license-plate", "overlap", "method", "shape", "strength", "padding", "feather"}
+CENSOR_KEYS = {
+    "classes",
+    "confidence_face",
+    "confidence_license-plate",
+    "overlap",
+    "method",
+    "shape",
+    "strength",
+    "padding",
+    "feather",
+}
 BOX_KEYS = {"show_boxes", "show_low_confidence"}
 
 

@@ -67,7 +67,9 @@ def test_an_edits_file_round_trips_through_download_undo_and_upload(shown_media)
 
 def test_a_malformed_edits_file_is_refused_with_a_sentence():
     at = uploaded_for_review(city_png())
-    at.file_uploader(key="image_edits_file").upload("edits.json", b'{"format": "anonymize-edits", "version": 1}', "application/json").run()
+    at.file_uploader(key="image_edits_file").upload(
+        "edits.json", b'{"format": "anonymize-edits", "version": 1}', "application/json"
+    ).run()
     assert "edits.json: it does not say which model" in at.error[0].value
 
 
@@ -108,7 +110,9 @@ def test_a_video_track_kept_visible_is_rendered_again_with_it_and_the_json_lines
     assert len(tracks.options) == 1 and tracks.options[0].startswith("#1 face, frames 0–")
     tracks.select(tracks.options[0]).run()
     assert any("not in this video yet" in w.value for w in at.warning)
-    assert [b.proto.disabled for b in at.get("download_button") if b.proto.label == "Download anonymized video"] == [True]
+    assert [b.proto.disabled for b in at.get("download_button") if b.proto.label == "Download anonymized video"] == [
+        True
+    ]
     at.button(key="render-Render again with the edits").click().run()
     assert "with your review edits" in at.success[0].value
     assert [m.value for m in at.metric if m.label == "Kept visible on purpose"] == ["1 track(s), 20 frames"]
@@ -130,12 +134,16 @@ def test_video_edits_round_trip_through_download_undo_and_upload(tmp_path, shown
     assert download(at, shown_media, "Download edits (JSON)") == edits
 
 
-def test_the_batch_page_uploads_the_anonymized_pictures_and_its_zip_manifest_says_how_it_went(shown_media, fake_roboflow, monkeypatch):
+def test_the_batch_page_uploads_the_anonymized_pictures_and_its_zip_manifest_says_how_it_went(
+    shown_media, fake_roboflow, monkeypatch
+):
     from fake_roboflow import KEY, PROJECT, WORKSPACE
 
     monkeypatch.setattr("anonymize.upload.BACKOFF", 0.01)
     at = open_page("batch")
-    at.file_uploader[0].upload("car.jpg", (SAMPLES / "dashcam_plate.jpg").read_bytes(), "image/jpeg").upload("city.png", city_png(), "image/png").run()
+    at.file_uploader[0].upload("car.jpg", (SAMPLES / "dashcam_plate.jpg").read_bytes(), "image/jpeg").upload(
+        "city.png", city_png(), "image/png"
+    ).run()
     at.button[0].click().run()
     fake_roboflow.refuse_uploads["city.png"] = 99
     at.text_input(key="upload_target").set_value(f"{WORKSPACE}/{PROJECT}")
@@ -150,7 +158,11 @@ def test_the_batch_page_uploads_the_anonymized_pictures_and_its_zip_manifest_say
     zipped = zipfile.ZipFile(io.BytesIO(download(at, shown_media, "Download anonymized images (zip)")))
     assert sent["data"] == zipped.read("car.jpg")  # the anonymized picture, never the upload
     manifest = json.loads(zipped.read("manifest.json"))
-    assert manifest["totals"]["uploaded"] == 1 and manifest["totals"]["upload_failed"] == 1 and manifest["upload"]["to"] == "acme/faces"
+    assert (
+        manifest["totals"]["uploaded"] == 1
+        and manifest["totals"]["upload_failed"] == 1
+        and manifest["upload"]["to"] == "acme/faces"
+    )
     assert KEY not in zipped.read("manifest.json").decode() and all(KEY not in str(e.value) for e in at.error)
 
 

@@ -21,7 +21,10 @@ def zipped(entries):
 
 def test_a_zip_and_loose_files_become_one_zip_and_bad_files_are_listed(detector):
     city = (SAMPLES / "city.jpg").read_bytes()
-    upload = [("photos.zip", zipped([("street/city.jpg", city), ("notes.jpg", b"text")])), ("car.jpg", (SAMPLES / "dashcam_plate.jpg").read_bytes())]
+    upload = [
+        ("photos.zip", zipped([("street/city.jpg", city), ("notes.jpg", b"text")])),
+        ("car.jpg", (SAMPLES / "dashcam_plate.jpg").read_bytes()),
+    ]
     progress = []
     done = anonymize_batch(upload, detector, Settings(), on_progress=lambda n, total, name: progress.append((n, total)))
     assert pictures_in(done.zip_bytes) == ["car.jpg", "photos/street/city.jpg"]
@@ -57,8 +60,13 @@ def test_a_damaged_member_is_one_failure_and_its_neighbours_still_work(detector)
 
 def test_the_zip_holds_a_manifest_whose_hashes_match_and_the_redaction_records(detector):
     city, car = (SAMPLES / "city.jpg").read_bytes(), (SAMPLES / "dashcam_plate.jpg").read_bytes()
-    done = anonymize_batch([("city.jpg", city), ("car.jpg", car), ("notes.jpg", b"text")], detector, Settings(confidence=50),
-                           model={"kind": "local", "preset": "balanced"}, masks=True)
+    done = anonymize_batch(
+        [("city.jpg", city), ("car.jpg", car), ("notes.jpg", b"text")],
+        detector,
+        Settings(confidence=50),
+        model={"kind": "local", "preset": "balanced"},
+        masks=True,
+    )
     archive = zipfile.ZipFile(io.BytesIO(done.zip_bytes))
     manifest = json.loads(archive.read("manifest.json"))
     by_input = {e["input"]: e for e in manifest["entries"]}

@@ -1,6 +1,5 @@
 """End to end in headless Chromium: upload a real photo, get it back anonymized and clean."""
 
-
 import json
 import time
 from urllib.parse import urlsplit
@@ -40,7 +39,12 @@ def browser(playwright):
 #: A desktop, and a phone (an iPhone 12–15's CSS viewport).
 VIEWPORTS = {
     "desktop": {"viewport": {"width": 1440, "height": 900}},
-    "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True},
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "device_scale_factor": 3,
+        "is_mobile": True,
+        "has_touch": True,
+    },
 }
 
 
@@ -64,7 +68,9 @@ def sized_page(request, browser):
 
 def portrait_png_with_gps(tmp_path):
     """The astronaut as a lossless PNG carrying EXIF with GPS: every changed pixel is ours."""
-    exif = piexif.dump({"GPS": {piexif.GPSIFD.GPSLatitudeRef: b"N", piexif.GPSIFD.GPSLatitude: ((48, 1), (51, 1), (0, 1))}})
+    exif = piexif.dump(
+        {"GPS": {piexif.GPSIFD.GPSLatitudeRef: b"N", piexif.GPSIFD.GPSLatitude: ((48, 1), (51, 1), (0, 1))}}
+    )
     path = tmp_path / "portrait.png"
     Image.open(SAMPLES / "astronaut.jpg").save(path, exif=exif)
     assert Image.open(path).getexif()
@@ -91,7 +97,9 @@ def test_upload_anonymize_download(page, app_url, tmp_path):
     source = portrait_png_with_gps(tmp_path)
     # A shared link: hide faces only, the confident ones (the default also hides a faint,
     # face-like speck in a corner, to be safe).
-    saved = anonymize_in_the_browser(page, f"{app_url}/image?classes=face&confidence_face=50", source, tmp_path / "out.png", "image-page")
+    saved = anonymize_in_the_browser(
+        page, f"{app_url}/image?classes=face&confidence_face=50", source, tmp_path / "out.png", "image-page"
+    )
 
     original = np.asarray(Image.open(source).convert("RGB")).astype(int)
     result = Image.open(saved)
@@ -144,7 +152,11 @@ def test_the_app_server_started_as_the_readme_says_asks_no_other_host(browser):
 def outside(requests: list[str], app_url: str) -> list[str]:
     """The requests that went to a host other than the app's own (data: and blob: URLs stay in the browser)."""
     own = urlsplit(app_url).netloc
-    return [url for url in requests if urlsplit(url).scheme in ("http", "https", "ws", "wss") and urlsplit(url).netloc != own]
+    return [
+        url
+        for url in requests
+        if urlsplit(url).scheme in ("http", "https", "ws", "wss") and urlsplit(url).netloc != own
+    ]
 
 
 def test_a_shared_link_naming_a_hosted_model_stays_on_the_offline_model(browser, tmp_path, fake_roboflow):
@@ -153,7 +165,12 @@ def test_a_shared_link_naming_a_hosted_model_stays_on_the_offline_model(browser,
     source = tmp_path / "astronaut.png"
     Image.open(SAMPLES / "astronaut.jpg").save(source)
     # The operator's key and project are configured: a link still does not choose them for the visitor.
-    env = {"API_URL": fake_roboflow.url, "OBJECT_DETECTION_URL": fake_roboflow.url, "ROBOFLOW_API_KEY": KEY, "ROBOFLOW_PROJECTS": f"acme/{PROJECT}"}
+    env = {
+        "API_URL": fake_roboflow.url,
+        "OBJECT_DETECTION_URL": fake_roboflow.url,
+        "ROBOFLOW_API_KEY": KEY,
+        "ROBOFLOW_PROJECTS": f"acme/{PROJECT}",
+    }
     fake_roboflow.requests.clear()
     with streamlit_server(env) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
@@ -171,7 +188,11 @@ def test_webcam_streams_censored_frames_from_a_fake_camera(playwright, app_url, 
 
     frame, (x1, y1, x2, y2) = camera_frame()
     write_y4m(tmp_path / "face.y4m", frame)
-    camera = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={tmp_path / 'face.y4m'}"]
+    camera = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={tmp_path / 'face.y4m'}",
+    ]
     chromium = launch_chromium(playwright, camera)
     page = chromium.new_page(viewport={"width": 1440, "height": 900})
     page.goto(f"{app_url}/webcam")
@@ -199,7 +220,9 @@ def test_webcam_streams_censored_frames_from_a_fake_camera(playwright, app_url, 
         video.screenshot(path=str(tmp_path / "received.png"))
         received = np.asarray(Image.open(tmp_path / "received.png").convert("RGB").resize((640, 480))).astype(int)
         assert np.abs(received[face] - frame[face]).mean() > 12  # the face never arrives raw
-        if np.abs(received[30:130, 420:620] - frame[30:130, 420:620]).mean() < 12:  # the rest as it was (the bottom holds the player controls)
+        if (
+            np.abs(received[30:130, 420:620] - frame[30:130, 420:620]).mean() < 12
+        ):  # the rest as it was (the bottom holds the player controls)
             break
         page.wait_for_timeout(250)
     else:
@@ -246,11 +269,15 @@ def test_the_batch_page_shows_a_gallery_and_the_failures(sized_page, app_url, tm
     broken.write_bytes(b"not a picture")
     sized_page.goto(f"{app_url}/batch")
     wait_until_idle(sized_page)
-    sized_page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([str(SAMPLES / "city.jpg"), str(SAMPLES / "dashcam_plate.jpg"), str(broken)])
+    sized_page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        [str(SAMPLES / "city.jpg"), str(SAMPLES / "dashcam_plate.jpg"), str(broken)]
+    )
     sized_page.get_by_role("button", name="Anonymize 3 upload(s)").click()
     expect(sized_page.get_by_text("Before and after")).to_be_visible(timeout=90_000)
     wait_until_idle(sized_page)
-    expect(sized_page.get_by_test_id("stAlertContentError").get_by_text("broken.jpg")).to_be_visible()  # the failure, named
+    expect(
+        sized_page.get_by_test_id("stAlertContentError").get_by_text("broken.jpg")
+    ).to_be_visible()  # the failure, named
     expect(sized_page.get_by_text("1 license-plate")).to_be_visible()
     expect(sized_page.get_by_test_id("stImage")).to_have_count(4)
     screenshot(sized_page, f"batch-gallery-{sized_page.size}")
@@ -332,7 +359,9 @@ def test_on_a_phone_seven_uploads_show_one_at_a_time_with_next_and_previous(brow
     context.close()
 
 
-def test_the_next_picture_is_never_shown_above_the_last_ones_result_and_a_spinner_says_what_runs(page, app_url, tmp_path):
+def test_the_next_picture_is_never_shown_above_the_last_ones_result_and_a_spinner_says_what_runs(
+    page, app_url, tmp_path
+):
     small, large = tmp_path / "astronaut.jpg", tmp_path / "large_city.jpg"
     small.write_bytes((SAMPLES / "astronaut.jpg").read_bytes())
     city = Image.open(SAMPLES / "city.jpg")
@@ -347,24 +376,36 @@ def test_the_next_picture_is_never_shown_above_the_last_ones_result_and_a_spinne
     page.get_by_role("button", name="Next ▶").click()
     seen, deadline = [], time.monotonic() + 120
     while time.monotonic() < deadline:
-        seen.append(page.evaluate("""() => ({
+        seen.append(
+            page.evaluate("""() => ({
             heading: [...document.querySelectorAll('[data-testid=stMain] h3')].map(h => h.textContent).join(' '),
             staleImages: document.querySelectorAll('[data-stale=true] [data-testid=stImage]').length,
             spinner: [...document.querySelectorAll('[data-testid=stSpinner]')].map(s => s.textContent).join(' '),
-        })"""))
-        if "large_city.jpg" in seen[-1]["heading"] and not seen[-1]["staleImages"] and page.get_by_text("Faces hidden").count():
+        })""")
+        )
+        if (
+            "large_city.jpg" in seen[-1]["heading"]
+            and not seen[-1]["staleImages"]
+            and page.get_by_text("Faces hidden").count()
+        ):
             break
         page.wait_for_timeout(50)
     assert "large_city.jpg" in seen[-1]["heading"], "the next picture's result never came"
-    assert not [s for s in seen if "large_city.jpg" in s["heading"] and s["staleImages"]]  # its name above the last one's pictures
+    assert not [
+        s for s in seen if "large_city.jpg" in s["heading"] and s["staleImages"]
+    ]  # its name above the last one's pictures
     assert any("Anonymizing large_city.jpg" in s["spinner"] for s in seen)
 
 
 def padded(prediction: dict, padding: float = 1.3) -> tuple[int, int, int, int]:
     """The pixels a prediction's censor region can touch (the default padding, a pixel of margin)."""
     half_w, half_h = prediction["width"] * padding / 2 + 1, prediction["height"] * padding / 2 + 1
-    return (max(0, int(prediction["x"] - half_w)), max(0, int(prediction["y"] - half_h)),
-            int(prediction["x"] + half_w) + 1, int(prediction["y"] + half_h) + 1)
+    return (
+        max(0, int(prediction["x"] - half_w)),
+        max(0, int(prediction["y"] - half_h)),
+        int(prediction["x"] + half_w) + 1,
+        int(prediction["y"] + half_h) + 1,
+    )
 
 
 def apart(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
@@ -381,8 +422,16 @@ def test_review_remove_a_detection_and_draw_a_missed_box_then_the_cli_replays_it
     page.on("request", lambda sent: requests.append(sent.url))
     source = tmp_path / "city.png"
     Image.open(SAMPLES / "city.jpg").save(source)
-    plain = anonymize_in_the_browser(page, f"{app_url}/image?classes=face&confidence_face=50&method=fill", source, tmp_path / "plain.png", "review-before")
-    found = [p for p in json.loads(page.get_by_test_id("stCode").first.inner_text())["predictions"] if p["class"] == "face"]
+    plain = anonymize_in_the_browser(
+        page,
+        f"{app_url}/image?classes=face&confidence_face=50&method=fill",
+        source,
+        tmp_path / "plain.png",
+        "review-before",
+    )
+    found = [
+        p for p in json.loads(page.get_by_test_id("stCode").first.inner_text())["predictions"] if p["class"] == "face"
+    ]
     drawn = {"x": 65, "y": 510, "width": 90, "height": 40}  # street, where nothing was found
     drawn_area = padded(drawn)
     assert all(apart(padded(p), drawn_area) for p in found)
@@ -436,8 +485,13 @@ def test_review_remove_a_detection_and_draw_a_missed_box_then_the_cli_replays_it
         elsewhere[b1:b2, a1:a2] = False
     assert np.array_equal(after[elsewhere], before[elsewhere])
 
-    replayed = subprocess.run([sys.executable, "-m", "anonymize", source, "-o", tmp_path / "out", "--edits", edits],
-                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+    replayed = subprocess.run(
+        [sys.executable, "-m", "anonymize", source, "-o", tmp_path / "out", "--edits", edits],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert replayed.returncode == 0, replayed.stderr
     assert (tmp_path / "out" / "city.png").read_bytes() == reviewed.read_bytes()
     assert outside(requests, app_url) == []  # the canvas component is served by the app itself
@@ -477,7 +531,11 @@ def test_video_review_keep_a_track_visible_and_add_a_box_then_the_cli_replays_it
     expect(page.get_by_text("with your review edits")).to_be_visible(timeout=90_000)
     wait_until_idle(page)
     downloads = {}
-    for label, name in (("Download anonymized video", "app.mp4"), ("Download per-frame predictions (JSON lines)", "app.jsonl"), ("Download edits (JSON)", "edits.json")):
+    for label, name in (
+        ("Download anonymized video", "app.mp4"),
+        ("Download per-frame predictions (JSON lines)", "app.jsonl"),
+        ("Download edits (JSON)", "edits.json"),
+    ):
         with page.expect_download() as saved:
             page.get_by_role("button", name=label).click()
         saved.value.save_as(tmp_path / name)
@@ -485,8 +543,25 @@ def test_video_review_keep_a_track_visible_and_add_a_box_then_the_cli_replays_it
 
     before, after = list(frames_of(tmp_path / "walk.mp4")), list(frames_of(downloads["app.mp4"]))
     assert all(face_visible(b, a, face) for b, a, face in zip(before, after, boxes))  # the track kept visible
-    assert all((after[i][170:190, 255:285] < 30).all() for i in (4, 5, 6))  # the added box, carried to the frames around
-    replayed = subprocess.run([sys.executable, "-m", "anonymize", tmp_path / "walk.mp4", "-o", tmp_path / "out", "--edits", downloads["edits.json"], "--json"],
-                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert all(
+        (after[i][170:190, 255:285] < 30).all() for i in (4, 5, 6)
+    )  # the added box, carried to the frames around
+    replayed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "anonymize",
+            tmp_path / "walk.mp4",
+            "-o",
+            tmp_path / "out",
+            "--edits",
+            downloads["edits.json"],
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert replayed.returncode == 0, replayed.stderr
     assert (tmp_path / "out" / "walk.jsonl").read_text() == downloads["app.jsonl"].read_text()

@@ -68,6 +68,7 @@ def test_pixelation_cells_grow_with_the_box():
     image = np.random.default_rng(1).integers(0, 256, (400, 400, 3), dtype=np.uint8)
     small = censor(image, faces((0, 0, 30, 30)), settings)[:30, :30]
     large = censor(image, faces((0, 0, 300, 300)), settings)[:300, :300]
+
     def cells_across(row):
         return 1 + np.count_nonzero(np.any(np.diff(row.astype(int), axis=0) != 0, axis=1))
 
@@ -107,7 +108,9 @@ def test_feathering_never_makes_the_inside_see_through(noise):
 
 
 def test_fill_is_the_solid_colour(noise):
-    out = censor(noise, faces((0, 0, 50, 50)), CensorSettings(method="fill", shape="rect", padding=1.0, fill_color=(255, 0, 0)))
+    out = censor(
+        noise, faces((0, 0, 50, 50)), CensorSettings(method="fill", shape="rect", padding=1.0, fill_color=(255, 0, 0))
+    )
     assert (out[:50, :50] == [255, 0, 0]).all()
 
 

@@ -14,7 +14,9 @@ from PIL import Image
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "anonymize", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "anonymize", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_a_folder_is_processed_recursively_and_a_bad_file_is_reported(tmp_path):
@@ -40,10 +42,14 @@ def test_format_and_method_options(tmp_path):
 
 
 def test_only_named_classes_are_hidden(tmp_path):
-    done = run_cli(SAMPLES / "dashcam_plate.jpg", "-o", tmp_path, "--classes", "face", "--format", "png", "--confidence", "50")
+    done = run_cli(
+        SAMPLES / "dashcam_plate.jpg", "-o", tmp_path, "--classes", "face", "--format", "png", "--confidence", "50"
+    )
     assert done.returncode == 0
     original = np.asarray(Image.open(SAMPLES / "dashcam_plate.jpg"))
-    assert np.abs(np.asarray(Image.open(tmp_path / "dashcam_plate.png")).astype(int) - original).max() <= 2  # JPEG decode noise only
+    assert (
+        np.abs(np.asarray(Image.open(tmp_path / "dashcam_plate.png")).astype(int) - original).max() <= 2
+    )  # JPEG decode noise only
 
 
 def test_bad_arguments_exit_with_usage_error(tmp_path):
@@ -68,7 +74,10 @@ def test_an_input_that_does_not_exist_is_a_usage_error_before_anything_is_writte
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize(("typo", "meant"), [(("--method", "blurr"), "Did you mean 'blur'?"), (("--confidance", "5"), "Did you mean --confidence?")])
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [(("--method", "blurr"), "Did you mean 'blur'?"), (("--confidance", "5"), "Did you mean --confidence?")],
+)
 def test_a_typo_is_one_line_naming_the_nearest_valid_word(tmp_path, typo, meant):
     done = run_cli(SAMPLES / "city.jpg", "-o", tmp_path / "out", *typo)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and meant in done.stderr
@@ -84,15 +93,28 @@ def test_a_run_of_pictures_and_a_video_asks_no_other_host(tmp_path):
     shutil.copy(SAMPLES / "city.jpg", inputs / "city.jpg")
     face_clip(inputs / "walk.mp4", frames=10)
     with recording_proxy() as (env, attempts):
-        done = subprocess.run([sys.executable, "-m", "anonymize", str(inputs), "-o", str(tmp_path / "out"), "--json", "--records"],
-                              cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, **env})
+        done = subprocess.run(
+            [sys.executable, "-m", "anonymize", str(inputs), "-o", str(tmp_path / "out"), "--json", "--records"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, **env},
+        )
     assert done.returncode == 0, done.stderr
     assert attempts == []
 
 
 def run_cli_against_fake(fake, key, *args):
     env = {**os.environ, "API_URL": fake.url, "OBJECT_DETECTION_URL": fake.url, "ROBOFLOW_API_KEY": key}
-    return subprocess.run([sys.executable, "-m", "anonymize", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "anonymize", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
 
 
 def test_the_roboflow_backend_reads_the_key_from_the_environment(tmp_path, fake_roboflow):
@@ -100,15 +122,39 @@ def test_the_roboflow_backend_reads_the_key_from_the_environment(tmp_path, fake_
     from test_app_backends import red_box_png
 
     (tmp_path / "box.png").write_bytes(red_box_png())
-    done = run_cli_against_fake(fake_roboflow, KEY, tmp_path / "box.png", "-o", tmp_path / "out", "--backend", "roboflow",
-                                "--project", "faces", "--version", "3", "--json", "--method", "fill")
+    done = run_cli_against_fake(
+        fake_roboflow,
+        KEY,
+        tmp_path / "box.png",
+        "-o",
+        tmp_path / "out",
+        "--backend",
+        "roboflow",
+        "--project",
+        "faces",
+        "--version",
+        "3",
+        "--json",
+        "--method",
+        "fill",
+    )
     assert done.returncode == 0, done.stderr
     assert [p["class"] for p in json.loads((tmp_path / "out" / "box.json").read_text())["predictions"]] == ["face"]
     assert (np.asarray(Image.open(tmp_path / "out" / "box.png"))[40:80, 50:90] == 0).all()
 
 
 def test_a_rejected_key_stops_the_cli_with_one_sentence(tmp_path, fake_roboflow):
-    done = run_cli_against_fake(fake_roboflow, "wrong-key-abc", SAMPLES / "city.jpg", "-o", tmp_path, "--backend", "roboflow", "--project", "faces")
+    done = run_cli_against_fake(
+        fake_roboflow,
+        "wrong-key-abc",
+        SAMPLES / "city.jpg",
+        "-o",
+        tmp_path,
+        "--backend",
+        "roboflow",
+        "--project",
+        "faces",
+    )
     assert done.returncode == 2
     assert "API key rejected by Roboflow" in done.stderr and "wrong-key-abc" not in done.stderr + done.stdout
     assert not list(tmp_path.iterdir())  # nothing written
@@ -168,14 +214,35 @@ def test_a_summary_on_stdout_says_what_was_done_and_with_what(tmp_path):
 
 
 def test_quiet_prints_no_summary_and_no_progress(tmp_path):
-    done = run_cli(SAMPLES / "city.jpg", SAMPLES / "astronaut.jpg", SAMPLES / "dashcam_plate.jpg", tmp_path / "missing.jpg", "-o", tmp_path / "out", "-q")
+    done = run_cli(
+        SAMPLES / "city.jpg",
+        SAMPLES / "astronaut.jpg",
+        SAMPLES / "dashcam_plate.jpg",
+        tmp_path / "missing.jpg",
+        "-o",
+        tmp_path / "out",
+        "-q",
+    )
     assert done.stdout == "" and "missing.jpg" in done.stderr  # errors are still said
     assert "it/s" not in done.stderr and "%|" not in done.stderr
 
 
 def test_feather_softens_the_edges_outward(tmp_path):
     for feather in (0, 12):
-        assert run_cli(SAMPLES / "astronaut.jpg", "-o", tmp_path / str(feather), "--format", "png", "--method", "fill", "--feather", feather).returncode == 0
+        assert (
+            run_cli(
+                SAMPLES / "astronaut.jpg",
+                "-o",
+                tmp_path / str(feather),
+                "--format",
+                "png",
+                "--method",
+                "fill",
+                "--feather",
+                feather,
+            ).returncode
+            == 0
+        )
     sharp, soft = (np.asarray(Image.open(tmp_path / f / "astronaut.png")).astype(int) for f in ("0", "12"))
     assert (soft[(sharp == 0).all(axis=2)] == 0).all()  # the inside is as fully hidden
     assert np.abs(sharp - soft).sum() > 0  # the band around it is softened
@@ -189,8 +256,25 @@ def test_video_quality_audio_and_feather_are_checked(tmp_path, option):
 
 def test_a_missing_key_says_where_a_command_line_user_sets_it(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "ROBOFLOW_API_KEY"}
-    done = subprocess.run([sys.executable, "-m", "anonymize", str(SAMPLES / "city.jpg"), "-o", str(tmp_path), "--backend", "roboflow", "--project", "p"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "anonymize",
+            str(SAMPLES / "city.jpg"),
+            "-o",
+            str(tmp_path),
+            "--backend",
+            "roboflow",
+            "--project",
+            "p",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert done.returncode == 2 and "ROBOFLOW_API_KEY" in done.stderr and "sidebar" not in done.stderr
 
 
@@ -204,7 +288,11 @@ def reviewed_city(tmp_path, **changes):
     inputs.mkdir()
     Image.open(SAMPLES / "city.jpg").save(inputs / "city.png")
     sha = hashlib.sha256((inputs / "city.png").read_bytes()).hexdigest()
-    entry = PictureEdits(sha, kept_visible=(Detection(0, 0, 9, 9, 1, "face"),), added=(Detection(700, 480, 780, 540, 1, "license-plate"),))
+    entry = PictureEdits(
+        sha,
+        kept_visible=(Detection(0, 0, 9, 9, 1, "face"),),
+        added=(Detection(700, 480, 780, 540, 1, "license-plate"),),
+    )
     edits = Edits({"kind": "local", "preset": "balanced"}, Settings(), {"city.png": entry}).to_json()
     edits.update(changes)
     (tmp_path / "edits.json").write_text(json.dumps(edits))
@@ -253,8 +341,14 @@ def test_video_edits_are_replayed_at_the_rate_they_were_made_at(tmp_path):
     settings = Settings(confidence=50)
     first = anonymize_video(tmp_path / "walk.mp4", tmp_path / "first.mp4", local_detector(), settings, detect_every=2)
     (track,) = first.tracks.values()
-    video = VideoEdits(hashlib.sha256((tmp_path / "walk.mp4").read_bytes()).hexdigest(), 2, kept_tracks=(OnFrame(track.first_frame, track.first_box),))
-    (tmp_path / "edits.json").write_text(Edits({"kind": "local", "preset": "balanced"}, settings, videos={"walk.mp4": video}).dumps())
+    video = VideoEdits(
+        hashlib.sha256((tmp_path / "walk.mp4").read_bytes()).hexdigest(),
+        2,
+        kept_tracks=(OnFrame(track.first_frame, track.first_box),),
+    )
+    (tmp_path / "edits.json").write_text(
+        Edits({"kind": "local", "preset": "balanced"}, settings, videos={"walk.mp4": video}).dumps()
+    )
     done = run_cli(tmp_path / "walk.mp4", "-o", tmp_path / "out", "--edits", tmp_path / "edits.json", "--json")
     assert done.returncode == 0, done.stderr
     assert "1 detection(s) or track(s) kept visible on purpose" in done.stdout

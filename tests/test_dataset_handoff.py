@@ -38,22 +38,36 @@ def test_the_manifest_records_model_settings_and_each_input_with_hashes_that_mat
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["complete"] and manifest["tool"]["name"] == "anonymize"
     models = {m["file"]: m["sha256"] for m in manifest["backend"]["models"]}
-    assert any(name.startswith("centerface") for name in models) and any(name.startswith("license_plate") for name in models)
+    assert any(name.startswith("centerface") for name in models) and any(
+        name.startswith("license_plate") for name in models
+    )
     assert all(digest == sha(ROOT / "anonymize" / "models" / name) for name, digest in models.items())
     assert manifest["backend"]["preset"] == "balanced" and manifest["settings"]["censor"]["method"] == "fill"
     assert manifest["settings"]["class_confidence"]["face"] == 30
     by_input = {os.path.basename(e["input"]): e for e in manifest["entries"]}
     assert by_input["broken.jpg"]["status"] == "failed" and "not an image" in by_input["broken.jpg"]["reason"]
     city = by_input["00_city.jpg"]
-    assert city["input_sha256"] == sha(inputs / "00_city.jpg") and city["output_sha256"] == sha(tmp_path / "out" / city["output"])
+    assert city["input_sha256"] == sha(inputs / "00_city.jpg") and city["output_sha256"] == sha(
+        tmp_path / "out" / city["output"]
+    )
     assert city["hidden"]["face"] >= 20 and city["seconds"] > 0
-    assert manifest["totals"] | {"hidden": None} == {"inputs": 4, "anonymized": 3, "unchanged": 0, "failed": 1, "hidden": None, "uploaded": 0, "upload_failed": 0}
+    assert manifest["totals"] | {"hidden": None} == {
+        "inputs": 4,
+        "anonymized": 3,
+        "unchanged": 0,
+        "failed": 1,
+        "hidden": None,
+        "uploaded": 0,
+        "upload_failed": 0,
+    }
 
 
 def test_the_manifest_never_holds_the_api_key(tmp_path, fake_roboflow):
     from test_cli import run_cli_against_fake
 
-    done = run_cli_against_fake(fake_roboflow, KEY, SAMPLES / "astronaut.jpg", "-o", tmp_path / "out", "--upload-to", f"{WORKSPACE}/{PROJECT}")
+    done = run_cli_against_fake(
+        fake_roboflow, KEY, SAMPLES / "astronaut.jpg", "-o", tmp_path / "out", "--upload-to", f"{WORKSPACE}/{PROJECT}"
+    )
     assert done.returncode == 0, done.stderr
     assert KEY not in (tmp_path / "out" / "manifest.json").read_text()
 
@@ -65,7 +79,10 @@ def test_a_run_killed_halfway_resumes_with_only_what_is_missing_and_the_same_out
     run = subprocess.Popen([sys.executable, "-m", "anonymize", inputs, "-o", tmp_path / "out", "-q"], cwd=ROOT)
     manifest = tmp_path / "out" / "manifest.json"
     deadline = time.monotonic() + 120
-    while not (manifest.exists() and 0 < len(json.loads(manifest.read_text())["entries"]) < 10) and time.monotonic() < deadline:
+    while (
+        not (manifest.exists() and 0 < len(json.loads(manifest.read_text())["entries"]) < 10)
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.05)
     run.send_signal(signal.SIGTERM)
     assert run.wait(timeout=60) == 143
@@ -76,7 +93,11 @@ def test_a_run_killed_halfway_resumes_with_only_what_is_missing_and_the_same_out
     assert resumed.returncode == 0, resumed.stderr
     assert f"resumed: {done_before} file(s) already done" in resumed.stdout
     final = json.loads(manifest.read_text())
-    assert final["complete"] and len(final["entries"]) == 12 and sum(e.get("resumed", False) for e in final["entries"]) == done_before
+    assert (
+        final["complete"]
+        and len(final["entries"]) == 12
+        and sum(e.get("resumed", False) for e in final["entries"]) == done_before
+    )
     for picture in (tmp_path / "whole").glob("*.jpg"):
         assert (tmp_path / "out" / picture.name).read_bytes() == picture.read_bytes()
     assert not list((tmp_path / "out").glob(".*partial*"))
@@ -93,8 +114,23 @@ def test_resume_processes_again_what_changed_or_was_damaged(tmp_path):
 
 
 def test_records_are_coco_and_yolo_with_the_boxes_hidden_and_masks_of_the_exact_pixels(tmp_path):
-    done = run_cli(SAMPLES / "dashcam_plate.jpg", SAMPLES / "astronaut.jpg", "-o", tmp_path / "out", "--records", "--masks", "--json",
-                   "--confidence", "50", "--method", "fill", "--shape", "rect", "--format", "png")
+    done = run_cli(
+        SAMPLES / "dashcam_plate.jpg",
+        SAMPLES / "astronaut.jpg",
+        "-o",
+        tmp_path / "out",
+        "--records",
+        "--masks",
+        "--json",
+        "--confidence",
+        "50",
+        "--method",
+        "fill",
+        "--shape",
+        "rect",
+        "--format",
+        "png",
+    )
     assert done.returncode == 0, done.stderr
     records = tmp_path / "out" / "records"
     coco = json.loads((records / "coco.json").read_text())
@@ -131,7 +167,9 @@ def coco_dataset(root):
         for n, name in enumerate(names):
             shutil.copy(SAMPLES / name, root / split / name)
             images.append({"id": n, "file_name": name})
-        (root / split / "_annotations.coco.json").write_text(json.dumps({"images": images, "annotations": [], "categories": [{"id": 0, "name": "car"}]}))
+        (root / split / "_annotations.coco.json").write_text(
+            json.dumps({"images": images, "annotations": [], "categories": [{"id": 0, "name": "car"}]})
+        )
     (root / "README.roboflow.txt").write_text("exported from Roboflow")
     return root
 
@@ -146,7 +184,9 @@ def test_a_coco_dataset_folder_comes_out_with_the_same_structure_and_its_labels_
     for label in ("train/_annotations.coco.json", "valid/_annotations.coco.json", "README.roboflow.txt"):
         assert (tmp_path / "clean" / label).read_bytes() == (source / label).read_bytes()
     assert (tmp_path / "clean" / "train" / "city.jpg").read_bytes() != (source / "train" / "city.jpg").read_bytes()
-    assert {c["file"] for c in json.loads((tmp_path / "clean" / "manifest.json").read_text())["copied"]} >= {"README.roboflow.txt"}
+    assert {c["file"] for c in json.loads((tmp_path / "clean" / "manifest.json").read_text())["copied"]} >= {
+        "README.roboflow.txt"
+    }
 
 
 def test_a_dataset_folder_must_come_alone_and_without_json_sidecars(tmp_path):
@@ -160,27 +200,72 @@ def test_one_command_from_raw_photos_to_a_roboflow_upload(tmp_path, fake_roboflo
 
     inputs = photos(tmp_path / "in")
     fake_roboflow.refuse_uploads["01_dashcam_plate.jpg"] = 99  # this one never goes through
-    done = run_cli_against_fake(fake_roboflow, KEY, inputs, "-o", tmp_path / "out", "--upload-to", f"{WORKSPACE}/{PROJECT}",
-                                "--split", "valid", "--batch-name", "clean", "--tag", "anonymized", "--tag", "street")
+    done = run_cli_against_fake(
+        fake_roboflow,
+        KEY,
+        inputs,
+        "-o",
+        tmp_path / "out",
+        "--upload-to",
+        f"{WORKSPACE}/{PROJECT}",
+        "--split",
+        "valid",
+        "--batch-name",
+        "clean",
+        "--tag",
+        "anonymized",
+        "--tag",
+        "street",
+    )
     assert done.returncode == 1 and "01_dashcam_plate.jpg" in done.stderr and "after 3 tries" in done.stderr
     sent = {u["name"]: u for u in fake_roboflow.uploads}
     assert sorted(sent) == ["00_city.jpg", "02_astronaut.jpg"]
-    assert sent["00_city.jpg"]["data"] == (tmp_path / "out" / "00_city.jpg").read_bytes()  # the anonymized file, never the original
+    assert (
+        sent["00_city.jpg"]["data"] == (tmp_path / "out" / "00_city.jpg").read_bytes()
+    )  # the anonymized file, never the original
     assert sent["00_city.jpg"]["split"] == "valid" and sent["00_city.jpg"]["tags"] == ["anonymized", "street"]
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["totals"]["uploaded"] == 2 and manifest["totals"]["upload_failed"] == 1
     assert "uploaded: 2 to acme/faces, 1 failed" in done.stdout
 
     fake_roboflow.refuse_uploads.clear()
-    again = run_cli_against_fake(fake_roboflow, KEY, inputs, "-o", tmp_path / "out", "--upload-to", f"{WORKSPACE}/{PROJECT}",
-                                 "--split", "valid", "--batch-name", "clean", "--tag", "anonymized", "--tag", "street", "--resume")
+    again = run_cli_against_fake(
+        fake_roboflow,
+        KEY,
+        inputs,
+        "-o",
+        tmp_path / "out",
+        "--upload-to",
+        f"{WORKSPACE}/{PROJECT}",
+        "--split",
+        "valid",
+        "--batch-name",
+        "clean",
+        "--tag",
+        "anonymized",
+        "--tag",
+        "street",
+        "--resume",
+    )
     assert again.returncode == 0, again.stderr
-    assert sorted(u["name"] for u in fake_roboflow.uploads) == ["00_city.jpg", "01_dashcam_plate.jpg", "02_astronaut.jpg"]  # only the missing one again
+    assert sorted(u["name"] for u in fake_roboflow.uploads) == [
+        "00_city.jpg",
+        "01_dashcam_plate.jpg",
+        "02_astronaut.jpg",
+    ]  # only the missing one again
 
 
 def test_a_rejected_upload_key_stops_the_run_before_anything_is_written(tmp_path, fake_roboflow):
     from test_cli import run_cli_against_fake
 
-    done = run_cli_against_fake(fake_roboflow, "Wrong-key-123abc", SAMPLES / "city.jpg", "-o", tmp_path / "out", "--upload-to", f"{WORKSPACE}/{PROJECT}")
+    done = run_cli_against_fake(
+        fake_roboflow,
+        "Wrong-key-123abc",
+        SAMPLES / "city.jpg",
+        "-o",
+        tmp_path / "out",
+        "--upload-to",
+        f"{WORKSPACE}/{PROJECT}",
+    )
     assert done.returncode == 2 and "API key rejected" in done.stderr and "Wrong-key" not in done.stderr
     assert not (tmp_path / "out").exists()

@@ -4,10 +4,26 @@ from anonymize.detections import Detection, Predictions
 
 ROBOFLOW_RESPONSE = {
     "predictions": [
-        {"x": 100.5, "y": 50.0, "width": 40.0, "height": 20.0, "confidence": 0.91,
-         "class": "license-plate", "class_id": 1, "detection_id": "plate-1"},
-        {"x": 30.0, "y": 30.0, "width": 10.0, "height": 12.0, "confidence": 0.35,
-         "class": "face", "class_id": 0, "detection_id": "face-1"},
+        {
+            "x": 100.5,
+            "y": 50.0,
+            "width": 40.0,
+            "height": 20.0,
+            "confidence": 0.91,
+            "class": "license-plate",
+            "class_id": 1,
+            "detection_id": "plate-1",
+        },
+        {
+            "x": 30.0,
+            "y": 30.0,
+            "width": 10.0,
+            "height": 12.0,
+            "confidence": 0.35,
+            "class": "face",
+            "class_id": 0,
+            "detection_id": "face-1",
+        },
     ],
     "image": {"width": 640, "height": 480},
 }

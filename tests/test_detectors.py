@@ -79,7 +79,7 @@ def test_the_int8_model_sees_what_the_float_model_sees(dashcam):
     # Calibrated on the extremes, a few large activations stretched the int8 levels: on this frame the
     # model then lit 249 cells at 5 % (the float one 49) and missed a fifth of the float model's.
     detector = CenterFaceDetector(passes=((None, False), (None, True)))
-    (width, height, _), = detector.input_sizes(1280, 720)
+    ((width, height, _),) = detector.input_sizes(1280, 720)
     exact, _ = detector._run(dashcam, width, height, False, 0.05)
     quantized, _ = detector._run(dashcam, width, height, True, 0.05)
     assert abs(len(quantized) - len(exact)) <= 0.2 * len(exact)
@@ -121,7 +121,11 @@ def test_the_background_twin_runs_the_models_at_background_priority_and_the_dete
 
 def test_matching_a_crowd_in_blocks_gives_what_every_pair_would():
     rng = np.random.default_rng(0)
-    corners = lambda n, most: np.concatenate([xy := rng.uniform(0, 1900, (n, 2)), xy + rng.uniform(2, most, (n, 2))], axis=1).astype(np.float32)  # noqa: E731
+
+    def corners(n, most):
+        xy = rng.uniform(0, 1900, (n, 2))
+        return np.concatenate([xy, xy + rng.uniform(2, most, (n, 2))], axis=1).astype(np.float32)
+
     candidates, cells = corners(3000, 120), corners(20000, 300)
     scores = rng.uniform(0.02, 1, len(cells)).astype(np.float32)
     every_pair = np.where(iou_matrix(candidates, cells) >= 0.4, scores[None, :], 0).max(axis=1)

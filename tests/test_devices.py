@@ -19,13 +19,18 @@ WITH_GPU = ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionP
 
 
 def test_auto_takes_the_gpu_when_one_is_offered_and_the_cpu_otherwise():
-    assert resolve("auto", WITH_GPU) == Device("cuda", ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"))
+    assert resolve("auto", WITH_GPU) == Device(
+        "cuda", ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
+    )
     assert resolve("auto", CPU_ONLY) == Device("cpu", ("CPUExecutionProvider",))
     assert resolve("cpu", WITH_GPU).name == "cpu"
 
 
 def test_cuda_without_a_gpu_is_one_sentence_naming_what_there_is():
-    with pytest.raises(DeviceError, match=r"No CUDA GPU here: this onnxruntime offers only AzureExecutionProvider, CPUExecutionProvider\. Install the \[gpu\] extra"):
+    with pytest.raises(
+        DeviceError,
+        match=r"No CUDA GPU here: this onnxruntime offers only AzureExecutionProvider, CPUExecutionProvider\. Install the \[gpu\] extra",
+    ):
         resolve("cuda", CPU_ONLY)
     with pytest.raises(ValueError, match="device must be one of"):
         resolve("tpu", CPU_ONLY)
@@ -47,7 +52,11 @@ def test_describe_says_which_device_runs_the_local_models():
 
 def test_the_cli_refuses_cuda_without_a_gpu_before_writing_and_auto_says_the_cpu(tmp_path):
     refused = run_cli(SAMPLES / "astronaut.jpg", "-o", tmp_path / "a", "--device", "cuda")
-    assert refused.returncode == 2 and refused.stderr.startswith("error: No CUDA GPU here") and len(refused.stderr.splitlines()) == 1
+    assert (
+        refused.returncode == 2
+        and refused.stderr.startswith("error: No CUDA GPU here")
+        and len(refused.stderr.splitlines()) == 1
+    )
     assert not (tmp_path / "a").exists()
     done = run_cli(SAMPLES / "astronaut.jpg", "-o", tmp_path / "b")
     assert "on the CPU" in done.stdout.splitlines()[0]
@@ -68,6 +77,12 @@ def test_tiles_batched_for_a_gpu_find_the_same_faces_as_one_tile_at_a_time():
     from anonymize.media import load_image
 
     city = load_image(SAMPLES / "city.jpg").pixels
-    big = np.ascontiguousarray(np.tile(city, (5, 4, 1))[:2600, :3000])  # a pass larger than a tile: 2×2 overlapping tiles
+    big = np.ascontiguousarray(
+        np.tile(city, (5, 4, 1))[:2600, :3000]
+    )  # a pass larger than a tile: 2×2 overlapping tiles
     one, four = (CenterFaceDetector(tiles_per_run=n).detect(big, confidence=0.5, overlap=0.3) for n in (1, 4))
-    assert len(one) > 50 and np.allclose(one.xyxy, four.xyxy, atol=1e-3) and np.allclose(one.confidence, four.confidence, atol=1e-5)
+    assert (
+        len(one) > 50
+        and np.allclose(one.xyxy, four.xyxy, atol=1e-3)
+        and np.allclose(one.confidence, four.confidence, atol=1e-5)
+    )

@@ -119,7 +119,13 @@ def edits_file(**pictures):
 
 
 def test_an_edits_file_round_trips():
-    edits = edits_file(**{"a.png": PictureEdits(SHA, (Detection(1, 2, 11, 22, 0.4, "face", detection_id="x"),), (Detection(5, 5, 9, 9, 1, "plate"),))})
+    edits = edits_file(
+        **{
+            "a.png": PictureEdits(
+                SHA, (Detection(1, 2, 11, 22, 0.4, "face", detection_id="x"),), (Detection(5, 5, 9, 9, 1, "plate"),)
+            )
+        }
+    )
     again = Edits.loads(edits.dumps())
     assert again.to_json() == edits.to_json()
     assert again.settings == SETTINGS and again.pictures["a.png"].kept_visible[0].detection_id == "x"
@@ -133,11 +139,43 @@ def test_an_edits_file_round_trips():
         (json.dumps(edits_file().to_json() | {"version": 7}), "version 7"),
         (json.dumps(edits_file().to_json() | {"backend": None}), "which model"),
         (json.dumps(edits_file().to_json() | {"settings": {"classes": None}}), "settings have no"),
-        (json.dumps(edits_file().to_json() | {"settings": Settings().to_json() | {"censor": {"method": "smear"}}}), "method must be one of"),
+        (
+            json.dumps(edits_file().to_json() | {"settings": Settings().to_json() | {"censor": {"method": "smear"}}}),
+            "method must be one of",
+        ),
         (json.dumps(edits_file().to_json() | {"pictures": {"a.png": {"sha256": "abc"}}}), "'a.png': its 'sha256'"),
-        (json.dumps(edits_file().to_json() | {"pictures": {"a.png": {"sha256": SHA, "added": [{"x": 1, "y": 1, "width": -4, "height": 3, "class": "face"}]}}}), "added box 0"),
-        (json.dumps(edits_file().to_json() | {"pictures": {"a.png": {"sha256": SHA, "added": [{"x": "NaN", "y": 1, "width": 4, "height": 3, "class": "face"}]}}}), "finite"),
-        (json.dumps(edits_file().to_json() | {"pictures": {"a.png": {"sha256": SHA, "kept_visible": [{"x": 1, "y": 1, "width": 4, "height": 3}]}}}), "has no 'class'"),
+        (
+            json.dumps(
+                edits_file().to_json()
+                | {
+                    "pictures": {
+                        "a.png": {"sha256": SHA, "added": [{"x": 1, "y": 1, "width": -4, "height": 3, "class": "face"}]}
+                    }
+                }
+            ),
+            "added box 0",
+        ),
+        (
+            json.dumps(
+                edits_file().to_json()
+                | {
+                    "pictures": {
+                        "a.png": {
+                            "sha256": SHA,
+                            "added": [{"x": "NaN", "y": 1, "width": 4, "height": 3, "class": "face"}],
+                        }
+                    }
+                }
+            ),
+            "finite",
+        ),
+        (
+            json.dumps(
+                edits_file().to_json()
+                | {"pictures": {"a.png": {"sha256": SHA, "kept_visible": [{"x": 1, "y": 1, "width": 4, "height": 3}]}}}
+            ),
+            "has no 'class'",
+        ),
         (json.dumps(edits_file().to_json() | {"pictures": []}), "'pictures' is not an object"),
     ],
 )
@@ -164,10 +202,13 @@ def test_the_batch_follows_edits_and_refuses_a_file_that_changed_since_review(ci
     assert "not the file that was reviewed" in changed.failures[0].reason and not changed.predictions
 
 
-@pytest.mark.parametrize("edits", [
-    PictureEdits("a" * 64, added=(Detection(10.004, 20.3333, 30.006, 40.127, 1.0, "face"),)),
-    VideoEdits("a" * 64, 5, added=(OnFrame(3, Detection(10.004, 20.3333, 30.006, 40.127, 1.0, "face")),)),
-])
+@pytest.mark.parametrize(
+    "edits",
+    [
+        PictureEdits("a" * 64, added=(Detection(10.004, 20.3333, 30.006, 40.127, 1.0, "face"),)),
+        VideoEdits("a" * 64, 5, added=(OnFrame(3, Detection(10.004, 20.3333, 30.006, 40.127, 1.0, "face")),)),
+    ],
+)
 def test_edits_as_saved_are_what_a_replay_of_their_file_reads(edits):
     saved = as_saved(edits)
     assert type(saved).from_json(json.loads(json.dumps(saved.to_json()))) == saved

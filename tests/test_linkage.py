@@ -26,11 +26,17 @@ def test_fill_is_the_control_and_stays_within_the_limit():
 
 def test_the_default_strength_follows_the_rule_or_the_readme_says_which_method_cannot():
     default = CensorSettings().strength
-    said = [line for line in (ROOT / "docs" / "censoring.md").read_text().lower().splitlines() if "no strength of" in line]
+    said = [
+        line for line in (ROOT / "docs" / "censoring.md").read_text().lower().splitlines() if "no strength of" in line
+    ]
     for method in METHODS:
         if not measured(method, default).enough:
-            assert lowest_enough(method) is None, f"{method} at {default} is above {LIMIT}× chance, yet a strength meets it"
-            assert any(method in line for line in said), f"docs/censoring.md does not say that no strength of {method} meets the rule"
+            assert lowest_enough(method) is None, (
+                f"{method} at {default} is above {LIMIT}× chance, yet a strength meets it"
+            )
+            assert any(method in line for line in said), (
+                f"docs/censoring.md does not say that no strength of {method} meets the rule"
+            )
 
 
 def test_the_sidebar_quotes_the_figure_for_the_chosen_method_and_strength():
@@ -51,5 +57,7 @@ def test_with_fill_the_strength_slider_is_gone_as_it_does_nothing():
 
 
 def test_the_cli_help_quotes_the_default_figure():
-    shown = subprocess.run([sys.executable, "-m", "anonymize", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    shown = subprocess.run(
+        [sys.executable, "-m", "anonymize", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert shown.returncode == 0 and "face recogniser matched" in " ".join(shown.stdout.split())

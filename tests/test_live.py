@@ -89,7 +89,9 @@ def test_the_webrtc_callback_never_returns_the_raw_frame_when_detection_raises(f
 def test_when_the_camera_changes_resolution_the_face_stays_hidden_in_the_first_larger_frame(detector, frame):
     live = LiveAnonymizer(detector, Settings())
     settled(live, frame)
-    larger = np.repeat(np.repeat(frame, 2, axis=0), 2, axis=1)  # the same scene at 1280×960: the face at (400, 300)–(580, 480)
+    larger = np.repeat(
+        np.repeat(frame, 2, axis=0), 2, axis=1
+    )  # the same scene at 1280×960: the face at (400, 300)–(580, 480)
     out = live.process(larger)
     assert out.shape == larger.shape
     assert np.abs(out[350:430, 450:530].astype(int) - larger[350:430, 450:530]).mean() > 10
@@ -122,7 +124,6 @@ def test_a_face_the_next_detections_miss_stays_hidden_and_the_stats_say_tracking
     live.close()
 
 
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="only Linux gives a thread a niceness of its own")
 def test_detection_runs_at_background_priority_and_the_frame_path_does_not(frame):
     from anonymize.detectors.base import BACKGROUND_NICE
@@ -144,7 +145,9 @@ def test_delayed_a_face_that_walks_in_is_hidden_from_its_first_frame(detector, f
     deadline = time.monotonic() + 30
     while not shown_censored_face and time.monotonic() < deadline:
         out = live.process(frame)
-        assert np.abs(out[face].astype(int) - frame[face]).mean() > 10  # never the raw face: censored, or an earlier frame
+        assert (
+            np.abs(out[face].astype(int) - frame[face]).mean() > 10
+        )  # never the raw face: censored, or an earlier frame
         shown_censored_face = np.abs(out[face].astype(int) - empty[face]).mean() > 10  # not the empty frame again
         time.sleep(0.01)
     assert shown_censored_face, "the face frames were never shown"
@@ -175,7 +178,9 @@ class SlowAtFullSize:
         if width >= 640:
             time.sleep(0.6)
         scale = width / 640
-        return Predictions.of([Detection(200 * scale, 150 * scale, 290 * scale, 240 * scale, 0.9, "face")], width, height)
+        return Predictions.of(
+            [Detection(200 * scale, 150 * scale, 290 * scale, 240 * scale, 0.9, "face")], width, height
+        )
 
 
 def test_detection_that_falls_behind_looks_at_a_smaller_picture_and_the_face_stays_hidden_where_it_is(frame):
@@ -189,7 +194,9 @@ def test_detection_that_falls_behind_looks_at_a_smaller_picture_and_the_face_sta
     stats = live.stats()
     assert stats.detection_size[0] < 640 and min(detector.widths) < 640
     assert "stepped down" in stats.pace
-    assert np.abs(out[175:215, 225:265].astype(int) - frame[175:215, 225:265]).mean() > 10  # boxes moved back onto the frame
+    assert (
+        np.abs(out[175:215, 225:265].astype(int) - frame[175:215, 225:265]).mean() > 10
+    )  # boxes moved back onto the frame
     assert np.array_equal(out[300:, :], frame[300:, :])
     assert stats.predictions["image"] == {"width": 640, "height": 480}
     live.close()

@@ -45,12 +45,14 @@ def test_exif_orientation_is_applied_before_detection(astronaut, detector):
 
 def jpeg_full_of_metadata(pixels):
     thumbnail = jpeg_bytes(np.asarray(Image.fromarray(pixels).resize((64, 64))))
-    exif = piexif.dump({
-        "0th": {piexif.ImageIFD.Make: SECRET_MAKE},
-        "GPS": {piexif.GPSIFD.GPSLatitudeRef: b"N", piexif.GPSIFD.GPSLatitude: ((48, 1), (51, 1), (0, 1))},
-        "1st": {piexif.ImageIFD.JPEGInterchangeFormat: 0, piexif.ImageIFD.JPEGInterchangeFormatLength: 0},
-        "thumbnail": thumbnail,
-    })
+    exif = piexif.dump(
+        {
+            "0th": {piexif.ImageIFD.Make: SECRET_MAKE},
+            "GPS": {piexif.GPSIFD.GPSLatitudeRef: b"N", piexif.GPSIFD.GPSLatitude: ((48, 1), (51, 1), (0, 1))},
+            "1st": {piexif.ImageIFD.JPEGInterchangeFormat: 0, piexif.ImageIFD.JPEGInterchangeFormatLength: 0},
+            "thumbnail": thumbnail,
+        }
+    )
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">http://ns.adobe.com/xap/1.0/ secret</x:xmpmeta>'
     return jpeg_bytes(pixels, exif=exif, icc_profile=icc, comment=b"shot at home", xmp=xmp)
@@ -92,8 +94,10 @@ def test_an_empty_file_is_refused(tmp_path):
 
 def png_header_only(width, height):
     """A PNG whose header claims ``width×height``: a decompression bomb's calling card."""
+
     def chunk(kind, body):
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
 

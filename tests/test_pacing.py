@@ -19,7 +19,9 @@ def test_a_detection_slower_than_the_limit_allows_steps_down_one_level_and_says_
     pace = warmed_up()
     pace.measured(0.7)
     assert pace.scale == DETECTION_SCALES[1]
-    assert pace.reason == "detection took 700 ms, more than the 400 ms that keep frames within 1.0 s of it: stepped down"
+    assert (
+        pace.reason == "detection took 700 ms, more than the 400 ms that keep frames within 1.0 s of it: stepped down"
+    )
     assert pace.size(640, 480) == (480, 360)
 
 

@@ -47,7 +47,17 @@ def test_a_higher_confidence_finds_fewer(city, detector):
 def test_the_json_is_in_roboflow_shape(city, detector):
     payload = anonymize_image(city, detector, Settings()).to_json()
     assert payload["image"] == {"width": 800, "height": 564}
-    assert set(payload["predictions"][0]) == {"x", "y", "width", "height", "confidence", "class", "class_id", "detection_id", "low_confidence"}
+    assert set(payload["predictions"][0]) == {
+        "x",
+        "y",
+        "width",
+        "height",
+        "confidence",
+        "class",
+        "class_id",
+        "detection_id",
+        "low_confidence",
+    }
 
 
 def test_the_method_changes_the_output(city, detector):
@@ -62,7 +72,11 @@ class FixedDetector:
     classes = ("face", "license-plate")
 
     def detect(self, image, *, confidence, overlap):
-        found = (Detection(2, 2, 20, 20, 0.9, "face"), Detection(40, 2, 60, 20, 0.15, "face"), Detection(70, 30, 95, 40, 0.3, "license-plate"))
+        found = (
+            Detection(2, 2, 20, 20, 0.9, "face"),
+            Detection(40, 2, 60, 20, 0.15, "face"),
+            Detection(70, 30, 95, 40, 0.3, "license-plate"),
+        )
         return Predictions.of([d for d in found if d.confidence >= confidence], 100, 50)
 
 

@@ -30,8 +30,12 @@ def s3():
     server.start()
     host, port = server.get_host_and_port()
     with pytest.MonkeyPatch.context() as environment:
-        for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_DEFAULT_REGION": "us-east-1",
-                            "AWS_ENDPOINT_URL": f"http://{host}:{port}"}.items():
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": SECRET,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        }.items():
             environment.setenv(name, value)
         client = boto3.client("s3")
         client.create_bucket(Bucket="bucket")
@@ -55,14 +59,19 @@ def folder(tmp_path_factory):
 def in_bucket(s3, folder):
     """The folder's files under s3://bucket/in/ (the bad one in a sub-folder: the files keep the local folder's order)."""
     for path in sorted(folder.iterdir()):
-        s3.put_object(Bucket="bucket", Key=f"in/{'sub/' if path.name == 'notes.png' else ''}{path.name}", Body=path.read_bytes())
+        s3.put_object(
+            Bucket="bucket", Key=f"in/{'sub/' if path.name == 'notes.png' else ''}{path.name}", Body=path.read_bytes()
+        )
     return "s3://bucket/in"
 
 
 def objects(s3, prefix: str) -> dict[str, bytes]:
     listed = s3.list_objects_v2(Bucket="bucket", Prefix=prefix).get("Contents", [])
-    return {item["Key"].removeprefix(prefix): s3.get_object(Bucket="bucket", Key=item["Key"])["Body"].read()
-            for item in listed if not item["Key"].endswith("/")}
+    return {
+        item["Key"].removeprefix(prefix): s3.get_object(Bucket="bucket", Key=item["Key"])["Body"].read()
+        for item in listed
+        if not item["Key"].endswith("/")
+    }
 
 
 def test_a_bucket_is_anonymized_into_a_bucket_with_the_local_clis_bytes(s3, folder, in_bucket, tmp_path, capsys):
@@ -78,8 +87,11 @@ def test_a_bucket_is_anonymized_into_a_bucket_with_the_local_clis_bytes(s3, fold
     assert not [name for name in written if name.endswith(".partial")]
     manifest = json.loads(written["manifest.json"])
     assert [(e["input"], e["status"]) for e in manifest["entries"]] == [
-        ("s3://bucket/in/astronaut.png", "anonymized"), ("s3://bucket/in/city.png", "anonymized"),
-        ("s3://bucket/in/dashcam_plate.png", "anonymized"), ("s3://bucket/in/sub/notes.png", "failed")]
+        ("s3://bucket/in/astronaut.png", "anonymized"),
+        ("s3://bucket/in/city.png", "anonymized"),
+        ("s3://bucket/in/dashcam_plate.png", "anonymized"),
+        ("s3://bucket/in/sub/notes.png", "failed"),
+    ]
     assert manifest["complete"]
 
 
@@ -88,14 +100,18 @@ def test_a_run_into_a_bucket_resumes(s3, in_bucket, capsys):
     first = objects(s3, "again/")
     assert main([in_bucket, "-o", "s3://bucket/again", "--engine", "ray", "--resume"]) == 1
     assert "resumed: 3 file(s) already done" in capsys.readouterr().out
-    assert {name: data for name, data in objects(s3, "again/").items() if name != "manifest.json"} == \
-           {name: data for name, data in first.items() if name != "manifest.json"}
+    assert {name: data for name, data in objects(s3, "again/").items() if name != "manifest.json"} == {
+        name: data for name, data in first.items() if name != "manifest.json"
+    }
 
 
 def test_a_file_uri_reads_into_a_local_folder(s3, folder, tmp_path):
     assert main([(folder / "city.png").as_uri(), "-o", str(tmp_path / "out"), "--engine", "ray", "-q"]) == 0
     assert (tmp_path / "out" / "city.png").read_bytes() != (folder / "city.png").read_bytes()
-    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["entries"][0]["input"] == (folder / "city.png").as_uri()
+    assert (
+        json.loads((tmp_path / "out" / "manifest.json").read_text())["entries"][0]["input"]
+        == (folder / "city.png").as_uri()
+    )
 
 
 def test_a_bucket_that_does_not_exist_is_refused_before_any_work(s3, in_bucket, capsys):
@@ -117,9 +133,14 @@ def test_uris_need_the_ray_engine(in_bucket, tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("uri, said", [("s3://bucket/nothing-here", "no such file or folder"),
-                                       ("s3://bucket/in?endpoint_override=127.0.0.1:9", "not in the URI"),
-                                       ("nosuchscheme://bucket/in", "cannot open")])
+@pytest.mark.parametrize(
+    "uri, said",
+    [
+        ("s3://bucket/nothing-here", "no such file or folder"),
+        ("s3://bucket/in?endpoint_override=127.0.0.1:9", "not in the URI"),
+        ("nosuchscheme://bucket/in", "cannot open"),
+    ],
+)
 def test_an_input_uri_that_cannot_be_read_is_a_usage_error(s3, in_bucket, tmp_path, uri, said, capsys):
     assert main([uri, "-o", str(tmp_path / "out"), "--engine", "ray", "-q"]) == 2
     assert said in capsys.readouterr().err
@@ -142,16 +163,25 @@ def test_a_dataset_in_a_bucket_is_mirrored_as_the_local_cli_mirrors_it(s3, tmp_p
     assert main([str(source), "-o", str(tmp_path / "local"), "-q"]) == 0
     assert main(["s3://bucket/dataset", "-o", "s3://bucket/dataset-anonymized", "--engine", "ray", "-q"]) == 0
     written = objects(s3, "dataset-anonymized/")
-    local = {p.relative_to(tmp_path / "local").as_posix(): p.read_bytes() for p in (tmp_path / "local").rglob("*") if p.is_file()}
+    local = {
+        p.relative_to(tmp_path / "local").as_posix(): p.read_bytes()
+        for p in (tmp_path / "local").rglob("*")
+        if p.is_file()
+    }
     assert sorted(written) == sorted(local)
-    assert {name: data for name, data in written.items() if name != "manifest.json"} == {n: d for n, d in local.items() if n != "manifest.json"}
+    assert {name: data for name, data in written.items() if name != "manifest.json"} == {
+        n: d for n, d in local.items() if n != "manifest.json"
+    }
 
 
 def test_pictures_written_to_a_bucket_are_uploaded_from_there(s3, in_bucket, fake_roboflow, monkeypatch):
     from fake_roboflow import KEY, PROJECT, WORKSPACE
 
     monkeypatch.setenv("ROBOFLOW_API_KEY", KEY)
-    assert main([in_bucket, "-o", "s3://bucket/sent", "--engine", "ray", "-q", "--upload-to", f"{WORKSPACE}/{PROJECT}"]) == 1
+    assert (
+        main([in_bucket, "-o", "s3://bucket/sent", "--engine", "ray", "-q", "--upload-to", f"{WORKSPACE}/{PROJECT}"])
+        == 1
+    )
     assert sorted(u["name"] for u in fake_roboflow.uploads) == sorted(PHOTOS)
     entries = json.loads(objects(s3, "sent/")["manifest.json"])["entries"]
     assert [e.get("upload", {}).get("status") for e in entries] == ["uploaded", "uploaded", "uploaded", None]
@@ -160,8 +190,24 @@ def test_pictures_written_to_a_bucket_are_uploaded_from_there(s3, in_bucket, fak
 def test_an_output_that_cannot_be_pushed_fails_its_input_and_leaves_no_partial_file(s3, folder, tmp_path, capsys):
     (tmp_path / "out" / "city.png").mkdir(parents=True)  # a folder where the output should go
     assert main([folder.as_uri(), "-o", (tmp_path / "out").as_uri(), "--engine", "ray", "-q"]) == 1
-    assert f"error: {(folder / 'city.png').as_uri()}: cannot write {(tmp_path / 'out' / 'city.png').as_uri()}" in capsys.readouterr().err
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["astronaut.png", "city.png", "dashcam_plate.png", "manifest.json"]
+    assert (
+        f"error: {(folder / 'city.png').as_uri()}: cannot write {(tmp_path / 'out' / 'city.png').as_uri()}"
+        in capsys.readouterr().err
+    )
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "astronaut.png",
+        "city.png",
+        "dashcam_plate.png",
+        "manifest.json",
+    ]
     assert (tmp_path / "out" / "city.png").is_dir()
-    statuses = {e["input"].rsplit("/", 1)[-1]: e["status"] for e in json.loads((tmp_path / "out" / "manifest.json").read_text())["entries"]}
-    assert statuses == {"astronaut.png": "anonymized", "city.png": "failed", "dashcam_plate.png": "anonymized", "notes.png": "failed"}
+    statuses = {
+        e["input"].rsplit("/", 1)[-1]: e["status"]
+        for e in json.loads((tmp_path / "out" / "manifest.json").read_text())["entries"]
+    }
+    assert statuses == {
+        "astronaut.png": "anonymized",
+        "city.png": "failed",
+        "dashcam_plate.png": "anonymized",
+        "notes.png": "failed",
+    }

@@ -33,7 +33,14 @@ def picture():
 
 
 def hosted(**overrides):
-    args = {"api_key": KEY, "project": PROJECT, "version": TRAINED_VERSION, "workspace": WORKSPACE, "timeout": 5, **overrides}
+    args = {
+        "api_key": KEY,
+        "project": PROJECT,
+        "version": TRAINED_VERSION,
+        "workspace": WORKSPACE,
+        "timeout": 5,
+        **overrides,
+    }
     return RoboflowHostedDetector(**args)
 
 
@@ -58,7 +65,9 @@ def test_hosted_model_finds_the_box_and_the_pipeline_hides_it(fake_roboflow, pic
     (face,) = result.hidden
     assert near_red_box(face)
     x1, y1, x2, y2 = RED_BOX
-    assert not np.array_equal(result.image[y1 + 20 : y2 - 20, x1 + 20 : x2 - 20], picture[y1 + 20 : y2 - 20, x1 + 20 : x2 - 20])
+    assert not np.array_equal(
+        result.image[y1 + 20 : y2 - 20, x1 + 20 : x2 - 20], picture[y1 + 20 : y2 - 20, x1 + 20 : x2 - 20]
+    )
     assert np.array_equal(result.image[:, 120:], picture[:, 120:])  # beyond the padded box (1.3×: x 31–109)
 
 
@@ -105,12 +114,19 @@ def test_a_version_without_a_model_says_so(fake_roboflow, caplog, capsys):
 
 
 def inference(**overrides):
-    args = {"api_url": fake_url(), "model_id": f"{PROJECT}/{TRAINED_VERSION}", "api_key": KEY, "timeout": 5, **overrides}
+    args = {
+        "api_url": fake_url(),
+        "model_id": f"{PROJECT}/{TRAINED_VERSION}",
+        "api_key": KEY,
+        "timeout": 5,
+        **overrides,
+    }
     return InferenceServerDetector(**args)
 
 
 def fake_url():
     from conftest import FAKE_ROBOFLOW
+
     return FAKE_ROBOFLOW.url
 
 
@@ -134,7 +150,9 @@ def test_a_server_error_fails_closed_without_the_key(make, fake_roboflow, pictur
     detector = make()
     fake_roboflow.mode = "error"
     # The SDK's own HTTPError names the URL, key included: it must not get through.
-    assert_fails_with(r"failed on its side \(HTTP 500\)", lambda: anonymize_image(picture, detector, Settings()), caplog, capsys)
+    assert_fails_with(
+        r"failed on its side \(HTTP 500\)", lambda: anonymize_image(picture, detector, Settings()), caplog, capsys
+    )
 
 
 @pytest.mark.parametrize("make", [hosted, inference], ids=["hosted", "inference-server"])
@@ -142,18 +160,31 @@ def test_a_server_that_never_answers_times_out_within_the_limit(make, fake_robof
     detector = make(timeout=1)
     fake_roboflow.mode = "hang"
     start = time.monotonic()
-    assert_fails_with("did not answer in 1 s", lambda: detector.detect(picture, confidence=0.4, overlap=0.3), caplog, capsys)
+    assert_fails_with(
+        "did not answer in 1 s", lambda: detector.detect(picture, confidence=0.4, overlap=0.3), caplog, capsys
+    )
     assert time.monotonic() - start < 2.5
 
 
 def test_an_inference_server_that_is_not_running_is_reported(caplog, capsys):
     from browser_helpers import free_port
-    assert_fails_with("Cannot reach the Inference server", lambda: inference(api_url=f"http://127.0.0.1:{free_port()}"), caplog, capsys)
+
+    assert_fails_with(
+        "Cannot reach the Inference server",
+        lambda: inference(api_url=f"http://127.0.0.1:{free_port()}"),
+        caplog,
+        capsys,
+    )
 
 
 def test_the_factory_builds_each_backend(fake_roboflow):
-    assert create_detector(BackendConfig("roboflow", project=PROJECT, version=TRAINED_VERSION, workspace=WORKSPACE), KEY).classes == ("face",)
-    assert isinstance(create_detector(BackendConfig("inference", project=PROJECT, version=TRAINED_VERSION, api_url=fake_url()), KEY), InferenceServerDetector)
+    assert create_detector(
+        BackendConfig("roboflow", project=PROJECT, version=TRAINED_VERSION, workspace=WORKSPACE), KEY
+    ).classes == ("face",)
+    assert isinstance(
+        create_detector(BackendConfig("inference", project=PROJECT, version=TRAINED_VERSION, api_url=fake_url()), KEY),
+        InferenceServerDetector,
+    )
     with pytest.raises(MissingSettings, match="needs a project"):
         create_detector(BackendConfig("roboflow"), KEY)
 
@@ -162,13 +193,18 @@ def test_repr_never_shows_the_key(fake_roboflow):
     assert KEY not in repr(hosted()) and KEY not in repr(inference())
 
 
-@pytest.mark.parametrize("listed", [
-    {"images": "abc", "splits": [1, 2], "model": "x"},
-    {"images": 10, "splits": {"train": "many"}, "model": {"map": None, "precision": "nan", "recall": [1]}},
-    {"model": {"map": "1e309"}},
-])
+@pytest.mark.parametrize(
+    "listed",
+    [
+        {"images": "abc", "splits": [1, 2], "model": "x"},
+        {"images": 10, "splits": {"train": "many"}, "model": {"map": None, "precision": "nan", "recall": [1]}},
+        {"model": {"map": "1e309"}},
+    ],
+)
 def test_a_malformed_version_report_is_left_out_and_never_stops_the_model(listed):
     from anonymize.detectors.roboflow_hosted import model_details
 
     details = model_details({"face": 1}, None, listed)
-    assert details["Classes"] == "face" and not any(word in text for text in details.values() for word in ("nan", "inf", "abc", "many"))
+    assert details["Classes"] == "face" and not any(
+        word in text for text in details.values() for word in ("nan", "inf", "abc", "many")
+    )

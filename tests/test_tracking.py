@@ -68,7 +68,9 @@ def test_a_carried_box_is_never_smaller_than_the_detection_it_comes_from():
 
 def test_the_frame_own_detections_are_all_returned_unchanged():
     tracker = Tracker()
-    found = Predictions.of([Detection(10, 10, 30, 30, 0.2, "face"), Detection(200, 50, 260, 70, 0.9, "license-plate")], 640, 480)
+    found = Predictions.of(
+        [Detection(10, 10, 30, 30, 0.2, "face"), Detection(200, 50, 260, 70, 0.9, "license-plate")], 640, 480
+    )
     tracker.update(0.0, found)
     cover = tracker.cover(0.0, 640, 480)
     assert np.array_equal(cover.detected.xyxy, found.xyxy) and len(cover.carried) == 0

@@ -41,7 +41,9 @@ def test_a_failed_upload_is_tried_again_and_then_reported(fake_roboflow, monkeyp
     fake_roboflow.refuse_uploads["astronaut.jpg"] = 2  # two 500s, then it works
     assert uploader.upload(SAMPLES / "astronaut.jpg")
     fake_roboflow.refuse_uploads["city.jpg"] = 99
-    with pytest.raises(UploadError, match=r"not uploaded to acme/faces after 3 tries: Roboflow failed on its side \(HTTP 500\)"):
+    with pytest.raises(
+        UploadError, match=r"not uploaded to acme/faces after 3 tries: Roboflow failed on its side \(HTTP 500\)"
+    ):
         uploader.upload(SAMPLES / "city.jpg")
     assert [u["name"] for u in fake_roboflow.uploads] == ["astronaut.jpg"]
 

@@ -73,7 +73,9 @@ def test_tracking_hides_a_moving_face_the_detector_misses_for_three_frames_in_a_
 def test_a_face_missed_in_the_first_frames_is_hidden_by_tracking_backwards(clip, detector, tmp_path):
     path, boxes = clip
     anonymize_video(path, tmp_path / "out.mp4", Flaky(detector, miss={0, 1, 2}), Settings(), detect_every=1)
-    assert not any(face_visible(b, a, box) for b, a, box in zip(frames_of(path), frames_of(tmp_path / "out.mp4"), boxes))
+    assert not any(
+        face_visible(b, a, box) for b, a, box in zip(frames_of(path), frames_of(tmp_path / "out.mp4"), boxes)
+    )
 
 
 def test_a_cut_to_another_scene_is_detected_at_once_whatever_detect_every_says(detector, tmp_path):
@@ -98,8 +100,14 @@ def test_at_a_hard_cut_tracks_end_and_the_cut_is_in_the_json_lines(detector, tmp
     first = list(frames_of(tmp_path / "a.mp4"))
     second = [np.ascontiguousarray(frame[::-1, ::-1]) for frame in first]  # another shot: the face elsewhere
     write_frames(tmp_path / "cut.mp4", first + second)
-    report = anonymize_video(tmp_path / "cut.mp4", tmp_path / "out.mp4", detector, Settings(), detect_every=5,
-                             predictions_path=tmp_path / "out.jsonl")
+    report = anonymize_video(
+        tmp_path / "cut.mp4",
+        tmp_path / "out.mp4",
+        detector,
+        Settings(),
+        detect_every=5,
+        predictions_path=tmp_path / "out.jsonl",
+    )
     lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert report.cuts == [12] and [i for i, line in enumerate(lines) if line.get("cut")] == [12]
     tracks = [{box["tracker_id"] for box in line["predictions"] + line["carried_by_tracking"]} for line in lines]
@@ -119,7 +127,10 @@ def test_phone_rotation_is_applied_before_detection(detector, tmp_path):
     anonymize_video(tmp_path / "phone.mp4", tmp_path / "out.mp4", detector, Settings())
     result = probe(tmp_path / "out.mp4")
     assert (result.width, result.height, result.rotation) == (320, 240, 0)
-    assert not any(face_visible(b, a, box) for b, a, box in zip(frames_of(tmp_path / "phone.mp4"), frames_of(tmp_path / "out.mp4"), boxes))
+    assert not any(
+        face_visible(b, a, box)
+        for b, a, box in zip(frames_of(tmp_path / "phone.mp4"), frames_of(tmp_path / "out.mp4"), boxes)
+    )
 
 
 def test_no_location_or_other_metadata_is_copied(detector, tmp_path):
@@ -154,7 +165,16 @@ def test_a_lower_crf_makes_a_larger_better_video(detector, tmp_path):
 
 
 def test_colours_come_through_unchanged(detector, tmp_path):
-    bands = [(230, 40, 40), (40, 200, 60), (30, 60, 220), (224, 172, 140), (128, 128, 128), (250, 250, 250), (10, 10, 10), (200, 180, 20)]
+    bands = [
+        (230, 40, 40),
+        (40, 200, 60),
+        (30, 60, 220),
+        (224, 172, 140),
+        (128, 128, 128),
+        (250, 250, 250),
+        (10, 10, 10),
+        (200, 180, 20),
+    ]
     frame = np.repeat(np.array(bands, np.uint8)[None].repeat(40, axis=1), 240, axis=0)  # 8 bands of 40 px
     write_frames(tmp_path / "bands.mp4", [frame] * 5)
     anonymize_video(tmp_path / "bands.mp4", tmp_path / "out.mp4", detector, Settings(), crf=0)
@@ -172,19 +192,31 @@ def test_a_video_of_odd_size_is_written_one_pixel_larger_with_its_face_hidden(de
 
 def test_per_frame_predictions_are_written_as_json_lines(clip, detector, tmp_path):
     import json
+
     path, boxes = clip
-    anonymize_video(path, tmp_path / "out.mp4", detector, Settings(), detect_every=1, predictions_path=tmp_path / "out.jsonl")
+    anonymize_video(
+        path, tmp_path / "out.mp4", detector, Settings(), detect_every=1, predictions_path=tmp_path / "out.jsonl"
+    )
     lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [line["frame"] for line in lines] == list(range(len(boxes)))
     assert all(any(p["class"] == "face" for p in line["predictions"]) for line in lines)
-    assert len({p["tracker_id"] for line in lines for p in line["predictions"] if not p["low_confidence"]}) == 1  # one face, one track
+    assert (
+        len({p["tracker_id"] for line in lines for p in line["predictions"] if not p["low_confidence"]}) == 1
+    )  # one face, one track
 
 
 def test_json_lines_tell_detected_boxes_from_those_carried_by_tracking(clip, detector, tmp_path):
     import json
+
     path, boxes = clip
-    report = anonymize_video(path, tmp_path / "out.mp4", Flaky(detector, miss={10}), Settings(), detect_every=1,
-                             predictions_path=tmp_path / "out.jsonl")
+    report = anonymize_video(
+        path,
+        tmp_path / "out.mp4",
+        Flaky(detector, miss={10}),
+        Settings(),
+        detect_every=1,
+        predictions_path=tmp_path / "out.jsonl",
+    )
     lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     face = next(p["tracker_id"] for p in lines[9]["predictions"] if not p["low_confidence"])
     assert lines[10]["predictions"] == [] and face in [p["tracker_id"] for p in lines[10]["carried_by_tracking"]]
@@ -195,7 +227,9 @@ def test_json_lines_tell_detected_boxes_from_those_carried_by_tracking(clip, det
 def test_a_detector_failure_leaves_no_output(clip, detector, tmp_path):
     path, _ = clip
     with pytest.raises(DetectionError, match="detector crashed"):
-        anonymize_video(path, tmp_path / "out.mp4", Flaky(detector, fail_at=5), Settings(), predictions_path=tmp_path / "p.jsonl")
+        anonymize_video(
+            path, tmp_path / "out.mp4", Flaky(detector, fail_at=5), Settings(), predictions_path=tmp_path / "p.jsonl"
+        )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -228,7 +262,9 @@ def test_detecting_every_third_frame_still_hides_the_face_in_all(clip, detector,
     report = anonymize_video(path, tmp_path / "out.mp4", counting, Settings(), detect_every=3)
     # Every 3rd frame, plus a few at the start, while the new track's velocity is not known yet.
     assert report.frames_detected == counting.calls < len(boxes) // 2
-    assert not any(face_visible(b, a, box) for b, a, box in zip(frames_of(path), frames_of(tmp_path / "out.mp4"), boxes))
+    assert not any(
+        face_visible(b, a, box) for b, a, box in zip(frames_of(path), frames_of(tmp_path / "out.mp4"), boxes)
+    )
 
 
 def test_progress_is_told_on_the_callers_thread_up_to_the_last_frame(clip, detector, tmp_path):
@@ -236,8 +272,13 @@ def test_progress_is_told_on_the_callers_thread_up_to_the_last_frame(clip, detec
     import threading
 
     told = []
-    report = anonymize_video(clip[0], tmp_path / "out.mp4", detector, Settings(),
-                             on_progress=lambda done, expected, _: told.append((done, threading.current_thread())))
+    report = anonymize_video(
+        clip[0],
+        tmp_path / "out.mp4",
+        detector,
+        Settings(),
+        on_progress=lambda done, expected, _: told.append((done, threading.current_thread())),
+    )
     assert {thread for _, thread in told} == {threading.current_thread()}
     assert [done for done, _ in told] == sorted({done for done, _ in told}) and told[-1][0] == report.frames
 
@@ -251,9 +292,18 @@ def test_a_large_detect_every_never_leaves_a_face_between_detections_or_at_the_e
 
     frame, (x1, y1, x2, y2) = camera_frame(640, 480)
     write_frames(tmp_path / "still.mp4", [frame] * (3 * fps), rate=fps, size=(640, 480))
-    report = anonymize_video(tmp_path / "still.mp4", tmp_path / "out.mp4", detector, Settings(censor=CensorSettings(method="fill")),
-                             detect_every=every)
-    shown = [i for i, out in enumerate(frames_of(tmp_path / "out.mp4")) if (out[y1 + 25 : y2 - 25, x1 + 25 : x2 - 25] > 60).mean() > 0.3]
+    report = anonymize_video(
+        tmp_path / "still.mp4",
+        tmp_path / "out.mp4",
+        detector,
+        Settings(censor=CensorSettings(method="fill")),
+        detect_every=every,
+    )
+    shown = [
+        i
+        for i, out in enumerate(frames_of(tmp_path / "out.mp4"))
+        if (out[y1 + 25 : y2 - 25, x1 + 25 : x2 - 25] > 60).mean() > 0.3
+    ]
     assert shown == [] and report.frames_detected < report.frames
 
 

@@ -35,14 +35,18 @@ def test_the_report_lists_each_track_with_its_frames_and_a_crop(first_run):
     (track,) = first_run.tracks.values()
     # Detected on every k-th frame at least: its last detection is within the clip's last k frames.
     assert track.class_name == "face" and track.first_frame == 0 and track.last_frame >= 40 - DEFAULT_DETECT_EVERY
-    assert track.detections >= 40 // DEFAULT_DETECT_EVERY and track.crop.startswith(b"\xff\xd8")  # every detection, and a JPEG
+    assert track.detections >= 40 // DEFAULT_DETECT_EVERY and track.crop.startswith(
+        b"\xff\xd8"
+    )  # every detection, and a JPEG
 
 
 def test_a_track_kept_visible_is_shown_in_every_frame_and_named_in_the_json(clip, first_run, detector, tmp_path):
     path, boxes = clip
     (track,) = first_run.tracks.values()
     edits = VideoEdits(SHA, 4, kept_tracks=(OnFrame(track.first_frame, track.first_box, track.tracker_id),))
-    report = anonymize_video(path, tmp_path / "kept.mp4", detector, FILL, predictions_path=tmp_path / "kept.jsonl", edits=edits)
+    report = anonymize_video(
+        path, tmp_path / "kept.mp4", detector, FILL, predictions_path=tmp_path / "kept.jsonl", edits=edits
+    )
     before, after = list(frames_of(path)), list(frames_of(tmp_path / "kept.mp4"))
     assert all(face_visible(b, a, box) for b, a, box in zip(before, after, boxes))
     assert report.kept_tracks == {track.tracker_id} and report.frames_with_kept == 40 and not report.unmatched_kept
@@ -64,7 +68,9 @@ def test_a_box_added_on_one_frame_is_carried_by_tracking_to_its_neighbours(clip,
 def test_a_kept_track_that_is_not_found_again_stays_hidden_and_is_reported(clip, detector, tmp_path):
     path, boxes = clip
     nowhere = OnFrame(5, Detection(0, 0, 20, 20, 1.0, "face"))
-    report = anonymize_video(path, tmp_path / "out.mp4", detector, FILL, edits=VideoEdits(SHA, 4, kept_tracks=(nowhere,)))
+    report = anonymize_video(
+        path, tmp_path / "out.mp4", detector, FILL, edits=VideoEdits(SHA, 4, kept_tracks=(nowhere,))
+    )
     before, after = list(frames_of(path)), list(frames_of(tmp_path / "out.mp4"))
     assert not any(face_visible(b, a, box) for b, a, box in zip(before, after, boxes))
     assert report.unmatched_kept == [nowhere] and not report.kept_tracks
@@ -99,9 +105,15 @@ def test_video_edits_round_trip_in_an_edits_file_and_malformed_ones_are_refused(
     video = VideoEdits(SHA, 3, (OnFrame(4, Detection(1, 2, 11, 22, 1, "face"), 7),), (OnFrame(9, EMPTY),))
     edits = Edits({"kind": "local", "preset": "balanced"}, FILL, videos={"walk.mp4": video})
     again = Edits.loads(edits.dumps())
-    assert again.videos["walk.mp4"].to_json() == video.to_json() and again.videos["walk.mp4"].kept_tracks[0].tracker_id == 7
-    for broken, says in (({"detect_every": 0}, "detect_every"), ({"added": [{"x": 1, "y": 1, "width": 2, "height": 2, "class": "face"}]}, "no frame number"),
-                         ({"kept_tracks": {}}, "'kept_tracks' is not a list")):
+    assert (
+        again.videos["walk.mp4"].to_json() == video.to_json()
+        and again.videos["walk.mp4"].kept_tracks[0].tracker_id == 7
+    )
+    for broken, says in (
+        ({"detect_every": 0}, "detect_every"),
+        ({"added": [{"x": 1, "y": 1, "width": 2, "height": 2, "class": "face"}]}, "no frame number"),
+        ({"kept_tracks": {}}, "'kept_tracks' is not a list"),
+    ):
         payload = edits.to_json()
         payload["videos"]["walk.mp4"] |= broken
         with pytest.raises(EditsError, match=says):

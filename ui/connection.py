@@ -74,9 +74,15 @@ def key_for(source: str, api_url: str, typed: str, workspace: str, project: str)
     if not configured:
         return "", f"No key in secrets or {KEY_NAME}."
     if (f"{workspace}/{project}" if workspace else project) not in allowed_projects():
-        return "", f"The server's own key serves only the projects in {ALLOWED_PROJECTS_NAME}; type your key for this one."
+        return (
+            "",
+            f"The server's own key serves only the projects in {ALLOWED_PROJECTS_NAME}; type your key for this one.",
+        )
     if source == "inference" and api_url.rstrip("/") not in allowed_inference_urls():
-        return "", f"The server's own key is only sent to the addresses in {ALLOWED_URLS_NAME}; type a key for this one."
+        return (
+            "",
+            f"The server's own key is only sent to the addresses in {ALLOWED_URLS_NAME}; type a key for this one.",
+        )
     return configured, "Using the key from secrets or the environment."
 
 

@@ -34,9 +34,17 @@ class RunKey:
         """
         now, then = self.settings, earlier.settings
         changes = [] if now.classes == then.classes else ["what to hide"]
-        named = {*(now.classes or ALL_CLASSES), *(then.classes or ALL_CLASSES), *dict(now.class_confidence), *dict(then.class_confidence)}
-        changes += [f"{name} threshold {then.threshold(name):g} → {now.threshold(name):g} %"
-                    for name in sorted(named) if then.threshold(name) != now.threshold(name)]
+        named = {
+            *(now.classes or ALL_CLASSES),
+            *(then.classes or ALL_CLASSES),
+            *dict(now.class_confidence),
+            *dict(then.class_confidence),
+        }
+        changes += [
+            f"{name} threshold {then.threshold(name):g} → {now.threshold(name):g} %"
+            for name in sorted(named)
+            if then.threshold(name) != now.threshold(name)
+        ]
         changes += ["overlap"] if now.overlap != then.overlap else []
         changes += ["censoring"] if now.censor != then.censor else []
         changes += ["model"] if self.model != earlier.model else []
@@ -46,5 +54,7 @@ class RunKey:
 
 def earlier_results_notice(changes: list[str], button: str) -> None:
     """Say that the results shown were made with other settings, and how to make them again."""
-    st.warning(f"These results were made with other settings ({', '.join(changes)} changed since). They stay here; "
-               f"press “{button}” to make them again with the sidebar's settings. Their downloads wait until then.")
+    st.warning(
+        f"These results were made with other settings ({', '.join(changes)} changed since). They stay here; "
+        f"press “{button}” to make them again with the sidebar's settings. Their downloads wait until then."
+    )

@@ -40,7 +40,9 @@ def live_anonymizer(choice: SidebarChoice, delayed: bool) -> LiveAnonymizer:
     """This session's anonymizer, created once and given the current sidebar settings on every rerun."""
     live = st.session_state.get(_LIVE_KEY)
     if live is None:
-        live = st.session_state[_LIVE_KEY] = LiveAnonymizer(choice.connection.detector, choice.settings, delayed=delayed)
+        live = st.session_state[_LIVE_KEY] = LiveAnonymizer(
+            choice.connection.detector, choice.settings, delayed=delayed
+        )
     else:
         live.configure(choice.connection.detector, choice.settings, delayed=delayed)
     return live
@@ -71,12 +73,33 @@ def show_live_stats(live: LiveAnonymizer) -> None:
     metrics(
         ("Frames per second", f"{stats.fps:.1f}", None),
         ("Censoring per frame", f"{stats.frame_ms:.1f} ms", None),
-        ("Detection latency", f"{stats.detection_ms:.0f} ms", "How long the newest detection took; frames in between are covered by tracking."),
-        ("Hidden whole", f"{stats.obscured} of {stats.frames}", "Frames hidden whole: before the first detection, or when detection failed or fell behind."),
+        (
+            "Detection latency",
+            f"{stats.detection_ms:.0f} ms",
+            "How long the newest detection took; frames in between are covered by tracking.",
+        ),
+        (
+            "Hidden whole",
+            f"{stats.obscured} of {stats.frames}",
+            "Frames hidden whole: before the first detection, or when detection failed or fell behind.",
+        ),
         ("Kept by tracking", stats.carried, TRACKING_HELP),
-        ("Detection size", "–" if stats.detection_size is None else "{}×{}".format(*stats.detection_size), DETECTION_SIZE_HELP),
-        *([("Delay", f"{stats.delay_ms:.0f} ms", "How far behind the camera the picture shown is: frames wait for their own detection.")]
-          if live.delayed else []),
+        (
+            "Detection size",
+            "–" if stats.detection_size is None else "{}×{}".format(*stats.detection_size),
+            DETECTION_SIZE_HELP,
+        ),
+        *(
+            [
+                (
+                    "Delay",
+                    f"{stats.delay_ms:.0f} ms",
+                    "How far behind the camera the picture shown is: frames wait for their own detection.",
+                )
+            ]
+            if live.delayed
+            else []
+        ),
     )
     if stats.error:
         st.error(f"Detection failed, so the picture is hidden: {stats.error}")

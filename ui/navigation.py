@@ -38,10 +38,12 @@ APP_ICON = "🙈"
 
 def navigation():
     """``st.navigation`` over every page (built on each run, as Streamlit expects); returns the page to run."""
-    return st.navigation({
-        section: [st.Page(info.path, title=info.title, icon=info.icon, default=info is HOME) for info in pages]
-        for section, pages in SECTIONS.items()
-    })
+    return st.navigation(
+        {
+            section: [st.Page(info.path, title=info.title, icon=info.icon, default=info is HOME) for info in pages]
+            for section, pages in SECTIONS.items()
+        }
+    )
 
 
 def link(info: PageInfo, label: str) -> None:

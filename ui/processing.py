@@ -45,7 +45,9 @@ def _decode(data: bytes, name: str) -> LoadedImage:
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def _detect(_detector: Detector, detector_key: str, _pixels: np.ndarray, image_key: str, confidence: float, overlap: float) -> tuple[Predictions, float]:
+def _detect(
+    _detector: Detector, detector_key: str, _pixels: np.ndarray, image_key: str, confidence: float, overlap: float
+) -> tuple[Predictions, float]:
     start = time.perf_counter()
     found = detect(_pixels, _detector, Settings(confidence=confidence, overlap=overlap))
     return found, time.perf_counter() - start
@@ -61,12 +63,16 @@ def process(name: str, data: bytes, choice: SidebarChoice, edits: PictureEdits |
     # Thresholding commutes with NMS: an offline detector runs once below the sliders and each slider
     # value filters its answer, so raising a confidence slider needs no new detection.
     confidence = detection_confidence(choice.settings, connection.detector)
-    found, seconds = _detect(connection.detector, connection.cache_key, loaded.pixels, digest, confidence, choice.settings.overlap)
+    found, seconds = _detect(
+        connection.detector, connection.cache_key, loaded.pixels, digest, confidence, choice.settings.overlap
+    )
     predictions = choice.settings.keep(found)
     return Processed(name, loaded, hide(loaded.pixels, predictions, choice.settings, edits), seconds, found)
 
 
-def process_shown(name: str, data: bytes, choice: SidebarChoice, edits: PictureEdits | None, *, shown: str) -> tuple[DeltaGenerator, Processed]:
+def process_shown(
+    name: str, data: bytes, choice: SidebarChoice, edits: PictureEdits | None, *, shown: str
+) -> tuple[DeltaGenerator, Processed]:
     """:func:`process`, and the container to show the result in, at this point of the page.
 
     For another picture than the one shown here last (``shown`` is the session key that

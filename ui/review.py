@@ -65,7 +65,9 @@ def _store(key: PictureKey, edits: PictureEdits, *, redraw: bool) -> None:
         generations[key] = generations.get(key, 0) + 1
 
 
-def edits_file(choice: SidebarChoice, pictures: dict[str, PictureEdits] | None = None, videos: dict[str, VideoEdits] | None = None) -> Edits:
+def edits_file(
+    choice: SidebarChoice, pictures: dict[str, PictureEdits] | None = None, videos: dict[str, VideoEdits] | None = None
+) -> Edits:
     """The edits of ``pictures`` and ``videos`` (by name) as a file, with the model and settings they are shown with."""
     return Edits(model_record(choice.backend), choice.settings, pictures or {}, videos or {})
 
@@ -76,37 +78,64 @@ def reviewable(done: Processed, choice: SidebarChoice) -> Predictions:
     return found if choice.settings.classes is None else found.of_classes(choice.settings.classes)
 
 
-def box_review(done: Processed, key: PictureKey, choice: SidebarChoice, reprocess: Callable[[PictureEdits], Processed]) -> Processed:
+def box_review(
+    done: Processed, key: PictureKey, choice: SidebarChoice, reprocess: Callable[[PictureEdits], Processed]
+) -> Processed:
     """The canvas and the controls that edit a picture's boxes; returns the picture processed with the edits made."""
     detections = reviewable(done, choice).with_ids()
     edits = edits_of(key)
     controls = st.container(horizontal=True, vertical_alignment="bottom")
     with controls:
         new_class = class_choice(choice, detections, key="review_new_class")
-        zoom = st.select_slider("Zoom", ZOOMS, format_func=lambda z: f"{z:g}×", key="review_zoom", width=160,
-                                help="A larger canvas for small faces; it scrolls sideways.")
-        low = st.toggle("Low-confidence boxes", key="review_low_confidence",
-                        help=f"Also put the detections under {CONFIDENT:.0%} confidence on the canvas. Off, they stay hidden as they are, "
-                             "and the list below still lets you leave one visible.")
+        zoom = st.select_slider(
+            "Zoom",
+            ZOOMS,
+            format_func=lambda z: f"{z:g}×",
+            key="review_zoom",
+            width=160,
+            help="A larger canvas for small faces; it scrolls sideways.",
+        )
+        low = st.toggle(
+            "Low-confidence boxes",
+            key="review_low_confidence",
+            help=f"Also put the detections under {CONFIDENT:.0%} confidence on the canvas. Off, they stay hidden as they are, "
+            "and the list below still lets you leave one visible.",
+        )
     generation = st.session_state.get(_GENERATION, {}).get(key, 0)
     # A new canvas whenever the detections change (a slider moved): its numbered boxes name them by index.
     found = hashlib.sha256("".join(detections.detection_id).encode()).hexdigest()[:16]
     kept = set(edits.apply(detections).kept_visible.detection_id)
-    on_canvas = [i for i, d in enumerate(detections) if d.detection_id not in kept and (low or d.confidence >= CONFIDENT)]
+    on_canvas = [
+        i for i, d in enumerate(detections) if d.detection_id not in kept and (low or d.confidence >= CONFIDENT)
+    ]
     boxes = [(f"#{i}", DETECTED_COLOR, detections[i]) for i in on_canvas]
-    drawn = box_canvas(done.loaded.pixels, boxes + [(ADDED_PREFIX + d.class_name, ADDED_COLOR, d) for d in edits.added], new_class, zoom,
-                       key=f"review-canvas-{key[1][:16]}-{found}-{generation}-{zoom:g}-{low:d}")
+    drawn = box_canvas(
+        done.loaded.pixels,
+        boxes + [(ADDED_PREFIX + d.class_name, ADDED_COLOR, d) for d in edits.added],
+        new_class,
+        zoom,
+        key=f"review-canvas-{key[1][:16]}-{found}-{generation}-{zoom:g}-{low:d}",
+    )
     if drawn is not None:
         # Hidden as found: the detections left off the canvas (low confidence) unless already kept visible.
-        off_canvas = [DrawnBox(i, d.class_name, d.x1, d.y1, d.x2, d.y2) for i, d in enumerate(detections)
-                      if i not in set(on_canvas) and d.detection_id not in kept]
+        off_canvas = [
+            DrawnBox(i, d.class_name, d.x1, d.y1, d.x2, d.y2)
+            for i, d in enumerate(detections)
+            if i not in set(on_canvas) and d.detection_id not in kept
+        ]
         from_canvas = edits_from_boxes(key[1], detections, drawn + off_canvas)
         if from_canvas != edits:
             _store(key, from_canvas, redraw=False)
             edits = from_canvas
     edits = _visible_list(detections, edits, key)
     if edits:
-        st.button("Undo every edit of this picture", key=f"review-undo-{key[1][:16]}", on_click=_store, args=(key, PictureEdits(key[1])), kwargs={"redraw": True})
+        st.button(
+            "Undo every edit of this picture",
+            key=f"review-undo-{key[1][:16]}",
+            on_click=_store,
+            args=(key, PictureEdits(key[1])),
+            kwargs={"redraw": True},
+        )
     return reprocess(edits)
 
 
@@ -120,10 +149,20 @@ def _visible_list(detections: Predictions, edits: PictureEdits, key: PictureKey)
 
     def picked() -> None:
         indices = [labels.index(label) for label in st.session_state[widget]]
-        _store(key, PictureEdits(key[1], tuple(detections.with_ids()[np.array(indices, np.int64)]), edits.added), redraw=True)
+        _store(
+            key,
+            PictureEdits(key[1], tuple(detections.with_ids()[np.array(indices, np.int64)]), edits.added),
+            redraw=True,
+        )
 
-    st.multiselect("Leave visible on purpose", labels, key=widget, on_change=picked, placeholder="every detection is hidden",
-                   help="A consenting person, a false detection: what you pick here is not hidden, and the JSON and the edits file say so.")
+    st.multiselect(
+        "Leave visible on purpose",
+        labels,
+        key=widget,
+        on_change=picked,
+        placeholder="every detection is hidden",
+        help="A consenting person, a false detection: what you pick here is not hidden, and the JSON and the edits file say so.",
+    )
     return edits
 
 
@@ -133,15 +172,35 @@ def _label(index: int, detection) -> str:
 
 def canvas_drawing(boxes: list[tuple[str, str, Detection]], scale: float) -> dict:
     """A canvas's initial drawing: each ``(label, colour, box)`` as a labelled rectangle, at ``scale``."""
-    return {"objects": [
-        {"type": "LabeledRect", "label": label, "left": d.x1 * scale, "top": d.y1 * scale, "width": d.width * scale, "height": d.height * scale,
-         "originX": "left", "originY": "top", "scaleX": 1, "scaleY": 1, "angle": 0, "stroke": color, "strokeWidth": 2,
-         "fill": "rgba(0, 0, 0, 0)", "lockRotation": True, "strokeUniform": True, "fontSize": LABEL_FONT_SIZE}
-        for label, color, d in boxes
-    ]}
+    return {
+        "objects": [
+            {
+                "type": "LabeledRect",
+                "label": label,
+                "left": d.x1 * scale,
+                "top": d.y1 * scale,
+                "width": d.width * scale,
+                "height": d.height * scale,
+                "originX": "left",
+                "originY": "top",
+                "scaleX": 1,
+                "scaleY": 1,
+                "angle": 0,
+                "stroke": color,
+                "strokeWidth": 2,
+                "fill": "rgba(0, 0, 0, 0)",
+                "lockRotation": True,
+                "strokeUniform": True,
+                "fontSize": LABEL_FONT_SIZE,
+            }
+            for label, color, d in boxes
+        ]
+    }
 
 
-def box_canvas(pixels: np.ndarray, boxes: list[tuple[str, str, Detection]], new_class: str, zoom: float, key: str) -> list[DrawnBox] | None:
+def box_canvas(
+    pixels: np.ndarray, boxes: list[tuple[str, str, Detection]], new_class: str, zoom: float, key: str
+) -> list[DrawnBox] | None:
     """The picture with ``boxes`` to edit and new ones to draw (hiding ``new_class``), ``zoom`` times the
     column's width at most; what is on it now, in picture pixels, or None before the canvas has said anything."""
     height, width = pixels.shape[:2]
@@ -152,9 +211,17 @@ def box_canvas(pixels: np.ndarray, boxes: list[tuple[str, str, Detection]], new_
     initial = st.session_state.setdefault(_DRAWINGS, {}).setdefault(key, canvas_drawing(boxes, scale))
     st.space("small")  # the canvas draws its toolbar above itself: keep it off the controls over it
     canvas = st_canvas(
-        background_image=_shown(pixels, size), width=size[0], height=size[1],
-        drawing_mode="labeled_rect", label=ADDED_PREFIX + new_class, initial_drawing=initial,
-        stroke_width=2, stroke_color=ADDED_COLOR, fill_color="rgba(0, 0, 0, 0)", font_size=LABEL_FONT_SIZE, key=key,
+        background_image=_shown(pixels, size),
+        width=size[0],
+        height=size[1],
+        drawing_mode="labeled_rect",
+        label=ADDED_PREFIX + new_class,
+        initial_drawing=initial,
+        stroke_width=2,
+        stroke_color=ADDED_COLOR,
+        fill_color="rgba(0, 0, 0, 0)",
+        font_size=LABEL_FONT_SIZE,
+        key=key,
     )
     st.caption(
         "Drag on the picture to hide something that was missed. With ✏️ (edit) on, click a box to select it: "
@@ -167,7 +234,9 @@ def box_canvas(pixels: np.ndarray, boxes: list[tuple[str, str, Detection]], new_
 
 def class_choice(choice: SidebarChoice, found: Predictions, key: str) -> str:
     """The class that boxes drawn by hand hide."""
-    classes = list(choice.settings.classes or choice.connection.detector.classes or sorted(set(found.class_name)) or ["face"])
+    classes = list(
+        choice.settings.classes or choice.connection.detector.classes or sorted(set(found.class_name)) or ["face"]
+    )
     return st.selectbox("Boxes you draw hide a", classes, key=key, format_func=lambda c: c.replace("-", " "))
 
 
@@ -183,14 +252,25 @@ def _drawn(obj: dict, scale: float) -> DrawnBox | None:
     if obj.get("originY") == "center":
         top -= height / 2
     numbered = _NUMBERED.match(label)
-    class_name = label.removeprefix(ADDED_PREFIX) if not numbered else " ".join(label.split(" ")[1:2])  # a detection's own class counts
+    class_name = (
+        label.removeprefix(ADDED_PREFIX) if not numbered else " ".join(label.split(" ")[1:2])
+    )  # a detection's own class counts
     if width <= 0 or height <= 0 or not (class_name or numbered):
         return None
-    return DrawnBox(int(numbered.group(1)) if numbered else None, class_name, left / scale, top / scale, (left + width) / scale, (top + height) / scale)
+    return DrawnBox(
+        int(numbered.group(1)) if numbered else None,
+        class_name,
+        left / scale,
+        top / scale,
+        (left + width) / scale,
+        (top + height) / scale,
+    )
 
 
 def _shown(pixels: np.ndarray, size: tuple[int, int]) -> Image.Image:
-    return Image.fromarray(cv2.resize(pixels, size, interpolation=cv2.INTER_AREA) if size != pixels.shape[1::-1] else pixels)
+    return Image.fromarray(
+        cv2.resize(pixels, size, interpolation=cv2.INTER_AREA) if size != pixels.shape[1::-1] else pixels
+    )
 
 
 def uploaded_edits(widget: str, help: str) -> Edits | None:
@@ -210,7 +290,9 @@ def uploaded_edits(widget: str, help: str) -> Edits | None:
 def load_edits_upload(choice: SidebarChoice, keys: Callable[[], list[PictureKey]], widget: str) -> None:
     """An uploader for an edits file: the edits of the pictures it names (among ``keys()``, matched
     by their bytes' sha256) replace those in the session, and the page runs again."""
-    loaded = uploaded_edits(widget, "An edits file downloaded here before: the boxes you kept visible and added come back.")
+    loaded = uploaded_edits(
+        widget, "An edits file downloaded here before: the boxes you kept visible and added come back."
+    )
     if loaded is None:
         return
     by_sha = {sha: (name, sha) for name, sha in keys()}
@@ -219,9 +301,15 @@ def load_edits_upload(choice: SidebarChoice, keys: Callable[[], list[PictureKey]
             _store(by_sha[entry.sha256], entry, redraw=True)
     missing = [name for name, entry in loaded.pictures.items() if entry.sha256 not in by_sha]
     if missing:  # toasts outlive the rerun below
-        st.toast(f"{len(missing)} picture(s) in the edits file are not here, or their bytes changed: {', '.join(missing)}.", icon="⚠️")
+        st.toast(
+            f"{len(missing)} picture(s) in the edits file are not here, or their bytes changed: {', '.join(missing)}.",
+            icon="⚠️",
+        )
     if loaded.settings != choice.settings:
-        st.toast("These edits were made with other sidebar settings; they are shown with the current ones "
-                 "(the command line replays them with their own).", icon="ℹ️")
+        st.toast(
+            "These edits were made with other sidebar settings; they are shown with the current ones "
+            "(the command line replays them with their own).",
+            icon="ℹ️",
+        )
     if len(missing) < len(loaded.pictures):
         st.rerun()

@@ -56,18 +56,35 @@ NOT_IN_URL = {"source", "project", "version", "workspace", "api_url"}
 
 #: Each numeric control's range; a link's value outside it is ignored.
 BOUNDS: dict[str, tuple[float, float]] = {
-    "version": (1, 1_000_000), "timeout": (1, 60), "confidence": (0, 100), "overlap": (0, 100),
-    "strength": (1.0, 10.0), "padding": (1.0, 2.0), "feather": (0, 30),
+    "version": (1, 1_000_000),
+    "timeout": (1, 60),
+    "confidence": (0, 100),
+    "overlap": (0, 100),
+    "strength": (1.0, 10.0),
+    "padding": (1.0, 2.0),
+    "feather": (0, 30),
 }
 
 #: Session-state keys the sidebar owns besides ``DEFAULTS``: per-class sliders and class lists, typed classes, the key.
 _OWNED_PREFIXES = ("confidence_", "classes_")
 _OWNED_KEYS = {"typed_classes", "api_key"}
 
-SOURCES = {"local": "Local models (offline)", "roboflow": "Roboflow hosted model", "inference": "Roboflow Inference server"}
-CHOICES = {"source": list(SOURCES), "preset": list(PRESETS), "device": list(DEVICES), "method": list(METHODS), "shape": list(SHAPES)}
+SOURCES = {
+    "local": "Local models (offline)",
+    "roboflow": "Roboflow hosted model",
+    "inference": "Roboflow Inference server",
+}
+CHOICES = {
+    "source": list(SOURCES),
+    "preset": list(PRESETS),
+    "device": list(DEVICES),
+    "method": list(METHODS),
+    "shape": list(SHAPES),
+}
 DEVICE_HELP = "auto: an NVIDIA GPU when the [gpu] extra finds one, else the CPU · cpu · cuda: the GPU or nothing"
-METHOD_HELP = "blur: Gaussian · pixelate: mosaic of cell means · fill: solid black, irreversible · fog: blur under a veil"
+METHOD_HELP = (
+    "blur: Gaussian · pixelate: mosaic of cell means · fill: solid black, irreversible · fog: blur under a veil"
+)
 
 
 @dataclass(frozen=True)
@@ -180,18 +197,31 @@ def _backend_controls() -> tuple[BackendConfig, str]:
     """The model source and, for remote ones, where the model is; returns it with the API key."""
     source = st.selectbox("Model source", list(SOURCES), format_func=SOURCES.get, key="source")
     if source == "local":
-        preset = st.selectbox("Preset", list(PRESETS), key="preset", help=" · ".join(f"{p.name}: {p.description}" for p in PRESETS.values()))
+        preset = st.selectbox(
+            "Preset",
+            list(PRESETS),
+            key="preset",
+            help=" · ".join(f"{p.name}: {p.description}" for p in PRESETS.values()),
+        )
         device = st.selectbox("Device", list(DEVICES), key="device", help=DEVICE_HELP)
         return BackendConfig(preset=preset, device=device), ""
     with st.expander("Model", expanded=True):
         st.text_input("Project", key="project", placeholder="e.g. face-detection-mik1i")
-        st.number_input("Version", min_value=int(BOUNDS["version"][0]), max_value=int(BOUNDS["version"][1]), step=1, key="version")
+        st.number_input(
+            "Version", min_value=int(BOUNDS["version"][0]), max_value=int(BOUNDS["version"][1]), step=1, key="version"
+        )
         if source == "roboflow":
             st.text_input("Workspace (optional)", key="workspace", help="Default: the workspace of the API key.")
         else:
-            st.text_input("Server URL", key="api_url", help="Your Inference server, or a load balancer in front of several.")
-        st.slider("Timeout (s)", *BOUNDS["timeout"], key="timeout", help="How long to wait for an answer before giving up.")
-        typed = st.text_input("API key", type="password", key="api_key", help="Held in this session only; never shown or saved.")
+            st.text_input(
+                "Server URL", key="api_url", help="Your Inference server, or a load balancer in front of several."
+            )
+        st.slider(
+            "Timeout (s)", *BOUNDS["timeout"], key="timeout", help="How long to wait for an answer before giving up."
+        )
+        typed = st.text_input(
+            "API key", type="password", key="api_key", help="Held in this session only; never shown or saved."
+        )
         state = st.session_state
         key, note = key_for(source, state.api_url.strip(), typed, state.workspace.strip(), state.project.strip())
         if note:
@@ -199,8 +229,14 @@ def _backend_controls() -> tuple[BackendConfig, str]:
         if st.button("Reconnect", help="Try the connection again"):
             connect.clear()
     state = st.session_state
-    config = BackendConfig(kind=source, project=state.project.strip(), version=int(state.version), workspace=state.workspace.strip(),
-                           api_url=state.api_url.strip(), timeout=float(state.timeout))
+    config = BackendConfig(
+        kind=source,
+        project=state.project.strip(),
+        version=int(state.version),
+        workspace=state.workspace.strip(),
+        api_url=state.api_url.strip(),
+        timeout=float(state.timeout),
+    )
     return config, key
 
 
@@ -210,7 +246,12 @@ def _class_controls(connection: Connection, backend: BackendConfig, draw: bool) 
     known = _model_classes(connection, backend)
     if not known:
         if draw:
-            st.text_input("Classes to hide", key="typed_classes", placeholder="every class", help="Comma-separated; empty hides every class the model finds.")
+            st.text_input(
+                "Classes to hide",
+                key="typed_classes",
+                placeholder="every class",
+                help="Comma-separated; empty hides every class the model finds.",
+            )
         typed = st.session_state.get("typed_classes", "")
         return tuple(c.strip() for c in typed.split(",") if c.strip()) or None
     # Local models: one shared key, kept in links. Remote: one key per model, so that a new model starts with all its classes.
@@ -222,14 +263,30 @@ def _class_controls(connection: Connection, backend: BackendConfig, draw: bool) 
 
 
 def _censor_controls() -> None:
-    st.slider("Overlap threshold (%)", *BOUNDS["overlap"], key="overlap", help="IoU above which the weaker of two boxes is dropped (NMS).")
+    st.slider(
+        "Overlap threshold (%)",
+        *BOUNDS["overlap"],
+        key="overlap",
+        help="IoU above which the weaker of two boxes is dropped (NMS).",
+    )
     st.selectbox("Censor method", METHODS, key="method", help=METHOD_HELP)
     st.selectbox("Shape", SHAPES, key="shape", help="auto: ellipses for faces, rectangles for plates")
     if st.session_state.method != "fill":  # fill hides whole, at any strength
         st.slider("Strength", *BOUNDS["strength"], step=0.5, key="strength", help="Scaled to each region's size.")
     _linkage_note(measured(st.session_state.method, st.session_state.strength))
-    st.slider("Padding (box scale)", *BOUNDS["padding"], step=0.05, key="padding", help="1.3 grows each box to 1.3× its width and height, about its centre.")
-    st.slider("Feather (px)", *BOUNDS["feather"], key="feather", help="Softens edges outward only: the inside stays fully hidden.")
+    st.slider(
+        "Padding (box scale)",
+        *BOUNDS["padding"],
+        step=0.05,
+        key="padding",
+        help="1.3 grows each box to 1.3× its width and height, about its centre.",
+    )
+    st.slider(
+        "Feather (px)",
+        *BOUNDS["feather"],
+        key="feather",
+        help="Softens edges outward only: the inside stays fully hidden.",
+    )
 
 
 def _linkage_note(figure: Linkage) -> None:
@@ -238,15 +295,21 @@ def _linkage_note(figure: Linkage) -> None:
     if figure.enough:
         return
     lowest = lowest_enough(figure.method)
-    remedy = (f"strength {lowest} or more stays under that" if lowest is not None else
-              f"no strength of {figure.method} stays under that: where faces must not be re-identified, use fill")
+    remedy = (
+        f"strength {lowest} or more stays under that"
+        if lowest is not None
+        else f"no strength of {figure.method} stays under that: where faces must not be re-identified, use fill"
+    )
     st.warning(f"Above {LIMIT:g}× chance: {remedy}.")
 
 
 def _view_controls() -> None:
     st.toggle("Show boxes on the original", key="show_boxes", help="Outline what was hidden on the “before” pictures.")
-    st.toggle("Box low-confidence regions", key="show_low_confidence",
-              help=f"Regions under {CONFIDENT:.0%} confidence are hidden to be safe; their boxes are drawn only when this is on.")
+    st.toggle(
+        "Box low-confidence regions",
+        key="show_low_confidence",
+        help=f"Regions under {CONFIDENT:.0%} confidence are hidden to be safe; their boxes are drawn only when this is on.",
+    )
 
 
 def render(*, censoring: bool = True, boxes: bool = True, preview_slot: bool = False) -> SidebarChoice:
@@ -280,9 +343,22 @@ def render(*, censoring: bool = True, boxes: bool = True, preview_slot: bool = F
             confidence=None if thresholds else state.confidence,
             class_confidence=tuple(thresholds.items()),
             overlap=state.overlap,
-            censor=CensorSettings(method=state.method, shape=state.shape, strength=state.strength, padding=state.padding, feather=state.feather),
+            censor=CensorSettings(
+                method=state.method,
+                shape=state.shape,
+                strength=state.strength,
+                padding=state.padding,
+                feather=state.feather,
+            ),
         )
     except ValueError:  # nothing chosen to hide: the pages say so and show nothing as anonymized
         settings, problem = Settings(), "Nothing is chosen under “What to hide”: choose at least one class."
-    return SidebarChoice(backend=backend, connection=connection, settings=settings, show_boxes=state.show_boxes,
-                         show_low_confidence=state.show_low_confidence, problem=problem, preview_slot=slot)
+    return SidebarChoice(
+        backend=backend,
+        connection=connection,
+        settings=settings,
+        show_boxes=state.show_boxes,
+        show_low_confidence=state.show_low_confidence,
+        problem=problem,
+        preview_slot=slot,
+    )

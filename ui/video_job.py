@@ -57,7 +57,9 @@ def _saved(upload) -> Iterator[Path]:
         yield source
 
 
-def run_video_job(upload, choice: SidebarChoice, detect_every: int, progress, edits: VideoEdits | None = None) -> VideoJob:
+def run_video_job(
+    upload, choice: SidebarChoice, detect_every: int, progress, edits: VideoEdits | None = None
+) -> VideoJob:
     """Anonymize ``upload``, as review ``edits`` say; ``progress(fraction, text)`` is called as frames are done.
 
     Raises AnonymizeError; the temporary input and output are deleted either way.
@@ -69,8 +71,16 @@ def run_video_job(upload, choice: SidebarChoice, detect_every: int, progress, ed
 
     with _saved(upload) as source:
         target, lines = source.with_name("anonymized.mp4"), source.with_name("predictions.jsonl")
-        report = anonymize_video(source, target, choice.connection.detector, choice.settings, detect_every=detect_every,
-                                 predictions_path=lines, on_progress=on_progress, edits=edits or None)
+        report = anonymize_video(
+            source,
+            target,
+            choice.connection.detector,
+            choice.settings,
+            detect_every=detect_every,
+            predictions_path=lines,
+            on_progress=on_progress,
+            edits=edits or None,
+        )
         return VideoJob(report, target.read_bytes(), lines.read_bytes(), edits or None)
 
 

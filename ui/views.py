@@ -38,9 +38,11 @@ DETECTION_HELP = (
 
 def hidden_help(class_name: str, confident: int, settings: Settings) -> str:
     """What a class's "hidden" figure counts, and how many of those the model is sure of."""
-    return (f"Every {class_name} region scored {settings.threshold(class_name):g} % or more (the slider), all hidden. "
-            f"{confident} of them scored {CONFIDENT * 100:g} % or more. The local face model's confidence is calibrated: "
-            "of the regions it scores about 30 %, about 30 % are faces.")
+    return (
+        f"Every {class_name} region scored {settings.threshold(class_name):g} % or more (the slider), all hidden. "
+        f"{confident} of them scored {CONFIDENT * 100:g} % or more. The local face model's confidence is calibrated: "
+        "of the regions it scores about 30 %, about 30 % are faces."
+    )
 
 
 def metrics(*items: tuple[str, Any, str | None]) -> None:
@@ -66,7 +68,13 @@ def pick_one(names: list[str], key: str, noun: str = "pictures") -> int:
 
     row = st.container(horizontal=True, vertical_alignment="bottom")
     row.button("◀ Previous", key=f"{key}-previous", on_click=step, args=(-1,))
-    row.selectbox(f"{len(names)} {noun}", range(len(names)), key=key, format_func=lambda i: f"{i + 1} of {len(names)}: {names[i]}", width=320)
+    row.selectbox(
+        f"{len(names)} {noun}",
+        range(len(names)),
+        key=key,
+        format_func=lambda i: f"{i + 1} of {len(names)}: {names[i]}",
+        width=320,
+    )
     row.button("Next ▶", key=f"{key}-next", on_click=step, args=(1,))
     return st.session_state[key]
 
@@ -94,7 +102,10 @@ def show_gallery(pictures: list[Picture], choice: SidebarChoice) -> None:
     shown = pages[pick_one(labels, key="gallery_page", noun="pages")]
     for picture in shown:
         with st.container(border=True):
-            st.markdown(f"**{picture.name}**: {picture.summary}" + (f" · *{picture.warning}: written unchanged*" if picture.warning else ""))
+            st.markdown(
+                f"**{picture.name}**: {picture.summary}"
+                + (f" · *{picture.warning}: written unchanged*" if picture.warning else "")
+            )
             before, caption = before_picture(load_image(picture.before).pixels, picture.hidden, choice)
             small_pair(before, caption, picture.after, "After")
 
@@ -112,8 +123,13 @@ def before_picture(pixels: np.ndarray, hidden: Predictions, choice: SidebarChoic
     return draw_boxes(pixels, boxed), "Before (boxes: what was hidden)"
 
 
-def show_processed(done: Processed, choice: SidebarChoice, key: str, review: Callable[[Processed], Processed] | None = None,
-                   edits_json: Callable[[Processed], str] | None = None) -> None:
+def show_processed(
+    done: Processed,
+    choice: SidebarChoice,
+    key: str,
+    review: Callable[[Processed], Processed] | None = None,
+    edits_json: Callable[[Processed], str] | None = None,
+) -> None:
     """A picture before and after, its figures, detections, raw JSON and downloads.
 
     With ``review``, the "before" side is the box editor: it returns the picture
@@ -135,11 +151,25 @@ def show_processed(done: Processed, choice: SidebarChoice, key: str, review: Cal
     # the one its slider moves: a count of the confident ones alone would stay put over half the slider.
     shown_classes = choice.settings.classes or sorted(hidden)
     metrics(
-        *((hidden_label(name), hidden[name], hidden_help(name, confident[name], choice.settings)) for name in shown_classes),
+        *(
+            (hidden_label(name), hidden[name], hidden_help(name, confident[name], choice.settings))
+            for name in shown_classes
+        ),
         ("First detection", f"{done.detect_seconds * 1000:.0f} ms", DETECTION_HELP),
-        ("This update", f"{result.seconds * 1000:.0f} ms", "Filtering the detections by the sliders and censoring the picture, on this update."),
+        (
+            "This update",
+            f"{result.seconds * 1000:.0f} ms",
+            "Filtering the detections by the sliders and censoring the picture, on this update.",
+        ),
     )
-    st.caption(f"Hidden: {result.summary}." + (" Their boxes are drawn when “Box low-confidence regions” is on." if result.low_confidence and not choice.show_low_confidence else ""))
+    st.caption(
+        f"Hidden: {result.summary}."
+        + (
+            " Their boxes are drawn when “Box low-confidence regions” is on."
+            if result.low_confidence and not choice.show_low_confidence
+            else ""
+        )
+    )
 
     table, raw = st.columns([3, 2])
     with table:
@@ -147,12 +177,20 @@ def show_processed(done: Processed, choice: SidebarChoice, key: str, review: Cal
         hidden_ids = {d.detection_id for d in result.hidden}
         st.dataframe(
             [
-                {"class": d.class_name, "confidence %": round(d.confidence * 100, 1), "x": round(d.center[0]), "y": round(d.center[1]),
-                 "width": round(d.width), "height": round(d.height), "hidden": d.detection_id in hidden_ids,
-                 "low confidence": d.confidence < CONFIDENT}
+                {
+                    "class": d.class_name,
+                    "confidence %": round(d.confidence * 100, 1),
+                    "x": round(d.center[0]),
+                    "y": round(d.center[1]),
+                    "width": round(d.width),
+                    "height": round(d.height),
+                    "hidden": d.detection_id in hidden_ids,
+                    "low confidence": d.confidence < CONFIDENT,
+                }
                 for d in result.predictions
             ],
-            width="stretch", height=420,
+            width="stretch",
+            height=420,
         )
     with raw:
         st.markdown("**Raw JSON**, as the backend returned it")
@@ -166,7 +204,11 @@ def show_processed(done: Processed, choice: SidebarChoice, key: str, review: Cal
     reviewed = result.review and edits_json is not None
     left, right, *edits_column = st.columns(3 if reviewed else 2)
     left.download_button(
-        "Download image (nothing hidden)" if result.warning else "Download reviewed image" if result.review else "Download anonymized image",
+        "Download image (nothing hidden)"
+        if result.warning
+        else "Download reviewed image"
+        if result.review
+        else "Download anonymized image",
         data=lambda: encode_image(result.image, format),
         file_name=f"{stem}_{'unchanged' if result.warning else 'anonymized'}.{OUTPUT_EXTENSIONS[format]}",
         mime=MIME_TYPES[format],
@@ -183,12 +225,20 @@ def show_processed(done: Processed, choice: SidebarChoice, key: str, review: Cal
         on_click="ignore",
     )
     if reviewed:
-        edits_column[0].download_button("Download edits (JSON)", data=edits_json(done), file_name=f"{stem}_edits.json",
-                                        mime="application/json", key=f"edits-{key}", on_click="ignore",
-                                        help="Load them here again, or replay them: python -m anonymize … --edits FILE")
+        edits_column[0].download_button(
+            "Download edits (JSON)",
+            data=edits_json(done),
+            file_name=f"{stem}_edits.json",
+            mime="application/json",
+            key=f"edits-{key}",
+            on_click="ignore",
+            help="Load them here again, or replay them: python -m anonymize … --edits FILE",
+        )
     if result.review:
-        st.caption(f"Reviewed by hand: {len(result.review.added)} box(es) added, {len(result.review.kept_visible)} detection(s) kept visible on purpose. "
-                   "The image and its JSON say so.")
+        st.caption(
+            f"Reviewed by hand: {len(result.review.added)} box(es) added, {len(result.review.kept_visible)} detection(s) kept visible on purpose. "
+            "The image and its JSON say so."
+        )
 
 
 def show_statistics(candidates: Predictions, result: Result, settings: Settings) -> None:
@@ -199,16 +249,31 @@ def show_statistics(candidates: Predictions, result: Result, settings: Settings)
         st.caption("The model found no candidate at all in this picture.")
         return
     per_class = {name: Counter() for name in names}
-    for group, found in (("found", result.confident), ("hidden to be safe", result.low_confidence), ("above", result.predictions), ("all", candidates)):
+    for group, found in (
+        ("found", result.confident),
+        ("hidden to be safe", result.low_confidence),
+        ("above", result.predictions),
+        ("all", candidates),
+    ):
         for d in found:
             per_class[d.class_name][group] += 1
     st.dataframe(
-        [{"class": name, "threshold %": settings.threshold(name), f"found (≥ {CONFIDENT:.0%})": n["found"],
-          "hidden to be safe": n["hidden to be safe"], "below the threshold": n["all"] - n["above"]} for name, n in per_class.items()],
+        [
+            {
+                "class": name,
+                "threshold %": settings.threshold(name),
+                f"found (≥ {CONFIDENT:.0%})": n["found"],
+                "hidden to be safe": n["hidden to be safe"],
+                "below the threshold": n["all"] - n["above"],
+            }
+            for name, n in per_class.items()
+        ],
         hide_index=True,
     )
     for name in names:
-        st.vega_lite_chart(confidence_histogram(name, candidates.confidence[candidates.class_name == name], settings.threshold(name)))
+        st.vega_lite_chart(
+            confidence_histogram(name, candidates.confidence[candidates.class_name == name], settings.threshold(name))
+        )
 
 
 def confidence_histogram(name: str, confidences: np.ndarray, threshold: float) -> dict:
@@ -221,10 +286,18 @@ def confidence_histogram(name: str, confidences: np.ndarray, threshold: float) -
     return {
         "title": f"{name}: every candidate's confidence, threshold in red",
         "layer": [
-            {"data": {"values": [{"confidence %": round(float(c) * 100, 2)} for c in confidences]}, "mark": "bar",
-             "encoding": {"x": {"field": "confidence %", "bin": {"extent": [0, 100], "step": 5}, **percent},
-                          "y": {"aggregate": "count", "type": "quantitative", "title": "candidates"}}},
-            {"data": {"values": [{"threshold %": threshold}]}, "mark": {"type": "rule", "color": "red", "size": 2},
-             "encoding": {"x": {"field": "threshold %", **percent}}},
+            {
+                "data": {"values": [{"confidence %": round(float(c) * 100, 2)} for c in confidences]},
+                "mark": "bar",
+                "encoding": {
+                    "x": {"field": "confidence %", "bin": {"extent": [0, 100], "step": 5}, **percent},
+                    "y": {"aggregate": "count", "type": "quantitative", "title": "candidates"},
+                },
+            },
+            {
+                "data": {"values": [{"threshold %": threshold}]},
+                "mark": {"type": "rule", "color": "red", "size": 2},
+                "encoding": {"x": {"field": "threshold %", **percent}},
+            },
         ],
     }

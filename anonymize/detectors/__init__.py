@@ -48,7 +48,9 @@ def local_detector(preset: str = DEFAULT_PRESET, device: Device = CPU) -> Combin
     face_passes = tuple((size, int8 and not device.gpu) for size, int8 in chosen.face_passes)
     detector = CombinedDetector(
         CenterFaceDetector(face_passes, providers=device.providers),
-        PlateDetector(chosen.plate_sizes, chosen.plate_tile, chosen.plate_int8 and not device.gpu, providers=device.providers),
+        PlateDetector(
+            chosen.plate_sizes, chosen.plate_tile, chosen.plate_int8 and not device.gpu, providers=device.providers
+        ),
     )
     detector.device = device
     return detector
@@ -92,7 +94,11 @@ def create_detector(config: BackendConfig, api_key: str = "") -> Detector:
     if config.kind == "local":
         return local_detector(config.preset, resolve(config.device))
     # An Inference server may run without a key (its models can be public or local).
-    missing = tuple(name for name, given in (("API key", api_key or config.kind == "inference"), ("project", config.project)) if not given)
+    missing = tuple(
+        name
+        for name, given in (("API key", api_key or config.kind == "inference"), ("project", config.project))
+        if not given
+    )
     if missing:
         raise MissingSettings(SERVICES[config.kind], missing)
     if config.kind == "roboflow":
@@ -105,6 +111,13 @@ def create_detector(config: BackendConfig, api_key: str = "") -> Detector:
 
 
 __all__ = [
-    "BACKENDS", "BackendConfig", "CenterFaceDetector", "CombinedDetector", "Detector", "PlateDetector",
-    "create_detector", "describe", "local_detector",
+    "BACKENDS",
+    "BackendConfig",
+    "CenterFaceDetector",
+    "CombinedDetector",
+    "Detector",
+    "PlateDetector",
+    "create_detector",
+    "describe",
+    "local_detector",
 ]

@@ -62,8 +62,12 @@ class CenterFaceDetector:
     offline = True
     class_id = 0
 
-    def __init__(self, passes: tuple[tuple[int | None, bool], ...] = ((None, False),),
-                 providers: tuple[str, ...] = (CPU_PROVIDER,), tiles_per_run: int | None = None) -> None:
+    def __init__(
+        self,
+        passes: tuple[tuple[int | None, bool], ...] = ((None, False),),
+        providers: tuple[str, ...] = (CPU_PROVIDER,),
+        tiles_per_run: int | None = None,
+    ) -> None:
         self.passes = passes
         self.tiles_per_run = tiles_per_run or TILES_PER_RUN["cpu" if providers == (CPU_PROVIDER,) else "cuda"]
         #: The model files it runs, for a run's record.
@@ -88,13 +92,18 @@ class CenterFaceDetector:
         """The ``candidates`` (of a ``width×height`` image) whose calibrated confidence is at least ``confidence``."""
         scores = face_scoring.agreement(candidates)
         sure = scores >= confidence
-        return Predictions.from_arrays(candidates.boxes[sure], scores[sure], "face", self.class_id, width, height, overlap)
+        return Predictions.from_arrays(
+            candidates.boxes[sure], scores[sure], "face", self.class_id, width, height, overlap
+        )
 
     def candidates(self, image: np.ndarray, overlap: float) -> Candidates:
         """Every pass' boxes merged into one candidate per face (by NMS on the raw score), with what the
         full-resolution pass saw of each."""
         height, width = image.shape[:2]
-        passes = [self._run(image, in_w, in_h, int8, face_scoring.PASS_FLOOR) for in_w, in_h, int8 in self.input_sizes(width, height)]
+        passes = [
+            self._run(image, in_w, in_h, int8, face_scoring.PASS_FLOOR)
+            for in_w, in_h, int8 in self.input_sizes(width, height)
+        ]
         bounds = np.array([width, height, width, height], np.float32)
         for boxes, _ in passes:
             np.clip(boxes, 0, bounds, out=boxes)
@@ -104,10 +113,16 @@ class CenterFaceDetector:
         full_resolution = face_scoring.score_in_pass(boxes[keep], *passes[-1])  # input_sizes is smallest first
         return Candidates(boxes[keep], scores[keep], full_resolution)
 
-    def _run(self, image: np.ndarray, in_w: int, in_h: int, int8: bool, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    def _run(
+        self, image: np.ndarray, in_w: int, in_h: int, int8: bool, confidence: float
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Boxes (image pixels) and scores from one pass at ``in_w×in_h``."""
         height, width = image.shape[:2]
-        resized = image if (in_w, in_h) == (width, height) else cv2.resize(image, (in_w, in_h), interpolation=cv2.INTER_LINEAR)
+        resized = (
+            image
+            if (in_w, in_h) == (width, height)
+            else cv2.resize(image, (in_w, in_h), interpolation=cv2.INTER_LINEAR)
+        )
         crops = tiles(resized, TILE)
         found = []
         for start in range(0, len(crops), self.tiles_per_run):
@@ -116,7 +131,9 @@ class CenterFaceDetector:
         return boxes, np.concatenate([scores for _, scores in found])
 
     @staticmethod
-    def _infer(session, crops: list[tuple[int, int, np.ndarray]], confidence: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _infer(
+        session, crops: list[tuple[int, int, np.ndarray]], confidence: float
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
         """Boxes and scores in each ``(x, y, crop)`` (same-sized crops, top-left at ``(x, y)`` of the network input), in one run."""
         # CenterFace takes raw 0–255 RGB values, no normalisation.
         blob = np.stack([crop for _, _, crop in crops]).transpose(0, 3, 1, 2).astype(np.float32)
@@ -132,7 +149,9 @@ def _model_file(int8: bool) -> str:
     return "centerface_int8.onnx" if int8 else "centerface.onnx"
 
 
-def decode(heatmap: np.ndarray, log_size: np.ndarray, offset: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+def decode(
+    heatmap: np.ndarray, log_size: np.ndarray, offset: np.ndarray, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Boxes (``N×4`` corners, input pixels) and scores of every cell above ``threshold``."""
     rows, cols = np.nonzero(heatmap > threshold)
     heights = np.exp(log_size[0, rows, cols]) * STRIDE

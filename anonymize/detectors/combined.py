@@ -41,8 +41,11 @@ class CombinedDetector:
         with self._lock:
             if self._background is None:
                 twin = copy.copy(self)
-                twin._pool = ThreadPoolExecutor(max_workers=len(self.detectors), thread_name_prefix="detector-background",
-                                                initializer=run_in_background)
+                twin._pool = ThreadPoolExecutor(
+                    max_workers=len(self.detectors),
+                    thread_name_prefix="detector-background",
+                    initializer=run_in_background,
+                )
                 twin._background, twin._lock = twin, threading.Lock()
                 self._background = twin
             return self._background

@@ -75,7 +75,9 @@ def agreement(candidates: Candidates) -> np.ndarray:
     return (1 / (1 + np.exp(-z))).astype(np.float32)
 
 
-def score_in_pass(boxes: np.ndarray, pass_boxes: np.ndarray, pass_scores: np.ndarray, same_face: float = SAME_FACE_IOU) -> np.ndarray:
+def score_in_pass(
+    boxes: np.ndarray, pass_boxes: np.ndarray, pass_scores: np.ndarray, same_face: float = SAME_FACE_IOU
+) -> np.ndarray:
     """For each of ``boxes``, the best score of a ``pass_boxes`` box on the same face (0 if none).
 
     A crowd has thousands of candidates and the pass tens of thousands of raw cells, too
@@ -94,7 +96,9 @@ def score_in_pass(boxes: np.ndarray, pass_boxes: np.ndarray, pass_scores: np.nda
     for block in np.array_split(order, -(-len(order) // MATCH_BLOCK)):
         chosen = boxes[block]
         reach = chosen[:, 0] - (chosen[:, 2] - chosen[:, 0]) / same_face - 1  # a pixel of slack for rounding
-        near = by_start[np.searchsorted(starts, reach.min(), "left") : np.searchsorted(starts, chosen[:, 2].max(), "right")]
+        near = by_start[
+            np.searchsorted(starts, reach.min(), "left") : np.searchsorted(starts, chosen[:, 2].max(), "right")
+        ]
         if len(near):
             same = iou_matrix(chosen, pass_boxes[near]) >= same_face
             found[block] = np.where(same, pass_scores[near][None, :], 0).max(axis=1)

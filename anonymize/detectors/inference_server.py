@@ -55,7 +55,10 @@ class InferenceServerDetector:
     def _post(self, route: str, payload: dict) -> object:
         # requests' timeout is per socket read; remote_call makes it one deadline for the whole answer.
         response = remote_call(
-            lambda: self._session.post(self.api_url + route, json=payload, timeout=self.timeout), self._service, self.timeout, self._key
+            lambda: self._session.post(self.api_url + route, json=payload, timeout=self.timeout),
+            self._service,
+            self.timeout,
+            self._key,
         )
         if response.status_code >= 400:
             raise DetectionError(status_sentence(response.status_code, self._service))
@@ -67,13 +70,16 @@ class InferenceServerDetector:
 
     def detect(self, image: np.ndarray, *, confidence: float, overlap: float) -> Predictions:
         jpeg = base64.b64encode(encode_image(image, "jpeg", quality=90)).decode("ascii")
-        raw = self._post("/infer/object_detection", {
-            "model_id": self.model_id,
-            "image": {"type": "base64", "value": jpeg},
-            "confidence": confidence,
-            "iou_threshold": overlap,
-            "api_key": self._key,
-        })
+        raw = self._post(
+            "/infer/object_detection",
+            {
+                "model_id": self.model_id,
+                "image": {"type": "base64", "value": jpeg},
+                "confidence": confidence,
+                "iou_threshold": overlap,
+                "api_key": self._key,
+            },
+        )
         return parse_predictions(raw, self._service)
 
     def __repr__(self) -> str:  # never the key

@@ -42,8 +42,13 @@ class PlateDetector:
     offline = True
     class_id = 1
 
-    def __init__(self, sizes: tuple[int, ...] = (640,), tile: int | None = None, int8: bool = False,
-                 providers: tuple[str, ...] = (CPU_PROVIDER,)) -> None:
+    def __init__(
+        self,
+        sizes: tuple[int, ...] = (640,),
+        tile: int | None = None,
+        int8: bool = False,
+        providers: tuple[str, ...] = (CPU_PROVIDER,),
+    ) -> None:
         self.sizes, self.tile, self.int8 = sizes, tile, int8
         self.model_files = ("license_plate_yolov8n_int8.onnx" if int8 else "license_plate_yolov8n.onnx",)
         self._session = onnx_session(self.model_files[0], providers)
@@ -92,5 +97,7 @@ def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, float, tuple[in
     pad_x, pad_y = (in_w - new_w) // 2, (in_h - new_h) // 2
     canvas = np.full((in_h, in_w, 3), LETTERBOX_GREY, np.uint8)
     interpolation = cv2.INTER_AREA if ratio < 1 else cv2.INTER_LINEAR
-    canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = cv2.resize(image, (new_w, new_h), interpolation=interpolation) if ratio != 1 else image
+    canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = (
+        cv2.resize(image, (new_w, new_h), interpolation=interpolation) if ratio != 1 else image
+    )
     return canvas.transpose(2, 0, 1)[None].astype(np.float32) / 255.0, ratio, (pad_x, pad_y)

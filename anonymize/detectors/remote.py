@@ -98,7 +98,9 @@ def parse_predictions(payload: object, service: str) -> Predictions:
     try:
         return Predictions.from_roboflow(payload)
     except ValueError as error:
-        problem = DetectionError(f"{service} sent predictions that cannot be read ({error}); the picture was not anonymized.")
+        problem = DetectionError(
+            f"{service} sent predictions that cannot be read ({error}); the picture was not anonymized."
+        )
     raise problem
 
 

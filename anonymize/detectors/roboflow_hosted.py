@@ -33,7 +33,9 @@ class RoboflowHostedDetector:
 
     offline = False
 
-    def __init__(self, api_key: str, project: str, version: int, workspace: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, api_key: str, project: str, version: int, workspace: str | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
         if not api_key:
             raise MissingSettings("Roboflow hosted model", ("API key",))
         self._key, self.timeout = api_key, timeout
@@ -53,7 +55,9 @@ class RoboflowHostedDetector:
             model = version.model
         if model is None:
             raise DetectionError(f"Version {self.version} of {self.project!r} has no trained model to run.")
-        listed = [v for v in project.get_version_information() if str(v.get("id", "")).rsplit("/", 1)[-1] == str(self.version)]
+        listed = [
+            v for v in project.get_version_information() if str(v.get("id", "")).rsplit("/", 1)[-1] == str(self.version)
+        ]
         return model, list(project.classes), model_details(project.classes, version, listed[0] if listed else {})
 
     def detect(self, image: np.ndarray, *, confidence: float, overlap: float) -> Predictions:
@@ -62,7 +66,10 @@ class RoboflowHostedDetector:
         # A copy per call: the SDK keeps each request's URL on the model object.
         model = copy.copy(self._model)
         group = remote_call(
-            lambda: model.predict(bgr, confidence=round(confidence * 100), overlap=round(overlap * 100)), SERVICE, self.timeout, self._key
+            lambda: model.predict(bgr, confidence=round(confidence * 100), overlap=round(overlap * 100)),
+            SERVICE,
+            self.timeout,
+            self._key,
         )
         try:
             sdk_json = group.json()
@@ -125,5 +132,8 @@ def model_details(classes, version, listed: dict[str, Any]) -> dict[str, str]:
 def response_json(sdk_json: dict[str, Any], width: int, height: int) -> dict[str, Any]:
     """The SDK's ``pred.json()`` made JSON-safe: it echoes the input array into every
     prediction (``image_path``) and reports the size of array inputs as ``"0"``."""
-    predictions = [{k: v for k, v in p.items() if k != "image_path"} if isinstance(p, dict) else p for p in sdk_json.get("predictions", [])]
+    predictions = [
+        {k: v for k, v in p.items() if k != "image_path"} if isinstance(p, dict) else p
+        for p in sdk_json.get("predictions", [])
+    ]
     return {"predictions": predictions, "image": {"width": width, "height": height}}

@@ -63,6 +63,7 @@ def leftovers(folder):
 
 # 10. Output folders that cannot take the files: one sentence, nothing partial left.
 
+
 def test_10_an_output_that_is_a_file_is_a_usage_error(tmp_path):
     (tmp_path / "taken").write_text("a file")
     done = run_cli(SAMPLES / "astronaut.jpg", "-o", tmp_path / "taken")
@@ -95,8 +96,13 @@ def test_10_a_full_disk_during_a_video_is_not_called_a_damaged_video(tmp_path, s
 def test_10_sigterm_during_a_video_leaves_no_partial_files(tmp_path):
     face_clip(tmp_path / "long.mp4", frames=400, audio=False)
     out = tmp_path / "out"
-    process = subprocess.Popen([sys.executable, "-m", "anonymize", str(tmp_path / "long.mp4"), "-o", str(out), "--json"],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "anonymize", str(tmp_path / "long.mp4"), "-o", str(out), "--json"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while not (out.exists() and leftovers(out)) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -109,8 +115,20 @@ def test_10_sigterm_during_a_video_leaves_no_partial_files(tmp_path):
 
 # 11. Numbers that are not numbers are usage errors.
 
-@pytest.mark.parametrize("option,value", [("--padding", "nan"), ("--padding", "inf"), ("--timeout", "-1"), ("--timeout", "0"),
-                                          ("--timeout", "nan"), ("--strength", "nan"), ("--confidence", "nan"), ("--version", "0")])
+
+@pytest.mark.parametrize(
+    "option,value",
+    [
+        ("--padding", "nan"),
+        ("--padding", "inf"),
+        ("--timeout", "-1"),
+        ("--timeout", "0"),
+        ("--timeout", "nan"),
+        ("--strength", "nan"),
+        ("--confidence", "nan"),
+        ("--version", "0"),
+    ],
+)
 def test_11_a_number_out_of_range_is_a_usage_error(option, value, tmp_path):
     done = run_cli(SAMPLES / "astronaut.jpg", "-o", tmp_path / "out", option, value)
     assert done.returncode == 2 and f"error: argument {option}" in done.stderr and "Traceback" not in done.stderr
@@ -118,6 +136,7 @@ def test_11_a_number_out_of_range_is_a_usage_error(option, value, tmp_path):
 
 
 # 12–13. Videos phones, recorders and live streams really make.
+
 
 def face_frame(side_x: int, size=(320, 240)):
     frame = np.zeros((size[1], size[0], 3), np.uint8)
@@ -150,7 +169,9 @@ def test_12_a_stream_that_changes_size_midway_is_processed_and_stays_censored(tm
     out = list(frames_of(tmp_path / "out.mp4"))
     assert len(out) == 20 and out[-1].shape == (240, 320, 3)
     y = (240 - FACE_SIDE) // 2 + 25
-    for index, (pixels, raw) in enumerate(zip(out, first + [cv2.resize(f, small, interpolation=cv2.INTER_AREA) for f in second])):
+    for index, (pixels, raw) in enumerate(
+        zip(out, first + [cv2.resize(f, small, interpolation=cv2.INTER_AREA) for f in second])
+    ):
         x = 10 + 10 * index + 25
         core = (slice(y, y + FACE_SIDE - 50), slice(x, x + FACE_SIDE - 50))
         assert np.abs(pixels[core].astype(int) - raw[core]).mean() > 8, f"the face showed in frame {index}"
@@ -197,6 +218,7 @@ def test_13_the_length_limit_holds_when_the_container_states_no_duration(tmp_pat
 
 # 14. The timeout is one deadline for the whole answer.
 
+
 @pytest.mark.parametrize("make", [hosted, inference], ids=["hosted", "inference-server"])
 def test_14_a_server_that_drips_its_answer_is_cut_off_at_the_deadline(make, fake_roboflow):
     detector = make(timeout=2)
@@ -208,6 +230,7 @@ def test_14_a_server_that_drips_its_answer_is_cut_off_at_the_deadline(make, fake
 
 
 # 15. Zip limits count bytes as they inflate, not as the zip declares them.
+
 
 def lying_zip(real_size: int, declared: int) -> bytes:
     """A zip with one PNG-named member of ``real_size`` zero bytes whose headers claim ``declared`` bytes."""
@@ -236,6 +259,7 @@ def test_15_a_member_that_inflates_past_the_limit_is_refused_within_bounded_memo
 
 
 # 16. A detector that answers nonsense is the library's error, not an AttributeError.
+
 
 class _Nonsense:
     classes = ("face",)

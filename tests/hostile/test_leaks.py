@@ -40,12 +40,15 @@ def red_box():
 
 # 1. A shared link restores settings, never where a key or a picture is sent.
 
+
 def test_1_a_link_cannot_send_the_servers_key_or_pictures_to_another_host(monkeypatch, somewhere):
     monkeypatch.setenv("ROBOFLOW_API_KEY", KEY)
     link = {"source": "inference", "project": PROJECT, "version": str(TRAINED_VERSION), "api_url": somewhere.url}
     at = open_page("image", query=link)
     assert somewhere.requests == []
-    assert at.session_state["source"] == "local" and at.session_state["api_url"] == "http://localhost:9001"  # issue 26, case 6
+    assert (
+        at.session_state["source"] == "local" and at.session_state["api_url"] == "http://localhost:9001"
+    )  # issue 26, case 6
     assert "api_url" not in at.query_params and "source" not in at.query_params
 
 
@@ -67,6 +70,7 @@ def test_1_the_servers_key_goes_to_an_inference_server_the_operator_allowed(monk
 
 # 2. Hiding nothing is never reported as success.
 
+
 @pytest.mark.parametrize("classes", ["faces", ",", "person", "face,plates"])
 def test_2_an_unknown_class_is_a_usage_error_that_names_the_known_ones(tmp_path, classes):
     done = run_cli(SAMPLES / "astronaut.jpg", "-o", tmp_path / "out", "--classes", classes)
@@ -78,8 +82,21 @@ def test_2_an_unknown_class_is_a_usage_error_that_names_the_known_ones(tmp_path,
 
 def test_2_a_remote_models_own_classes_are_what_all_means(tmp_path, fake_roboflow):
     (tmp_path / "box.png").write_bytes(red_box_png())  # the fake Inference server calls it "plate"
-    done = run_cli_against_fake(FAKE_ROBOFLOW, KEY, tmp_path / "box.png", "-o", tmp_path / "out", "--backend", "inference",
-                                "--api-url", FAKE_ROBOFLOW.url, "--project", PROJECT, "--version", TRAINED_VERSION)
+    done = run_cli_against_fake(
+        FAKE_ROBOFLOW,
+        KEY,
+        tmp_path / "box.png",
+        "-o",
+        tmp_path / "out",
+        "--backend",
+        "inference",
+        "--api-url",
+        FAKE_ROBOFLOW.url,
+        "--project",
+        PROJECT,
+        "--version",
+        TRAINED_VERSION,
+    )
     assert done.returncode == 0, done.stderr
     out = np.asarray(Image.open(tmp_path / "out" / "box.png").convert("RGB"))
     assert not (out[40:80, 50:90] == (255, 0, 0)).all()
@@ -87,15 +104,43 @@ def test_2_a_remote_models_own_classes_are_what_all_means(tmp_path, fake_roboflo
 
 def test_2_a_class_the_hosted_model_does_not_have_is_a_usage_error(tmp_path, fake_roboflow):
     (tmp_path / "box.png").write_bytes(red_box_png())
-    done = run_cli_against_fake(FAKE_ROBOFLOW, KEY, tmp_path / "box.png", "-o", tmp_path / "out", "--backend", "roboflow",
-                                "--project", PROJECT, "--version", TRAINED_VERSION, "--classes", "license-plate")
+    done = run_cli_against_fake(
+        FAKE_ROBOFLOW,
+        KEY,
+        tmp_path / "box.png",
+        "-o",
+        tmp_path / "out",
+        "--backend",
+        "roboflow",
+        "--project",
+        PROJECT,
+        "--version",
+        TRAINED_VERSION,
+        "--classes",
+        "license-plate",
+    )
     assert done.returncode == 2 and "this model finds face" in done.stderr
 
 
 def test_2_a_picture_with_finds_but_nothing_hidden_says_so(tmp_path, fake_roboflow):
     (tmp_path / "box.png").write_bytes(red_box_png())
-    done = run_cli_against_fake(FAKE_ROBOFLOW, KEY, tmp_path / "box.png", "-o", tmp_path / "out", "--backend", "inference",
-                                "--api-url", FAKE_ROBOFLOW.url, "--project", PROJECT, "--version", TRAINED_VERSION, "--classes", "face")
+    done = run_cli_against_fake(
+        FAKE_ROBOFLOW,
+        KEY,
+        tmp_path / "box.png",
+        "-o",
+        tmp_path / "out",
+        "--backend",
+        "inference",
+        "--api-url",
+        FAKE_ROBOFLOW.url,
+        "--project",
+        PROJECT,
+        "--version",
+        TRAINED_VERSION,
+        "--classes",
+        "face",
+    )
     assert "nothing hidden: found 1 plate" in done.stderr
 
 
@@ -136,7 +181,9 @@ def test_3_an_untrustworthy_remote_box_fails_the_picture(mangle, fake_roboflow, 
         anonymize_image(red_box, detector, Settings(classes=None))
 
 
-@pytest.mark.parametrize("mangle", [MALFORMED["nan-confidence"], MALFORMED["negative-width"]], ids=["nan-confidence", "negative-width"])
+@pytest.mark.parametrize(
+    "mangle", [MALFORMED["nan-confidence"], MALFORMED["negative-width"]], ids=["nan-confidence", "negative-width"]
+)
 def test_3_the_hosted_model_is_checked_the_same_way(mangle, fake_roboflow, red_box):
     detector = hosted()
     fake_roboflow.mangle = mangle
@@ -164,13 +211,27 @@ class _Halving:
 def test_3_the_cli_fails_such_a_picture_with_one_line_and_writes_nothing(name, tmp_path, fake_roboflow):
     (tmp_path / "box.png").write_bytes(red_box_png())
     fake_roboflow.mangle = MALFORMED[name]
-    done = run_cli_against_fake(FAKE_ROBOFLOW, KEY, tmp_path / "box.png", "-o", tmp_path / "out", "--backend", "inference",
-                                "--api-url", FAKE_ROBOFLOW.url, "--project", PROJECT, "--version", TRAINED_VERSION)
+    done = run_cli_against_fake(
+        FAKE_ROBOFLOW,
+        KEY,
+        tmp_path / "box.png",
+        "-o",
+        tmp_path / "out",
+        "--backend",
+        "inference",
+        "--api-url",
+        FAKE_ROBOFLOW.url,
+        "--project",
+        PROJECT,
+        "--version",
+        TRAINED_VERSION,
+    )
     assert done.returncode == 1 and "Traceback" not in done.stderr and "cannot be trusted" in done.stderr
     assert outputs(tmp_path / "out") == []
 
 
 # 4. The webcam never applies boxes found on another frame size where they do not fit.
+
 
 def _scaled(frame, width):
     return cv2.resize(frame, (width, width * frame.shape[0] // frame.shape[1]), interpolation=cv2.INTER_AREA)
@@ -178,7 +239,9 @@ def _scaled(frame, width):
 
 def _face_core(box, scale=1.0, dy=0):
     x1, y1, x2, y2 = box
-    return slice(int((y1 + 25) * scale) + dy, int((y2 - 25) * scale) + dy), slice(int((x1 + 25) * scale), int((x2 - 25) * scale))
+    return slice(int((y1 + 25) * scale) + dy, int((y2 - 25) * scale) + dy), slice(
+        int((x1 + 25) * scale), int((x2 - 25) * scale)
+    )
 
 
 CAMERA_CHANGES = {  # first frame, second frame, where the face's core is in the second
@@ -219,7 +282,9 @@ def test_4_a_detection_slower_than_tracking_coasts_never_shows_the_face():
             shown = (np.abs(out[where].astype(int) - frame[where]) < 3).all(axis=2).mean()
             assert shown < 0.05, f"{shown:.0%} of the face showed, {live.stats()}"
             time.sleep(1 / 30)
-        assert live.stats().detections >= 3 and live.stats().obscured < live.stats().frames  # some were censored, not hidden whole
+        assert (
+            live.stats().detections >= 3 and live.stats().obscured < live.stats().frames
+        )  # some were censored, not hidden whole
     finally:
         live.close()
 
@@ -246,6 +311,7 @@ def test_4_a_camera_that_changes_its_frame_size_never_shows_the_face(detector, f
 
 # 5. Nothing reachable from an exception we raise holds the key.
 
+
 def reachable_text(error: BaseException) -> str:
     """str, repr and args of the error and of every exception chained to it."""
     seen, texts, todo = set(), [], [error]
@@ -269,7 +335,9 @@ def test_5_a_failed_prediction_keeps_no_trace_of_the_key(make, fake_roboflow, re
     assert KEY not in reachable_text(raised.value)
 
 
-@pytest.mark.parametrize("overrides", [{"project": "nope"}, {"version": 9}, {"workspace": "other"}], ids=["project", "version", "workspace"])
+@pytest.mark.parametrize(
+    "overrides", [{"project": "nope"}, {"version": 9}, {"workspace": "other"}], ids=["project", "version", "workspace"]
+)
 def test_5_a_failed_connection_keeps_no_trace_of_the_key(overrides, fake_roboflow):
     with pytest.raises(DetectionError) as raised:
         hosted(**overrides)
@@ -278,7 +346,14 @@ def test_5_a_failed_connection_keeps_no_trace_of_the_key(overrides, fake_roboflo
 
 
 def test_1_a_link_with_values_no_control_can_hold_falls_back_to_the_defaults():
-    link = {"strength": "nan", "padding": "9", "confidence": "inf", "version": "-3", "source": "elsewhere", "method": "erase"}
+    link = {
+        "strength": "nan",
+        "padding": "9",
+        "confidence": "inf",
+        "version": "-3",
+        "source": "elsewhere",
+        "method": "erase",
+    }
     at = open_page("image", query=link)
     assert at.slider(key="strength").value == 5.0 and at.slider(key="padding").value == 1.3
     assert at.selectbox(key="source").value == "local" and at.selectbox(key="method").value == "blur"
@@ -286,4 +361,7 @@ def test_1_a_link_with_values_no_control_can_hold_falls_back_to_the_defaults():
 
 def test_1_a_link_with_class_thresholds_no_slider_can_hold_falls_back_to_each_class_default():
     at = open_page("image", query={"confidence_face": "nan", "confidence_license-plate": "-5", "confidence": "inf"})
-    assert (at.slider(key="confidence_face").value, at.slider(key="confidence_license-plate").value) == (CLASS_CONFIDENCE["face"], CLASS_CONFIDENCE["license-plate"])
+    assert (at.slider(key="confidence_face").value, at.slider(key="confidence_license-plate").value) == (
+        CLASS_CONFIDENCE["face"],
+        CLASS_CONFIDENCE["license-plate"],
+    )

@@ -37,8 +37,12 @@ def mean_colour(path):
 
 # 6. Never write over an input.
 
-@pytest.mark.parametrize("names,options", [(["clip.mp4", "photo.jpg"], []), (["x.jpeg", "x.jpg"], []), (["z.jpg", "z.png"], ["--format", "png"])],
-                         ids=["video-and-photo", "jpeg-and-jpg", "jpg-and-png-as-png"])
+
+@pytest.mark.parametrize(
+    "names,options",
+    [(["clip.mp4", "photo.jpg"], []), (["x.jpeg", "x.jpg"], []), (["z.jpg", "z.png"], ["--format", "png"])],
+    ids=["video-and-photo", "jpeg-and-jpg", "jpg-and-png-as-png"],
+)
 def test_6_an_output_folder_that_is_the_input_folder_is_refused_before_anything_is_written(names, options, tmp_path):
     for index, name in enumerate(names):
         if name.endswith(".mp4"):
@@ -74,6 +78,7 @@ def test_6_a_format_change_does_not_make_two_outputs_one(tmp_path):
 
 # 7. Sidecar names are reserved like outputs.
 
+
 def test_7_each_picture_keeps_its_own_predictions_file(tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()
@@ -89,6 +94,7 @@ def test_7_each_picture_keeps_its_own_predictions_file(tmp_path):
 
 # 8. A picture with several frames is refused, never flattened to its first.
 
+
 def frames_with_a_face_in_the_second():
     blank = np.full((120, 120, 3), 90, np.uint8)
     face = blank.copy()
@@ -96,8 +102,11 @@ def frames_with_a_face_in_the_second():
     return [Image.fromarray(blank), Image.fromarray(face)]
 
 
-@pytest.mark.parametrize("format,suffix", [("GIF", "gif"), ("WEBP", "webp"), ("TIFF", "tiff"), ("PNG", "png")],
-                         ids=["animated-gif", "animated-webp", "multipage-tiff", "apng"])
+@pytest.mark.parametrize(
+    "format,suffix",
+    [("GIF", "gif"), ("WEBP", "webp"), ("TIFF", "tiff"), ("PNG", "png")],
+    ids=["animated-gif", "animated-webp", "multipage-tiff", "apng"],
+)
 def test_8_a_picture_with_several_frames_is_refused_with_a_sentence(format, suffix, tmp_path):
     first, second = frames_with_a_face_in_the_second()
     path = tmp_path / f"moving.{suffix}"
@@ -118,6 +127,7 @@ def test_8_a_batch_lists_an_animation_as_not_processed(detector):
 
 
 # 9. Every input that is not processed is listed; HEIC, AVIF and JFIF are read.
+
 
 def face_photo(format: str) -> bytes:
     buffer = io.BytesIO()

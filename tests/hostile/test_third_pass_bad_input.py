@@ -9,14 +9,12 @@ import json
 import os
 import shutil
 
-import numpy as np
 import pytest
 from clips import face_clip
 from conftest import SAMPLES, outputs
 from PIL import Image, PngImagePlugin
 from test_cli import run_cli
 
-from anonymize.detections import Detection
 from anonymize.edits import Edits, PictureEdits
 from anonymize.media import load_image
 from anonymize.settings import Settings
@@ -39,6 +37,7 @@ def reviewed_astronaut(tmp_path, settings=None, censor=None, added=None):
 
 # 5. Replayed settings are checked as the command line's are: an unknown class never means "hide nothing".
 
+
 @pytest.mark.parametrize("classes", [["faces"], "face"], ids=["misspelt", "a-string-not-a-list"])
 def test_5_replayed_settings_that_name_an_unknown_class_write_nothing(classes, tmp_path):
     picture, edits = reviewed_astronaut(tmp_path, settings={"classes": classes})
@@ -57,9 +56,18 @@ def test_5_a_replayed_threshold_for_an_unknown_class_writes_nothing(tmp_path):
 
 # 9. Every field of an edits file is checked at load, and the message names it.
 
-@pytest.mark.parametrize("censor,field", [({"fill_color": [300, 0, 0]}, "fill_color"), ({"fill_color": [0, 0]}, "fill_color"),
-                                          ({"feather": 2.5}, "feather"), ({"strength": "5"}, "strength"), ({"sharpness": 3}, "sharpness")],
-                         ids=["colour-out-of-range", "colour-of-two-values", "fractional-feather", "strength-as-text", "unknown-setting"])
+
+@pytest.mark.parametrize(
+    "censor,field",
+    [
+        ({"fill_color": [300, 0, 0]}, "fill_color"),
+        ({"fill_color": [0, 0]}, "fill_color"),
+        ({"feather": 2.5}, "feather"),
+        ({"strength": "5"}, "strength"),
+        ({"sharpness": 3}, "sharpness"),
+    ],
+    ids=["colour-out-of-range", "colour-of-two-values", "fractional-feather", "strength-as-text", "unknown-setting"],
+)
 def test_9_a_censor_setting_the_app_never_writes_is_refused_by_name(censor, field, tmp_path):
     picture, edits = reviewed_astronaut(tmp_path, censor={"method": "fill", **censor})
     done = run_cli(picture, "-o", tmp_path / "out", "--edits", edits)
@@ -68,23 +76,37 @@ def test_9_a_censor_setting_the_app_never_writes_is_refused_by_name(censor, fiel
 
 
 def test_9_an_added_box_that_overflows_to_infinity_is_refused(tmp_path):
-    picture, edits = reviewed_astronaut(tmp_path, added={"x": 1e308, "y": 10, "width": 1e308, "height": 10, "class": "face"})
+    picture, edits = reviewed_astronaut(
+        tmp_path, added={"x": 1e308, "y": 10, "width": 1e308, "height": 10, "class": "face"}
+    )
     done = run_cli(picture, "-o", tmp_path / "out", "--edits", edits)
     assert done.returncode == 2 and "added box 0" in done.stderr and "Traceback" not in done.stderr
 
 
 # 10. A manifest that is not one is not trusted, and does not crash --resume.
 
-@pytest.mark.parametrize("entries", [["x.jpg", None], [{"input": 3, "status": "anonymized"}], [{"input": "a.jpg", "status": "anonymized", "hidden": "lots"}]],
-                         ids=["strings-and-null", "a-number-for-a-name", "a-string-for-counts"])
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        ["x.jpg", None],
+        [{"input": 3, "status": "anonymized"}],
+        [{"input": "a.jpg", "status": "anonymized", "hidden": "lots"}],
+    ],
+    ids=["strings-and-null", "a-number-for-a-name", "a-string-for-counts"],
+)
 def test_10_resume_over_a_malformed_manifest_processes_every_input(entries, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "manifest.json").write_text(json.dumps({"backend": {}, "settings": {}, "entries": entries}))
     done = run_cli(SAMPLES / "astronaut.jpg", "-o", out, "--resume")
-    assert done.returncode == 0 and "Traceback" not in done.stderr and "not a manifest this tool can read" in done.stderr
+    assert (
+        done.returncode == 0 and "Traceback" not in done.stderr and "not a manifest this tool can read" in done.stderr
+    )
     assert outputs(out) == ["astronaut.jpg"]
-    assert [e["input"] for e in json.loads((out / "manifest.json").read_text())["entries"]] == [str(SAMPLES / "astronaut.jpg")]
+    assert [e["input"] for e in json.loads((out / "manifest.json").read_text())["entries"]] == [
+        str(SAMPLES / "astronaut.jpg")
+    ]
 
 
 # 8. A file name as long as Linux allows is an output name too, shortened to fit; the run goes on.
@@ -119,6 +141,7 @@ def test_8_a_video_with_a_252_byte_name_is_written_and_the_next_input_too(tmp_pa
 
 # 11. Only regular files are read: a pipe or a device is listed, never read forever.
 
+
 def test_11_a_named_pipe_in_a_folder_is_listed_and_the_run_goes_on(tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()
@@ -138,6 +161,7 @@ def test_11_a_photo_that_links_to_dev_zero_is_listed_and_the_run_goes_on(tmp_pat
 
 # 12. A picture with a large metadata chunk is read (its metadata is never written anyway).
 
+
 def test_12_a_png_with_a_2_mib_xmp_chunk_is_read(tmp_path):
     info = PngImagePlugin.PngInfo()
     info.add_itxt("XML:com.adobe.xmp", "<x:xmpmeta>" + "x" * (2 * 1024**2) + "</x:xmpmeta>", zip=True)
@@ -155,6 +179,7 @@ def test_12_a_png_whose_metadata_chunk_is_over_the_limit_says_so(tmp_path):
 
 
 # 13. A name in a message cannot forge a line of its own.
+
 
 def test_13_a_file_name_with_a_newline_stays_on_its_line(tmp_path):
     inputs = tmp_path / "in"

@@ -11,7 +11,6 @@ import shutil
 import tempfile
 import zipfile
 
-import numpy as np
 import pytest
 from clips import face_clip
 from conftest import SAMPLES, outputs
@@ -38,6 +37,7 @@ def folder_with(tmp_path, *names, source=SAMPLES / "dashcam_plate.jpg"):
 
 
 # 1. A link planted at a temporary name is never written through.
+
 
 def test_1_a_link_planted_at_a_pictures_old_temporary_name_leaves_the_input_as_it_was(tmp_path):
     inputs = folder_with(tmp_path, "photo.jpg")
@@ -80,6 +80,7 @@ def test_1_a_temporary_name_that_exists_already_is_never_opened(tmp_path, monkey
 
 # 2. A URI that reaches the output folder through ".." or a link is the output folder.
 
+
 @pytest.fixture
 def photos(tmp_path):
     folder = tmp_path / "photos"
@@ -107,6 +108,7 @@ def test_2_a_ray_input_uri_through_a_link_to_the_output_folder_is_refused(tmp_pa
 
 
 # 3. Records, predictions and the run's own files are planned with the pictures: none replaces another.
+
 
 def yolo_lines(path):
     return path.read_text().splitlines()
@@ -161,8 +163,11 @@ def test_3_a_dataset_holding_a_file_where_the_run_writes_its_record_is_refused(o
 def test_3_a_batch_zip_never_holds_two_members_of_one_name(detector):
     buffer = io.BytesIO()
     Image.open(SAMPLES / "dashcam_plate.jpg").save(buffer, "PNG")
-    files = [("x.jpg", (SAMPLES / "dashcam_plate.jpg").read_bytes()), ("x.png", buffer.getvalue()),
-             ("classes.jpg", (SAMPLES / "dashcam_plate.jpg").read_bytes())]
+    files = [
+        ("x.jpg", (SAMPLES / "dashcam_plate.jpg").read_bytes()),
+        ("x.png", buffer.getvalue()),
+        ("classes.jpg", (SAMPLES / "dashcam_plate.jpg").read_bytes()),
+    ]
     done = anonymize_batch(files, detector, Settings(), masks=True)
     names = zipfile.ZipFile(io.BytesIO(done.zip_bytes)).namelist()
     assert len(names) == len(set(names))
@@ -170,6 +175,7 @@ def test_3_a_batch_zip_never_holds_two_members_of_one_name(detector):
 
 
 # 4. A link in an input folder is followed, or listed as not processed: never dropped without a word.
+
 
 def test_4_a_linked_folder_of_photos_is_searched(tmp_path, photos):
     inputs = tmp_path / "in"
@@ -189,21 +195,32 @@ def test_4_a_linked_photo_is_anonymized(tmp_path, photos):
     assert outputs(tmp_path / "out") == ["car.jpg"]
 
 
-@pytest.mark.parametrize("link,target,reason", [("dangling.jpg", "nowhere.jpg", "a link to nothing"),
-                                                 ("loop.jpg", "loop.jpg", "a link loop"),
-                                                 ("again", ".", "a link to a folder it is in")],
-                         ids=["dangling", "loop", "folder-loop"])
-def test_4_a_link_that_leads_nowhere_is_listed_with_its_reason_and_fails_the_run(link, target, reason, tmp_path, photos):
+@pytest.mark.parametrize(
+    "link,target,reason",
+    [
+        ("dangling.jpg", "nowhere.jpg", "a link to nothing"),
+        ("loop.jpg", "loop.jpg", "a link loop"),
+        ("again", ".", "a link to a folder it is in"),
+    ],
+    ids=["dangling", "loop", "folder-loop"],
+)
+def test_4_a_link_that_leads_nowhere_is_listed_with_its_reason_and_fails_the_run(
+    link, target, reason, tmp_path, photos
+):
     (photos / link).symlink_to(target)
     done = run_cli(photos, "-o", tmp_path / "out")
     assert done.returncode == 1
     assert f"{link}: {reason}" in done.stderr
     assert outputs(tmp_path / "out") == ["car.jpg"]
     entries = json.loads((tmp_path / "out" / "manifest.json").read_text())["entries"]
-    assert [e["status"] for e in entries] == ["anonymized", "failed"] or [e["status"] for e in entries] == ["failed", "anonymized"]
+    assert [e["status"] for e in entries] == ["anonymized", "failed"] or [e["status"] for e in entries] == [
+        "failed",
+        "anonymized",
+    ]
 
 
 # 6. A link restores settings; it never moves pictures off the offline model, nor spends the operator's key.
+
 
 def test_6_a_link_naming_a_hosted_model_leaves_the_image_page_on_the_offline_model(monkeypatch, fake_roboflow):
     from apptest_helpers import open_page
@@ -212,7 +229,16 @@ def test_6_a_link_naming_a_hosted_model_leaves_the_image_page_on_the_offline_mod
     monkeypatch.setenv("ROBOFLOW_API_KEY", KEY)
     monkeypatch.setenv("ROBOFLOW_PROJECTS", f"acme/{PROJECT}")  # listed, and still not chosen by a link
     fake_roboflow.requests.clear()
-    at = open_page("image", {"source": "roboflow", "project": PROJECT, "version": str(TRAINED_VERSION), "workspace": "acme", "method": "fill"})
+    at = open_page(
+        "image",
+        {
+            "source": "roboflow",
+            "project": PROJECT,
+            "version": str(TRAINED_VERSION),
+            "workspace": "acme",
+            "method": "fill",
+        },
+    )
     assert not at.exception
     assert at.session_state["source"] == "local" and at.session_state["method"] == "fill"
     assert fake_roboflow.requests == []

@@ -17,6 +17,7 @@ from onnx.tools.update_model_dims import update_inputs_outputs_dims
 
 def dynamicize(source: str, target: str) -> None:
     model = onnx.load(source)
+
     # update_inputs_outputs_dims wants every graph input and output named,
     # initialisers included: keep their static dims, free the image ones.
     def dims(values):
@@ -25,8 +26,9 @@ def dynamicize(source: str, target: str) -> None:
     inputs, outputs = dims(model.graph.input), dims(model.graph.output)
     inputs["input.1"] = ["B", 3, "H", "W"]
     # CenterFace's outputs: heatmap, scale, offset, landmarks.
-    outputs.update({"537": ["B", 1, "h", "w"], "538": ["B", 2, "h", "w"],
-                    "539": ["B", 2, "h", "w"], "540": ["B", 10, "h", "w"]})
+    outputs.update(
+        {"537": ["B", 1, "h", "w"], "538": ["B", 2, "h", "w"], "539": ["B", 2, "h", "w"], "540": ["B", 10, "h", "w"]}
+    )
     model = update_inputs_outputs_dims(model, inputs, outputs)
     # The old exporter listed every weight as a graph input too, which stops
     # onnxruntime from constant-folding them; weights are not inputs.

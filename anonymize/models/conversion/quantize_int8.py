@@ -73,8 +73,14 @@ def plate_blob(pixels: np.ndarray, size: int = 1280) -> np.ndarray:
     return canvas.transpose(2, 0, 1)[None].astype(np.float32) / 255.0
 
 
-def quantize(source: Path, target: Path, feed: Feed, keep_float: Callable[[str], bool], opset: int | None = None,
-             percentile: float | None = None) -> None:
+def quantize(
+    source: Path,
+    target: Path,
+    feed: Feed,
+    keep_float: Callable[[str], bool],
+    opset: int | None = None,
+    percentile: float | None = None,
+) -> None:
     with tempfile.TemporaryDirectory() as folder:
         model = onnx.load(source)
         for i, node in enumerate(model.graph.node):
@@ -85,10 +91,18 @@ def quantize(source: Path, target: Path, feed: Feed, keep_float: Callable[[str],
         onnx.save(model, named)
         quant_pre_process(str(named), str(prepared), skip_symbolic_shape=True)
         excluded = [n.name for n in onnx.load(prepared).graph.node if keep_float(n.name)]
-        quantize_static(str(prepared), str(target), feed, quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, nodes_to_exclude=excluded,
-                        calibrate_method=CalibrationMethod.Percentile if percentile else CalibrationMethod.MinMax,
-                        extra_options={"CalibPercentile": percentile} if percentile else {})
+        quantize_static(
+            str(prepared),
+            str(target),
+            feed,
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            nodes_to_exclude=excluded,
+            calibrate_method=CalibrationMethod.Percentile if percentile else CalibrationMethod.MinMax,
+            extra_options={"CalibPercentile": percentile} if percentile else {},
+        )
 
 
 def centerface_head(model_path: Path) -> Callable[[str], bool]:
@@ -105,14 +119,27 @@ def centerface_head(model_path: Path) -> Callable[[str], bool]:
 
 def yolo_head(name: str) -> bool:
     """Head nodes (``/model.22/``) but its 3×3 convolutions ``cv2.i.0``, ``cv2.i.1``, ``cv3.i.0``, ``cv3.i.1``."""
-    quantized = tuple(f"/model.22/cv{branch}.{i}/cv{branch}.{i}.{j}/" for branch in (2, 3) for i in range(3) for j in (0, 1))
+    quantized = tuple(
+        f"/model.22/cv{branch}.{i}/cv{branch}.{i}.{j}/" for branch in (2, 3) for i in range(3) for j in (0, 1)
+    )
     return name.startswith("/model.22/") and not name.startswith(quantized)
 
 
 if __name__ == "__main__":
     project, plate_frames = Path(sys.argv[1]), Path(sys.argv[2])
     faces = [centerface_blob(rgb(p)) for p in sorted((project / "samples").glob("*.jpg"))]
-    quantize(MODELS / "centerface.onnx", MODELS / "centerface_int8.onnx", Feed("input.1", faces),
-             centerface_head(MODELS / "centerface.onnx"), opset=13, percentile=CENTERFACE_PERCENTILE)
+    quantize(
+        MODELS / "centerface.onnx",
+        MODELS / "centerface_int8.onnx",
+        Feed("input.1", faces),
+        centerface_head(MODELS / "centerface.onnx"),
+        opset=13,
+        percentile=CENTERFACE_PERCENTILE,
+    )
     plates = [plate_blob(rgb(p)) for p in sorted(plate_frames.glob("*.jpg"))[::3][:80]]
-    quantize(MODELS / "license_plate_yolov8n.onnx", MODELS / "license_plate_yolov8n_int8.onnx", Feed("images", plates), yolo_head)
+    quantize(
+        MODELS / "license_plate_yolov8n.onnx",
+        MODELS / "license_plate_yolov8n_int8.onnx",
+        Feed("images", plates),
+        yolo_head,
+    )
