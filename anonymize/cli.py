@@ -34,23 +34,23 @@ from tqdm import tqdm
 from anonymize import storage
 from anonymize.app_command import run_app
 from anonymize.censor import MAX_FEATHER, MAX_PADDING, METHODS, CensorSettings
-from anonymize.detections import CONFIDENT
 from anonymize.detectors import BACKENDS, BackendConfig, Detector, create_detector, describe, model_record
 from anonymize.detectors.remote import DEFAULT_TIMEOUT
 from anonymize.devices import DEVICES
-from anonymize.edits import PictureEdits, VideoEdits, edits_by_name, load_edits
-from anonymize.errors import AnonymizeError, EditsError, MediaError, MissingSettings, printable
-from anonymize.inputs import find_inputs, not_a_file
+from anonymize.edits import VideoEdits, edits_by_name, load_edits
+from anonymize.errors import AnonymizeError, EditsError, MissingSettings, printable
+from anonymize.inputs import find_inputs
 from anonymize.linkage import LIMIT, lowest_enough, measured
 from anonymize.manifest import NAME as MANIFEST
 from anonymize.manifest import SAVE_EVERY, Entry, Manifest, file_sha256, model_entry, sha256_of
-from anonymize.media import OUTPUT_EXTENSIONS, encode_image, load_image
+from anonymize.media import OUTPUT_EXTENSIONS
 from anonymize.outputs import Planned, check_writable, is_dataset, plan, plan_dataset
-from anonymize.pipeline import anonymize_image
 from anonymize.presets import DEFAULT_PRESET, PRESETS
 from anonymize.records import FOLDER as RECORDS
 from anonymize.records import Records
 from anonymize.result import summarize
+from anonymize.run.item import Review, input_sha256, process_or_fail, review_digest, say, write_file
+from anonymize.run.options import RunOptions
 from anonymize.settings import ALL_CLASSES, CLASS_CONFIDENCE, OTHER_CLASS_CONFIDENCE, Settings, unknown_classes
 from anonymize.tracking import COAST_SECONDS
 from anonymize.upload import SPLITS, RoboflowUploader, UploadTarget
@@ -60,10 +60,7 @@ from anonymize.video import (
     DEFAULT_CRF,
     DEFAULT_DETECT_EVERY,
     MAX_DELAY_FRAMES,
-    VideoReport,
-    anonymize_video,
 )
-from anonymize.writing import write_atomically
 
 PROGRESS_BAR_FROM = 4  # files
 #: The tag an uploaded picture gets when none is given: where it came from.
@@ -406,10 +403,6 @@ def summary(manifest: Manifest, seconds: float, backend: str, outdir: Path | str
     return "\n".join(lines)
 
 
-#: A reviewed input: the settings it was reviewed with and its edits.
-Review = tuple[Settings, PictureEdits | VideoEdits]
-
-
 @dataclass
 class RunRecord:
     """What a run writes besides the outputs: the manifest (saved as it goes, so that a killed run
@@ -478,85 +471,6 @@ class RunRecord:
         return file_sha256(path) if path.is_file() else None
 
 
-def write_file(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, data)
-
-
-def process_or_fail(
-    item: Planned,
-    detector: Detector,
-    settings: Settings,
-    args: argparse.Namespace,
-    outdir: Path,
-    records: Records | None,
-    review: Review | None,
-    sha256: str | None,
-) -> Entry:
-    """:func:`process`, or the entry of a failure, said on stderr with the file's whole path."""
-    try:
-        return process(item, detector, settings, args, outdir, records, review, sha256)
-    except AnonymizeError as error:
-        # Media errors start with the file's name; say its whole path instead.
-        reason = str(error).removeprefix(f"{item.source.name}: ")
-        say(f"error: {item.input}: {reason}")
-        return Entry(item.input, sha256, "failed", reason=reason)
-
-
-def process(
-    item: Planned,
-    detector: Detector,
-    settings: Settings,
-    args: argparse.Namespace,
-    outdir: Path,
-    records: Records | None,
-    review: Review | None,
-    sha256: str | None,
-) -> Entry:
-    """Anonymize one input as planned; its manifest entry. A picture written with nothing hidden is warned about."""
-    started = time.perf_counter()
-    settings, edits = review or (settings, None)
-    entry = Entry(
-        item.input, sha256, "anonymized", item.target.relative_to(outdir).as_posix(), review=_review_digest(review)
-    )
-    problem = item.problem or not_a_file(item.source)
-    if problem:
-        raise MediaError(problem)
-    if item.format is None:
-        report = process_video(item, detector, settings, args, edits)
-        tracks = report.tracks.values()
-        entry.hidden = dict(Counter(t.class_name for t in tracks if t.confidence >= CONFIDENT))
-        entry.low_confidence = sum(t.confidence < CONFIDENT for t in tracks)
-        entry.frames, entry.frames_detected = report.frames, report.frames_detected
-        entry.kept_visible, entry.added_by_hand = len(report.kept_tracks), report.added_boxes
-        entry.output_sha256 = file_sha256(item.target)
-        for unmatched in report.unmatched_kept:
-            say(
-                f"warning: {item.input}: a track kept visible in review (frame {unmatched.frame}) was not found again; it stays hidden"
-            )
-    else:
-        result = anonymize_image(load_image(item.source).pixels, detector, settings, edits)
-        for unmatched in result.review.unmatched if result.review else ():
-            say(
-                f"warning: {item.input}: a detection kept visible in review ({unmatched.class_name} at "
-                f"{unmatched.x1:.0f},{unmatched.y1:.0f}) was not found again; it stays hidden"
-            )
-        encoded = encode_image(result.image, item.format)
-        write_file(item.target, encoded)
-        if item.sidecar:
-            write_atomically(item.sidecar, json.dumps(result.to_json(), indent=2).encode())
-        if records is not None:
-            for name, data in records.add(entry.output, result, settings).items():
-                write_file(outdir / RECORDS / name, data)
-        if result.warning:
-            say(f"warning: {item.input}: {result.warning}; written as it was")
-        return Entry.of_picture(
-            entry.input, sha256, entry.output, encoded, result, time.perf_counter() - started, entry.review
-        )
-    entry.seconds = round(time.perf_counter() - started, 3)
-    return entry
-
-
 def reviews_for(
     path: str, planned: Sequence[Planned], backend: BackendConfig, classes: tuple[str, ...]
 ) -> dict[Path, Review]:
@@ -594,54 +508,12 @@ def reviews_for(
     return reviews
 
 
-def input_sha256(item: Planned) -> str | None:
-    """The sha256 of an input, or None when it cannot be read (reported when its turn comes, as for any input)."""
-    if item.origin:
-        return storage.sha256(item.origin)
-    if not_a_file(item.source):
-        return None  # never read: a pipe or a device would be read forever
-    try:
-        return file_sha256(item.source)  # streamed: a video is not read into memory to be hashed
-    except OSError:
-        return None
-
-
 def _model_words(record) -> str:
     return ", ".join(f"{key} {value}" for key, value in record.items() if key != "kind") + f" ({record.get('kind')})"
 
 
-def process_video(
-    item: Planned, detector: Detector, settings: Settings, args: argparse.Namespace, edits: VideoEdits | None = None
-) -> VideoReport:
-    """Anonymize one video; a reviewed one at the detection rate it was reviewed at."""
-    with tqdm(desc=printable(item.source.name), unit="frame", file=sys.stderr, leave=False, disable=args.quiet) as bar:
-
-        def on_progress(done: int, expected: int, _elapsed: float) -> None:
-            bar.total = max(expected, done)
-            bar.update(done - bar.n)
-
-        return anonymize_video(
-            item.source,
-            item.target,
-            detector,
-            settings,
-            detect_every=edits.detect_every if edits else args.detect_every,
-            crf=args.crf,
-            audio=args.audio,
-            predictions_path=item.sidecar,
-            on_progress=on_progress,
-            edits=edits,
-        )
-
-
 #: Where a command-line user gives each setting a remote backend may miss.
 WHERE_TO_SET = {"API key": "set the ROBOFLOW_API_KEY environment variable", "project": "give --project and --version"}
-
-
-def say(line: str) -> None:
-    """One line on stderr, above any progress bar; a name holding a newline or another control character
-    shows it escaped (``\\n``), so that it cannot forge a line of its own."""
-    tqdm.write(printable(line), file=sys.stderr)
 
 
 def _stop(signum: int, _frame: object) -> None:
@@ -771,12 +643,13 @@ def process_all(
     uploader: RoboflowUploader | None,
 ) -> None:
     """Each input in turn (or its earlier run's entry, with ``--resume``), its upload, then a dataset's other files."""
+    options = RunOptions.of(args)
     for item in tqdm(planned, unit="file", disable=args.quiet or len(planned) < PROGRESS_BAR_FROM, file=sys.stderr):
         sha256 = input_sha256(item)
         review = reviews.get(item.source)
-        entry = record.done_before(item, sha256, _review_digest(review)) if args.resume else None
+        entry = record.done_before(item, sha256, review_digest(review)) if args.resume else None
         if entry is None:
-            entry = process_or_fail(item, detector, settings, args, record.outdir, record.records, review, sha256)
+            entry = process_or_fail(item, detector, settings, options, record.outdir, record.records, review, sha256)
         record.add(with_upload(entry, item, uploader, record))
     record.copy_failed = not copy_through(copies, record, resume=args.resume)
 
@@ -797,7 +670,7 @@ def process_all_on_ray(
     todo, by_input = [], {item.input: item for item in planned}
     for item in planned:
         entry = (
-            record.done_before(item, input_sha256(item), _review_digest(reviews.get(item.source)))
+            record.done_before(item, input_sha256(item), review_digest(reviews.get(item.source)))
             if args.resume
             else None
         )
@@ -810,7 +683,7 @@ def process_all_on_ray(
         todo,
         backend,
         settings,
-        args,
+        RunOptions.of(args),
         record.outdir,
         reviews=reviews,
         classes=classes,
@@ -973,7 +846,3 @@ def upload(uploader: RoboflowUploader, item: Planned, staging: storage.Staging |
     finally:
         if remote:
             item.target.unlink(missing_ok=True)
-
-
-def _review_digest(review: Review | None) -> str | None:
-    return review[1].digest if review else None

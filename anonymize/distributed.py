@@ -30,6 +30,8 @@ from anonymize.errors import AnonymizeError
 from anonymize.manifest import Entry, file_sha256
 from anonymize.outputs import Planned
 from anonymize.records import Records
+from anonymize.run.item import input_sha256, process_or_fail
+from anonymize.run.options import RunOptions
 from anonymize.settings import Settings
 
 
@@ -50,14 +52,14 @@ class _Worker:
         self,
         backend: dict,
         settings: dict,
-        args: argparse.Namespace,
+        options: RunOptions,
         outdir: str,
         reviews: dict,
         classes: tuple[str, ...],
         staging: storage.Staging | None,
     ) -> None:
         self.detector = create_detector(BackendConfig(**backend), os.environ.get("ROBOFLOW_API_KEY", ""))
-        self.settings, self.args, self.outdir = Settings.from_json(settings), args, Path(outdir)
+        self.settings, self.options, self.outdir = Settings.from_json(settings), options, Path(outdir)
         self.reviews, self.classes, self.staging = reviews, classes, staging
 
     def __call__(self, batch: dict) -> dict:
@@ -73,7 +75,7 @@ class _Worker:
                 problem or None,
                 origin or None,
             )
-            records = Records(self.classes, masks=self.args.masks) if self.args.records else None
+            records = Records(self.classes, masks=self.options.masks) if self.options.records else None
             entry = self.anonymize(item, records)
             entries.append(json.dumps(entry.to_json()))
             cocos.append(json.dumps(records.coco() if records else {}))
@@ -81,12 +83,10 @@ class _Worker:
 
     def anonymize(self, item: Planned, records: Records | None) -> Entry:
         """One input's entry; with URIs, through a folder of this actor's own, left empty after."""
-        from anonymize.cli import input_sha256, process_or_fail
-
         review = self.reviews.get(item.source)
         if self.staging is None:
             return process_or_fail(
-                item, self.detector, self.settings, self.args, self.outdir, records, review, input_sha256(item)
+                item, self.detector, self.settings, self.options, self.outdir, records, review, input_sha256(item)
             )
         work, sha256 = Path(tempfile.mkdtemp(prefix="anonymize-actor-")), None
         try:
@@ -95,7 +95,7 @@ class _Worker:
                 storage.fetch(item.origin, here.source)
             sha256 = file_sha256(here.source) if item.origin else input_sha256(item)
             outdir = self.staging.outdir_in(work) if self.staging.output else self.outdir
-            entry = process_or_fail(here, self.detector, self.settings, self.args, outdir, records, review, sha256)
+            entry = process_or_fail(here, self.detector, self.settings, self.options, outdir, records, review, sha256)
             if self.staging.output:
                 self.staging.push_all(work)
             return entry
@@ -109,7 +109,7 @@ def anonymize_on_ray(
     items: Sequence[Planned],
     backend: BackendConfig,
     settings: Settings,
-    args: argparse.Namespace,
+    options: RunOptions,
     outdir: Path,
     *,
     reviews: dict | None = None,
@@ -161,7 +161,7 @@ def anonymize_on_ray(
         fn_constructor_kwargs={
             "backend": asdict(backend),
             "settings": settings.to_json(),
-            "args": args,
+            "options": options,
             "outdir": str(outdir),
             "reviews": reviews or {},
             "classes": tuple(classes),
