@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 import streamlit as st
@@ -25,6 +27,8 @@ from anonymize.result import Result
 from anonymize.settings import Settings
 from ui.sidebar import SidebarChoice
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class Processed:
@@ -36,6 +40,17 @@ class Processed:
     detect_seconds: float
     #: Everything detection returned, below the sliders too: what the statistics show.
     candidates: Predictions
+
+
+#: Threads that outlive a rerun, for the per-rerun picture work (censoring, drawing boxes). Streamlit runs each
+#: rerun on a new thread, and OpenCV sets up its text and filter state once per thread: 17 ms for the first
+#: label a thread draws, about 20 ms a rerun in all on a crowd (``bench/slider_latency.py``).
+_PICTURE_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pictures")
+
+
+def on_picture_thread(work: Callable[..., T], *args: Any) -> T:
+    """``work(*args)`` on one of :data:`_PICTURE_THREADS`, which have done it before."""
+    return _PICTURE_THREADS.submit(work, *args).result()
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -67,7 +82,9 @@ def process(name: str, data: bytes, choice: SidebarChoice, edits: PictureEdits |
         connection.detector, connection.cache_key, loaded.pixels, digest, confidence, choice.settings.overlap
     )
     predictions = choice.settings.keep(found)
-    return Processed(name, loaded, hide(loaded.pixels, predictions, choice.settings, edits), seconds, found)
+    return Processed(
+        name, loaded, on_picture_thread(hide, loaded.pixels, predictions, choice.settings, edits), seconds, found
+    )
 
 
 def process_shown(

@@ -16,7 +16,7 @@ from anonymize.detections import CONFIDENT, Predictions
 from anonymize.media import OUTPUT_EXTENSIONS, encode_image, load_image
 from anonymize.result import Result
 from anonymize.settings import Settings
-from ui.processing import Processed
+from ui.processing import Processed, on_picture_thread
 from ui.sidebar import SidebarChoice
 
 MIME_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
@@ -111,8 +111,12 @@ def show_gallery(pictures: list[Picture], choice: SidebarChoice) -> None:
 
 
 def show_json(payload: Any, *, height: int = 420) -> None:
-    """JSON as formatted text, readable at once, with Streamlit's copy button."""
-    st.code(json.dumps(payload, indent=2), language="json", height=height, wrap_lines=True)
+    """JSON as formatted text, readable at once, with Streamlit's copy button.
+
+    Plain, not coloured: highlighting a crowd's JSON (130 predictions, 1,500 lines) again on every
+    threshold step cost the browser about 80 ms of each step on a busy machine (``bench/slider_latency.py``).
+    """
+    st.code(json.dumps(payload, indent=2), language=None, height=height, wrap_lines=True)
 
 
 def before_picture(pixels: np.ndarray, hidden: Predictions, choice: SidebarChoice) -> tuple[np.ndarray, str]:
@@ -120,7 +124,7 @@ def before_picture(pixels: np.ndarray, hidden: Predictions, choice: SidebarChoic
     if not choice.show_boxes:
         return pixels, "Before"
     boxed = hidden if choice.show_low_confidence else hidden.above(CONFIDENT)
-    return draw_boxes(pixels, boxed), "Before (boxes: what was hidden)"
+    return on_picture_thread(draw_boxes, pixels, boxed), "Before (boxes: what was hidden)"
 
 
 def show_processed(
