@@ -18,19 +18,24 @@ SAMPLES = ROOT / "samples"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import fake_roboflow  # noqa: E402
-
-# The roboflow SDK reads its server addresses once, at import: point them at our
-# fake before anything imports it, and keep it away from any real config file.
-FAKE_ROBOFLOW = fake_roboflow.start()
-os.environ["API_URL"] = FAKE_ROBOFLOW.url
-os.environ["OBJECT_DETECTION_URL"] = FAKE_ROBOFLOW.url
-os.environ["ROBOFLOW_CONFIG_DIR"] = str(Path(tempfile.mkdtemp()) / "roboflow-config.json")
-os.environ.pop("ROBOFLOW_API_KEY", None)
-
 from anonymize.detectors import local_detector  # noqa: E402
 from anonymize.manifest import NAME as MANIFEST  # noqa: E402
 from anonymize.media import load_image  # noqa: E402
+from helpers.fake_roboflow import FakeRoboflow, start_fake_roboflow  # noqa: E402
+
+#: The fake Roboflow server (127.0.0.1), started before the first test module is imported.
+FAKE_ROBOFLOW: FakeRoboflow
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start the fake Roboflow server and point the SDK at it, before any test module is collected: the
+    SDK reads its server addresses once, at import. Its config file is kept away from any real one."""
+    global FAKE_ROBOFLOW
+    FAKE_ROBOFLOW = start_fake_roboflow()
+    os.environ["API_URL"] = FAKE_ROBOFLOW.url
+    os.environ["OBJECT_DETECTION_URL"] = FAKE_ROBOFLOW.url
+    os.environ["ROBOFLOW_CONFIG_DIR"] = str(Path(tempfile.mkdtemp()) / "roboflow-config.json")
+    os.environ.pop("ROBOFLOW_API_KEY", None)
 
 
 def pictures_in(zip_bytes: bytes) -> list[str]:

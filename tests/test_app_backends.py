@@ -1,37 +1,9 @@
 """Switching the model source in the sidebar, under AppTest, against the fake Roboflow server."""
 
-import io
-
-import numpy as np
-from PIL import Image
-
-from apptest_helpers import open_page, predictions
 from conftest import FAKE_ROBOFLOW
-from fake_roboflow import KEY, PROJECT, TRAINED_VERSION
-
-
-def red_box_png() -> bytes:
-    pixels = np.full((120, 160, 3), 128, np.uint8)
-    pixels[30:90, 40:100] = (255, 0, 0)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def use_remote(at, source, key=KEY, **fields):
-    at.selectbox(key="source").set_value(source).run()
-    at.text_input(key="project").input(PROJECT)
-    at.number_input(key="version").set_value(TRAINED_VERSION)
-    for name, value in fields.items():
-        at.text_input(key=name).input(value)
-    at.text_input(key="api_key").input(key).run()
-    return at
-
-
-def upload_red_box(at):
-    at.radio(key="image_source").set_value("Upload").run()
-    at.file_uploader[0].set_value(("box.png", red_box_png(), "image/png")).run()
-    return at
+from helpers.apptest import open_page, predictions
+from helpers.fake_roboflow import KEY
+from helpers.remote import upload_red_box, use_remote
 
 
 def everything_shown(at) -> str:

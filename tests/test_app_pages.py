@@ -5,12 +5,12 @@ import json
 import zipfile
 
 import numpy as np
+from conftest import SAMPLES
+from helpers.apptest import download, image_pixels, open_page, predictions
+from helpers.pictures import png_header_only
 from PIL import Image
 
 from anonymize.media import PREVIEW_SIDE
-from apptest_helpers import download, image_pixels, open_page, predictions
-from conftest import SAMPLES
-from test_media import png_header_only
 
 
 def test_home_names_the_active_detector_and_links_every_page():
@@ -255,7 +255,7 @@ def test_the_webcam_page_says_what_size_detection_looks_at(streamer):
 
 
 def test_the_webcam_page_offers_the_delayed_mode_and_says_its_delay(streamer):
-    from ui.live import DELAYED_BY_DEFAULT, _LIVE_KEY
+    from ui.live import _LIVE_KEY, DELAYED_BY_DEFAULT
 
     at = open_page("webcam")
     assert at.toggle(key="webcam_delayed").value is DELAYED_BY_DEFAULT

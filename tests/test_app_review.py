@@ -5,16 +5,15 @@ AppTest cannot drive a custom component, nor make a download that is encoded on 
 """
 
 import io
-import zipfile
 import json
 import re
+import zipfile
 
 import numpy as np
 import pytest
-from PIL import Image
-
-from apptest_helpers import download, image_pixels, open_page, predictions
 from conftest import SAMPLES, pictures_in
+from helpers.apptest import download, image_pixels, open_page, predictions
+from PIL import Image
 
 
 def city_png() -> bytes:
@@ -93,7 +92,7 @@ def test_the_batch_review_queue_puts_risky_pictures_first_and_its_edits_reach_th
 
 def reviewed_video(tmp_path):
     """The Video page with a short clip anonymized (confident faces only) and review on."""
-    from clips import face_clip
+    from helpers.clips import face_clip
 
     face_clip(tmp_path / "walk.mp4", frames=20)
     at = open_page("video", query={"confidence_face": "50"})
@@ -137,7 +136,7 @@ def test_video_edits_round_trip_through_download_undo_and_upload(tmp_path, shown
 def test_the_batch_page_uploads_the_anonymized_pictures_and_its_zip_manifest_says_how_it_went(
     shown_media, fake_roboflow, monkeypatch
 ):
-    from fake_roboflow import KEY, PROJECT, WORKSPACE
+    from helpers.fake_roboflow import KEY, PROJECT, WORKSPACE
 
     monkeypatch.setattr("anonymize.upload.BACKOFF", 0.01)
     at = open_page("batch")

@@ -7,12 +7,16 @@ from urllib.parse import urlsplit
 import numpy as np
 import piexif
 import pytest
-from PIL import Image
-from playwright.sync_api import expect, sync_playwright
-
-from browser_helpers import launch_chromium, screenshot, server_log, streamlit_server, wait_until_idle
 from conftest import SAMPLES
-from recording_proxy import recording_proxy
+from helpers.browser import launch_chromium, screenshot, server_log, streamlit_server, wait_until_idle
+from helpers.recording_proxy import recording_proxy
+from PIL import Image
+
+# Without Playwright these tests are skipped and say why; the rest of the suite still runs.
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="the browser tests need playwright (requirements-test.txt)"
+)
+expect, sync_playwright = sync_api.expect, sync_api.sync_playwright
 
 pytestmark = pytest.mark.browser
 
@@ -160,7 +164,7 @@ def outside(requests: list[str], app_url: str) -> list[str]:
 
 
 def test_a_shared_link_naming_a_hosted_model_stays_on_the_offline_model(browser, tmp_path, fake_roboflow):
-    from fake_roboflow import KEY, PROJECT, TRAINED_VERSION
+    from helpers.fake_roboflow import KEY, PROJECT, TRAINED_VERSION
 
     source = tmp_path / "astronaut.png"
     Image.open(SAMPLES / "astronaut.jpg").save(source)
@@ -184,7 +188,7 @@ def test_a_shared_link_naming_a_hosted_model_stays_on_the_offline_model(browser,
 
 
 def test_webcam_streams_censored_frames_from_a_fake_camera(playwright, app_url, tmp_path):
-    from clips import camera_frame, write_y4m
+    from helpers.clips import camera_frame, write_y4m
 
     frame, (x1, y1, x2, y2) = camera_frame()
     write_y4m(tmp_path / "face.y4m", frame)
@@ -295,7 +299,7 @@ def anonymize_video_in_the_browser(page, address, clip):
 
 
 def test_the_video_page_shows_its_figures_previews_and_a_frames_json(sized_page, app_url, tmp_path):
-    from clips import face_clip
+    from helpers.clips import face_clip
 
     face_clip(tmp_path / "walk.mp4", frames=30)
     anonymize_video_in_the_browser(sized_page, f"{app_url}/video", tmp_path / "walk.mp4")
@@ -501,10 +505,10 @@ def test_video_review_keep_a_track_visible_and_add_a_box_then_the_cli_replays_it
     import subprocess
     import sys
 
-    from anonymize.video import frames_of
-    from clips import face_clip
     from conftest import ROOT
-    from test_video import face_visible
+    from helpers.clips import face_clip, face_visible
+
+    from anonymize.video import frames_of
 
     boxes = face_clip(tmp_path / "walk.mp4", frames=40)
     anonymize_video_in_the_browser(page, f"{app_url}/video?confidence_face=50&method=fill", tmp_path / "walk.mp4")

@@ -10,13 +10,8 @@ import sys
 import numpy as np
 import pytest
 from conftest import ROOT, SAMPLES
+from helpers.cli import run_cli, run_cli_against_fake
 from PIL import Image
-
-
-def run_cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "anonymize", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
 
 
 def test_a_folder_is_processed_recursively_and_a_bad_file_is_reported(tmp_path):
@@ -57,7 +52,7 @@ def test_bad_arguments_exit_with_usage_error(tmp_path):
 
 
 def test_the_summary_gives_the_totals_the_manifest_gives_pictures_and_videos_alike(tmp_path):
-    from clips import face_clip
+    from helpers.clips import face_clip
 
     face_clip(tmp_path / "walk.mp4", frames=12, audio=False)
     done = run_cli(SAMPLES / "astronaut.jpg", tmp_path / "walk.mp4", "-o", tmp_path / "out")
@@ -85,8 +80,8 @@ def test_a_typo_is_one_line_naming_the_nearest_valid_word(tmp_path, typo, meant)
 
 
 def test_a_run_of_pictures_and_a_video_asks_no_other_host(tmp_path):
-    from clips import face_clip
-    from recording_proxy import recording_proxy
+    from helpers.clips import face_clip
+    from helpers.recording_proxy import recording_proxy
 
     inputs = tmp_path / "in"
     inputs.mkdir()
@@ -105,21 +100,9 @@ def test_a_run_of_pictures_and_a_video_asks_no_other_host(tmp_path):
     assert attempts == []
 
 
-def run_cli_against_fake(fake, key, *args):
-    env = {**os.environ, "API_URL": fake.url, "OBJECT_DETECTION_URL": fake.url, "ROBOFLOW_API_KEY": key}
-    return subprocess.run(
-        [sys.executable, "-m", "anonymize", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
-
-
 def test_the_roboflow_backend_reads_the_key_from_the_environment(tmp_path, fake_roboflow):
-    from fake_roboflow import KEY
-    from test_app_backends import red_box_png
+    from helpers.fake_roboflow import KEY
+    from helpers.remote import red_box_png
 
     (tmp_path / "box.png").write_bytes(red_box_png())
     done = run_cli_against_fake(
@@ -161,7 +144,7 @@ def test_a_rejected_key_stops_the_cli_with_one_sentence(tmp_path, fake_roboflow)
 
 
 def test_a_video_becomes_an_mp4_with_per_frame_json_lines(tmp_path):
-    from clips import face_clip
+    from helpers.clips import face_clip
 
     face_clip(tmp_path / "walk.mov", frames=12)
     done = run_cli(tmp_path / "walk.mov", "-o", tmp_path / "out", "--json")
@@ -171,7 +154,7 @@ def test_a_video_becomes_an_mp4_with_per_frame_json_lines(tmp_path):
 
 
 def test_detect_every_k_skips_detection_on_most_frames_and_tracking_covers_them(tmp_path):
-    from clips import face_clip
+    from helpers.clips import face_clip
 
     face_clip(tmp_path / "walk.mp4", frames=12, audio=False)
     done = run_cli(tmp_path / "walk.mp4", "-o", tmp_path / "out", "--json", "--detect-every", "3")
@@ -330,7 +313,7 @@ def test_edits_that_do_not_fit_are_refused_before_anything_is_written(tmp_path, 
 
 
 def test_video_edits_are_replayed_at_the_rate_they_were_made_at(tmp_path):
-    from clips import face_clip
+    from helpers.clips import face_clip
 
     from anonymize.detectors import local_detector
     from anonymize.edits import Edits, OnFrame, VideoEdits

@@ -11,11 +11,11 @@ import sys
 import time
 
 import numpy as np
-from PIL import Image
-
 from conftest import ROOT, SAMPLES
-from fake_roboflow import KEY, PROJECT, WORKSPACE
-from test_cli import run_cli
+from helpers.cli import run_cli
+from helpers.datasets import coco_dataset
+from helpers.fake_roboflow import KEY, PROJECT, WORKSPACE
+from PIL import Image
 
 
 def sha(path):
@@ -63,7 +63,7 @@ def test_the_manifest_records_model_settings_and_each_input_with_hashes_that_mat
 
 
 def test_the_manifest_never_holds_the_api_key(tmp_path, fake_roboflow):
-    from test_cli import run_cli_against_fake
+    from helpers.cli import run_cli_against_fake
 
     done = run_cli_against_fake(
         fake_roboflow, KEY, SAMPLES / "astronaut.jpg", "-o", tmp_path / "out", "--upload-to", f"{WORKSPACE}/{PROJECT}"
@@ -159,21 +159,6 @@ def test_records_tell_the_low_confidence_regions_hidden_to_be_safe_from_the_conf
     assert all(a["low_confidence"] == (a["score"] < 0.5) for a in coco["annotations"])
 
 
-def coco_dataset(root):
-    """A small Roboflow-style COCO export: two splits, each with its pictures and _annotations.coco.json, and a README."""
-    for split, names in (("train", ["city.jpg", "dashcam_plate.jpg"]), ("valid", ["astronaut.jpg"])):
-        (root / split).mkdir(parents=True)
-        images = []
-        for n, name in enumerate(names):
-            shutil.copy(SAMPLES / name, root / split / name)
-            images.append({"id": n, "file_name": name})
-        (root / split / "_annotations.coco.json").write_text(
-            json.dumps({"images": images, "annotations": [], "categories": [{"id": 0, "name": "car"}]})
-        )
-    (root / "README.roboflow.txt").write_text("exported from Roboflow")
-    return root
-
-
 def test_a_coco_dataset_folder_comes_out_with_the_same_structure_and_its_labels_untouched(tmp_path):
     source = coco_dataset(tmp_path / "dataset")
     done = run_cli(source, "-o", tmp_path / "clean", "--method", "fill")
@@ -196,7 +181,7 @@ def test_a_dataset_folder_must_come_alone_and_without_json_sidecars(tmp_path):
 
 
 def test_one_command_from_raw_photos_to_a_roboflow_upload(tmp_path, fake_roboflow):
-    from test_cli import run_cli_against_fake
+    from helpers.cli import run_cli_against_fake
 
     inputs = photos(tmp_path / "in")
     fake_roboflow.refuse_uploads["01_dashcam_plate.jpg"] = 99  # this one never goes through
@@ -256,7 +241,7 @@ def test_one_command_from_raw_photos_to_a_roboflow_upload(tmp_path, fake_roboflo
 
 
 def test_a_rejected_upload_key_stops_the_run_before_anything_is_written(tmp_path, fake_roboflow):
-    from test_cli import run_cli_against_fake
+    from helpers.cli import run_cli_against_fake
 
     done = run_cli_against_fake(
         fake_roboflow,

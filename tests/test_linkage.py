@@ -3,10 +3,11 @@
 import subprocess
 import sys
 
+from conftest import ROOT
+from helpers.apptest import open_page
+
 from anonymize.censor import METHODS, CensorSettings
 from anonymize.linkage import LIMIT, lowest_enough, measured
-from apptest_helpers import open_page
-from conftest import ROOT
 
 
 def test_every_method_and_whole_strength_has_a_measured_figure():

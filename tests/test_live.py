@@ -6,8 +6,8 @@ import time
 import av
 import numpy as np
 import pytest
-from clips import FACE_SIDE, face_patch
 from conftest import NicenessNoting, niceness
+from helpers.clips import FACE_SIDE, face_patch
 
 from anonymize.live import LiveAnonymizer
 from anonymize.settings import Settings

@@ -1,13 +1,12 @@
 """Reading any image upright and in RGB; writing with no metadata; refusing bad files clearly."""
 
 import io
-import struct
-import zlib
 
 import numpy as np
 import piexif
 import pytest
 from conftest import SAMPLES, jpeg_bytes
+from helpers.pictures import png_header_only
 from PIL import Image, ImageCms
 
 from anonymize.errors import MediaError
@@ -90,16 +89,6 @@ def test_an_empty_file_is_refused(tmp_path):
     (tmp_path / "empty.jpg").write_bytes(b"")
     with pytest.raises(MediaError, match="empty.jpg: the file is empty"):
         load_image(tmp_path / "empty.jpg")
-
-
-def png_header_only(width, height):
-    """A PNG whose header claims ``width×height``: a decompression bomb's calling card."""
-
-    def chunk(kind, body):
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
 
 
 def test_a_decompression_bomb_is_refused_before_decoding():

@@ -6,9 +6,8 @@ import subprocess
 import sys
 
 import pytest
-
-from browser_helpers import free_port, wait_until_serving
 from conftest import ROOT, SAMPLES
+from helpers.browser import free_port, wait_until_serving
 
 CHECK_PAGES = """
 import sys

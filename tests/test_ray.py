@@ -65,7 +65,7 @@ def test_a_ray_run_resumes_like_a_local_one(cluster, folder, tmp_path, capsys):
 def test_records_edits_and_uploads_on_ray_are_the_local_clis(
     cluster, folder, tmp_path, capsys, fake_roboflow, monkeypatch
 ):
-    from fake_roboflow import KEY, PROJECT, WORKSPACE
+    from helpers.fake_roboflow import KEY, PROJECT, WORKSPACE
 
     from anonymize.detections import Detection
     from anonymize.edits import Edits, PictureEdits
@@ -109,7 +109,7 @@ def test_records_edits_and_uploads_on_ray_are_the_local_clis(
 
 
 def test_a_dataset_folder_on_ray_comes_out_as_the_local_clis(cluster, tmp_path):
-    from test_dataset_handoff import coco_dataset
+    from helpers.datasets import coco_dataset
 
     source = coco_dataset(tmp_path / "dataset")
     assert main([str(source), "-o", str(tmp_path / "local"), "-q"]) == 0

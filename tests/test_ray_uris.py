@@ -6,10 +6,10 @@ import logging
 import os
 
 import pytest
+from conftest import SAMPLES
 from PIL import Image
 
 from anonymize.cli import main
-from conftest import SAMPLES
 
 ray = pytest.importorskip("ray", reason="the [ray] extra is not installed")
 moto_server = pytest.importorskip("moto.server", reason="the test requirements are not installed")
@@ -155,7 +155,7 @@ def test_credentials_never_appear_in_what_is_written(s3, in_bucket, capsys):
 
 
 def test_a_dataset_in_a_bucket_is_mirrored_as_the_local_cli_mirrors_it(s3, tmp_path):
-    from test_dataset_handoff import coco_dataset
+    from helpers.datasets import coco_dataset
 
     source = coco_dataset(tmp_path / "dataset")
     for path in sorted(p for p in source.rglob("*") if p.is_file()):
@@ -175,7 +175,7 @@ def test_a_dataset_in_a_bucket_is_mirrored_as_the_local_cli_mirrors_it(s3, tmp_p
 
 
 def test_pictures_written_to_a_bucket_are_uploaded_from_there(s3, in_bucket, fake_roboflow, monkeypatch):
-    from fake_roboflow import KEY, PROJECT, WORKSPACE
+    from helpers.fake_roboflow import KEY, PROJECT, WORKSPACE
 
     monkeypatch.setenv("ROBOFLOW_API_KEY", KEY)
     assert (

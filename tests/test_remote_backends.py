@@ -6,11 +6,11 @@ import traceback
 
 import numpy as np
 import pytest
-from fake_roboflow import KEY, PROJECT, TRAINED_VERSION, UNTRAINED_VERSION, WORKSPACE
+from helpers.fake_roboflow import KEY, PROJECT, TRAINED_VERSION, UNTRAINED_VERSION, WORKSPACE
+from helpers.remote import fake_url, hosted, inference
 
 from anonymize.detectors import BackendConfig, create_detector
 from anonymize.detectors.inference_server import InferenceServerDetector
-from anonymize.detectors.roboflow_hosted import RoboflowHostedDetector
 from anonymize.errors import DetectionError, MissingSettings
 from anonymize.pipeline import anonymize_image
 from anonymize.settings import Settings
@@ -30,18 +30,6 @@ def picture():
     x1, y1, x2, y2 = RED_BOX
     pixels[y1:y2, x1:x2] = (255, 0, 0)
     return pixels
-
-
-def hosted(**overrides):
-    args = {
-        "api_key": KEY,
-        "project": PROJECT,
-        "version": TRAINED_VERSION,
-        "workspace": WORKSPACE,
-        "timeout": 5,
-        **overrides,
-    }
-    return RoboflowHostedDetector(**args)
 
 
 def error_text(error: BaseException) -> str:
@@ -113,23 +101,6 @@ def test_a_version_without_a_model_says_so(fake_roboflow, caplog, capsys):
     assert_fails_with("no trained model", lambda: hosted(version=UNTRAINED_VERSION), caplog, capsys)
 
 
-def inference(**overrides):
-    args = {
-        "api_url": fake_url(),
-        "model_id": f"{PROJECT}/{TRAINED_VERSION}",
-        "api_key": KEY,
-        "timeout": 5,
-        **overrides,
-    }
-    return InferenceServerDetector(**args)
-
-
-def fake_url():
-    from conftest import FAKE_ROBOFLOW
-
-    return FAKE_ROBOFLOW.url
-
-
 def test_inference_server_finds_the_box_and_keeps_its_json(fake_roboflow, picture):
     result = anonymize_image(picture, inference(), Settings(classes=("plate",)))
     (plate,) = result.hidden
@@ -167,7 +138,7 @@ def test_a_server_that_never_answers_times_out_within_the_limit(make, fake_robof
 
 
 def test_an_inference_server_that_is_not_running_is_reported(caplog, capsys):
-    from browser_helpers import free_port
+    from helpers.browser import free_port
 
     assert_fails_with(
         "Cannot reach the Inference server",

@@ -3,7 +3,7 @@
 import av
 import numpy as np
 import pytest
-from clips import face_clip, panning_frames, write_frames
+from helpers.clips import face_clip, face_visible, panning_frames, write_frames
 
 from anonymize.errors import DetectionError, MediaError
 from anonymize.settings import Settings
@@ -23,13 +23,6 @@ class Flaky:
             raise RuntimeError("detector crashed")
         found = self.inner.detect(image, confidence=confidence, overlap=overlap)
         return found[:0] if index in self.miss else found
-
-
-def face_visible(before, after, box):
-    """True when the middle of the face box came through (nearly) unchanged."""
-    x1, y1, x2, y2 = box
-    inner = (slice(y1 + 25, y2 - 25), slice(x1 + 25, x2 - 25))
-    return np.abs(after[inner].astype(int) - before[inner]).mean() < 10
 
 
 @pytest.fixture(scope="module")
@@ -286,7 +279,7 @@ def test_progress_is_told_on_the_callers_thread_up_to_the_last_frame(clip, detec
 @pytest.mark.parametrize("fps, every", [(25, 40), (5, 10)])
 def test_a_large_detect_every_never_leaves_a_face_between_detections_or_at_the_end(detector, tmp_path, fps, every):
     # Tracking believes a box for half a second away from its detection: detection runs at least that often.
-    from clips import camera_frame
+    from helpers.clips import camera_frame
 
     from anonymize.censor import CensorSettings
 

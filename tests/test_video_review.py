@@ -4,8 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from clips import face_clip
-from test_video import face_visible
+from helpers.clips import face_clip, face_visible
 
 from anonymize.censor import CensorSettings
 from anonymize.detections import Detection

@@ -18,11 +18,11 @@ import av
 import cv2
 import numpy as np
 import pytest
-from clips import FACE_SIDE, face_clip, face_patch, write_frames
 from conftest import ROOT, SAMPLES, outputs
+from helpers.cli import run_cli
+from helpers.clips import FACE_SIDE, face_clip, face_patch, write_frames
+from helpers.remote import hosted, inference
 from PIL import Image
-from test_cli import run_cli
-from test_remote_backends import hosted, inference
 
 import anonymize.batch
 from anonymize.batch import anonymize_batch

@@ -7,17 +7,16 @@ import io
 import time
 
 import cv2
-import fake_roboflow
 import numpy as np
 import pytest
-from apptest_helpers import open_page
-from clips import camera_frame
 from conftest import FAKE_ROBOFLOW, SAMPLES, outputs
-from fake_roboflow import KEY, PROJECT, TRAINED_VERSION
+from helpers import fake_roboflow
+from helpers.apptest import open_page
+from helpers.cli import run_cli, run_cli_against_fake
+from helpers.clips import camera_frame
+from helpers.fake_roboflow import KEY, PROJECT, TRAINED_VERSION
+from helpers.remote import hosted, inference, red_box_png, upload_red_box, use_remote
 from PIL import Image
-from test_app_backends import red_box_png, upload_red_box, use_remote
-from test_cli import run_cli, run_cli_against_fake
-from test_remote_backends import hosted, inference
 
 from anonymize.errors import DetectionError
 from anonymize.live import LiveAnonymizer
@@ -28,7 +27,7 @@ from anonymize.settings import CLASS_CONFIDENCE, Settings
 @pytest.fixture
 def somewhere():
     """Another host: a server that records whatever is sent to it."""
-    server = fake_roboflow.start()
+    server = fake_roboflow.start_fake_roboflow()
     yield server
     server.shutdown()
 

@@ -11,10 +11,10 @@ import zipfile
 
 import numpy as np
 import pytest
-from clips import face_clip, face_patch
 from conftest import SAMPLES, outputs
+from helpers.cli import run_cli
+from helpers.clips import face_clip, face_patch
 from PIL import Image
-from test_cli import run_cli
 
 from anonymize.batch import anonymize_batch
 from anonymize.errors import MediaError

@@ -10,10 +10,10 @@ import os
 import shutil
 
 import pytest
-from clips import face_clip
 from conftest import SAMPLES, outputs
+from helpers.cli import run_cli
+from helpers.clips import face_clip
 from PIL import Image, PngImagePlugin
-from test_cli import run_cli
 
 from anonymize.edits import Edits, PictureEdits
 from anonymize.media import load_image

@@ -8,10 +8,9 @@ import sys
 
 import av
 import numpy as np
-
-from clips import face_clip, face_patch
 from conftest import ROOT, outputs
-from test_cli import run_cli
+from helpers.cli import run_cli
+from helpers.clips import face_clip, face_patch
 
 
 def peak_memory_mib(*args) -> float:

@@ -12,10 +12,10 @@ import tempfile
 import zipfile
 
 import pytest
-from clips import face_clip
 from conftest import SAMPLES, outputs
+from helpers.cli import run_cli
+from helpers.clips import face_clip
 from PIL import Image
-from test_cli import run_cli
 
 from anonymize.batch import anonymize_batch
 from anonymize.settings import Settings
@@ -223,8 +223,8 @@ def test_4_a_link_that_leads_nowhere_is_listed_with_its_reason_and_fails_the_run
 
 
 def test_6_a_link_naming_a_hosted_model_leaves_the_image_page_on_the_offline_model(monkeypatch, fake_roboflow):
-    from apptest_helpers import open_page
-    from fake_roboflow import KEY, PROJECT, TRAINED_VERSION
+    from helpers.apptest import open_page
+    from helpers.fake_roboflow import KEY, PROJECT, TRAINED_VERSION
 
     monkeypatch.setenv("ROBOFLOW_API_KEY", KEY)
     monkeypatch.setenv("ROBOFLOW_PROJECTS", f"acme/{PROJECT}")  # listed, and still not chosen by a link
@@ -245,9 +245,9 @@ def test_6_a_link_naming_a_hosted_model_leaves_the_image_page_on_the_offline_mod
 
 
 def test_6_the_operators_key_serves_no_project_the_operator_did_not_list(monkeypatch, fake_roboflow):
-    from apptest_helpers import open_page
-    from fake_roboflow import KEY
-    from test_app_backends import use_remote
+    from helpers.apptest import open_page
+    from helpers.fake_roboflow import KEY
+    from helpers.remote import use_remote
 
     monkeypatch.setenv("ROBOFLOW_API_KEY", KEY)
     monkeypatch.setenv("ROBOFLOW_PROJECTS", "acme/another-project")
@@ -259,9 +259,9 @@ def test_6_the_operators_key_serves_no_project_the_operator_did_not_list(monkeyp
 
 
 def test_6_the_operators_key_serves_a_project_the_operator_listed(monkeypatch, fake_roboflow):
-    from apptest_helpers import open_page
-    from fake_roboflow import KEY, PROJECT
-    from test_app_backends import use_remote
+    from helpers.apptest import open_page
+    from helpers.fake_roboflow import KEY, PROJECT
+    from helpers.remote import use_remote
 
     monkeypatch.setenv("ROBOFLOW_API_KEY", KEY)
     monkeypatch.setenv("ROBOFLOW_PROJECTS", PROJECT)

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-
 from conftest import ROOT
 
 ARTIFACTS = ROOT / "artifacts"

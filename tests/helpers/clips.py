@@ -8,9 +8,9 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+from conftest import SAMPLES
 
 from anonymize.media import load_image
-from conftest import SAMPLES
 
 FACE_SIDE = 90
 
@@ -123,3 +123,10 @@ def panning_frames(
     return views, [
         (face_x - step * i, face_y, face_x - step * i + FACE_SIDE, face_y + FACE_SIDE) for i in range(frames)
     ]
+
+
+def face_visible(before, after, box):
+    """True when the middle of the face box came through (nearly) unchanged."""
+    x1, y1, x2, y2 = box
+    inner = (slice(y1 + 25, y2 - 25), slice(x1 + 25, x2 - 25))
+    return np.abs(after[inner].astype(int) - before[inner]).mean() < 10

@@ -265,14 +265,14 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, {"success": True, "id": uuid.uuid4().hex[:20]})
 
 
-def start() -> FakeRoboflow:
+def start_fake_roboflow() -> FakeRoboflow:
     server = FakeRoboflow()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
 
-if __name__ == "__main__":  # python tests/fake_roboflow.py: a fake to point the app at by hand
-    server = start()
+if __name__ == "__main__":  # python tests/helpers/fake_roboflow.py: a fake to point the app at by hand
+    server = start_fake_roboflow()
     print(f"API_URL={server.url} OBJECT_DETECTION_URL={server.url} key {KEY}, project {PROJECT}/{TRAINED_VERSION}")
     while True:
         time.sleep(3600)
