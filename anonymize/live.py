@@ -53,7 +53,7 @@ from anonymize.errors import AnonymizeError
 from anonymize.pacing import DetectionPace
 from anonymize.pipeline import detect
 from anonymize.settings import Settings
-from anonymize.tracking import Tracker
+from anonymize.tracking import COAST_SECONDS, Tracker
 
 _log = logging.getLogger(__name__)
 
@@ -285,6 +285,9 @@ class LiveAnonymizer:
                 if self._newest is not None:
                     waited = time.perf_counter() - self._newest.captured_at
                     self._wait = waited if self._wait == 0 else 0.8 * self._wait + 0.2 * waited
+                    # A face one detection misses stays hidden until the detection after it has landed: on a busy
+                    # machine that is longer than tracking's own coast (a miss then showed the face at once).
+                    self._tracker.coast = max(COAST_SECONDS, 2 * max(self._wait, waited))
                 tracks = self._tracker.update(captured_at, hidden)
                 # Held frames (delayed mode) are older than this detection: their tracks must stay.
                 self._tracker.forget_before(min(captured_at, self._held[0][1]) if self._held else captured_at)
