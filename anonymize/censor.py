@@ -57,8 +57,10 @@ FOG_OPACITY = 0.55
 SHRUNK_SIGMA = 2.0
 
 #: Beyond these, a box covers the picture many times over, or a feather blurs it whole.
-MAX_PADDING = 10.0
-MAX_FEATHER = 200
+#: The ranges of the censoring's numbers, the one source for every front end (the CLI's flags, the sidebar's sliders).
+STRENGTH_RANGE = (1.0, 10.0)
+PADDING_RANGE = (1.0, 10.0)
+FEATHER_RANGE = (0, 200)
 
 
 @dataclass(frozen=True)
@@ -77,13 +79,15 @@ class CensorSettings:
             raise ValueError(f"method must be one of {METHODS}, not {self.method!r}")
         if self.shape not in SHAPES:
             raise ValueError(f"shape must be one of {SHAPES}, not {self.shape!r}")
-        if not (_is_number(self.strength) and 1 <= self.strength <= 10):
-            raise ValueError("strength must be between 1 and 10")
+        if not (_is_number(self.strength) and STRENGTH_RANGE[0] <= self.strength <= STRENGTH_RANGE[1]):
+            raise ValueError(f"strength must be between {STRENGTH_RANGE[0]:g} and {STRENGTH_RANGE[1]:g}")
         # Written so that NaN fails each test: it compares false with everything.
-        if not (_is_number(self.padding) and 1 <= self.padding <= MAX_PADDING):
-            raise ValueError(f"padding must be from 1 to {MAX_PADDING}")
-        if not (_is_whole(self.feather) and 0 <= self.feather <= MAX_FEATHER):
-            raise ValueError(f"feather must be a whole number of pixels from 0 to {MAX_FEATHER}, not {self.feather!r}")
+        if not (_is_number(self.padding) and PADDING_RANGE[0] <= self.padding <= PADDING_RANGE[1]):
+            raise ValueError(f"padding must be from {PADDING_RANGE[0]:g} to {PADDING_RANGE[1]:g}")
+        if not (_is_whole(self.feather) and FEATHER_RANGE[0] <= self.feather <= FEATHER_RANGE[1]):
+            raise ValueError(
+                f"feather must be a whole number of pixels from {FEATHER_RANGE[0]} to {FEATHER_RANGE[1]}, not {self.feather!r}"
+            )
         if not (
             isinstance(self.fill_color, tuple)
             and len(self.fill_color) == 3

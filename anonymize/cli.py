@@ -33,9 +33,18 @@ from tqdm import tqdm
 
 from anonymize import storage
 from anonymize.app_command import run_app
-from anonymize.censor import MAX_FEATHER, MAX_PADDING, METHODS, CensorSettings
-from anonymize.detectors import BACKENDS, BackendConfig, Detector, create_detector, describe, model_record
-from anonymize.detectors.remote import DEFAULT_TIMEOUT
+from anonymize.censor import FEATHER_RANGE, METHODS, PADDING_RANGE, SHAPES, STRENGTH_RANGE, CensorSettings
+from anonymize.detectors import (
+    API_KEY_VARIABLE,
+    BACKENDS,
+    DEFAULT_INFERENCE_URL,
+    BackendConfig,
+    Detector,
+    create_detector,
+    describe,
+    model_record,
+)
+from anonymize.detectors.remote import DEFAULT_TIMEOUT, TIMEOUT_RANGE
 from anonymize.devices import DEVICES
 from anonymize.edits import VideoEdits, edits_by_name, load_edits
 from anonymize.errors import AnonymizeError, EditsError, MissingSettings, printable
@@ -53,7 +62,7 @@ from anonymize.run.item import Review, input_sha256, process_or_fail, review_dig
 from anonymize.run.options import RunOptions
 from anonymize.settings import ALL_CLASSES, CLASS_CONFIDENCE, OTHER_CLASS_CONFIDENCE, Settings, unknown_classes
 from anonymize.tracking import COAST_SECONDS
-from anonymize.upload import SPLITS, RoboflowUploader, UploadTarget
+from anonymize.upload import DEFAULT_TAG, SPLITS, RoboflowUploader, UploadTarget
 from anonymize.video import (
     AUDIO_POLICIES,
     CRF_RANGE,
@@ -63,8 +72,6 @@ from anonymize.video import (
 )
 
 PROGRESS_BAR_FROM = 4  # files
-#: The tag an uploaded picture gets when none is given: where it came from.
-DEFAULT_TAG = "anonymized"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -128,30 +135,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--shape",
-        choices=("auto", "rect", "ellipse"),
+        choices=SHAPES,
         default="auto",
         help="default: ellipses for faces, rectangles otherwise",
     )
     parser.add_argument(
         "--strength",
-        type=_number(1, 10),
+        type=_number(*STRENGTH_RANGE),
         default=default.strength,
-        help=f"1–10, scaled to each region's size (default: %(default)s). At the default {default.method}: "
+        help=f"{STRENGTH_RANGE[0]:g}–{STRENGTH_RANGE[1]:g}, scaled to each region's size (default: %(default)s). At the default {default.method}: "
         f"{measured(default.method, default.strength).sentence().removeprefix('At this strength ').replace('%', '%%')} "
         f"{_never_enough()} See docs/censoring.md, “What strength buys”.",
     )
     parser.add_argument(
         "--padding",
-        type=_number(1, MAX_PADDING),
+        type=_number(*PADDING_RANGE),
         default=default.padding,
-        help=f"box scale about its centre, 1–{MAX_PADDING:g} (default: %(default)s)",
+        help=f"box scale about its centre, {PADDING_RANGE[0]:g}–{PADDING_RANGE[1]:g} (default: %(default)s)",
     )
     parser.add_argument(
         "--feather",
-        type=_whole(0, MAX_FEATHER),
+        type=_whole(*FEATHER_RANGE),
         default=default.feather,
         metavar="PX",
-        help=f"soften edges outward by PX pixels, 0–{MAX_FEATHER}; the inside stays fully hidden (default: %(default)s)",
+        help=f"soften edges outward by PX pixels, {FEATHER_RANGE[0]}–{FEATHER_RANGE[1]}; the inside stays fully hidden (default: %(default)s)",
     )
     defaults = ",".join(f"{name}={value:g}" for name, value in CLASS_CONFIDENCE.items())
     parser.add_argument(
@@ -162,7 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"0–100, one value for every class, or per class, e.g. face=20,license-plate=40 (default: {defaults}, other classes {OTHER_CLASS_CONFIDENCE})",
     )
     parser.add_argument(
-        "--overlap", type=_number(0, 100), default=30, help="NMS IoU threshold, 0–100 (default: %(default)s)"
+        "--overlap",
+        type=_number(0, 100),
+        default=Settings().overlap,
+        help="NMS IoU threshold, 0–100 (default: %(default)s)",
     )
     parser.add_argument("--format", choices=("same", *OUTPUT_EXTENSIONS), default="same", help="output image format")
     parser.add_argument("--json", action="store_true", help="also write <stem>.json with the predictions")
@@ -230,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="actors at once, each loading the models once (default: one per CPU)",
     )
     send = parser.add_argument_group(
-        "upload", "anonymized pictures (never the originals) into a Roboflow project, with ROBOFLOW_API_KEY"
+        "upload", f"anonymized pictures (never the originals) into a Roboflow project, with {API_KEY_VARIABLE}"
     )
     send.add_argument("--upload-to", metavar="WORKSPACE/PROJECT", help="upload each anonymized picture to this project")
     send.add_argument("--split", choices=SPLITS, default="train", help="the split they go to (default: %(default)s)")
@@ -242,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"a tag for each picture; repeat for several (default: {DEFAULT_TAG})",
     )
     remote = parser.add_argument_group(
-        "backend", "the API key is read from the ROBOFLOW_API_KEY environment variable only"
+        "backend", f"the API key is read from the {API_KEY_VARIABLE} environment variable only"
     )
     remote.add_argument("--backend", choices=BACKENDS, default="local", help="local: bundled offline models (default)")
     remote.add_argument(
@@ -262,13 +272,13 @@ def build_parser() -> argparse.ArgumentParser:
     remote.add_argument("--version", type=_whole(1), default=1, help="project version (default: %(default)s)")
     remote.add_argument("--workspace", default="", help="Roboflow workspace (default: the key's own)")
     remote.add_argument(
-        "--api-url", default="http://localhost:9001", help="Inference server address (default: %(default)s)"
+        "--api-url", default=DEFAULT_INFERENCE_URL, help="Inference server address (default: %(default)s)"
     )
     remote.add_argument(
         "--timeout",
-        type=_number(0.1, 3600),
+        type=_number(*TIMEOUT_RANGE),
         default=DEFAULT_TIMEOUT,
-        help="seconds a remote answer may take in all, 0.1–3600 (default: %(default)s)",
+        help=f"seconds a remote answer may take in all, {TIMEOUT_RANGE[0]:g}–{TIMEOUT_RANGE[1]:g} (default: %(default)s)",
     )
     return parser
 
@@ -513,7 +523,10 @@ def _model_words(record) -> str:
 
 
 #: Where a command-line user gives each setting a remote backend may miss.
-WHERE_TO_SET = {"API key": "set the ROBOFLOW_API_KEY environment variable", "project": "give --project and --version"}
+WHERE_TO_SET = {
+    "API key": f"set the {API_KEY_VARIABLE} environment variable",
+    "project": "give --project and --version",
+}
 
 
 def _stop(signum: int, _frame: object) -> None:
@@ -567,7 +580,7 @@ def _run(args: argparse.Namespace, staging: storage.Staging | None) -> int:
             args.timeout,
             args.device,
         )
-        api_key = os.environ.get("ROBOFLOW_API_KEY", "")
+        api_key = os.environ.get(API_KEY_VARIABLE, "")
         detector = create_detector(backend, api_key)
         thresholds = args.confidence
         unknown = unknown_classes(Settings(classes=None, class_confidence=thresholds.per_class), detector.classes)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from anonymize import storage
-from anonymize.detectors import BackendConfig, create_detector
+from anonymize.detectors import API_KEY_VARIABLE, BackendConfig, create_detector
 from anonymize.errors import AnonymizeError
 from anonymize.manifest import Entry, file_sha256
 from anonymize.outputs import Planned
@@ -58,7 +58,7 @@ class _Worker:
         classes: tuple[str, ...],
         staging: storage.Staging | None,
     ) -> None:
-        self.detector = create_detector(BackendConfig(**backend), os.environ.get("ROBOFLOW_API_KEY", ""))
+        self.detector = create_detector(BackendConfig(**backend), os.environ.get(API_KEY_VARIABLE, ""))
         self.settings, self.options, self.outdir = Settings.from_json(settings), options, Path(outdir)
         self.reviews, self.classes, self.staging = reviews, classes, staging
 

@@ -41,9 +41,8 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
-import av
 import cv2
 import numpy as np
 
@@ -317,21 +316,6 @@ class LiveAnonymizer:
                 self._detection_size,
                 self._pace.reason,
             )
-
-    def frame_callback(self) -> Callable[[av.VideoFrame], av.VideoFrame]:
-        """A ``video_frame_callback`` for streamlit-webrtc: censored frames out, never raw ones."""
-
-        def callback(frame: av.VideoFrame) -> av.VideoFrame:
-            pixels = frame.to_ndarray(format="rgb24")
-            try:
-                out = self.process(pixels)
-            except Exception:  # whatever breaks, the raw picture must not go out
-                _log.exception("live frame failed")
-                out = obscured(pixels, "error: picture hidden")
-            # streamlit-webrtc gives the returned frame the incoming one's timestamp itself.
-            return av.VideoFrame.from_ndarray(out, format="rgb24")
-
-        return callback
 
     def close(self) -> None:
         with self._lock:

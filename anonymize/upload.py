@@ -23,6 +23,9 @@ from anonymize.detectors.remote import DEFAULT_TIMEOUT, remote_call, status_sent
 from anonymize.detectors.roboflow_hosted import open_project
 from anonymize.errors import DetectionError, MissingSettings, UploadError
 
+#: The tag an uploaded picture gets when none is given: where it came from.
+DEFAULT_TAG = "anonymized"
+
 SERVICE = "Roboflow"
 SPLITS = ("train", "valid", "test")
 #: Tries per picture; a rejected key is not tried again.

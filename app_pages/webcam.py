@@ -5,6 +5,7 @@ from ui.live import (
     CAMERA_SIZE,
     DELAYED_BY_DEFAULT,
     DELAYED_HELP,
+    frame_callback,
     live_anonymizer,
     preset_note,
     rtc_configuration,
@@ -29,7 +30,7 @@ with stream:
         key="webcam",
         mode=WebRtcMode.SENDRECV,
         rtc_configuration=rtc_configuration(),
-        video_frame_callback=live.frame_callback(),
+        video_frame_callback=frame_callback(live),
         media_stream_constraints={"video": {"width": width, "height": height}, "audio": False},
         async_processing=True,
     )

@@ -74,3 +74,13 @@ def test_no_module_of_the_library_imports_itself_back_through_others():
 
 def test_the_check_finds_a_cycle_when_there_is_one():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_every_package_of_the_library_is_in_the_wheel():
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    packages = {
+        module_name(init.parent / "__init__.py") for init in LIBRARY.rglob("__init__.py") if "models" not in init.parts
+    }
+    assert packages <= listed

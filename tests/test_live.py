@@ -78,7 +78,9 @@ def test_stale_boxes_are_not_trusted(detector, frame):
 
 
 def test_the_webrtc_callback_never_returns_the_raw_frame_when_detection_raises(frame):
-    callback = LiveAnonymizer(Broken(), Settings()).frame_callback()
+    from ui.live import frame_callback
+
+    callback = frame_callback(LiveAnonymizer(Broken(), Settings()))
     incoming = av.VideoFrame.from_ndarray(frame, format="rgb24")
     for _ in range(20):
         out = callback(incoming).to_ndarray(format="rgb24")

@@ -9,10 +9,10 @@ from typing import Any
 
 import streamlit as st
 
-from anonymize.detectors import BackendConfig, Detector, create_detector
+from anonymize.detectors import API_KEY_VARIABLE, BackendConfig, Detector, create_detector
 from anonymize.errors import AnonymizeError, MissingSettings
 
-KEY_NAME = "ROBOFLOW_API_KEY"
+KEY_NAME = API_KEY_VARIABLE
 #: Inference servers the operator allows the configured key to be sent to (secrets or environment, comma-separated).
 ALLOWED_URLS_NAME = "INFERENCE_API_URLS"
 DEFAULT_INFERENCE_URL = BackendConfig().api_url

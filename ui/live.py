@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
+from typing import Callable
+
+import av
 
 import streamlit as st
 
-from anonymize.live import LiveAnonymizer
+from anonymize.live import LiveAnonymizer, obscured
 from ui.connection import secret_or_env
 from ui.sidebar import SidebarChoice
 from ui.views import metrics, show_json
 
+_log = logging.getLogger(__name__)
 _LIVE_KEY = "_live_anonymizer"
 #: What the page asks the camera for (width, height).
 CAMERA_SIZE = (640, 480)
@@ -46,6 +51,22 @@ def live_anonymizer(choice: SidebarChoice, delayed: bool) -> LiveAnonymizer:
     else:
         live.configure(choice.connection.detector, choice.settings, delayed=delayed)
     return live
+
+
+def frame_callback(live: LiveAnonymizer) -> Callable[[av.VideoFrame], av.VideoFrame]:
+    """A ``video_frame_callback`` for streamlit-webrtc: censored frames out, never raw ones."""
+
+    def callback(frame: av.VideoFrame) -> av.VideoFrame:
+        pixels = frame.to_ndarray(format="rgb24")
+        try:
+            out = live.process(pixels)
+        except Exception:  # whatever breaks, the raw picture must not go out
+            _log.exception("live frame failed")
+            out = obscured(pixels, "error: picture hidden")
+        # streamlit-webrtc gives the returned frame the incoming one's timestamp itself.
+        return av.VideoFrame.from_ndarray(out, format="rgb24")
+
+    return callback
 
 
 def rtc_configuration() -> dict:

@@ -16,9 +16,10 @@ from typing import Any
 
 import streamlit as st
 
-from anonymize.censor import METHODS, SHAPES, CensorSettings
+from anonymize.censor import FEATHER_RANGE, METHODS, PADDING_RANGE, SHAPES, STRENGTH_RANGE, CensorSettings
 from anonymize.detections import CONFIDENT
-from anonymize.detectors import BackendConfig
+from anonymize.detectors import DEFAULT_INFERENCE_URL, BackendConfig
+from anonymize.detectors.remote import DEFAULT_TIMEOUT, TIMEOUT_RANGE
 from anonymize.devices import DEVICES
 from anonymize.linkage import LIMIT, Linkage, lowest_enough, measured
 from anonymize.presets import DEFAULT_PRESET, PRESETS
@@ -35,8 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "project": "",
     "version": 1,
     "workspace": "",
-    "api_url": "http://localhost:9001",
-    "timeout": 10,
+    "api_url": DEFAULT_INFERENCE_URL,
+    "timeout": DEFAULT_TIMEOUT,
     "classes": list(ALL_CLASSES),
     "confidence": OTHER_CLASS_CONFIDENCE,
     "overlap": int(_LIBRARY.overlap),
@@ -57,12 +58,12 @@ NOT_IN_URL = {"source", "project", "version", "workspace", "api_url"}
 #: Each numeric control's range; a link's value outside it is ignored.
 BOUNDS: dict[str, tuple[float, float]] = {
     "version": (1, 1_000_000),
-    "timeout": (1, 60),
+    "timeout": TIMEOUT_RANGE,
     "confidence": (0, 100),
     "overlap": (0, 100),
-    "strength": (1.0, 10.0),
-    "padding": (1.0, 2.0),
-    "feather": (0, 30),
+    "strength": STRENGTH_RANGE,
+    "padding": PADDING_RANGE,
+    "feather": FEATHER_RANGE,
 }
 
 #: Session-state keys the sidebar owns besides ``DEFAULTS``: per-class sliders and class lists, typed classes, the key.
@@ -216,8 +217,12 @@ def _backend_controls() -> tuple[BackendConfig, str]:
             st.text_input(
                 "Server URL", key="api_url", help="Your Inference server, or a load balancer in front of several."
             )
-        st.slider(
-            "Timeout (s)", *BOUNDS["timeout"], key="timeout", help="How long to wait for an answer before giving up."
+        st.number_input(
+            "Timeout (s)",
+            *BOUNDS["timeout"],
+            step=1.0,
+            key="timeout",
+            help="How long to wait for an answer before giving up.",
         )
         typed = st.text_input(
             "API key", type="password", key="api_key", help="Held in this session only; never shown or saved."

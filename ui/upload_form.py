@@ -6,13 +6,12 @@ import streamlit as st
 
 from anonymize.batch import BatchResult, Failure
 from anonymize.errors import AnonymizeError
-from anonymize.upload import SPLITS, RoboflowUploader, UploadTarget, upload_all
+from anonymize.upload import DEFAULT_TAG, SPLITS, RoboflowUploader, UploadTarget, upload_all
 from ui.connection import key_for
 from ui.sidebar import SidebarChoice
 from ui.views import show_problems
 
 #: The tag each uploaded picture gets unless the form says otherwise: where it came from.
-DEFAULT_TAGS = "anonymized"
 
 
 def upload_form(done: BatchResult, choice: SidebarChoice, disabled: bool) -> BatchResult:
@@ -34,7 +33,7 @@ def upload_form(done: BatchResult, choice: SidebarChoice, disabled: bool) -> Bat
         )
         split = st.segmented_control("Split", SPLITS, default="train", key="upload_split")
         batch_name = st.text_input("Batch name (optional)", key="upload_batch")
-        tags = st.text_input("Tags, comma-separated", value=DEFAULT_TAGS, key="upload_tags")
+        tags = st.text_input("Tags, comma-separated", value=DEFAULT_TAG, key="upload_tags")
         typed = st.text_input(
             "API key",
             type="password",

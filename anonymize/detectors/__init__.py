@@ -19,6 +19,11 @@ from anonymize.devices import CPU_PROVIDER, Device, DeviceChoice, DeviceError, r
 from anonymize.errors import MissingSettings
 from anonymize.presets import DEFAULT_PRESET, PRESETS
 
+#: Where a Roboflow Inference server listens when it is started as its documentation says.
+DEFAULT_INFERENCE_URL = "http://localhost:9001"
+#: The environment variable that holds a Roboflow API key, for every front end.
+API_KEY_VARIABLE = "ROBOFLOW_API_KEY"
+
 BackendKind = Literal["local", "roboflow", "inference"]
 #: The device of :func:`local_detector` when none is given: the CPU, the same everywhere.
 CPU = Device("cpu", (CPU_PROVIDER,))
@@ -36,7 +41,7 @@ class BackendConfig:
     project: str = ""
     version: int = 1
     workspace: str = ""
-    api_url: str = "http://localhost:9001"
+    api_url: str = DEFAULT_INFERENCE_URL
     timeout: float = DEFAULT_TIMEOUT
     device: DeviceChoice = "auto"  # local only
 

@@ -23,6 +23,8 @@ from anonymize.errors import DetectionError
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 10.0  # seconds
+#: The seconds a remote answer may be given, in all: the CLI's --timeout and the sidebar's field.
+TIMEOUT_RANGE = (0.1, 3600.0)
 _KEY_IN_URL = re.compile(r"(api_key=)[^&\s\"']+")
 
 

@@ -347,7 +347,7 @@ def test_5_a_failed_connection_keeps_no_trace_of_the_key(overrides, fake_roboflo
 def test_1_a_link_with_values_no_control_can_hold_falls_back_to_the_defaults():
     link = {
         "strength": "nan",
-        "padding": "9",
+        "padding": "11",
         "confidence": "inf",
         "version": "-3",
         "source": "elsewhere",
