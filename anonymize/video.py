@@ -99,8 +99,6 @@ DEFAULT_CRF = 20
 CRF_RANGE = (0, 51)
 #: Detection runs on every k-th frame; tracking covers the frames between (docs/benchmarks.md, "Video and tracking").
 DEFAULT_DETECT_EVERY = 5
-#: The most the Video page offers.
-MAX_DETECT_EVERY = 6
 #: Frames held back, at most, so that tracks reach backwards (memory: this many decoded frames); detection
 #: runs at least every this many frames.
 MAX_DELAY_FRAMES = 16

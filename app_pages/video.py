@@ -4,11 +4,11 @@ import streamlit as st
 
 from anonymize.errors import AnonymizeError
 from anonymize.tracking import COAST_SECONDS
-from anonymize.video import DEFAULT_DETECT_EVERY, MAX_DETECT_EVERY
+from anonymize.video import DEFAULT_DETECT_EVERY
 from ui.last_run import RunKey, earlier_results_notice
 from ui.page_setup import ready_choice
 from ui.review import edits_file
-from ui.video_job import run_video_job
+from ui.video_job import MAX_DETECT_EVERY, run_video_job
 from ui.video_review import load_video_edits, review_tracks, video_edits_of, video_key
 from ui.views import before_picture, metrics, show_json, small_pair
 

@@ -19,6 +19,9 @@ from anonymize.video import VideoReport, anonymize_video, frame_at
 from ui.sidebar import SidebarChoice
 
 CHUNK = 8 * 1024 * 1024
+#: The most the Video page's "detect on every k-th frame" offers (the command line takes any k: detection still
+#: runs at least every half second, and after a cut).
+MAX_DETECT_EVERY = 6
 
 
 @dataclass(frozen=True)
