@@ -72,6 +72,19 @@ def test_no_module_of_the_library_imports_itself_back_through_others():
     assert cycles(graph) == []
 
 
+def test_the_library_never_imports_streamlit_or_the_app():
+    def outside(path: Path) -> set[str]:
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+        return names & {"streamlit", "streamlit_webrtc", "ui", "app_pages"}
+
+    assert {name: found for name, path in MODULES.items() if (found := outside(path))} == {}
+
+
 def test_the_check_finds_a_cycle_when_there_is_one():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
