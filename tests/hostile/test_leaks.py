@@ -237,8 +237,10 @@ def _scaled(frame, width):
 
 
 def _face_core(box, scale=1.0, dy=0):
+    """The eyes, nose and mouth of ``camera_frame``'s face: its chin and neck, at the bottom of the patch, lie
+    outside a face box padded 1.3 in any frame (3–6 % of a core reaching them, whichever detection drew it)."""
     x1, y1, x2, y2 = box
-    return slice(int((y1 + 25) * scale) + dy, int((y2 - 25) * scale) + dy), slice(
+    return slice(int((y1 + 20) * scale) + dy, int((y2 - 30) * scale) + dy), slice(
         int((x1 + 25) * scale), int((x2 - 25) * scale)
     )
 
