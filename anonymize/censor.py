@@ -36,17 +36,15 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Iterable, Literal, Protocol
 
 import cv2
 import numpy as np
 
 from anonymize.detections import Detection
 
-Method = Literal["blur", "pixelate", "fill", "fog"]
 Shape = Literal["auto", "rect", "ellipse"]
 
-METHODS: tuple[Method, ...] = ("blur", "pixelate", "fill", "fog")
 SHAPES: tuple[Shape, ...] = ("auto", "rect", "ellipse")
 ELLIPSE_CLASSES = frozenset({"face"})
 FOG_VEIL = np.array([225.0, 225.0, 225.0])
@@ -67,7 +65,7 @@ FEATHER_RANGE = (0, 200)
 class CensorSettings:
     """How to hide a region. See the module docstring for the exact rules."""
 
-    method: Method = "blur"
+    method: str = "blur"
     strength: float = 5.0
     padding: float = 1.3
     shape: Shape = "auto"
@@ -160,7 +158,7 @@ def censor(image: np.ndarray, detections: Iterable[Detection], settings: CensorS
         # another region's output, so overlaps are not censored twice.
         x1, y1 = max(0, region.x1 - grow - wx1), max(0, region.y1 - grow - wy1)
         x2, y2 = min(wx2, region.x2 + grow) - wx1, min(wy2, region.y2 + grow) - wy1
-        hidden[y1:y2, x1:x2] = _hide(window[y1:y2, x1:x2], region.longer_side, settings)
+        hidden[y1:y2, x1:x2] = CENSOR_METHODS[settings.method].hide(window[y1:y2, x1:x2], region.longer_side, settings)
         if grow == 0 and region.shape == "rect":
             mask[y1:y2, x1:x2] = 1.0  # the whole box, and nothing around it
         else:
@@ -211,17 +209,72 @@ def _shape_alpha(region: Region, grow: int, area: tuple[int, int, int, int]) -> 
     return np.clip(1.0 - outside / max(grow, 1), 0.0, 1.0).astype(np.float32)
 
 
-def _hide(crop: np.ndarray, size: int, settings: CensorSettings) -> np.ndarray:
-    """The censored version of ``crop``; ``size`` is the region's longer side."""
-    if settings.method == "fill":
-        return np.broadcast_to(np.array(settings.fill_color, np.uint8), crop.shape).copy()
-    if settings.method == "pixelate":
+class CensorMethod(Protocol):
+    """One way of hiding a region. A new method is one class and one line in :data:`CENSOR_METHODS`; its
+    linkage figure (``linkage.json``, from ``bench/identity_linkage.py``) is said as "not measured" until it has one."""
+
+    name: str
+    #: How a sentence says a face it hid ("blurred faces").
+    past: str
+    #: What it does, in a few words (the CLI's and the sidebar's help).
+    description: str
+    #: Whether the strength slider changes it.
+    uses_strength: bool
+
+    def hide(self, crop: np.ndarray, size: int, settings: CensorSettings) -> np.ndarray:
+        """The censored version of ``crop``; ``size`` is the region's longer side."""
+        ...
+
+
+@dataclass(frozen=True)
+class Blur:
+    name: str = "blur"
+    past: str = "blurred"
+    description: str = "Gaussian"
+    uses_strength: bool = True
+
+    def hide(self, crop: np.ndarray, size: int, settings: CensorSettings) -> np.ndarray:
+        return _gaussian(crop, size * settings.strength / 40)
+
+
+@dataclass(frozen=True)
+class Pixelate:
+    name: str = "pixelate"
+    past: str = "pixelated"
+    description: str = "mosaic of cell means"
+    uses_strength: bool = True
+
+    def hide(self, crop: np.ndarray, size: int, settings: CensorSettings) -> np.ndarray:
         cells = max(2, round(32 / settings.strength))
         return _pixelate(crop, max(1, int(np.ceil(size / cells))))
-    blurred = _gaussian(crop, size * settings.strength / 40)
-    if settings.method == "fog":
+
+
+@dataclass(frozen=True)
+class Fill:
+    name: str = "fill"
+    past: str = "filled"
+    description: str = "solid colour, irreversible"
+    uses_strength: bool = False
+
+    def hide(self, crop: np.ndarray, size: int, settings: CensorSettings) -> np.ndarray:
+        return np.broadcast_to(np.array(settings.fill_color, np.uint8), crop.shape).copy()
+
+
+@dataclass(frozen=True)
+class Fog:
+    name: str = "fog"
+    past: str = "fogged"
+    description: str = "blur under a light veil"
+    uses_strength: bool = True
+
+    def hide(self, crop: np.ndarray, size: int, settings: CensorSettings) -> np.ndarray:
+        blurred = Blur().hide(crop, size, settings)
         return np.round(blurred * (1 - FOG_OPACITY) + FOG_VEIL * FOG_OPACITY).astype(np.uint8)
-    return blurred
+
+
+#: Every censor method by name, in the order the front ends offer them.
+CENSOR_METHODS: dict[str, CensorMethod] = {method.name: method for method in (Blur(), Pixelate(), Fill(), Fog())}
+METHODS: tuple[str, ...] = tuple(CENSOR_METHODS)
 
 
 def _pixelate(crop: np.ndarray, cell: int) -> np.ndarray:

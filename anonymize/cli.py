@@ -33,7 +33,15 @@ from tqdm import tqdm
 
 from anonymize import storage
 from anonymize.app_command import run_app
-from anonymize.censor import FEATHER_RANGE, METHODS, PADDING_RANGE, SHAPES, STRENGTH_RANGE, CensorSettings
+from anonymize.censor import (
+    CENSOR_METHODS,
+    FEATHER_RANGE,
+    METHODS,
+    PADDING_RANGE,
+    SHAPES,
+    STRENGTH_RANGE,
+    CensorSettings,
+)
 from anonymize.detectors import (
     API_KEY_VARIABLE,
     BACKENDS,
@@ -131,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--method",
         choices=METHODS,
         default=default.method,
-        help="blur, pixelate, fill (solid, irreversible) or fog (default: %(default)s)",
+        help="; ".join(f"{method.name}: {method.description}" for method in CENSOR_METHODS.values())
+        + " (default: %(default)s)",
     )
     parser.add_argument(
         "--shape",
@@ -285,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _never_enough() -> str:
     """Which methods no strength brings within the measured limit, as a sentence (empty when every method has one)."""
-    never = [m for m in METHODS if lowest_enough(m) is None]
+    never = [m for m in METHODS if measured(m, 5) is not None and lowest_enough(m) is None]
     if not never:
         return ""
     return (

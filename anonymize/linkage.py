@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from anonymize.censor import CENSOR_METHODS
+
 DATA_FILE = Path(__file__).resolve().parent / "linkage.json"
 #: A strength is enough when the recogniser links at most this many times chance.
 LIMIT = 2.0
-#: How a sentence names each method's result.
-PAST = {"blur": "blurred", "pixelate": "pixelated", "fill": "filled", "fog": "fogged"}
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,9 @@ class Linkage:
         >>> Linkage("blur", 5, 0.004, 0.0013, 748).sentence()
         'At this strength a face recogniser matched 0.40 % of blurred faces to their originals (chance: 0.13 %).'
         """
-        start = "A face recogniser" if self.method == "fill" else "At this strength a face recogniser"
-        return f"{start} matched {_percent(self.rank1)} of {PAST[self.method]} faces to their originals (chance: {_percent(self.chance)})."
+        method = CENSOR_METHODS[self.method]
+        start = "At this strength a face recogniser" if method.uses_strength else "A face recogniser"
+        return f"{start} matched {_percent(self.rank1)} of {method.past} faces to their originals (chance: {_percent(self.chance)})."
 
 
 @lru_cache(maxsize=1)
@@ -57,17 +58,24 @@ def _table() -> dict:
     return json.loads(DATA_FILE.read_text())
 
 
-def measured(method: str, strength: float) -> Linkage:
-    """The measured figure for ``method`` at ``strength`` (1–10; fill ignores it)."""
+def measured(method: str, strength: float) -> Linkage | None:
+    """The measured figure for ``method`` at ``strength`` (1–10; fill ignores it); None for a method not measured yet.
+
+    >>> measured("crosshatch", 5) is None
+    True
+    """
     table = _table()
+    if method not in table["parrot_rank1"]:
+        return None
     by_strength = table["parrot_rank1"][method]
     step = "any" if "any" in by_strength else str(max(1, min(10, math.floor(strength))))
     return Linkage(method, 0 if step == "any" else int(step), by_strength[step], table["chance_rank1"], table["faces"])
 
 
 def lowest_enough(method: str) -> int | None:
-    """The lowest whole strength of ``method`` linked at most :data:`LIMIT` times chance (0 for fill), or None if none is."""
-    steps = _table()["parrot_rank1"][method]
+    """The lowest whole strength of ``method`` linked at most :data:`LIMIT` times chance (0 for fill), or None if none
+    is (a method not measured has none either: ask :func:`measured` first)."""
+    steps = _table()["parrot_rank1"].get(method, {})
     if "any" in steps:
         return 0 if measured(method, 0).enough else None
     return next((s for s in sorted(map(int, steps)) if measured(method, s).enough), None)

@@ -147,3 +147,33 @@ def test_a_blur_run_on_a_shrunken_copy_keeps_no_more_detail_than_the_full_size_g
 
     assert detail(shrunk) <= detail(full_size)
     assert np.abs(shrunk.astype(int) - full_size).mean() < 1.5  # the same picture, to a grey level
+
+
+def test_a_new_method_is_one_class_in_the_registry_and_its_linkage_is_said_to_be_not_measured(monkeypatch):
+    import importlib
+    from dataclasses import dataclass
+
+    from anonymize import cli
+
+    censoring = importlib.import_module("anonymize.censor")  # the package's own ``censor`` is the function
+    from anonymize.linkage import measured
+
+    @dataclass(frozen=True)
+    class Invert:
+        name: str = "invert"
+        past: str = "inverted"
+        description: str = "the negative"
+        uses_strength: bool = False
+
+        def hide(self, crop, size, settings):
+            return 255 - crop
+
+    monkeypatch.setitem(censoring.CENSOR_METHODS, "invert", Invert())
+    monkeypatch.setattr(censoring, "METHODS", (*censoring.METHODS, "invert"))
+    monkeypatch.setattr(cli, "METHODS", censoring.METHODS)
+    image = np.random.default_rng(0).integers(0, 255, (60, 80, 3), dtype=np.uint8)
+    found = Predictions.of([Detection(10, 10, 30, 30, 0.9, "plate")], 80, 60)
+    out = censor(image, found, CensorSettings(method="invert"))
+    assert (out[20, 20] == 255 - image[20, 20]).all() and (out[50:, 50:] == image[50:, 50:]).all()
+    assert measured("invert", 5) is None
+    assert "invert" in cli.build_parser().format_help()  # no linkage figure: the help still comes, saying nothing of it

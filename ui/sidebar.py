@@ -16,7 +16,15 @@ from typing import Any
 
 import streamlit as st
 
-from anonymize.censor import FEATHER_RANGE, METHODS, PADDING_RANGE, SHAPES, STRENGTH_RANGE, CensorSettings
+from anonymize.censor import (
+    CENSOR_METHODS,
+    FEATHER_RANGE,
+    METHODS,
+    PADDING_RANGE,
+    SHAPES,
+    STRENGTH_RANGE,
+    CensorSettings,
+)
 from anonymize.detections import CONFIDENT
 from anonymize.detectors import DEFAULT_INFERENCE_URL, BackendConfig
 from anonymize.detectors.remote import DEFAULT_TIMEOUT, TIMEOUT_RANGE
@@ -83,9 +91,7 @@ CHOICES = {
     "shape": list(SHAPES),
 }
 DEVICE_HELP = "auto: an NVIDIA GPU when the [gpu] extra finds one, else the CPU · cpu · cuda: the GPU or nothing"
-METHOD_HELP = (
-    "blur: Gaussian · pixelate: mosaic of cell means · fill: solid black, irreversible · fog: blur under a veil"
-)
+METHOD_HELP = " · ".join(f"{method.name}: {method.description}" for method in CENSOR_METHODS.values())
 
 
 @dataclass(frozen=True)
@@ -276,7 +282,7 @@ def _censor_controls() -> None:
     )
     st.selectbox("Censor method", METHODS, key="method", help=METHOD_HELP)
     st.selectbox("Shape", SHAPES, key="shape", help="auto: ellipses for faces, rectangles for plates")
-    if st.session_state.method != "fill":  # fill hides whole, at any strength
+    if CENSOR_METHODS[st.session_state.method].uses_strength:
         st.slider("Strength", *BOUNDS["strength"], step=0.5, key="strength", help="Scaled to each region's size.")
     _linkage_note(measured(st.session_state.method, st.session_state.strength))
     st.slider(
@@ -294,8 +300,14 @@ def _censor_controls() -> None:
     )
 
 
-def _linkage_note(figure: Linkage) -> None:
+def _linkage_note(figure: Linkage | None) -> None:
     """What the chosen method and strength buy against a face recogniser, as measured; a warning above the limit."""
+    if figure is None:
+        st.caption(
+            "Not measured yet: how often a face recogniser links faces hidden this way to their originals "
+            "(bench/identity_linkage.py; docs/censoring.md, “What strength buys”)."
+        )
+        return
     st.caption(figure.sentence() + " Measured: docs/censoring.md, “What strength buys”.")
     if figure.enough:
         return
