@@ -8,7 +8,7 @@ import numpy as np
 import piexif
 import pytest
 from conftest import SAMPLES
-from helpers.browser import launch_chromium, screenshot, server_log, streamlit_server, wait_until_idle
+from helpers.browser import choose, launch_chromium, screenshot, server_log, streamlit_server, wait_until_idle
 from helpers.recording_proxy import recording_proxy
 from PIL import Image
 
@@ -254,8 +254,7 @@ def test_without_a_roboflow_key_the_page_says_what_is_missing_and_goes_back_in_o
     if sized_page.size == "phone":  # the sidebar starts closed on a phone
         sized_page.get_by_test_id("stExpandSidebarButton").click()
         expect(sidebar.get_by_text("Model source")).to_be_in_viewport()  # the sidebar has finished sliding in
-    sidebar.get_by_test_id("stSelectbox").first.click()
-    sized_page.get_by_role("option", name="Roboflow hosted model").click()  # a link cannot choose it (issue 26)
+    choose(sized_page, sidebar.get_by_test_id("stSelectbox").first, "Roboflow hosted model")  # a link cannot choose it
     wait_until_idle(sized_page)
     if sized_page.size == "phone":
         sized_page.get_by_test_id("stSidebarCollapseButton").locator("button").click()

@@ -111,3 +111,20 @@ def screenshot(page, name: str) -> Path:
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size(size)
     return path
+
+
+def choose(page, selectbox, option: str, attempts: int = 4) -> None:
+    """Open the Streamlit ``selectbox`` (a locator) and pick ``option``. A rerun that lands meanwhile
+    (a page still settling, a sidebar still sliding in on a phone) closes the list: it is opened again."""
+    for _ in range(attempts):
+        selectbox.click()
+        listed = page.get_by_role("option", name=option)
+        try:
+            listed.wait_for(state="visible", timeout=5_000)
+        except Exception:  # Playwright's TimeoutError: the list closed before it showed
+            page.keyboard.press("Escape")
+            wait_until_idle(page)
+            continue
+        listed.click()
+        return
+    raise AssertionError(f"the option {option!r} never showed in {attempts} tries")
