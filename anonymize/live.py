@@ -269,14 +269,13 @@ class LiveAnonymizer:
         size: tuple[int, int],
     ) -> None:
         in_background = getattr(detector, "in_background", None)  # the local models: their threads too
+        runner = in_background() if in_background else detector
         height, width = frame.shape[:2]
         if size == (width, height):
-            found = detect(frame, in_background() if in_background else detector, settings)
+            found = detect(frame, runner, settings)
         else:  # stepped down: boxes found on a smaller copy, moved back onto the frame (the JSON too)
             small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-            found = replace(
-                detect(small, in_background() if in_background else detector, settings).resized(width, height), raw=None
-            )
+            found = replace(detect(small, runner, settings).resized(width, height), raw=None)
         hidden = found if settings.classes is None else found.of_classes(settings.classes)
         as_json = found.raw or found.to_roboflow()  # made outside the lock: the frame path waits on it
         with self._lock:

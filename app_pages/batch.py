@@ -134,7 +134,7 @@ if order and st.toggle(
     data = read_input(uploads, shown.source)
     key = picture_key(shown.source, data)
     try:
-        area, picture = process_shown(shown.source, data, choice, edits_of(key), shown="review_queue_result_of")
+        area, picture = process_shown(key, data, choice, edits_of(key), shown="review_queue_result_of")
     except AnonymizeError as error:
         st.error(str(error))
     else:

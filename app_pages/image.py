@@ -33,7 +33,7 @@ index = pick_one([name for name, _ in pictures], key="image_shown")
 name, data = pictures[index]
 key = picture_key(name, data)
 try:
-    area, done = process_shown(name, data, choice, edits_of(key), shown="image_result_of")
+    area, done = process_shown(key, data, choice, edits_of(key), shown="image_result_of")
 except AnonymizeError as error:
     st.error(str(error))
     st.stop()

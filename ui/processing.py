@@ -88,22 +88,22 @@ def process(name: str, data: bytes, choice: SidebarChoice, edits: PictureEdits |
 
 
 def process_shown(
-    name: str, data: bytes, choice: SidebarChoice, edits: PictureEdits | None, *, shown: str
+    key: tuple[str, str], data: bytes, choice: SidebarChoice, edits: PictureEdits | None, *, shown: str
 ) -> tuple[DeltaGenerator, Processed]:
     """:func:`process`, and the container to show the result in, at this point of the page.
 
-    For another picture than the one shown here last (``shown`` is the session key that
-    remembers it), a spinner naming this one replaces the last one's result at once, so
+    ``key`` is the picture's name and the sha256 of ``data`` (the review's picture key). For another
+    picture than the one shown here last (``shown`` is the session key that remembers it), a spinner naming this one replaces the last one's result at once, so
     the first detection (seconds on a large photo) is never spent under a blank or under
     the last picture. For the same picture (a slider moved) the container is the one of
     the last run, so what is in it is updated in place, not built again (a canvas would
     lose what was just drawn on it, and pictures would flash).
     """
-    digest = hashlib.sha256(data).hexdigest()
-    if st.session_state.get(shown) == (name, digest):
+    name = key[0]
+    if st.session_state.get(shown) == key:
         return st.container(), process(name, data, choice, edits)
     slot = st.empty()
     with slot, st.spinner(f"Anonymizing {name}: finding what to hide…", show_time=True):
         done = process(name, data, choice, edits)
-    st.session_state[shown] = (name, digest)
+    st.session_state[shown] = key
     return slot.container(), done

@@ -118,10 +118,11 @@ def box_review(
     )
     if drawn is not None:
         # Hidden as found: the detections left off the canvas (low confidence) unless already kept visible.
+        drawn_here = set(on_canvas)
         off_canvas = [
             DrawnBox(i, d.class_name, d.x1, d.y1, d.x2, d.y2)
             for i, d in enumerate(detections)
-            if i not in set(on_canvas) and d.detection_id not in kept
+            if i not in drawn_here and d.detection_id not in kept
         ]
         from_canvas = edits_from_boxes(key[1], detections, drawn + off_canvas)
         if from_canvas != edits:
