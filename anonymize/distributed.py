@@ -13,7 +13,6 @@ uploads and numbers the records). ``ray`` comes with the ``[ray]`` extra; nothin
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
 import logging
@@ -35,7 +34,7 @@ from anonymize.run.options import RunOptions
 from anonymize.settings import Settings
 
 
-def check_options(args: argparse.Namespace) -> None:
+def check_installed() -> None:
     """ValueError when ``ray`` is missing."""
     if importlib.util.find_spec("ray") is None:
         raise ValueError("--engine ray needs Ray: pip install 'anonymize[ray]'")
@@ -119,7 +118,7 @@ def anonymize_on_ray(
     staging: storage.Staging | None = None,
 ) -> Iterator[tuple[Entry, dict]]:
     """Each planned input's manifest entry and the COCO part of its records (empty without records),
-    as the actors finish them (in no set order). ``reviews`` are :func:`anonymize.cli.reviews_for`'s.
+    as the actors finish them (in no set order). ``reviews`` are :func:`anonymize.run.item.reviews_for`'s.
 
     ``address`` is a cluster's (``ray://host:10001`` or ``auto``); None starts Ray on this machine.
     ``workers`` actors run at once (default: one per CPU of the cluster); each takes one CPU, or

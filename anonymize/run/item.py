@@ -12,15 +12,16 @@ import json
 import sys
 import time
 from collections import Counter
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Sequence
 
 from tqdm import tqdm
 
 from anonymize import storage
 from anonymize.detections import CONFIDENT
-from anonymize.detectors import Detector
-from anonymize.edits import PictureEdits, VideoEdits
-from anonymize.errors import AnonymizeError, MediaError, printable
+from anonymize.detectors import BackendConfig, Detector, model_record
+from anonymize.edits import PictureEdits, VideoEdits, edits_by_name, load_edits
+from anonymize.errors import AnonymizeError, EditsError, MediaError, printable
 from anonymize.inputs import not_a_file
 from anonymize.manifest import Entry, file_sha256
 from anonymize.media import encode_image, load_image
@@ -29,7 +30,7 @@ from anonymize.pipeline import anonymize_image
 from anonymize.records import FOLDER as RECORDS
 from anonymize.records import Records
 from anonymize.run.options import RunOptions
-from anonymize.settings import Settings
+from anonymize.settings import Settings, unknown_classes
 from anonymize.video import VideoReport, anonymize_video
 from anonymize.writing import write_atomically
 
@@ -162,3 +163,44 @@ def process_video(
             on_progress=on_progress,
             edits=edits,
         )
+
+
+def reviews_for(
+    path: str, planned: Sequence[Planned], backend: BackendConfig, classes: tuple[str, ...]
+) -> dict[Path, Review]:
+    """Each reviewed input's settings and edits, from the edits file or folder at ``path``.
+
+    Raises EditsError, before anything is written, for a malformed file, edits made with another
+    model or naming a class it does not find (``classes``), a picture that is not among the inputs, or one
+    whose bytes are not those reviewed.
+    """
+    reviews: dict[Path, Review] = {}
+    model = model_record(backend)
+    for name, (edits, entry) in edits_by_name(load_edits(path)).items():
+        if dict(edits.backend) != model:
+            raise EditsError(
+                f"the edits for {name} were made with {_model_words(edits.backend)}; this run uses {_model_words(model)}."
+            )
+        unknown = unknown_classes(edits.settings, classes)
+        if unknown:  # the rule the command line's --classes and --confidence follow
+            raise EditsError(
+                f"the edits for {name} name unknown class {', '.join(map(repr, unknown))}: this model finds {', '.join(classes)}."
+            )
+        # The app names a picture from photos.zip "photos/sub/x.jpg": its file name is what an unpacked input has.
+        is_video = isinstance(entry, VideoEdits)
+        named = [
+            item
+            for item in planned
+            if item.source.name == PurePosixPath(name).name and (item.format is None) == is_video
+        ]
+        if not named:
+            raise EditsError(f"the edits name {name}, which is not among the inputs.")
+        same = [item for item in named if input_sha256(item) == entry.sha256]
+        if not same:
+            raise EditsError(f"{named[0].input} is not the file that was reviewed (its sha256 differs).")
+        reviews.update((item.source, (edits.settings, entry)) for item in same)
+    return reviews
+
+
+def _model_words(record) -> str:
+    return ", ".join(f"{key} {value}" for key, value in record.items() if key != "kind") + f" ({record.get('kind')})"

@@ -1,15 +1,23 @@
-"""What a run asks of each input beyond the settings: the video options, the records, and how much it says.
+"""What a run is asked to do: the per-input options, and the whole run's configuration.
+
+The command line builds a :class:`RunConfig` from its flags; the engine and the per-input runner
+read only these typed fields, never argparse's namespace.
 
 Example:
     >>> RunOptions(detect_every=3).detect_every, RunOptions().audio
     (3, 'aac')
+    >>> RunConfig(("photos",), "out").backend.kind
+    'local'
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass, field
 
+from anonymize.censor import CensorSettings
+from anonymize.detectors import BackendConfig
+from anonymize.settings import Settings
+from anonymize.upload import DEFAULT_TAG
 from anonymize.video import DEFAULT_CRF, DEFAULT_DETECT_EVERY
 
 
@@ -28,13 +36,60 @@ class RunOptions:
     #: COCO and YOLO records of what was hidden, and with them black-and-white masks.
     records: bool = False
     masks: bool = False
+    #: A picture's output format (``same``: its own), and whether its predictions go beside it.
+    format: str = "same"
+    json: bool = False
 
-    @classmethod
-    def of(cls, namespace: Any) -> RunOptions:
-        """The options an argparse namespace (or any object with these attributes) holds.
+    def shaping_outputs(self) -> dict[str, object]:
+        """The options that shape the outputs, as the manifest records them (a resumed run must match them)."""
+        return {
+            "format": self.format,
+            "json": self.json,
+            "records": self.records,
+            "masks": self.masks,
+            "detect_every": self.detect_every,
+            "crf": self.crf,
+            "audio": self.audio,
+        }
 
-        >>> import argparse
-        >>> RunOptions.of(argparse.Namespace(detect_every=2, crf=18, audio="copy", quiet=True, records=False, masks=False, x=1)).crf
-        18
-        """
-        return cls(**{f.name: getattr(namespace, f.name) for f in fields(cls)})
+
+@dataclass(frozen=True)
+class Thresholds:
+    """What ``--confidence`` says: one value for every class, and each named class's own."""
+
+    every_class: float | None = None
+    per_class: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class UploadOptions:
+    """Where anonymized pictures are uploaded: a Roboflow ``workspace/project``, its split, batch and tags."""
+
+    to: str
+    split: str = "train"
+    batch_name: str | None = None
+    tags: tuple[str, ...] = (DEFAULT_TAG,)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A whole run: the inputs and where they go, the model, what to hide and how, and the engine."""
+
+    inputs: tuple[str, ...]
+    output: str
+    backend: BackendConfig = field(default_factory=BackendConfig)
+    #: Comma-separated classes to hide; None: every class the model finds.
+    classes: str | None = None
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    overlap: float = Settings().overlap
+    censor: CensorSettings = field(default_factory=CensorSettings)
+    options: RunOptions = field(default_factory=RunOptions)
+    #: Review edits to replay: a file or a folder of them.
+    edits: str | None = None
+    #: Skip inputs an earlier run into the output already did with the same settings.
+    resume: bool = False
+    #: ``local`` or ``ray``; for Ray, the cluster's address and the actors at once.
+    engine: str = "local"
+    address: str | None = None
+    workers: int | None = None
+    upload: UploadOptions | None = None
