@@ -39,6 +39,7 @@ from anonymize.detectors import (
 )
 from anonymize.detectors.remote import DEFAULT_TIMEOUT, TIMEOUT_RANGE
 from anonymize.devices import DEVICES
+from anonymize.frames import DEFAULT_DETECT_EVERY, MAX_DELAY_FRAMES
 from anonymize.linkage import LIMIT, lowest_enough, measured
 from anonymize.media import OUTPUT_EXTENSIONS
 from anonymize.presets import DEFAULT_PRESET, PRESETS
@@ -49,13 +50,7 @@ from anonymize.run.options import RunConfig, RunOptions, Thresholds, UploadOptio
 from anonymize.settings import ALL_CLASSES, CLASS_CONFIDENCE, OTHER_CLASS_CONFIDENCE, Settings
 from anonymize.tracking import COAST_SECONDS
 from anonymize.upload import DEFAULT_TAG, SPLITS
-from anonymize.video import (
-    AUDIO_POLICIES,
-    CRF_RANGE,
-    DEFAULT_CRF,
-    DEFAULT_DETECT_EVERY,
-    MAX_DELAY_FRAMES,
-)
+from anonymize.video_io import AUDIO_POLICIES, CRF_RANGE, DEFAULT_CRF
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -40,7 +40,7 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import cv2
@@ -48,9 +48,9 @@ import numpy as np
 
 from anonymize.censor import censor
 from anonymize.detectors.base import Detector, run_in_background
+from anonymize.frames import find
 from anonymize.errors import AnonymizeError
 from anonymize.pacing import DetectionPace
-from anonymize.pipeline import detect
 from anonymize.settings import Settings
 from anonymize.tracking import COAST_SECONDS, Tracker
 
@@ -270,14 +270,9 @@ class LiveAnonymizer:
     ) -> None:
         in_background = getattr(detector, "in_background", None)  # the local models: their threads too
         runner = in_background() if in_background else detector
-        height, width = frame.shape[:2]
-        if size == (width, height):
-            found = detect(frame, runner, settings)
-        else:  # stepped down: boxes found on a smaller copy, moved back onto the frame (the JSON too)
-            small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-            found = replace(detect(small, runner, settings).resized(width, height), raw=None)
-        hidden = found if settings.classes is None else found.of_classes(settings.classes)
-        as_json = found.raw or found.to_roboflow()  # made outside the lock: the frame path waits on it
+        found = find(frame, runner, settings, size)  # stepped down: on a smaller copy, its boxes moved back
+        hidden = found.hidden
+        as_json = found.every.raw or found.every.to_roboflow()  # made outside the lock: the frame path waits on it
         with self._lock:
             if detector is self._detector:
                 if self._newest is not None:

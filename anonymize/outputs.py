@@ -25,7 +25,7 @@ from anonymize.records import FOLDER as RECORDS
 from anonymize.records import SUMMARY_FILES, files_of
 from anonymize.writing import temporary_beside
 from anonymize.media import IMAGE_SUFFIXES, OUTPUT_EXTENSIONS, same_format
-from anonymize.video import is_video
+from anonymize.video_io import is_video
 
 
 #: Files that mark a folder as an exported dataset (Roboflow's exports, YOLO, COCO).

@@ -44,7 +44,8 @@ from anonymize.detectors import local_detector  # noqa: E402
 from anonymize.pipeline import detect  # noqa: E402
 from anonymize.settings import Settings  # noqa: E402
 from anonymize.tracking import COAST_SECONDS, DelayedCover, Tracker  # noqa: E402
-from anonymize.video import MAX_DELAY_FRAMES, frames_of  # noqa: E402
+from anonymize.frames import MAX_DELAY_FRAMES  # noqa: E402
+from anonymize.video_io import frames_of  # noqa: E402
 
 FPS = 25
 COAST_FRAMES = round(COAST_SECONDS * FPS)

@@ -51,7 +51,8 @@ from anonymize.censor import CensorSettings  # noqa: E402
 from anonymize.detectors import local_detector  # noqa: E402
 from anonymize.media import load_image  # noqa: E402
 from anonymize.settings import Settings  # noqa: E402
-from anonymize.video import anonymize_video, frames_of  # noqa: E402
+from anonymize.video import anonymize_video  # noqa: E402
+from anonymize.video_io import frames_of  # noqa: E402
 
 POLICIES = {"none": {"coast": 0}, "tracker": {}, "window": {"window": 2}}
 MIN_FACE = 10

@@ -507,7 +507,7 @@ def test_video_review_keep_a_track_visible_and_add_a_box_then_the_cli_replays_it
     from conftest import ROOT
     from helpers.clips import face_clip, face_visible
 
-    from anonymize.video import frames_of
+    from anonymize.video_io import frames_of
 
     boxes = face_clip(tmp_path / "walk.mp4", frames=40)
     anonymize_video_in_the_browser(page, f"{app_url}/video?confidence_face=50&method=fill", tmp_path / "walk.mp4")

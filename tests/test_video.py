@@ -7,7 +7,8 @@ from helpers.clips import face_clip, face_visible, panning_frames, write_frames
 
 from anonymize.errors import DetectionError, MediaError
 from anonymize.settings import Settings
-from anonymize.video import anonymize_video, frames_of, probe
+from anonymize.video import anonymize_video
+from anonymize.video_io import frames_of, probe
 
 
 class Flaky:

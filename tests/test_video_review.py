@@ -11,7 +11,9 @@ from anonymize.detections import Detection
 from anonymize.edits import Edits, OnFrame, VideoEdits
 from anonymize.errors import EditsError
 from anonymize.settings import Settings
-from anonymize.video import DEFAULT_DETECT_EVERY, anonymize_video, frame_at, frames_of
+from anonymize.frames import DEFAULT_DETECT_EVERY
+from anonymize.video import anonymize_video
+from anonymize.video_io import frame_at, frames_of
 
 SHA = "0" * 64
 FILL = Settings(confidence=50, censor=CensorSettings(method="fill"))  # the face alone

@@ -15,7 +15,8 @@ import streamlit as st
 
 from anonymize.detections import Predictions
 from anonymize.edits import VideoEdits
-from anonymize.video import VideoReport, anonymize_video, frame_at
+from anonymize.video import VideoReport, anonymize_video
+from anonymize.video_io import frame_at
 from ui.sidebar import SidebarChoice
 
 CHUNK = 8 * 1024 * 1024

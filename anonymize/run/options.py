@@ -18,7 +18,8 @@ from anonymize.censor import CensorSettings
 from anonymize.detectors import BackendConfig
 from anonymize.settings import Settings
 from anonymize.upload import DEFAULT_TAG
-from anonymize.video import DEFAULT_CRF, DEFAULT_DETECT_EVERY
+from anonymize.frames import DEFAULT_DETECT_EVERY
+from anonymize.video_io import DEFAULT_CRF
 
 
 @dataclass(frozen=True)

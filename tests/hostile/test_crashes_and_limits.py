@@ -29,7 +29,8 @@ from anonymize.batch import anonymize_batch
 from anonymize.errors import DetectionError, MediaError
 from anonymize.pipeline import anonymize_image
 from anonymize.settings import Settings
-from anonymize.video import anonymize_video, frames_of
+from anonymize.video import anonymize_video
+from anonymize.video_io import frames_of
 
 
 @pytest.fixture
