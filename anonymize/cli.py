@@ -33,10 +33,10 @@ from anonymize.censor import (
 )
 from anonymize.detectors import (
     API_KEY_VARIABLE,
-    BACKENDS,
     DEFAULT_INFERENCE_URL,
     BackendConfig,
 )
+from anonymize.detectors.registry import REGISTRY
 from anonymize.detectors.remote import DEFAULT_TIMEOUT, TIMEOUT_RANGE
 from anonymize.devices import DEVICES
 from anonymize.frames import DEFAULT_DETECT_EVERY, MAX_DELAY_FRAMES
@@ -203,7 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
     remote = parser.add_argument_group(
         "backend", f"the API key is read from the {API_KEY_VARIABLE} environment variable only"
     )
-    remote.add_argument("--backend", choices=BACKENDS, default="local", help="local: bundled offline models (default)")
+    remote.add_argument(
+        "--backend",
+        choices=list(REGISTRY),
+        default="local",
+        help="; ".join(f"{b.kind}: {b.label}" for b in REGISTRY.values()) + " (default: %(default)s)",
+    )
     remote.add_argument(
         "--preset",
         choices=list(PRESETS),

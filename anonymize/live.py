@@ -268,8 +268,7 @@ class LiveAnonymizer:
         start: float,
         size: tuple[int, int],
     ) -> None:
-        in_background = getattr(detector, "in_background", None)  # the local models: their threads too
-        runner = in_background() if in_background else detector
+        runner = detector.in_background()  # the local models: their threads too
         found = find(frame, runner, settings, size)  # stepped down: on a smaller copy, its boxes moved back
         hidden = found.hidden
         as_json = found.every.raw or found.every.to_roboflow()  # made outside the lock: the frame path waits on it

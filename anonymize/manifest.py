@@ -52,7 +52,8 @@ def model_files(names: Iterable[str]) -> list[dict[str, str]]:
 def model_entry(config: BackendConfig, detector: Detector) -> dict[str, Any]:
     """The model of a run, for its manifest: :func:`~anonymize.detectors.model_record`, and the bundled
     model files with their sha256 and the device they ran on, when it runs them."""
-    files, device = getattr(detector, "model_files", ()), getattr(detector, "device", None)
+    info = detector.info()
+    files, device = info.model_files, info.device
     return (
         model_record(config)
         | ({"device": device.name} if device else {})

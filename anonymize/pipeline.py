@@ -34,7 +34,7 @@ def detection_confidence(settings: Settings, detector: Detector) -> float:
     a server's answer is then exactly what the sliders asked for.
     """
     lowest = settings.lowest_threshold
-    return min(lowest, OFFLINE_DETECTION_FLOOR) if getattr(detector, "offline", False) else lowest
+    return min(lowest, OFFLINE_DETECTION_FLOOR) if detector.offline else lowest
 
 
 def detect(image: np.ndarray, detector: Detector, settings: Settings) -> Predictions:

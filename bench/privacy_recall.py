@@ -57,6 +57,7 @@ from anonymize.media import load_image  # noqa: E402
 from anonymize.pipeline import anonymize_image  # noqa: E402
 from anonymize.presets import PRESETS  # noqa: E402
 from anonymize.settings import Settings  # noqa: E402
+from anonymize.detectors.base import DetectorDefaults  # noqa: E402
 
 COVERED = 0.70
 SETTLE_SECONDS = 0.05
@@ -82,7 +83,7 @@ class Ours:
         return hidden.xyxy, hidden.confidence
 
 
-class RawScores:
+class RawScores(DetectorDefaults):
     """A CenterFace whose confidence is its raw heatmap score: the pipeline before the face scoring."""
 
     classes, offline, class_id = ("face",), True, 0

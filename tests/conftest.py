@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from anonymize.detectors import local_detector  # noqa: E402
 from anonymize.manifest import NAME as MANIFEST  # noqa: E402
 from anonymize.media import load_image  # noqa: E402
+from anonymize.detectors.base import DetectorDefaults  # noqa: E402
 from helpers.fake_roboflow import FakeRoboflow, start_fake_roboflow  # noqa: E402
 
 #: The fake Roboflow server (127.0.0.1), started before the first test module is imported.
@@ -53,7 +54,7 @@ def niceness() -> int:
     return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
 
-class NicenessNoting:
+class NicenessNoting(DetectorDefaults):
     """A detector that finds nothing and notes the niceness of each thread it runs on."""
 
     classes = ("face",)

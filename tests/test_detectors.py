@@ -131,3 +131,47 @@ def test_matching_a_crowd_in_blocks_gives_what_every_pair_would():
     every_pair = np.where(iou_matrix(candidates, cells) >= 0.4, scores[None, :], 0).max(axis=1)
     assert (every_pair > 0).sum() > 500  # enough matches for the comparison to mean something
     np.testing.assert_array_equal(score_in_pass(candidates, cells, scores), every_pair)
+
+
+def test_a_new_backend_is_one_registry_entry_and_the_cli_runs_it_end_to_end(monkeypatch, tmp_path, city, capsys):
+    import json
+
+    from anonymize.cli import main
+    from anonymize.detections import Detection, Predictions
+    from anonymize.detectors import BackendConfig, create_detector, describe, model_record
+    from anonymize.detectors.base import DetectorDefaults, DetectorInfo
+    from anonymize.detectors.registry import REGISTRY, Backend
+    from anonymize.media import encode_image
+
+    class Corner(DetectorDefaults):
+        """Finds one 'sign' in the top-left corner of every picture."""
+
+        classes = ("sign",)
+
+        def info(self):
+            return DetectorInfo(details={"Made": "in a test"})
+
+        def detect(self, image, *, confidence, overlap):
+            return Predictions.of([Detection(0, 0, 40, 30, 0.9, "sign")], image.shape[1], image.shape[0])
+
+    corner = Backend(
+        "corner",
+        "Corner finder",
+        "corner finder",
+        ("project",),
+        needs_key=False,
+        create=lambda config, key: Corner(),
+        describe=lambda config: f"corner finder ({config.project})",
+        record=lambda config: {"kind": "corner", "project": config.project},
+    )
+    monkeypatch.setitem(REGISTRY, "corner", corner)
+    config = BackendConfig("corner", project="test")
+    assert create_detector(config).info().details == {"Made": "in a test"}
+    assert (describe(config), model_record(config)) == ("corner finder (test)", {"kind": "corner", "project": "test"})
+    (tmp_path / "city.png").write_bytes(encode_image(city, "png"))
+    assert (
+        main([str(tmp_path / "city.png"), "-o", str(tmp_path / "out"), "--backend", "corner", "--project", "test"]) == 0
+    )
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["backend"] == {"kind": "corner", "project": "test"} and manifest["totals"]["hidden"] == {"sign": 1}
+    assert "with the corner finder (test)" in capsys.readouterr().out

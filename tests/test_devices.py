@@ -40,9 +40,9 @@ def test_cuda_without_a_gpu_is_one_sentence_naming_what_there_is():
 def test_a_gpu_runs_the_float_models_and_asks_for_its_providers_first():
     gpu = local_detector("balanced", Device("cuda", ("CUDAExecutionProvider", "CPUExecutionProvider")))
     cpu = local_detector("balanced")
-    assert gpu.model_files == ("centerface.onnx", "license_plate_yolov8n.onnx")
-    assert cpu.model_files == ("centerface_int8.onnx", "license_plate_yolov8n_int8.onnx")  # int8 is for CPUs
-    assert gpu.device.words == "the GPU (CUDA)" and cpu.device.words == "the CPU"
+    assert gpu.info().model_files == ("centerface.onnx", "license_plate_yolov8n.onnx")
+    assert cpu.info().model_files == ("centerface_int8.onnx", "license_plate_yolov8n_int8.onnx")  # int8 is for CPUs
+    assert gpu.info().device.words == "the GPU (CUDA)" and cpu.info().device.words == "the CPU"
 
 
 def test_describe_says_which_device_runs_the_local_models():

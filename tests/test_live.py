@@ -11,9 +11,10 @@ from helpers.clips import FACE_SIDE, face_patch
 
 from anonymize.live import LiveAnonymizer
 from anonymize.settings import Settings
+from anonymize.detectors.base import DetectorDefaults
 
 
-class Broken:
+class Broken(DetectorDefaults):
     classes = ("face",)
 
     def detect(self, image, *, confidence, overlap):
@@ -100,7 +101,7 @@ def test_when_the_camera_changes_resolution_the_face_stays_hidden_in_the_first_l
     live.close()
 
 
-class FindsOnce:
+class FindsOnce(DetectorDefaults):
     """Finds the face on its first call only, as if the person turned away afterwards."""
 
     classes = ("face",)
@@ -184,7 +185,7 @@ def test_on_a_slow_machine_a_face_one_detection_misses_stays_hidden_until_the_ne
     live.close()
 
 
-class SlowAtFullSize:
+class SlowAtFullSize(DetectorDefaults):
     """Finds the face of ``frame`` wherever the picture is scaled to; takes 0.6 s on a 640 px wide picture, none on a smaller one."""
 
     classes = ("face",)

@@ -8,9 +8,10 @@ from anonymize.detections import Detection, Predictions
 from anonymize.errors import DetectionError
 from anonymize.pipeline import anonymize_image
 from anonymize.settings import Settings
+from anonymize.detectors.base import DetectorDefaults
 
 
-class BrokenDetector:
+class BrokenDetector(DetectorDefaults):
     """A backend that fails, as a crashed model or a dead server does."""
 
     classes = ("face",)
@@ -66,7 +67,7 @@ def test_the_method_changes_the_output(city, detector):
     assert not np.array_equal(blur.image, fill.image)
 
 
-class FixedDetector:
+class FixedDetector(DetectorDefaults):
     """A backend that always answers the same boxes: one sure face, one doubtful face, one plate."""
 
     classes = ("face", "license-plate")

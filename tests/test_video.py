@@ -9,9 +9,10 @@ from anonymize.errors import DetectionError, MediaError
 from anonymize.settings import Settings
 from anonymize.video import anonymize_video
 from anonymize.video_io import frames_of, probe
+from anonymize.detectors.base import DetectorDefaults
 
 
-class Flaky:
+class Flaky(DetectorDefaults):
     """Wraps a detector; misses everything on the calls in ``miss``, raises on ``fail_at``."""
 
     def __init__(self, inner, miss=(), fail_at=None):

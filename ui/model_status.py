@@ -42,7 +42,7 @@ def show_active(choice: SidebarChoice) -> None:
     """The model that runs, and what its backend reports about it."""
     detector = choice.connection.detector
     st.info(f"**Active detector:** {describe(choice.backend)}")
-    details = getattr(detector, "details", None)
+    details = detector.info().details
     if details:
         st.markdown("**What Roboflow reports about this model**")
         st.dataframe([{"": name, "value": value} for name, value in details.items()], hide_index=True, width="content")

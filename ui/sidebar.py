@@ -27,6 +27,7 @@ from anonymize.censor import (
 )
 from anonymize.detections import CONFIDENT
 from anonymize.detectors import DEFAULT_INFERENCE_URL, BackendConfig
+from anonymize.detectors.registry import REGISTRY
 from anonymize.detectors.remote import DEFAULT_TIMEOUT, TIMEOUT_RANGE
 from anonymize.devices import DEVICES
 from anonymize.linkage import LIMIT, Linkage, lowest_enough, measured
@@ -78,11 +79,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
 _OWNED_PREFIXES = ("confidence_", "classes_")
 _OWNED_KEYS = {"typed_classes", "api_key"}
 
-SOURCES = {
-    "local": "Local models (offline)",
-    "roboflow": "Roboflow hosted model",
-    "inference": "Roboflow Inference server",
-}
+SOURCES = {kind: backend.label for kind, backend in REGISTRY.items()}
 CHOICES = {
     "source": list(SOURCES),
     "preset": list(PRESETS),
@@ -217,9 +214,9 @@ def _backend_controls() -> tuple[BackendConfig, str]:
         st.number_input(
             "Version", min_value=int(BOUNDS["version"][0]), max_value=int(BOUNDS["version"][1]), step=1, key="version"
         )
-        if source == "roboflow":
+        if "workspace" in REGISTRY[source].fields:
             st.text_input("Workspace (optional)", key="workspace", help="Default: the workspace of the API key.")
-        else:
+        if "api_url" in REGISTRY[source].fields:
             st.text_input(
                 "Server URL", key="api_url", help="Your Inference server, or a load balancer in front of several."
             )

@@ -1,4 +1,5 @@
-"""Detection backends behind one interface, :class:`Detector`, and the factory that picks one.
+"""Detection backends behind one interface, :class:`Detector`, and the factory that picks one from the
+:data:`~anonymize.detectors.registry.REGISTRY`.
 
 Example:
     >>> create_detector(BackendConfig()).classes
@@ -7,58 +8,16 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
-from anonymize.detectors.base import Detector
+from anonymize.detectors.base import Detector, DetectorInfo
 from anonymize.detectors.centerface import CenterFaceDetector
 from anonymize.detectors.combined import CombinedDetector
+from anonymize.detectors.config import API_KEY_VARIABLE, DEFAULT_INFERENCE_URL, BackendConfig
+from anonymize.detectors.local import CPU, local_detector
 from anonymize.detectors.plates import PlateDetector
-from anonymize.detectors.remote import DEFAULT_TIMEOUT
-from anonymize.devices import CPU_PROVIDER, Device, DeviceChoice, DeviceError, resolve
+from anonymize.detectors.registry import REGISTRY
 from anonymize.errors import MissingSettings
-from anonymize.presets import DEFAULT_PRESET, PRESETS
 
-#: Where a Roboflow Inference server listens when it is started as its documentation says.
-DEFAULT_INFERENCE_URL = "http://localhost:9001"
-#: The environment variable that holds a Roboflow API key, for every front end.
-API_KEY_VARIABLE = "ROBOFLOW_API_KEY"
-
-BackendKind = Literal["local", "roboflow", "inference"]
-#: The device of :func:`local_detector` when none is given: the CPU, the same everywhere.
-CPU = Device("cpu", (CPU_PROVIDER,))
-BACKENDS: tuple[BackendKind, ...] = ("local", "roboflow", "inference")
-#: Each remote backend as a sentence names it.
-SERVICES = {"roboflow": "Roboflow hosted model", "inference": "Roboflow Inference server"}
-
-
-@dataclass(frozen=True)
-class BackendConfig:
-    """Which backend to use and where to find its model. The API key is never part of it."""
-
-    kind: BackendKind = "local"
-    preset: str = DEFAULT_PRESET  # local only
-    project: str = ""
-    version: int = 1
-    workspace: str = ""
-    api_url: str = DEFAULT_INFERENCE_URL
-    timeout: float = DEFAULT_TIMEOUT
-    device: DeviceChoice = "auto"  # local only
-
-
-def local_detector(preset: str = DEFAULT_PRESET, device: Device = CPU) -> CombinedDetector:
-    """The offline default: CenterFace for faces and YOLOv8n for licence plates, as ``preset`` says, on
-    ``device`` (the float models on a GPU: the int8 ones are for CPUs)."""
-    chosen = PRESETS[preset]
-    face_passes = tuple((size, int8 and not device.gpu) for size, int8 in chosen.face_passes)
-    detector = CombinedDetector(
-        CenterFaceDetector(face_passes, providers=device.providers),
-        PlateDetector(
-            chosen.plate_sizes, chosen.plate_tile, chosen.plate_int8 and not device.gpu, providers=device.providers
-        ),
-    )
-    detector.device = device
-    return detector
+BACKENDS: tuple[str, ...] = tuple(REGISTRY)
 
 
 def describe(config: BackendConfig) -> str:
@@ -67,16 +26,7 @@ def describe(config: BackendConfig) -> str:
     >>> describe(BackendConfig(device="cpu"))
     'local models, offline: CenterFace (faces) and YOLOv8n (licence plates), on the CPU, preset balanced'
     """
-    if config.kind == "local":
-        try:
-            where = resolve(config.device).words
-        except DeviceError:
-            where = "the GPU (CUDA), which is not here"
-        return f"local models, offline: CenterFace (faces) and YOLOv8n (licence plates), on {where}, preset {config.preset}"
-    model = f"{config.project}/{config.version}"
-    if config.kind == "roboflow":
-        return f"Roboflow hosted model {model}" + (f" in workspace {config.workspace}" if config.workspace else "")
-    return f"Roboflow Inference server at {config.api_url}, model {model}"
+    return REGISTRY[config.kind].describe(config)
 
 
 def model_record(config: BackendConfig) -> dict[str, str | int]:
@@ -86,43 +36,35 @@ def model_record(config: BackendConfig) -> dict[str, str | int]:
     >>> model_record(BackendConfig())
     {'kind': 'local', 'preset': 'balanced'}
     """
-    if config.kind == "local":
-        return {"kind": "local", "preset": config.preset}
-    return {"kind": config.kind, "project": config.project, "version": config.version}
+    return REGISTRY[config.kind].record(config)
 
 
 def create_detector(config: BackendConfig, api_key: str = "") -> Detector:
     """Build (and, for remote backends, connect) the detector ``config`` describes.
 
-    Raises DetectionError with a plain sentence when a remote backend cannot be used.
+    Raises MissingSettings when it lacks what its backend needs, DetectionError with a plain sentence
+    when a remote backend cannot be used.
     """
-    if config.kind == "local":
-        return local_detector(config.preset, resolve(config.device))
-    # An Inference server may run without a key (its models can be public or local).
-    missing = tuple(
-        name
-        for name, given in (("API key", api_key or config.kind == "inference"), ("project", config.project))
-        if not given
-    )
+    backend = REGISTRY[config.kind]
+    missing = backend.missing(config, api_key)
     if missing:
-        raise MissingSettings(SERVICES[config.kind], missing)
-    if config.kind == "roboflow":
-        from anonymize.detectors.roboflow_hosted import RoboflowHostedDetector
-
-        return RoboflowHostedDetector(api_key, config.project, config.version, config.workspace or None, config.timeout)
-    from anonymize.detectors.inference_server import InferenceServerDetector
-
-    return InferenceServerDetector(config.api_url, f"{config.project}/{config.version}", api_key, config.timeout)
+        raise MissingSettings(backend.service, missing)
+    return backend.create(config, api_key)
 
 
 __all__ = [
+    "API_KEY_VARIABLE",
     "BACKENDS",
+    "CPU",
+    "DEFAULT_INFERENCE_URL",
     "BackendConfig",
     "CenterFaceDetector",
     "CombinedDetector",
     "Detector",
+    "DetectorInfo",
     "PlateDetector",
     "create_detector",
     "describe",
     "local_detector",
+    "model_record",
 ]

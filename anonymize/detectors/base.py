@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Mapping, Protocol
 
 import numpy as np
 import onnxruntime
 
 from anonymize.detections import Predictions
-from anonymize.devices import CPU_PROVIDER
+from anonymize.devices import CPU_PROVIDER, Device
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 #: The niceness of a thread that runs the webcam's detection (Linux: 0 is normal, 19 the lowest priority).
@@ -37,6 +38,37 @@ class Detector(Protocol):
     offline: bool
 
     def detect(self, image: np.ndarray, *, confidence: float, overlap: float) -> Predictions: ...
+
+    def info(self) -> DetectorInfo:
+        """What it says of itself: for the manifest and the page."""
+        ...
+
+    def in_background(self) -> Detector:
+        """The same detector, its own threads (if it has any) at background priority: for the webcam."""
+        ...
+
+
+@dataclass(frozen=True)
+class DetectorInfo:
+    """What a detector says of itself: the bundled model files it runs (the manifest records them with
+    their sha256), the device they run on, and what a remote service reports of its model (the page shows it)."""
+
+    model_files: tuple[str, ...] = ()
+    device: Device | None = None
+    details: Mapping[str, str] = field(default_factory=dict)
+
+
+class DetectorDefaults:
+    """What most detectors share: run elsewhere (not :attr:`Detector.offline`), say nothing of
+    themselves, and have no threads of their own to lower in priority."""
+
+    offline = False
+
+    def info(self) -> DetectorInfo:
+        return DetectorInfo()
+
+    def in_background(self) -> Detector:
+        return self
 
 
 @lru_cache(maxsize=None)

@@ -31,7 +31,7 @@ import numpy as np
 
 from anonymize.detections import Predictions, nms_indices
 from anonymize.detectors import face_scoring
-from anonymize.detectors.base import onnx_session
+from anonymize.detectors.base import DetectorDefaults, DetectorInfo, onnx_session
 from anonymize.devices import CPU_PROVIDER
 from anonymize.detectors.face_scoring import Candidates
 from anonymize.detectors.tiling import tiles
@@ -45,7 +45,7 @@ TILE = 2048
 TILES_PER_RUN = {"cpu": 1, "cuda": 4}
 
 
-class CenterFaceDetector:
+class CenterFaceDetector(DetectorDefaults):
     """Finds faces; class ``face``.
 
     ``passes`` are ``(size, int8)`` pairs, one network run each: ``size`` is
@@ -82,6 +82,9 @@ class CenterFaceDetector:
             shape = (math.ceil(width * scale / 32) * 32, math.ceil(height * scale / 32) * 32)
             found[shape] = found.get(shape, True) and int8
         return sorted((w, h, int8) for (w, h), int8 in found.items())
+
+    def info(self) -> DetectorInfo:
+        return DetectorInfo(self.model_files)
 
     def detect(self, image: np.ndarray, *, confidence: float, overlap: float) -> Predictions:
         """Faces whose calibrated confidence (see :mod:`face_scoring`) is at least ``confidence``."""

@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from anonymize.detections import Predictions
-from anonymize.detectors.base import Detector, run_in_background
+from anonymize.detectors.base import Detector, DetectorInfo, run_in_background
+from anonymize.devices import Device
 
 
 class CombinedDetector:
@@ -22,17 +23,21 @@ class CombinedDetector:
         ('face', 'license-plate')
     """
 
-    def __init__(self, *detectors: Detector) -> None:
+    def __init__(self, *detectors: Detector, device: Device | None = None) -> None:
         self.detectors = detectors
         self.classes = tuple(name for d in detectors for name in d.classes)
-        self.offline = all(getattr(d, "offline", False) for d in detectors)
-        self.model_files = tuple(dict.fromkeys(name for d in detectors for name in getattr(d, "model_files", ())))
+        self.offline = all(d.offline for d in detectors)
         #: Where its models run, when they run here (:func:`anonymize.detectors.local_detector` says).
-        self.device = None
+        self.device = device
         # onnxruntime releases the GIL: the models really run side by side, one core each.
         self._pool = ThreadPoolExecutor(max_workers=len(detectors), thread_name_prefix="detector")
         self._background: CombinedDetector | None = None
         self._lock = threading.Lock()
+
+    def info(self) -> DetectorInfo:
+        """Its detectors' model files, each once, and the device they run on."""
+        files = tuple(dict.fromkeys(name for d in self.detectors for name in d.info().model_files))
+        return DetectorInfo(files, self.device)
 
     def in_background(self) -> CombinedDetector:
         """The same models (and sessions), run by threads at background priority

@@ -24,6 +24,7 @@ import numpy as np
 import requests
 
 from anonymize.detections import Predictions
+from anonymize.detectors.base import DetectorDefaults
 from anonymize.detectors.remote import DEFAULT_TIMEOUT, parse_predictions, remote_call, status_sentence
 from anonymize.errors import DetectionError
 from anonymize.media import encode_image
@@ -31,7 +32,7 @@ from anonymize.media import encode_image
 SERVICE = "the Inference server"
 
 
-class InferenceServerDetector:
+class InferenceServerDetector(DetectorDefaults):
     """Runs ``model_id`` ("project/version") on the Inference server at ``api_url``.
 
     Connecting asks the server to load the model, so a wrong address, key or

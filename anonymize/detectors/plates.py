@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from anonymize.detections import Predictions
-from anonymize.detectors.base import onnx_session
+from anonymize.detectors.base import DetectorDefaults, DetectorInfo, onnx_session
 from anonymize.devices import CPU_PROVIDER
 from anonymize.detectors.tiling import tiles
 
@@ -34,7 +34,7 @@ LETTERBOX_GREY = 114
 TILES_PER_RUN = 4
 
 
-class PlateDetector:
+class PlateDetector(DetectorDefaults):
     """Finds licence plates; class ``license-plate``. See the module docstring for ``sizes`` and ``tile``;
     ``int8`` picks the quantized model (about 30 % faster; see models/README.md)."""
 
@@ -52,6 +52,9 @@ class PlateDetector:
         self.sizes, self.tile, self.int8 = sizes, tile, int8
         self.model_files = ("license_plate_yolov8n_int8.onnx" if int8 else "license_plate_yolov8n.onnx",)
         self._session = onnx_session(self.model_files[0], providers)
+
+    def info(self) -> DetectorInfo:
+        return DetectorInfo(self.model_files)
 
     def detect(self, image: np.ndarray, *, confidence: float, overlap: float) -> Predictions:
         height, width = image.shape[:2]

@@ -17,13 +17,14 @@ from typing import Any
 import numpy as np
 
 from anonymize.detections import Predictions
+from anonymize.detectors.base import DetectorDefaults, DetectorInfo
 from anonymize.detectors.remote import DEFAULT_TIMEOUT, parse_predictions, remote_call
 from anonymize.errors import DetectionError, MissingSettings
 
 SERVICE = "Roboflow"
 
 
-class RoboflowHostedDetector:
+class RoboflowHostedDetector(DetectorDefaults):
     """Runs version ``version`` of Roboflow project ``project`` on Roboflow's servers.
 
     Connecting checks the key, the workspace, the project and the version
@@ -59,6 +60,9 @@ class RoboflowHostedDetector:
             v for v in project.get_version_information() if str(v.get("id", "")).rsplit("/", 1)[-1] == str(self.version)
         ]
         return model, list(project.classes), model_details(project.classes, version, listed[0] if listed else {})
+
+    def info(self) -> DetectorInfo:
+        return DetectorInfo(details=self.details)
 
     def detect(self, image: np.ndarray, *, confidence: float, overlap: float) -> Predictions:
         height, width = image.shape[:2]

@@ -31,6 +31,7 @@ from anonymize.pipeline import anonymize_image
 from anonymize.settings import Settings
 from anonymize.video import anonymize_video
 from anonymize.video_io import frames_of
+from anonymize.detectors.base import DetectorDefaults
 
 
 @pytest.fixture
@@ -262,7 +263,7 @@ def test_15_a_member_that_inflates_past_the_limit_is_refused_within_bounded_memo
 # 16. A detector that answers nonsense is the library's error, not an AttributeError.
 
 
-class _Nonsense:
+class _Nonsense(DetectorDefaults):
     classes = ("face",)
 
     def __init__(self, answer):

@@ -22,6 +22,7 @@ from anonymize.errors import DetectionError
 from anonymize.live import LiveAnonymizer
 from anonymize.pipeline import anonymize_image
 from anonymize.settings import CLASS_CONFIDENCE, Settings
+from anonymize.detectors.base import DetectorDefaults
 
 
 @pytest.fixture
@@ -196,7 +197,7 @@ def test_3_boxes_measured_on_another_picture_size_fail_the_picture(fake_roboflow
         anonymize_image(cv2.resize(red_box, (320, 240)), _Halving(detector), Settings(classes=None))
 
 
-class _Halving:
+class _Halving(DetectorDefaults):
     """A server that detects on a picture half the size it was sent, and says so."""
 
     def __init__(self, inner):
@@ -252,7 +253,7 @@ CAMERA_CHANGES = {  # first frame, second frame, where the face's core is in the
 }
 
 
-class Slow:
+class Slow(DetectorDefaults):
     """Finds the face at ``box`` of a 640 px wide frame (wherever a smaller copy puts it), ``seconds`` after being
     asked: as a remote backend on a slow link, or the local models on a busy machine, answer later than tracking
     believes a box on its own."""
