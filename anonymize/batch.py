@@ -3,9 +3,10 @@
 A file that fails is listed with its reason and left out of the zip; the
 others are still processed. Every file in an archive is either anonymized or
 listed (a zip inside a zip, a file that is not a picture): none is dropped
-without a word. Zip archives are read with limits on the number of members
-and on the unpacked size, counted as the bytes inflate (a zip can lie about
-its sizes), and their members are unpacked one at a time, as they are processed.
+without a word. Archives are read as :func:`~anonymize.run.sources.expand_archives`
+says (bombs refused, members unpacked one at a time, as they are processed); each
+picture is written to the zip by the command line's own writer
+(:func:`~anonymize.run.item.write_picture`, through a :class:`~anonymize.run.sinks.ZipSink`).
 
 Example:
     >>> import numpy as np
@@ -24,7 +25,6 @@ import time
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import PurePosixPath
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -33,22 +33,19 @@ import numpy as np
 from anonymize.detections import Predictions
 from anonymize.detectors.base import Detector
 from anonymize.edits import PictureEdits
-from anonymize.errors import AnonymizeError, EditsError, MediaError
+from anonymize.errors import AnonymizeError, EditsError
 from anonymize.manifest import NAME as MANIFEST
 from anonymize.manifest import Entry, Manifest, sha256_of
-from anonymize.media import IGNORED_FILE_NAMES, OUTPUT_EXTENSIONS, encode_image, load_image, thumbnail
+from anonymize.media import OUTPUT_EXTENSIONS, encode_image, load_image, thumbnail
 from anonymize.outputs import Names, names_of, reserved_names
 from anonymize.pipeline import anonymize_image
 from anonymize.records import FOLDER as RECORDS
 from anonymize.records import Records
+from anonymize.run.item import write_picture
+from anonymize.run.sinks import ZipSink
+from anonymize.run.sources import expand_archives, read_member
 from anonymize.result import Result, summarize
 from anonymize.settings import Settings
-
-MAX_ARCHIVE_MEMBERS = 5_000
-#: Unpacked bytes, counted as they inflate: for one archive, and for one file in it.
-MAX_ARCHIVE_BYTES = 2 * 1024**3
-MAX_MEMBER_BYTES = 256 * 1024**2
-_CHUNK = 1024**2
 
 
 @dataclass(frozen=True)
@@ -161,94 +158,6 @@ class BatchResult:
         return Counter(d.class_name for picture in self.pictures for d in picture.hidden)
 
 
-#: A file's bytes, read when called (zip members are unpacked only when their turn comes).
-Reader = Callable[[], bytes]
-
-
-def expand_archives(files: Iterable[tuple[str, bytes]]) -> list[tuple[str, Reader | AnonymizeError]]:
-    """``(name, reader)`` for each file, zip members in place of their zip.
-
-    A damaged or oversized zip gives one ``(name, MediaError)`` instead, and so
-    does a zip inside a zip (unpack it first): nothing in an archive is skipped unsaid.
-    """
-    items: list[tuple[str, Reader | AnonymizeError]] = []
-    for name, data in files:
-        if not _is_zip(name):
-            items.append((name, _already_read(data)))
-            continue
-        try:
-            items.extend(_members(name, data))
-        except (zipfile.BadZipFile, OSError, RuntimeError) as error:
-            items.append((name, MediaError(f"{name}: not a readable zip archive ({error}).")))
-        except MediaError as error:
-            items.append((name, error))
-    return items
-
-
-def _is_zip(name: str) -> bool:
-    return PurePosixPath(name.replace("\\", "/")).suffix.lower() == ".zip"
-
-
-def _already_read(data: bytes) -> Reader:
-    return lambda: data
-
-
-def _members(name: str, data: bytes) -> list[tuple[str, Reader | AnonymizeError]]:
-    archive = zipfile.ZipFile(io.BytesIO(data))  # kept open by the readers
-    members = [
-        m
-        for m in archive.infolist()
-        if not m.is_dir()
-        and not m.filename.startswith("__MACOSX/")
-        and PurePosixPath(m.filename).name not in IGNORED_FILE_NAMES
-    ]
-    if len(members) > MAX_ARCHIVE_MEMBERS or sum(m.file_size for m in members) > MAX_ARCHIVE_BYTES:
-        raise MediaError(f"{name}: too many or too large files inside; split the archive.")
-    budget, folder = _Budget(name), archive_folder(name)
-    return [
-        (
-            f"{folder}/{m.filename}",
-            MediaError(f"{folder}/{m.filename}: a zip inside a zip; unpack it and add its files.")
-            if _is_zip(m.filename)
-            else partial(budget.inflate, archive, m),
-        )
-        for m in members
-    ]
-
-
-def archive_folder(name: str) -> str:
-    """The folder an archive's members are named under: its name without ``.zip``, as unpacking it would make.
-
-    >>> archive_folder("photos.ZIP")
-    'photos'
-    """
-    return name[: -len(".zip")]
-
-
-class _Budget:
-    """Unpacks members of one archive, counting bytes as they inflate: sizes a zip declares can lie."""
-
-    def __init__(self, archive_name: str) -> None:
-        self.name, self.left = archive_name, MAX_ARCHIVE_BYTES
-
-    def inflate(self, archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
-        chunks, size = [], 0
-        with archive.open(member) as stream:
-            while chunk := stream.read(_CHUNK):
-                size += len(chunk)
-                self.left -= len(chunk)
-                if size > MAX_MEMBER_BYTES:
-                    raise MediaError(
-                        f"{self.name}/{member.filename}: unpacks to more than {MAX_MEMBER_BYTES // 1024**2} MiB; refused to protect memory."
-                    )
-                if self.left < 0:
-                    raise MediaError(
-                        f"{self.name}: unpacks to more than {MAX_ARCHIVE_BYTES // 1024**2} MiB; split the archive."
-                    )
-                chunks.append(chunk)
-        return b"".join(chunks)
-
-
 def anonymize_batch(
     files: Iterable[tuple[str, bytes]],
     detector: Detector,
@@ -273,12 +182,13 @@ def anonymize_batch(
     records = Records(settings.classes or detector.classes, masks=masks)
     # Images are already compressed: storing them is as small and much faster.
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        sink = ZipSink(archive)
         for done, (name, read) in enumerate(items, start=1):
             started, digest = time.perf_counter(), None
             try:
                 if isinstance(read, AnonymizeError):
                     raise read
-                data = _read(name, read)
+                data = read_member(name, read)
                 digest = sha256_of(data)
                 reviewed = (edits or {}).get(name)
                 if reviewed and reviewed.sha256 != digest:
@@ -286,10 +196,7 @@ def anonymize_batch(
                 loaded = load_image(data, name=name)
                 result = anonymize_image(loaded.pixels, detector, settings, reviewed)
                 target = _claim(names, _output_name(name, loaded.output_format), masks)
-                encoded = encode_image(result.image, loaded.output_format)
-                archive.writestr(target, encoded)
-                for record_name, record in records.add(target, result, settings).items():
-                    archive.writestr(f"{RECORDS}/{record_name}", record)
+                encoded = write_picture(result, loaded.output_format, sink, target, None, records, settings)
                 manifest.add(
                     Entry.of_picture(
                         name,
@@ -314,28 +221,10 @@ def anonymize_batch(
             if on_progress:
                 on_progress(done, len(items), name)
         for record_name, record in records.summary_files().items():
-            archive.writestr(f"{RECORDS}/{record_name}", record)
+            sink.write(f"{RECORDS}/{record_name}", record)
         manifest.finish()
-        archive.writestr(MANIFEST, manifest.dumps())
+        sink.write(MANIFEST, manifest.dumps().encode())
     return BatchResult(buffer.getvalue(), predictions, failures, warnings, pictures, manifest)
-
-
-def read_input(files: Iterable[tuple[str, bytes]], name: str) -> bytes:
-    """The bytes of the input called ``name`` among ``files`` (a member of ``archive.zip`` as ``archive/member``)."""
-    for item, read in expand_archives(files):
-        if item == name:
-            if isinstance(read, AnonymizeError):
-                raise read
-            return _read(name, read)
-    raise MediaError(f"{name}: not among the files.")
-
-
-def _read(name: str, read: Reader) -> bytes:
-    try:
-        return read()
-    except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as error:  # a damaged member, a CRC error, encryption
-        problem = MediaError(f"{name}: cannot be unpacked ({error}).")
-    raise problem
 
 
 def _output_name(name: str, format: str) -> str:

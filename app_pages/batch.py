@@ -2,7 +2,8 @@ import json
 
 import streamlit as st
 
-from anonymize.batch import anonymize_batch, expand_archives, read_input, review_order
+from anonymize.batch import anonymize_batch, review_order
+from anonymize.run.sources import expand_archives, read_input
 from anonymize.errors import AnonymizeError
 from anonymize.manifest import model_entry
 from anonymize.media import IMAGE_SUFFIXES

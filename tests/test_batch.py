@@ -7,7 +7,8 @@ import zipfile
 
 from conftest import SAMPLES, pictures_in
 
-from anonymize.batch import MAX_ARCHIVE_MEMBERS, anonymize_batch
+from anonymize.batch import anonymize_batch
+from anonymize.run.sources import MAX_ARCHIVE_MEMBERS
 from anonymize.settings import Settings
 
 

@@ -29,10 +29,11 @@ from anonymize.outputs import Planned
 from anonymize.pipeline import anonymize_image
 from anonymize.records import FOLDER as RECORDS
 from anonymize.records import Records
+from anonymize.result import Result
 from anonymize.run.options import RunOptions
+from anonymize.run.sinks import FolderSink, Sink
 from anonymize.settings import Settings, unknown_classes
 from anonymize.video import VideoReport, anonymize_video
-from anonymize.writing import write_atomically
 
 #: A reviewed input: the settings it was reviewed with and its edits.
 Review = tuple[Settings, PictureEdits | VideoEdits]
@@ -42,11 +43,6 @@ def say(line: str) -> None:
     """One line on stderr, above any progress bar; a name holding a newline or another control character
     shows it escaped (``\\n``), so that it cannot forge a line of its own."""
     tqdm.write(printable(line), file=sys.stderr)
-
-
-def write_file(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, data)
 
 
 def process_or_fail(
@@ -107,13 +103,8 @@ def process(
                 f"warning: {item.input}: a detection kept visible in review ({unmatched.class_name} at "
                 f"{unmatched.x1:.0f},{unmatched.y1:.0f}) was not found again; it stays hidden"
             )
-        encoded = encode_image(result.image, item.format)
-        write_file(item.target, encoded)
-        if item.sidecar:
-            write_atomically(item.sidecar, json.dumps(result.to_json(), indent=2).encode())
-        if records is not None:
-            for name, data in records.add(entry.output, result, settings).items():
-                write_file(outdir / RECORDS / name, data)
+        sidecar = item.sidecar.relative_to(outdir).as_posix() if item.sidecar else None
+        encoded = write_picture(result, item.format, FolderSink(outdir), entry.output, sidecar, records, settings)
         if result.warning:
             say(f"warning: {item.input}: {result.warning}; written as it was")
         return Entry.of_picture(
@@ -121,6 +112,27 @@ def process(
         )
     entry.seconds = round(time.perf_counter() - started, 3)
     return entry
+
+
+def write_picture(
+    result: Result,
+    image_format: str,
+    sink: Sink,
+    output: str,
+    sidecar: str | None,
+    records: Records | None,
+    settings: Settings,
+) -> bytes:
+    """Write an anonymized picture to ``sink`` as ``output`` (encoded clean, in ``image_format``), its predictions
+    as ``sidecar`` and its records when asked; the picture's bytes."""
+    encoded = encode_image(result.image, image_format)
+    sink.write(output, encoded)
+    if sidecar:
+        sink.write(sidecar, json.dumps(result.to_json(), indent=2).encode())
+    if records is not None:
+        for name, data in records.add(output, result, settings).items():
+            sink.write(f"{RECORDS}/{name}", data)
+    return encoded
 
 
 def review_digest(review: Review | None) -> str | None:

@@ -24,7 +24,7 @@ from helpers.clips import FACE_SIDE, face_clip, face_patch, write_frames
 from helpers.remote import hosted, inference
 from PIL import Image
 
-import anonymize.batch
+import anonymize.run.sources
 from anonymize.batch import anonymize_batch
 from anonymize.errors import DetectionError, MediaError
 from anonymize.pipeline import anonymize_image
@@ -248,7 +248,7 @@ def lying_zip(real_size: int, declared: int) -> bytes:
 
 @pytest.mark.parametrize("declared", [100, 32 * 1024**2], ids=["claims-100-bytes", "claims-its-real-size"])
 def test_15_a_member_that_inflates_past_the_limit_is_refused_within_bounded_memory(declared, monkeypatch, detector):
-    monkeypatch.setattr(anonymize.batch, "MAX_MEMBER_BYTES", 4 * 1024**2)
+    monkeypatch.setattr(anonymize.run.sources, "MAX_MEMBER_BYTES", 4 * 1024**2)
     data = lying_zip(32 * 1024**2, declared)
     tracemalloc.start()
     try:
