@@ -41,10 +41,10 @@ from anonymize.outputs import Names, names_of, reserved_names
 from anonymize.pipeline import anonymize_image
 from anonymize.records import FOLDER as RECORDS
 from anonymize.records import Records
+from anonymize.result import Result, summarize
 from anonymize.run.item import write_picture
 from anonymize.run.sinks import ZipSink
 from anonymize.run.sources import expand_archives, read_member
-from anonymize.result import Result, summarize
 from anonymize.settings import Settings
 
 

@@ -19,7 +19,6 @@ import sys
 import threading
 from typing import Sequence
 
-
 from anonymize.app_command import run_app
 from anonymize.arguments import Parser, number, thresholds, whole
 from anonymize.censor import (
@@ -44,8 +43,8 @@ from anonymize.linkage import LIMIT, lowest_enough, measured
 from anonymize.media import OUTPUT_EXTENSIONS
 from anonymize.presets import DEFAULT_PRESET, PRESETS
 from anonymize.records import FOLDER as RECORDS
-from anonymize.run.item import say
 from anonymize.run.engines import run
+from anonymize.run.item import say
 from anonymize.run.options import RunConfig, RunOptions, Thresholds, UploadOptions
 from anonymize.settings import ALL_CLASSES, CLASS_CONFIDENCE, OTHER_CLASS_CONFIDENCE, Settings
 from anonymize.tracking import COAST_SECONDS

@@ -48,8 +48,8 @@ import numpy as np
 
 from anonymize.censor import censor
 from anonymize.detectors.base import Detector, run_in_background
-from anonymize.frames import find
 from anonymize.errors import AnonymizeError
+from anonymize.frames import find
 from anonymize.pacing import DetectionPace
 from anonymize.settings import Settings
 from anonymize.tracking import COAST_SECONDS, Tracker

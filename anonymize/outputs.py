@@ -21,12 +21,11 @@ from typing import Callable, Iterable, Sequence
 
 from anonymize.errors import OutputError
 from anonymize.manifest import NAME as MANIFEST
+from anonymize.media import IMAGE_SUFFIXES, OUTPUT_EXTENSIONS, same_format
 from anonymize.records import FOLDER as RECORDS
 from anonymize.records import SUMMARY_FILES, files_of
-from anonymize.writing import temporary_beside
-from anonymize.media import IMAGE_SUFFIXES, OUTPUT_EXTENSIONS, same_format
 from anonymize.video_io import is_video
-
+from anonymize.writing import temporary_beside
 
 #: Files that mark a folder as an exported dataset (Roboflow's exports, YOLO, COCO).
 DATASET_MARKERS = ("data.yaml", "data.yml", "_annotations.coco.json", "_annotations.csv", "_classes.csv")

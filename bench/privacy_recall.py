@@ -53,11 +53,11 @@ sys.path.insert(0, str(ROOT))
 from anonymize.censor import censored_mask  # noqa: E402
 from anonymize.detections import CONFIDENT, Predictions, intersection_matrix  # noqa: E402
 from anonymize.detectors import CenterFaceDetector, CombinedDetector, local_detector  # noqa: E402
+from anonymize.detectors.base import DetectorDefaults  # noqa: E402
 from anonymize.media import load_image  # noqa: E402
 from anonymize.pipeline import anonymize_image  # noqa: E402
 from anonymize.presets import PRESETS  # noqa: E402
 from anonymize.settings import Settings  # noqa: E402
-from anonymize.detectors.base import DetectorDefaults  # noqa: E402
 
 COVERED = 0.70
 SETTLE_SECONDS = 0.05

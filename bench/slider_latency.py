@@ -34,10 +34,10 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from helpers.browser import launch_chromium, streamlit_server, wait_until_idle  # noqa: E402
 from load import busy_cores  # noqa: E402
 
 from anonymize.media import load_image, save_image  # noqa: E402
+from helpers.browser import launch_chromium, streamlit_server, wait_until_idle  # noqa: E402
 
 RUN_STATE = "document.querySelector('[data-testid=stApp]').getAttribute('data-test-script-state')"
 #: The after image (the second picture of the main area): its address, and whether the browser has decoded it.

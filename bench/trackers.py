@@ -41,10 +41,10 @@ from video import dashcam, moving_camera  # noqa: E402
 from anonymize.censor import CensorSettings, censored_mask  # noqa: E402
 from anonymize.detections import Detection, Predictions  # noqa: E402
 from anonymize.detectors import local_detector  # noqa: E402
+from anonymize.frames import MAX_DELAY_FRAMES  # noqa: E402
 from anonymize.pipeline import detect  # noqa: E402
 from anonymize.settings import Settings  # noqa: E402
 from anonymize.tracking import COAST_SECONDS, DelayedCover, Tracker  # noqa: E402
-from anonymize.frames import MAX_DELAY_FRAMES  # noqa: E402
 from anonymize.video_io import frames_of  # noqa: E402
 
 FPS = 25

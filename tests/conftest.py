@@ -19,9 +19,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from anonymize.detectors import local_detector  # noqa: E402
+from anonymize.detectors.base import DetectorDefaults  # noqa: E402
 from anonymize.manifest import NAME as MANIFEST  # noqa: E402
 from anonymize.media import load_image  # noqa: E402
-from anonymize.detectors.base import DetectorDefaults  # noqa: E402
 from helpers.fake_roboflow import FakeRoboflow, start_fake_roboflow  # noqa: E402
 
 #: The fake Roboflow server (127.0.0.1), started before the first test module is imported.

@@ -5,10 +5,10 @@ import time
 
 import av
 import numpy as np
-from helpers.apptest import download, image_pixels, open_page
-from helpers.clips import FACE_SIDE, face_clip, face_patch
 
 from anonymize.video_io import frames_of
+from helpers.apptest import download, image_pixels, open_page
+from helpers.clips import FACE_SIDE, face_clip, face_patch
 
 
 def test_webcam_page_needs_no_stun_server_and_censors_through_its_callback(streamer):

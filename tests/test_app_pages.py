@@ -5,12 +5,12 @@ import json
 import zipfile
 
 import numpy as np
-from conftest import SAMPLES
-from helpers.apptest import download, image_pixels, open_page, predictions
-from helpers.pictures import png_header_only
 from PIL import Image
 
 from anonymize.media import PREVIEW_SIDE
+from conftest import SAMPLES
+from helpers.apptest import download, image_pixels, open_page, predictions
+from helpers.pictures import png_header_only
 
 
 def test_home_names_the_active_detector_and_links_every_page():

@@ -11,9 +11,10 @@ import zipfile
 
 import numpy as np
 import pytest
+from PIL import Image
+
 from conftest import SAMPLES, pictures_in
 from helpers.apptest import download, image_pixels, open_page, predictions
-from PIL import Image
 
 
 def city_png() -> bytes:

@@ -5,11 +5,10 @@ import io
 import json
 import zipfile
 
-from conftest import SAMPLES, pictures_in
-
 from anonymize.batch import anonymize_batch
 from anonymize.run.sources import MAX_ARCHIVE_MEMBERS
 from anonymize.settings import Settings
+from conftest import SAMPLES, pictures_in
 
 
 def zipped(entries):

@@ -7,10 +7,11 @@ from urllib.parse import urlsplit
 import numpy as np
 import piexif
 import pytest
+from PIL import Image
+
 from conftest import SAMPLES
 from helpers.browser import choose, launch_chromium, screenshot, server_log, streamlit_server, wait_until_idle
 from helpers.recording_proxy import recording_proxy
-from PIL import Image
 
 # Without Playwright these tests are skipped and say why; the rest of the suite still runs.
 sync_api = pytest.importorskip(
@@ -504,10 +505,9 @@ def test_video_review_keep_a_track_visible_and_add_a_box_then_the_cli_replays_it
     import subprocess
     import sys
 
+    from anonymize.video_io import frames_of
     from conftest import ROOT
     from helpers.clips import face_clip, face_visible
-
-    from anonymize.video_io import frames_of
 
     boxes = face_clip(tmp_path / "walk.mp4", frames=40)
     anonymize_video_in_the_browser(page, f"{app_url}/video?confidence_face=50&method=fill", tmp_path / "walk.mp4")

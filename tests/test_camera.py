@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from helpers.clips import panning_frames
 
 from anonymize.camera import CameraMotion, phase_shift, thumbnail
+from helpers.clips import panning_frames
 
 
 def test_a_pan_is_measured_as_the_picture_moving_the_other_way():

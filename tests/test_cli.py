@@ -9,9 +9,10 @@ import sys
 
 import numpy as np
 import pytest
+from PIL import Image
+
 from conftest import ROOT, SAMPLES
 from helpers.cli import run_cli, run_cli_against_fake
-from PIL import Image
 
 
 def test_a_folder_is_processed_recursively_and_a_bad_file_is_reported(tmp_path):
@@ -313,12 +314,11 @@ def test_edits_that_do_not_fit_are_refused_before_anything_is_written(tmp_path, 
 
 
 def test_video_edits_are_replayed_at_the_rate_they_were_made_at(tmp_path):
-    from helpers.clips import face_clip
-
     from anonymize.detectors import local_detector
     from anonymize.edits import Edits, OnFrame, VideoEdits
     from anonymize.settings import Settings
     from anonymize.video import anonymize_video
+    from helpers.clips import face_clip
 
     face_clip(tmp_path / "walk.mp4", frames=30)
     settings = Settings(confidence=50)

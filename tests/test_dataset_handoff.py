@@ -11,11 +11,12 @@ import sys
 import time
 
 import numpy as np
+from PIL import Image
+
 from conftest import ROOT, SAMPLES
 from helpers.cli import run_cli
 from helpers.datasets import coco_dataset
 from helpers.fake_roboflow import KEY, PROJECT, WORKSPACE
-from PIL import Image
 
 
 def sha(path):

@@ -5,11 +5,11 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from conftest import NicenessNoting, niceness
 
 from anonymize.detections import absorb_nested, iou_matrix
 from anonymize.detectors import CenterFaceDetector, PlateDetector, centerface
 from anonymize.detectors.face_scoring import Candidates, agreement, score_in_pass
+from conftest import NicenessNoting, niceness
 
 
 def test_centerface_finds_the_crowd_in_the_city_photo(city):

@@ -7,12 +7,12 @@ said; the same code then runs the models on whatever providers onnxruntime accep
 import json
 
 import pytest
-from conftest import SAMPLES
-from helpers.apptest import open_page
-from helpers.cli import run_cli
 
 from anonymize.detectors import BackendConfig, describe, local_detector
 from anonymize.devices import Device, DeviceError, resolve
+from conftest import SAMPLES
+from helpers.apptest import open_page
+from helpers.cli import run_cli
 
 CPU_ONLY = ["AzureExecutionProvider", "CPUExecutionProvider"]
 WITH_GPU = ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]

@@ -3,11 +3,10 @@
 import subprocess
 import sys
 
-from conftest import ROOT
-from helpers.apptest import open_page
-
 from anonymize.censor import METHODS, CensorSettings
 from anonymize.linkage import LIMIT, lowest_enough, measured
+from conftest import ROOT
+from helpers.apptest import open_page
 
 
 def test_every_method_and_whole_strength_has_a_measured_figure():

@@ -6,12 +6,12 @@ import time
 import av
 import numpy as np
 import pytest
-from conftest import NicenessNoting, niceness
-from helpers.clips import FACE_SIDE, face_patch
 
+from anonymize.detectors.base import DetectorDefaults
 from anonymize.live import LiveAnonymizer
 from anonymize.settings import Settings
-from anonymize.detectors.base import DetectorDefaults
+from conftest import NicenessNoting, niceness
+from helpers.clips import FACE_SIDE, face_patch
 
 
 class Broken(DetectorDefaults):

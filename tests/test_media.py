@@ -5,14 +5,14 @@ import io
 import numpy as np
 import piexif
 import pytest
-from conftest import SAMPLES, jpeg_bytes
-from helpers.pictures import png_header_only
 from PIL import Image, ImageCms
 
 from anonymize.errors import MediaError
 from anonymize.media import encode_image, load_image
 from anonymize.pipeline import anonymize_image
 from anonymize.settings import Settings
+from conftest import SAMPLES, jpeg_bytes
+from helpers.pictures import png_header_only
 
 SECRET_MAKE = b"SecretCam Model X"
 

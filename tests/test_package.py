@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+
 from conftest import ROOT, SAMPLES
 from helpers.browser import free_port, wait_until_serving
 

@@ -5,10 +5,10 @@ import pytest
 
 from anonymize.censor import CensorSettings
 from anonymize.detections import Detection, Predictions
+from anonymize.detectors.base import DetectorDefaults
 from anonymize.errors import DetectionError
 from anonymize.pipeline import anonymize_image
 from anonymize.settings import Settings
-from anonymize.detectors.base import DetectorDefaults
 
 
 class BrokenDetector(DetectorDefaults):

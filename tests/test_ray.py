@@ -4,10 +4,10 @@ import hashlib
 import json
 
 import pytest
-from conftest import SAMPLES, outputs
 from PIL import Image
 
 from anonymize.cli import main
+from conftest import SAMPLES, outputs
 
 ray = pytest.importorskip("ray", reason="the [ray] extra is not installed")
 # Ray Data's own context warns about its deprecated settings when it copies itself to the actors.
@@ -65,11 +65,10 @@ def test_a_ray_run_resumes_like_a_local_one(cluster, folder, tmp_path, capsys):
 def test_records_edits_and_uploads_on_ray_are_the_local_clis(
     cluster, folder, tmp_path, capsys, fake_roboflow, monkeypatch
 ):
-    from helpers.fake_roboflow import KEY, PROJECT, WORKSPACE
-
     from anonymize.detections import Detection
     from anonymize.edits import Edits, PictureEdits
     from anonymize.settings import Settings
+    from helpers.fake_roboflow import KEY, PROJECT, WORKSPACE
 
     sha = hashlib.sha256((folder / "city.png").read_bytes()).hexdigest()
     edits = Edits(

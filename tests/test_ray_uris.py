@@ -6,10 +6,10 @@ import logging
 import os
 
 import pytest
-from conftest import SAMPLES
 from PIL import Image
 
 from anonymize.cli import main
+from conftest import SAMPLES
 
 ray = pytest.importorskip("ray", reason="the [ray] extra is not installed")
 moto_server = pytest.importorskip("moto.server", reason="the test requirements are not installed")

@@ -6,14 +6,14 @@ import traceback
 
 import numpy as np
 import pytest
-from helpers.fake_roboflow import KEY, PROJECT, TRAINED_VERSION, UNTRAINED_VERSION, WORKSPACE
-from helpers.remote import fake_url, hosted, inference
 
 from anonymize.detectors import BackendConfig, create_detector
 from anonymize.detectors.inference_server import InferenceServerDetector
 from anonymize.errors import DetectionError, MissingSettings
 from anonymize.pipeline import anonymize_image
 from anonymize.settings import Settings
+from helpers.fake_roboflow import KEY, PROJECT, TRAINED_VERSION, UNTRAINED_VERSION, WORKSPACE
+from helpers.remote import fake_url, hosted, inference
 
 RED_BOX = (40, 30, 100, 90)
 

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-from helpers.clips import panning_frames
 
 from anonymize.camera import CameraMotion
 from anonymize.detections import Detection, Predictions
 from anonymize.tracking import DelayedCover, Tracker
+from helpers.clips import panning_frames
 
 FPS = 25
 

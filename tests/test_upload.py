@@ -3,11 +3,11 @@
 import time
 
 import pytest
-from conftest import SAMPLES
-from helpers.fake_roboflow import KEY, PROJECT, WORKSPACE
 
 from anonymize.errors import MissingSettings, UploadError
 from anonymize.upload import RoboflowUploader, UploadTarget
+from conftest import SAMPLES
+from helpers.fake_roboflow import KEY, PROJECT, WORKSPACE
 
 TARGET = UploadTarget(WORKSPACE, PROJECT)
 

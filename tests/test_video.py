@@ -3,13 +3,13 @@
 import av
 import numpy as np
 import pytest
-from helpers.clips import face_clip, face_visible, panning_frames, write_frames
 
+from anonymize.detectors.base import DetectorDefaults
 from anonymize.errors import DetectionError, MediaError
 from anonymize.settings import Settings
 from anonymize.video import anonymize_video
 from anonymize.video_io import frames_of, probe
-from anonymize.detectors.base import DetectorDefaults
+from helpers.clips import face_clip, face_visible, panning_frames, write_frames
 
 
 class Flaky(DetectorDefaults):
@@ -281,9 +281,8 @@ def test_progress_is_told_on_the_callers_thread_up_to_the_last_frame(clip, detec
 @pytest.mark.parametrize("fps, every", [(25, 40), (5, 10)])
 def test_a_large_detect_every_never_leaves_a_face_between_detections_or_at_the_end(detector, tmp_path, fps, every):
     # Tracking believes a box for half a second away from its detection: detection runs at least that often.
-    from helpers.clips import camera_frame
-
     from anonymize.censor import CensorSettings
+    from helpers.clips import camera_frame
 
     frame, (x1, y1, x2, y2) = camera_frame(640, 480)
     write_frames(tmp_path / "still.mp4", [frame] * (3 * fps), rate=fps, size=(640, 480))

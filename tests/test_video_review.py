@@ -4,16 +4,16 @@ import json
 
 import numpy as np
 import pytest
-from helpers.clips import face_clip, face_visible
 
 from anonymize.censor import CensorSettings
 from anonymize.detections import Detection
 from anonymize.edits import Edits, OnFrame, VideoEdits
 from anonymize.errors import EditsError
-from anonymize.settings import Settings
 from anonymize.frames import DEFAULT_DETECT_EVERY
+from anonymize.settings import Settings
 from anonymize.video import anonymize_video
 from anonymize.video_io import frame_at, frames_of
+from helpers.clips import face_clip, face_visible
 
 SHA = "0" * 64
 FILL = Settings(confidence=50, censor=CensorSettings(method="fill"))  # the face alone

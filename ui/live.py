@@ -7,7 +7,6 @@ import logging
 from typing import Callable
 
 import av
-
 import streamlit as st
 
 from anonymize.live import LiveAnonymizer, obscured

@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from anonymize.media import thumbnail
-
 from ui import sidebar
 from ui.model_status import show_unusable
 from ui.navigation import APP_ICON, PageInfo

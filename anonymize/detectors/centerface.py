@@ -32,9 +32,9 @@ import numpy as np
 from anonymize.detections import Predictions, nms_indices
 from anonymize.detectors import face_scoring
 from anonymize.detectors.base import DetectorDefaults, DetectorInfo, onnx_session
-from anonymize.devices import CPU_PROVIDER
 from anonymize.detectors.face_scoring import Candidates
 from anonymize.detectors.tiling import tiles
+from anonymize.devices import CPU_PROVIDER
 
 STRIDE = 4
 #: A pass larger than this (px, either side) runs in overlapping tiles: CenterFace needs about

@@ -26,8 +26,8 @@ import numpy as np
 
 from anonymize.detections import Predictions
 from anonymize.detectors.base import DetectorDefaults, DetectorInfo, onnx_session
-from anonymize.devices import CPU_PROVIDER
 from anonymize.detectors.tiling import tiles
+from anonymize.devices import CPU_PROVIDER
 
 LETTERBOX_GREY = 114
 #: Tiles per session run: enough to batch, few enough to bound memory (about 150 MB a tile).

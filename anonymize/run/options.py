@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 from anonymize.censor import CensorSettings
 from anonymize.detectors import BackendConfig
+from anonymize.frames import DEFAULT_DETECT_EVERY
 from anonymize.settings import Settings
 from anonymize.upload import DEFAULT_TAG
-from anonymize.frames import DEFAULT_DETECT_EVERY
 from anonymize.video_io import DEFAULT_CRF
 
 

@@ -6,9 +6,10 @@ import io
 import json
 
 import numpy as np
-from conftest import ROOT
 from PIL import Image
 from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
 
 
 def open_page(page: str | None = None, query: dict[str, str] | None = None) -> AppTest:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+
 from conftest import ROOT
 
 ARTIFACTS = ROOT / "artifacts"

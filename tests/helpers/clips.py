@@ -8,9 +8,9 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
-from conftest import SAMPLES
 
 from anonymize.media import load_image
+from conftest import SAMPLES
 
 FACE_SIDE = 90
 

@@ -18,20 +18,20 @@ import av
 import cv2
 import numpy as np
 import pytest
-from conftest import ROOT, SAMPLES, outputs
-from helpers.cli import run_cli
-from helpers.clips import FACE_SIDE, face_clip, face_patch, write_frames
-from helpers.remote import hosted, inference
 from PIL import Image
 
 import anonymize.run.sources
 from anonymize.batch import anonymize_batch
+from anonymize.detectors.base import DetectorDefaults
 from anonymize.errors import DetectionError, MediaError
 from anonymize.pipeline import anonymize_image
 from anonymize.settings import Settings
 from anonymize.video import anonymize_video
 from anonymize.video_io import frames_of
-from anonymize.detectors.base import DetectorDefaults
+from conftest import ROOT, SAMPLES, outputs
+from helpers.cli import run_cli
+from helpers.clips import FACE_SIDE, face_clip, face_patch, write_frames
+from helpers.remote import hosted, inference
 
 
 @pytest.fixture

@@ -9,6 +9,13 @@ import time
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
+
+from anonymize.detectors.base import DetectorDefaults
+from anonymize.errors import DetectionError
+from anonymize.live import LiveAnonymizer
+from anonymize.pipeline import anonymize_image
+from anonymize.settings import CLASS_CONFIDENCE, Settings
 from conftest import FAKE_ROBOFLOW, SAMPLES, outputs
 from helpers import fake_roboflow
 from helpers.apptest import open_page
@@ -16,13 +23,6 @@ from helpers.cli import run_cli, run_cli_against_fake
 from helpers.clips import camera_frame
 from helpers.fake_roboflow import KEY, PROJECT, TRAINED_VERSION
 from helpers.remote import hosted, inference, red_box_png, upload_red_box, use_remote
-from PIL import Image
-
-from anonymize.errors import DetectionError
-from anonymize.live import LiveAnonymizer
-from anonymize.pipeline import anonymize_image
-from anonymize.settings import CLASS_CONFIDENCE, Settings
-from anonymize.detectors.base import DetectorDefaults
 
 
 @pytest.fixture

@@ -11,15 +11,15 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import SAMPLES, outputs
-from helpers.cli import run_cli
-from helpers.clips import face_clip, face_patch
 from PIL import Image
 
 from anonymize.batch import anonymize_batch
 from anonymize.errors import MediaError
 from anonymize.media import load_image
 from anonymize.settings import Settings
+from conftest import SAMPLES, outputs
+from helpers.cli import run_cli
+from helpers.clips import face_clip, face_patch
 
 
 def picture(path, colour, format=None):

@@ -10,14 +10,14 @@ import os
 import shutil
 
 import pytest
-from conftest import SAMPLES, outputs
-from helpers.cli import run_cli
-from helpers.clips import face_clip
 from PIL import Image, PngImagePlugin
 
 from anonymize.edits import Edits, PictureEdits
 from anonymize.media import load_image
 from anonymize.settings import Settings
+from conftest import SAMPLES, outputs
+from helpers.cli import run_cli
+from helpers.clips import face_clip
 
 
 def reviewed_astronaut(tmp_path, settings=None, censor=None, added=None):

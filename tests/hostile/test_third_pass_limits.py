@@ -8,6 +8,7 @@ import sys
 
 import av
 import numpy as np
+
 from conftest import ROOT, outputs
 from helpers.cli import run_cli
 from helpers.clips import face_clip, face_patch

@@ -12,13 +12,13 @@ import tempfile
 import zipfile
 
 import pytest
-from conftest import SAMPLES, outputs
-from helpers.cli import run_cli
-from helpers.clips import face_clip
 from PIL import Image
 
 from anonymize.batch import anonymize_batch
 from anonymize.settings import Settings
+from conftest import SAMPLES, outputs
+from helpers.cli import run_cli
+from helpers.clips import face_clip
 
 
 def digest(path):
