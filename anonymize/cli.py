@@ -61,14 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
         "inputs",
         nargs="+",
         metavar="INPUT",
-        help="image or video files, or folders (searched recursively); with --engine ray, also URIs (s3://…, gs://…)",
+        help="image or video files, folders (searched recursively), or URIs (s3://…, gs://…: the [ray] extra)",
     )
     parser.add_argument(
         "-o",
         "--output",
         required=True,
         metavar="OUTDIR",
-        help="folder (or, with --engine ray, URI) for the anonymized files",
+        help="folder (or URI) for the anonymized files",
     )
     parser.add_argument(
         "--classes", help=f"comma-separated classes to hide (default: all the model's; local: {','.join(ALL_CLASSES)})"

@@ -17,19 +17,16 @@ import importlib.util
 import json
 import logging
 import os
-import shutil
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Iterator, Sequence
 
 from anonymize import storage
 from anonymize.detectors import API_KEY_VARIABLE, BackendConfig, create_detector
-from anonymize.errors import AnonymizeError
-from anonymize.manifest import Entry, file_sha256
+from anonymize.manifest import Entry
 from anonymize.outputs import Planned
 from anonymize.records import Records
-from anonymize.run.item import input_sha256, process_or_fail
+from anonymize.run.item import input_sha256, process_or_fail, process_staged
 from anonymize.run.options import RunOptions
 from anonymize.settings import Settings
 
@@ -84,24 +81,13 @@ class _Worker:
         """One input's entry; with URIs, through a folder of this actor's own, left empty after."""
         review = self.reviews.get(item.source)
         if self.staging is None:
+            sha256 = input_sha256(item)
             return process_or_fail(
-                item, self.detector, self.settings, self.options, self.outdir, records, review, input_sha256(item)
+                item, self.detector, self.settings, self.options, self.outdir, records, review, sha256
             )
-        work, sha256 = Path(tempfile.mkdtemp(prefix="anonymize-actor-")), None
-        try:
-            here = self.staging.localize(item, work)
-            if item.origin:
-                storage.fetch(item.origin, here.source)
-            sha256 = file_sha256(here.source) if item.origin else input_sha256(item)
-            outdir = self.staging.outdir_in(work) if self.staging.output else self.outdir
-            entry = process_or_fail(here, self.detector, self.settings, self.options, outdir, records, review, sha256)
-            if self.staging.output:
-                self.staging.push_all(work)
-            return entry
-        except AnonymizeError as error:  # a fetch or a push: the entry fails, and its records with it
-            return Entry(item.input, sha256, "failed", reason=str(error))
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        return process_staged(
+            item, self.detector, self.settings, self.options, self.outdir, records, review, self.staging
+        )
 
 
 def anonymize_on_ray(

@@ -1,5 +1,5 @@
 """Inputs and outputs named by URI (``s3://bucket/photos``, ``gs://bucket/out``, ``file:///data``) for
-``--engine ray``: any filesystem pyarrow opens, with the credentials of the environment it runs in
+either engine: any filesystem pyarrow opens, with the credentials of the environment it runs in
 (``AWS_*`` variables or files, Google's application default credentials…), as the vendors' own tools do.
 
 A file is fetched to a local path when its turn comes and an output is pushed from one. A push writes

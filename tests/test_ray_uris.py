@@ -1,9 +1,11 @@
-"""--engine ray with URIs: inputs read from and outputs written to S3 (a moto server on 127.0.0.1, spoken to
-by pyarrow as a real bucket would be) and file:// URIs, with the local CLI's bytes, names and manifest."""
+"""URIs, with --engine ray and with the local engine: inputs read from and outputs written to S3 (a moto
+server on 127.0.0.1, spoken to by pyarrow as a real bucket would be) and file:// URIs, with the local
+CLI's bytes, names and manifest."""
 
 import json
 import logging
 import os
+import sys
 
 import pytest
 from PIL import Image
@@ -127,9 +129,43 @@ def test_an_output_that_is_or_holds_the_input_is_refused(s3, in_bucket, output, 
     assert objects(s3, "") == before
 
 
-def test_uris_need_the_ray_engine(in_bucket, tmp_path, capsys):
+def test_the_local_engine_anonymizes_a_bucket_into_a_bucket_with_the_same_bytes(
+    s3, folder, in_bucket, tmp_path, capsys
+):
+    assert main([str(folder), "-o", str(tmp_path / "local"), "-q", "--json", "--records", "--masks"]) == 1
+    capsys.readouterr()
+    assert main([in_bucket, "-o", "s3://bucket/by-local", "--json", "--records", "--masks"]) == 1
+    said = capsys.readouterr()
+    assert "error: s3://bucket/in/sub/notes.png: not an image" in said.err
+    assert "record: s3://bucket/by-local/manifest.json" in said.out
+    written = objects(s3, "by-local/")
+    local = {p.relative_to(tmp_path / "local").as_posix() for p in (tmp_path / "local").rglob("*") if p.is_file()}
+    assert set(written) == local
+    for name in local - {"manifest.json"}:
+        assert written[name] == (tmp_path / "local" / name).read_bytes(), name
+    entries = json.loads(written["manifest.json"])["entries"]
+    assert [(e["input"], e["status"]) for e in entries] == [
+        ("s3://bucket/in/astronaut.png", "anonymized"),
+        ("s3://bucket/in/city.png", "anonymized"),
+        ("s3://bucket/in/dashcam_plate.png", "anonymized"),
+        ("s3://bucket/in/sub/notes.png", "failed"),
+    ]
+
+
+def test_the_local_engine_resumes_a_run_into_a_bucket(s3, in_bucket, capsys):
+    assert main([in_bucket, "-o", "s3://bucket/local-again", "-q"]) == 1
+    first = objects(s3, "local-again/")
+    assert main([in_bucket, "-o", "s3://bucket/local-again", "--resume"]) == 1
+    assert "resumed: 3 file(s) already done" in capsys.readouterr().out
+    assert {name: data for name, data in objects(s3, "local-again/").items() if name != "manifest.json"} == {
+        name: data for name, data in first.items() if name != "manifest.json"
+    }
+
+
+def test_uris_without_pyarrow_say_which_extra_brings_it(in_bucket, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as on an install without the [ray] extra
     assert main([in_bucket, "-o", str(tmp_path / "out"), "-q"]) == 2
-    assert "--engine ray" in capsys.readouterr().err
+    assert "pip install 'anonymize[ray]'" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 
@@ -187,9 +223,12 @@ def test_pictures_written_to_a_bucket_are_uploaded_from_there(s3, in_bucket, fak
     assert [e.get("upload", {}).get("status") for e in entries] == ["uploaded", "uploaded", "uploaded", None]
 
 
-def test_an_output_that_cannot_be_pushed_fails_its_input_and_leaves_no_partial_file(s3, folder, tmp_path, capsys):
+@pytest.mark.parametrize("engine", ["ray", "local"])
+def test_an_output_that_cannot_be_pushed_fails_its_input_and_leaves_no_partial_file(
+    s3, folder, tmp_path, capsys, engine
+):
     (tmp_path / "out" / "city.png").mkdir(parents=True)  # a folder where the output should go
-    assert main([folder.as_uri(), "-o", (tmp_path / "out").as_uri(), "--engine", "ray", "-q"]) == 1
+    assert main([folder.as_uri(), "-o", (tmp_path / "out").as_uri(), "--engine", engine, "-q"]) == 1
     assert (
         f"error: {(folder / 'city.png').as_uri()}: cannot write {(tmp_path / 'out' / 'city.png').as_uri()}"
         in capsys.readouterr().err

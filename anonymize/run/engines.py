@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import tempfile
@@ -26,8 +27,9 @@ from anonymize.detectors import API_KEY_VARIABLE, Detector, create_detector, des
 from anonymize.errors import AnonymizeError, MissingSettings
 from anonymize.manifest import Entry
 from anonymize.outputs import Planned, check_writable
-from anonymize.run.item import Review, input_sha256, process_or_fail, review_digest, reviews_for, say
-from anonymize.run.options import RunConfig, UploadOptions
+from anonymize.records import Records
+from anonymize.run.item import Review, input_sha256, process_or_fail, process_staged, review_digest, reviews_for, say
+from anonymize.run.options import RunConfig, RunOptions, UploadOptions
 from anonymize.run.record import RunRecord, copy_through, start_record, summary, with_upload
 from anonymize.run.sources import Copy, plan_inputs
 from anonymize.settings import Settings, unknown_classes
@@ -46,8 +48,10 @@ def run(config: RunConfig) -> int:
     """Run ``config``; its exit code. URIs (``s3://…``) are staged through a temporary folder."""
     if not any(storage.is_uri(text) for text in (*config.inputs, config.output)):
         return _run(config, None)
-    if config.engine != "ray":
-        say("error: inputs and outputs at URIs are read and written by --engine ray")
+    if importlib.util.find_spec("pyarrow") is None:
+        say(
+            "error: inputs and outputs at URIs need pyarrow, which comes with the [ray] extra: pip install 'anonymize[ray]'"
+        )
         return 2
     with tempfile.TemporaryDirectory(prefix="anonymize-") as root:
         return _run(config, storage.Staging(Path(root), config.output if storage.is_uri(config.output) else None))
@@ -168,13 +172,30 @@ def run_local(
     """Each input in turn (or its earlier run's entry), its upload, then a dataset's other files."""
     options = config.options
     for item in tqdm(planned, **_progress(planned, options.quiet)):
-        sha256 = input_sha256(item)
-        entry = _earlier(record, item, sha256, reviews, config.resume)
-        if entry is None:
-            review = reviews.get(item.source)
-            entry = process_or_fail(item, detector, settings, options, record.outdir, record.records, review, sha256)
+        review = reviews.get(item.source)
+        if record.staging is None:
+            sha256 = input_sha256(item)
+            entry = _earlier(record, item, sha256, reviews, config.resume) or process_or_fail(
+                item, detector, settings, options, record.outdir, record.records, review, sha256
+            )
+        else:  # hashed where it is only to resume: a URI's bytes are read once more for it
+            earlier = _earlier(record, item, input_sha256(item), reviews, True) if config.resume else None
+            entry = earlier or _process_staged(item, detector, settings, options, record, review)
         record.add(with_upload(entry, item, uploader, record))
     record.copy_failed = not copy_through(copies, record, resume=config.resume)
+
+
+def _process_staged(
+    item: Planned, detector: Detector, settings: Settings, options: RunOptions, record: RunRecord, review: Review | None
+) -> Entry:
+    """One input of a run with URIs. Its records are its own until it is done, then the run's: a push that
+    fails must not leave them in the run's records."""
+    run_records = record.records
+    own = Records(tuple(run_records.classes), masks=run_records.masks) if run_records is not None else None
+    entry = process_staged(item, detector, settings, options, record.outdir, own, review, record.staging)
+    if own is not None and entry.output:
+        run_records.carry(own.coco(), entry.output)
+    return entry
 
 
 def run_on_ray(

@@ -9,7 +9,9 @@ again) are said on stderr too.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path, PurePosixPath
@@ -133,6 +135,37 @@ def write_picture(
         for name, data in records.add(output, result, settings).items():
             sink.write(f"{RECORDS}/{name}", data)
     return encoded
+
+
+def process_staged(
+    item: Planned,
+    detector: Detector,
+    settings: Settings,
+    options: RunOptions,
+    outdir: Path,
+    records: Records | None,
+    review: Review | None,
+    staging: storage.Staging,
+) -> Entry:
+    """:func:`process_or_fail` for a run with URIs: the input fetched into a folder of its own, the outputs
+    written there and pushed to -o's URI, the folder removed after, so that no copy stays. A fetch or a push
+    that fails fails the entry (its records then are not the run's: ``records`` should be the input's own)."""
+    work, sha256 = Path(tempfile.mkdtemp(prefix="anonymize-item-")), None
+    try:
+        here = staging.localize(item, work)
+        if item.origin:
+            storage.fetch(item.origin, here.source)
+        sha256 = file_sha256(here.source) if item.origin else input_sha256(item)
+        outdir = staging.outdir_in(work) if staging.output else outdir
+        entry = process_or_fail(here, detector, settings, options, outdir, records, review, sha256)
+        if staging.output:
+            staging.push_all(work)
+        return entry
+    except AnonymizeError as error:
+        say(f"error: {item.input}: {error}")
+        return Entry(item.input, sha256, "failed", reason=str(error))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def review_digest(review: Review | None) -> str | None:
