@@ -57,8 +57,8 @@ def webcam_pacing() -> str:
     return "\n".join(rows)
 
 
-def slider_under_load() -> str:
-    report = _json("slider_under_load.json")
+def slider_under_load(name: str = "slider_under_load.json") -> str:
+    report = _json(name)
     (before, before_runs), (now, now_runs) = report.items()
     rows = [f"| change | median ms, {before} | median ms, {now} | server's own work (ms) |", "|---|---|---|---|"]
     for key in ("confidence_slider", "padding_slider", "method_switch"):
@@ -122,6 +122,7 @@ TABLES: dict[str, Callable[[], str]] = {
     "plates_and_time": lambda: plates_and_time_table(_json("privacy_recall.json")),
     "webcam_pacing": webcam_pacing,
     "slider_under_load": slider_under_load,
+    "slider_under_load_pictures": lambda: slider_under_load("slider_under_load_pictures.json"),
     "video_cuts": video_cuts,
     "headline": headline,
 }

@@ -103,6 +103,8 @@ def test_the_lead_figure_counts_what_the_slider_hides_and_the_safety_band_is_sai
 
 def test_prediction_statistics_show_each_class_with_its_threshold():
     at = open_page("image")
+    assert not at.get("vega_lite_chart")  # closed: not drawn, so a slider step does not pay for it
+    at.session_state["prediction_statistics"] = True  # opened
     at.slider(key="confidence_face").set_value(10).run()
     table = at.dataframe[1].value.set_index("class")
     assert table.loc["face", "threshold %"] == 10

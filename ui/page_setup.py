@@ -8,6 +8,7 @@ from anonymize.media import thumbnail
 from ui import sidebar
 from ui.model_status import show_unusable
 from ui.navigation import APP_ICON, PageInfo
+from ui.processing import shown
 
 _CHOICE_KEY = "_sidebar_choice"
 
@@ -33,7 +34,7 @@ def sidebar_preview(image) -> None:
     choice = current_choice()
     if choice.preview_slot is not None:
         # A thumbnail: the sidebar shows it a few hundred pixels wide, and every slider step sends it again.
-        choice.preview_slot.image(thumbnail(image), caption="After, as the sliders below set it", output_format="JPEG")
+        choice.preview_slot.image(shown(thumbnail(image)), caption="After, as the sliders below set it")
 
 
 def current_choice() -> sidebar.SidebarChoice:
