@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         "inputs",
         nargs="+",
         metavar="INPUT",
-        help="image or video files, folders (searched recursively), or URIs (s3://…, gs://…: the [ray] extra)",
+        help="image or video files, folders (searched recursively), zip archives, or URIs (s3://…, gs://…: the [ray] extra)",
     )
     parser.add_argument(
         "-o",

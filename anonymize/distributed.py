@@ -60,9 +60,8 @@ class _Worker:
 
     def __call__(self, batch: dict) -> dict:
         entries, cocos = [], []
-        for source, target, sidecar, image_format, problem, origin in zip(
-            batch["source"], batch["target"], batch["sidecar"], batch["format"], batch["problem"], batch["origin"]
-        ):
+        columns = ("source", "target", "sidecar", "format", "problem", "origin", "label")
+        for source, target, sidecar, image_format, problem, origin, label in zip(*(batch[c] for c in columns)):
             item = Planned(
                 Path(source),
                 Path(target),
@@ -70,6 +69,7 @@ class _Worker:
                 image_format or None,
                 problem or None,
                 origin or None,
+                label or None,
             )
             records = Records(self.classes, masks=self.options.masks) if self.options.records else None
             entry = self.anonymize(item, records)
@@ -135,6 +135,7 @@ def anonymize_on_ray(
             "format": i.format or "",
             "problem": i.problem or "",
             "origin": i.origin or "",
+            "label": i.label or "",
         }
         for i in items
     ]

@@ -35,7 +35,8 @@ DATASET_MARKERS = ("data.yaml", "data.yml", "_annotations.coco.json", "_annotati
 class Planned:
     """One input, the file it becomes, its predictions file, and the image format (None for a video);
     ``problem`` says why it cannot be written as planned (it then fails, with that sentence);
-    ``origin`` is the input's URI when it is not a local file (``source`` is then where it is fetched to)."""
+    ``origin`` is the input's URI when it is not a local file (``source`` is then where it is fetched to);
+    ``label`` names a member of a zip archive given as an input (``photos.zip/sub/x.jpg``: ``source`` is where it was unpacked)."""
 
     source: Path
     target: Path
@@ -43,11 +44,12 @@ class Planned:
     format: str | None
     problem: str | None = None
     origin: str | None = None
+    label: str | None = None
 
     @property
     def input(self) -> str:
         """The input as the user named it: its URI, or its path."""
-        return self.origin or str(self.source)
+        return self.origin or self.label or str(self.source)
 
 
 #: The longest file name ext4, XFS, APFS and NTFS take, in bytes (UTF-8): a planned name is shortened to fit.

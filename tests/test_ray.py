@@ -134,3 +134,18 @@ def test_an_input_that_cannot_be_read_is_a_failed_entry_on_ray(cluster, folder, 
     )
     entries = json.loads((tmp_path / "out" / "manifest.json").read_text())["entries"]
     assert [(e["status"], "input_sha256" in e) for e in entries] == [("anonymized", True), ("failed", False)]
+
+
+def test_an_archive_is_read_on_ray_as_locally_its_members_named_by_their_path_in_it(cluster, folder, tmp_path):
+    import shutil
+
+    archive = shutil.make_archive(str(tmp_path / "photos"), "zip", folder)
+    runs = {}
+    for engine in ("local", "ray"):
+        assert main([archive, "-o", str(tmp_path / engine), "--engine", engine, "-q"]) == 1
+        manifest = json.loads((tmp_path / engine / "manifest.json").read_text())
+        runs[engine] = [(e["input"], e["status"], e.get("output_sha256")) for e in manifest["entries"]]
+    assert runs["ray"] == runs["local"]
+    assert [name for name, _, _ in runs["ray"]] == [
+        f"{archive}/{name}" for name in sorted(p.name for p in folder.iterdir())
+    ]

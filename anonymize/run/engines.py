@@ -31,7 +31,7 @@ from anonymize.records import Records
 from anonymize.run.item import Review, input_sha256, process_or_fail, process_staged, review_digest, reviews_for, say
 from anonymize.run.options import RunConfig, RunOptions, UploadOptions
 from anonymize.run.record import RunRecord, copy_through, start_record, summary, with_upload
-from anonymize.run.sources import Copy, plan_inputs
+from anonymize.run.sources import Copy, is_archive, plan_inputs
 from anonymize.settings import Settings, unknown_classes
 from anonymize.upload import RoboflowUploader, UploadTarget
 
@@ -45,27 +45,30 @@ WHERE_TO_SET = {
 
 
 def run(config: RunConfig) -> int:
-    """Run ``config``; its exit code. URIs (``s3://…``) are staged through a temporary folder."""
-    if not any(storage.is_uri(text) for text in (*config.inputs, config.output)):
-        return _run(config, None)
-    if importlib.util.find_spec("pyarrow") is None:
+    """Run ``config``; its exit code. URIs (``s3://…``) are staged through a temporary folder, and zip archives
+    named as inputs are unpacked into one."""
+    uris = any(storage.is_uri(text) for text in (*config.inputs, config.output))
+    if not uris and not any(is_archive(text) for text in config.inputs):
+        return _run(config, None, None)
+    if uris and importlib.util.find_spec("pyarrow") is None:
         say(
             "error: inputs and outputs at URIs need pyarrow, which comes with the [ray] extra: pip install 'anonymize[ray]'"
         )
         return 2
     with tempfile.TemporaryDirectory(prefix="anonymize-") as root:
-        return _run(config, storage.Staging(Path(root), config.output if storage.is_uri(config.output) else None))
+        output = config.output if storage.is_uri(config.output) else None
+        return _run(config, storage.Staging(Path(root), output) if uris else None, Path(root) / "archives")
 
 
-def _run(config: RunConfig, staging: storage.Staging | None) -> int:
-    """:func:`run`, with a URI run's staging folder."""
+def _run(config: RunConfig, staging: storage.Staging | None, scratch: Path | None) -> int:
+    """:func:`run`, with a URI run's staging folder and where archives are unpacked."""
     started = time.perf_counter()
     options = config.options
     try:
         outdir = staging.outdir if staging and staging.output else Path(config.output)
         if staging:
             storage.check_apart(config.inputs, config.output)
-        planned, copies = plan_inputs(config.inputs, outdir, options, staging)
+        planned, copies = plan_inputs(config.inputs, outdir, options, staging, scratch)
         api_key = os.environ.get(API_KEY_VARIABLE, "")
         detector = create_detector(config.backend, api_key)
         settings = _settings(config, detector)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable
@@ -36,54 +36,131 @@ MAX_MEMBER_BYTES = 256 * 1024**2
 _CHUNK = 1024**2
 
 
+@dataclass
+class _Listing:
+    """One input as named: its root when it is a folder (an unpacked archive is one), and its files, each
+    with its URI (None when local), its name in an archive, and why it cannot be read."""
+
+    text: str
+    root: Path | None
+    files: dict[Path, str | None]
+    labels: dict[Path, str] = field(default_factory=dict)
+    problems: dict[Path, str] = field(default_factory=dict)
+
+
 def plan_inputs(
-    inputs: tuple[str, ...], outdir: Path, options: RunOptions, staging: storage.Staging | None = None
+    inputs: tuple[str, ...],
+    outdir: Path,
+    options: RunOptions,
+    staging: storage.Staging | None = None,
+    scratch: Path | None = None,
 ) -> tuple[list[Planned], list[Copy]]:
-    """The outputs of every input, and the files to copy as they are (a dataset's labels)."""
+    """The outputs of every input, and the files to copy as they are (a dataset's labels). A zip archive
+    named as an input is unpacked under ``scratch`` and read as the folder it holds."""
     # A name that is nothing at all is a typo on the command line: said before anything is written. A link
     # to nothing is something, and is listed with its reason like any input that cannot be read.
     missing = [text for text in inputs if not storage.is_uri(text) and not os.path.lexists(text)]
     if missing:
         raise ValueError(f"{missing[0]}: no such file or folder; nothing was written")
-    listed = [_listing(n, text, staging) for n, text in enumerate(inputs)]
-    origins = {path: uri for _, _, files in listed for path, uri in files.items() if uri}
+    listed = [_listing(n, text, staging, scratch) for n, text in enumerate(inputs)]
+    origins = {path: uri for listing in listed for path, uri in listing.files.items() if uri}
+    labels = {path: label for listing in listed for path, label in listing.labels.items()}
+    problems = {path: reason for listing in listed for path, reason in listing.problems.items()}
     dataset = next(
         (
-            (text, root, files)
-            for text, root, files in listed
-            if root and is_dataset(p.relative_to(root).as_posix() for p in files)
+            listing
+            for listing in listed
+            if listing.root and is_dataset(p.relative_to(listing.root).as_posix() for p in listing.files)
         ),
         None,
     )
     if dataset is not None:
-        text, root, files = dataset
         if len(inputs) > 1:
             raise ValueError(
-                f"{text} is a dataset: give it alone, and it is mirrored into -o with its pictures anonymized"
+                f"{dataset.text} is a dataset: give it alone, and it is mirrored into -o with its pictures anonymized"
             )
         if options.json:
             raise ValueError("--json would write beside a dataset's pictures; use --records for what was hidden")
-        planned, copies = plan_dataset(root, outdir, list(files), records=options.records, masks=options.masks)
+        planned, copies = plan_dataset(
+            dataset.root, outdir, list(dataset.files), records=options.records, masks=options.masks
+        )
     else:
-        sources = [path for _, _, files in listed for path in files]
+        sources = [path for listing in listed for path in listing.files]
         if not sources:
             raise ValueError("no input files found")
         planned = plan(
             sources, outdir, options.format, sidecars=options.json, records=options.records, masks=options.masks
         )
         copies = []
-    return [replace(p, origin=origins.get(p.source)) for p in planned], [(origins.get(s, s), t) for s, t in copies]
+    planned = [
+        replace(
+            p, origin=origins.get(p.source), label=labels.get(p.source), problem=p.problem or problems.get(p.source)
+        )
+        for p in planned
+    ]
+    return planned, [(origins.get(s, s), t) for s, t in copies]
 
 
-def _listing(n: int, text: str, staging: storage.Staging | None) -> tuple[str, Path | None, dict[Path, str | None]]:
-    """The ``n``-th input as named, its root when it is a folder, and its files, each with its URI (None when local).
-    A URI's files are named by where they are planned (:meth:`~anonymize.storage.Staging.input_path`)."""
+def _listing(n: int, text: str, staging: storage.Staging | None, scratch: Path | None) -> _Listing:
+    """The ``n``-th input as named. A URI's files are named by where they are planned
+    (:meth:`~anonymize.storage.Staging.input_path`); an archive's by where it is unpacked."""
+    if is_archive(text) and scratch is not None:
+        folder = scratch / str(n) / archive_folder(Path(text).name)
+        labels, problems = unpack(Path(text), folder)
+        return _Listing(text, folder, dict.fromkeys(labels), labels, problems)
     if staging is None or not storage.is_uri(text):
-        return text, Path(text) if Path(text).is_dir() else None, dict.fromkeys(find_inputs([text]))
+        return _Listing(text, Path(text) if Path(text).is_dir() else None, dict.fromkeys(find_inputs([text])))
     folder, names = storage.list_files(text)
     if not folder:
-        return text, None, {staging.input_path(n, text.rstrip("/").rsplit("/", 1)[-1]): text}
-    return text, staging.input_path(n, ""), {staging.input_path(n, name): storage.join(text, name) for name in names}
+        return _Listing(text, None, {staging.input_path(n, text.rstrip("/").rsplit("/", 1)[-1]): text})
+    files = {staging.input_path(n, name): storage.join(text, name) for name in names}
+    return _Listing(text, staging.input_path(n, ""), files)
+
+
+def is_archive(text: str) -> bool:
+    """A local zip file named as an input (``photos.zip``): read as the folder it holds."""
+    return not storage.is_uri(text) and _is_zip(text) and Path(text).is_file()
+
+
+def unpack(archive: Path, folder: Path) -> tuple[dict[Path, str], dict[Path, str]]:
+    """Every member of the zip at ``archive`` written under ``folder`` at its path in the archive, read as
+    uploads are (:func:`expand_archives`: limits counted as the bytes inflate); each file with its name
+    (``photos.zip/sub/x.jpg``), and the reason of each that could not be unpacked. Such a member (or the
+    archive itself, when it cannot be read) is an empty file, so that it is listed with its reason."""
+    labels: dict[Path, str] = {}
+    problems: dict[Path, str] = {}
+    folder.mkdir(parents=True)
+    try:
+        members = _members(archive.name, archive)
+    except (zipfile.BadZipFile, OSError, RuntimeError, MediaError) as error:
+        reason = str(error) if isinstance(error, MediaError) else f"not a readable zip archive ({error})."
+        problems[folder / archive.name] = reason.removeprefix(f"{archive.name}: ")
+        labels[folder / archive.name] = str(archive)
+        (folder / archive.name).touch()
+        return labels, problems
+    prefix = archive_folder(archive.name) + "/"
+    for name, read in members:
+        member = name.removeprefix(prefix)
+        # Never outside the folder, whatever the archive says: no "..", no root.
+        path = folder.joinpath(*(part for part in PurePosixPath(member).parts if part not in ("..", "/", "")))
+        if (
+            path in labels
+        ):  # "a/../b.jpg" and "b.jpg": the second is listed with its reason, never written over the first
+            path = folder / ".same-name" / str(len(labels)) / path.name
+            problems[path] = "another member of the archive has this name; unpack it and rename one."
+        labels[path] = f"{archive}/{member}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path in problems:
+            path.touch()
+            continue
+        try:
+            if isinstance(read, AnonymizeError):
+                raise read
+            path.write_bytes(read_member(name, read))
+        except MediaError as error:
+            problems[path] = str(error).removeprefix(f"{name}: ")
+            path.touch()
+    return labels, problems
 
 
 #: A file's bytes, read when called (zip members are unpacked only when their turn comes).
@@ -118,8 +195,9 @@ def _already_read(data: bytes) -> Reader:
     return lambda: data
 
 
-def _members(name: str, data: bytes) -> list[tuple[str, Reader | AnonymizeError]]:
-    archive = zipfile.ZipFile(io.BytesIO(data))  # kept open by the readers
+def _members(name: str, data: bytes | Path) -> list[tuple[str, Reader | AnonymizeError]]:
+    """Each member of the zip ``name`` (its bytes, or the file at a path) with its reader, as :func:`expand_archives` says."""
+    archive = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)  # kept open by the readers
     members = [
         m
         for m in archive.infolist()
