@@ -46,7 +46,7 @@ from anonymize.records import FOLDER as RECORDS
 from anonymize.run.engines import run
 from anonymize.run.item import say
 from anonymize.run.options import RunConfig, RunOptions, Thresholds, UploadOptions
-from anonymize.settings import ALL_CLASSES, CLASS_CONFIDENCE, OTHER_CLASS_CONFIDENCE, Settings
+from anonymize.settings import ALL_CLASSES, CLASS_CONFIDENCE, OTHER_CLASS_CONFIDENCE, TEXT, Settings
 from anonymize.tracking import COAST_SECONDS
 from anonymize.upload import DEFAULT_TAG, SPLITS
 from anonymize.video_io import AUDIO_POLICIES, CRF_RANGE, DEFAULT_CRF
@@ -71,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder (or URI) for the anonymized files",
     )
     parser.add_argument(
-        "--classes", help=f"comma-separated classes to hide (default: all the model's; local: {','.join(ALL_CLASSES)})"
+        "--classes",
+        help=f"comma-separated classes to hide (default: all the model's; local: {','.join(ALL_CLASSES)}, "
+        f"and {TEXT} when named, with the [text] extra)",
     )
     default = CensorSettings()
     parser.add_argument(
@@ -280,6 +282,7 @@ def config_of(args: argparse.Namespace) -> RunConfig:
             args.api_url,
             args.timeout,
             args.device,
+            text=TEXT in (c.strip() for c in (args.classes or "").split(",")),
         ),
         classes=args.classes,
         thresholds=args.confidence,

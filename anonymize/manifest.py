@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Literal, get_args
 
 from anonymize.detectors import BackendConfig, Detector, model_record
-from anonymize.detectors.base import MODELS_DIR
+from anonymize.detectors.base import model_path
 from anonymize.writing import write_atomically
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def file_sha256(path: Path) -> str:
 
 def model_files(names: Iterable[str]) -> list[dict[str, str]]:
     """Each bundled model file a detector runs, with its sha256: what proves which weights did the work."""
-    return [{"file": name, "sha256": file_sha256(MODELS_DIR / name)} for name in names]
+    return [{"file": name, "sha256": file_sha256(model_path(name))} for name in names]
 
 
 def model_entry(config: BackendConfig, detector: Detector) -> dict[str, Any]:

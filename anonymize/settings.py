@@ -17,12 +17,15 @@ from anonymize.censor import CensorSettings
 from anonymize.detections import Predictions
 
 ALL_CLASSES = ("face", "license-plate")
+#: The local class hidden only when asked for (the [text] extra): text lines, scored as their detector's
+#: authors keep them (a line's mean text probability ≥ 50 %).
+TEXT = "text"
 
 #: The default threshold (%) of each local class, chosen on the dev sets for recall first
 #: (docs/benchmarks.md, "How the default was chosen"). A face's confidence is calibrated (the probability
 #: that it is a face), and most candidates are not faces: 1 % is the highest whole threshold
 #: that keeps faces_dev's recall of faces ≥ 10 px at 99.5 %, cross-validated.
-CLASS_CONFIDENCE: dict[str, float] = {"face": 1, "license-plate": 5}
+CLASS_CONFIDENCE: dict[str, float] = {"face": 1, "license-plate": 5, "text": 50}
 #: The default for any other class (a Roboflow model's own classes).
 OTHER_CLASS_CONFIDENCE = 5
 #: An offline detector is asked at this confidence (%), or at the lowest threshold when that is lower,

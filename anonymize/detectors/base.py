@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import threading
@@ -17,6 +18,19 @@ from anonymize.detections import Predictions
 from anonymize.devices import CPU_PROVIDER, Device
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+
+def model_path(name: str) -> Path:
+    """Where the model file ``name`` is: one of ours (``centerface.onnx``, in :data:`MODELS_DIR`), or one an
+    installed package ships, named by the package (``rapidocr/models/….onnx``), found without importing it."""
+    ours = MODELS_DIR / name
+    package, _, inside = name.partition("/")
+    spec = None if ours.is_file() or not inside else importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return ours
+    return Path(next(iter(spec.submodule_search_locations))) / inside
+
+
 #: The niceness of a thread that runs the webcam's detection (Linux: 0 is normal, 19 the lowest priority).
 #: At 10 a machine kept busy by 4 other processes left detection 5 % of the cores (0.6–0.8 s at 640×480) and
 #: hid 64–76 % of the frames whole; at 5, with :mod:`anonymize.pacing`, none (``bench/webcam.py --load 4``, docs/benchmarks.md).
@@ -87,7 +101,7 @@ def onnx_session(model_file: str, providers: tuple[str, ...] = (CPU_PROVIDER,)) 
     options.intra_op_num_threads = 1
     # A thread that spin-waits after its run steals the core the other model is using.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return onnxruntime.InferenceSession(str(MODELS_DIR / model_file), sess_options=options, providers=list(providers))
+    return onnxruntime.InferenceSession(str(model_path(model_file)), sess_options=options, providers=list(providers))
 
 
 def run_in_background() -> None:

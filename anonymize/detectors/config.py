@@ -32,3 +32,5 @@ class BackendConfig:
     api_url: str = DEFAULT_INFERENCE_URL
     timeout: float = DEFAULT_TIMEOUT
     device: DeviceChoice = "auto"  # local only
+    #: Local only: also find text lines (the ``[text]`` extra), which only a run that hides them asks for.
+    text: bool = False

@@ -10,6 +10,7 @@ from __future__ import annotations
 from anonymize.detectors.centerface import CenterFaceDetector
 from anonymize.detectors.combined import CombinedDetector
 from anonymize.detectors.plates import PlateDetector
+from anonymize.detectors.text import TextDetector
 from anonymize.devices import CPU_PROVIDER, Device
 from anonymize.presets import DEFAULT_PRESET, PRESETS
 
@@ -17,14 +18,17 @@ from anonymize.presets import DEFAULT_PRESET, PRESETS
 CPU = Device("cpu", (CPU_PROVIDER,))
 
 
-def local_detector(preset: str = DEFAULT_PRESET, device: Device = CPU) -> CombinedDetector:
-    """The local models as ``preset`` says, on ``device`` (the float models on a GPU: the int8 ones are for CPUs)."""
+def local_detector(preset: str = DEFAULT_PRESET, device: Device = CPU, *, text: bool = False) -> CombinedDetector:
+    """The local models as ``preset`` says, on ``device`` (the float models on a GPU: the int8 ones are for CPUs);
+    with ``text``, the text detector too (:mod:`anonymize.detectors.text`: DetectionError without the extra)."""
     chosen = PRESETS[preset]
     face_passes = tuple((size, int8 and not device.gpu) for size, int8 in chosen.face_passes)
-    return CombinedDetector(
+    detectors = [
         CenterFaceDetector(face_passes, providers=device.providers),
         PlateDetector(
             chosen.plate_sizes, chosen.plate_tile, chosen.plate_int8 and not device.gpu, providers=device.providers
         ),
-        device=device,
-    )
+    ]
+    if text:
+        detectors.append(TextDetector(device.providers))
+    return CombinedDetector(*detectors, device=device)

@@ -50,7 +50,7 @@ class Backend:
 
 
 def _local(config: BackendConfig, _api_key: str) -> Detector:
-    return local_detector(config.preset, resolve(config.device))
+    return local_detector(config.preset, resolve(config.device), text=config.text)
 
 
 def _describe_local(config: BackendConfig) -> str:
@@ -58,7 +58,12 @@ def _describe_local(config: BackendConfig) -> str:
         where = resolve(config.device).words
     except DeviceError:
         where = "the GPU (CUDA), which is not here"
-    return f"local models, offline: CenterFace (faces) and YOLOv8n (licence plates), on {where}, preset {config.preset}"
+    models = (
+        "CenterFace (faces), YOLOv8n (licence plates) and PP-OCRv6 (text)"
+        if config.text
+        else ("CenterFace (faces) and YOLOv8n (licence plates)")
+    )
+    return f"local models, offline: {models}, on {where}, preset {config.preset}"
 
 
 def _roboflow(config: BackendConfig, api_key: str) -> Detector:
@@ -89,11 +94,11 @@ REGISTRY: dict[str, Backend] = {
             "local",
             "Local models (offline)",
             "",
-            ("preset", "device"),
+            ("preset", "device", "text"),
             needs_key=False,
             create=_local,
             describe=_describe_local,
-            record=lambda config: {"kind": "local", "preset": config.preset},
+            record=lambda config: {"kind": "local", "preset": config.preset} | ({"text": True} if config.text else {}),
         ),
         Backend(
             "roboflow",

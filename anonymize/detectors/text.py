@@ -1,0 +1,113 @@
+"""Finds lines of text (signs, screens, documents, name tags, phone numbers on vans); class ``text``.
+
+The model is PaddleOCR's PP-OCRv6 text detector (small), as the ``rapidocr`` wheel ships it with its
+licence (Apache-2.0, ``MODEL_LICENSES.md`` in the wheel): ``pip install 'anonymize[text]'``. Only its
+ONNX file is used, run by our own onnxruntime session; nothing of the package is imported, so its
+logging, configuration and other engines stay out of the process. Without the extra the class is
+absent, and asking for it says how to get it.
+
+The network gives each pixel a probability of being text. As its authors post-process it
+(differentiable binarization): pixels above 0.3 are text, each connected region is a line, its score
+is the mean probability inside its rotated box, and the box is grown by the margin the network was
+trained to leave out (``unclip`` 1.6). A line's box here is the upright rectangle around that rotated
+box: it covers a slanted line whole, with some of its surroundings.
+
+Example:
+    >>> import numpy as np
+    >>> len(TextDetector().detect(np.full((64, 64, 3), 255, np.uint8), confidence=0.5, overlap=0.3))
+    0
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from anonymize.detections import Predictions
+from anonymize.detectors.base import DetectorDefaults, DetectorInfo, model_path, onnx_session
+from anonymize.devices import CPU_PROVIDER
+from anonymize.errors import DetectionError
+
+#: The package whose wheel carries the model, and the model's file in it.
+PACKAGE, MODEL_FILE = "rapidocr", "models/PP-OCRv6_det_small.onnx"
+#: How to get it, when it is not there.
+INSTALL = "the text class needs the [text] extra: pip install 'anonymize[text]'"
+#: The detector's settings as its authors run it: the picture scaled so that its shorter side is this
+#: long (sides rounded to multiples of 32), pixels above ``THRESHOLD`` are text, boxes grown by ``UNCLIP``.
+SHORT_SIDE, THRESHOLD, UNCLIP = 736, 0.3, 1.6
+#: Lines thinner than this (px, on the network's scale) are specks, not text.
+MIN_SIDE = 3
+MAX_LINES = 1000
+
+
+#: The model, by the package that ships it (:func:`~anonymize.detectors.base.model_path`).
+MODEL = f"{PACKAGE}/{MODEL_FILE}"
+
+
+def text_available() -> bool:
+    """Whether the ``[text]`` extra is installed."""
+    return model_path(MODEL).is_file()
+
+
+class TextDetector(DetectorDefaults):
+    """Finds text lines; raises DetectionError (saying how to install it) when the ``[text]`` extra is missing."""
+
+    classes = ("text",)
+    offline = True
+    class_id = 2
+
+    def __init__(self, providers: tuple[str, ...] = (CPU_PROVIDER,)) -> None:
+        if not text_available():
+            raise DetectionError(INSTALL[0].upper() + INSTALL[1:] + ".")
+        self._session = onnx_session(MODEL, providers)
+        self._input = self._session.get_inputs()[0].name
+
+    def info(self) -> DetectorInfo:
+        return DetectorInfo((MODEL,))
+
+    def detect(self, image: np.ndarray, *, confidence: float, overlap: float) -> Predictions:
+        height, width = image.shape[:2]
+        probability, scale_x, scale_y = self._probability(image)
+        boxes, scores = lines(probability)
+        boxes = boxes * np.array([scale_x, scale_y, scale_x, scale_y], np.float32)
+        boxes = np.clip(boxes, 0, [width, height, width, height]) if len(boxes) else boxes
+        sure = scores >= confidence
+        return Predictions.from_arrays(boxes[sure], scores[sure], "text", self.class_id, width, height, overlap)
+
+    def _probability(self, image: np.ndarray) -> tuple[np.ndarray, float, float]:
+        """The network's text probability per pixel, and the scale from its map back to ``image``."""
+        height, width = image.shape[:2]
+        ratio = SHORT_SIDE / min(height, width)
+        size_x, size_y = (max(32, round(side * ratio / 32) * 32) for side in (width, height))
+        # The network was trained on BGR pictures, normalised to -1…1.
+        scaled = cv2.resize(image[:, :, ::-1], (size_x, size_y), interpolation=cv2.INTER_LINEAR)
+        tensor = (scaled.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
+        probability = self._session.run(None, {self._input: tensor})[0][0, 0]
+        return probability, width / size_x, height / size_y
+
+
+def lines(probability: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each text line in a probability map: its upright box (x1, y1, x2, y2, in the map's pixels) around its
+    grown rotated box, and its score (the mean probability inside that rotated box, before growing)."""
+    text = cv2.dilate((probability > THRESHOLD).astype(np.uint8), np.ones((2, 2), np.uint8))
+    contours, _ = cv2.findContours(text, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    boxes, scores = [], []
+    for contour in contours[:MAX_LINES]:
+        rect = cv2.minAreaRect(contour)
+        if min(rect[1]) < MIN_SIDE:
+            continue
+        scores.append(_mean_inside(probability, cv2.boxPoints(rect)))
+        (cx, cy), (w, h), angle = rect
+        grow = w * h * UNCLIP / (2 * (w + h))  # the distance its authors push each side outward
+        corners = cv2.boxPoints(((cx, cy), (w + 2 * grow, h + 2 * grow), angle))
+        boxes.append([*corners.min(axis=0), *corners.max(axis=0)])
+    return np.array(boxes, np.float32).reshape(-1, 4), np.array(scores, np.float32)
+
+
+def _mean_inside(probability: np.ndarray, corners: np.ndarray) -> float:
+    x1, y1 = np.floor(corners.min(axis=0)).astype(int).clip(0)
+    x2, y2 = np.ceil(corners.max(axis=0)).astype(int)
+    x2, y2 = min(x2, probability.shape[1] - 1), min(y2, probability.shape[0] - 1)
+    mask = np.zeros((y2 - y1 + 1, x2 - x1 + 1), np.uint8)
+    cv2.fillPoly(mask, [np.round(corners - [x1, y1]).astype(np.int32)], 1)
+    return float(cv2.mean(probability[y1 : y2 + 1, x1 : x2 + 1], mask)[0])

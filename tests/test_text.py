@@ -1,0 +1,103 @@
+"""The text class (the [text] extra): lines of text found and hidden when asked for, and only then."""
+
+import json
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from anonymize.cli import main
+from anonymize.detectors.text import TextDetector, text_available
+from anonymize.media import encode_image, load_image
+from conftest import SAMPLES
+
+pytestmark = pytest.mark.skipif(not text_available(), reason="the [text] extra is not installed")
+
+LINES = [
+    ("+44 20 7946 0958", 40),
+    ("jane.doe@example.com", 24),
+    ("OPEN 24 HOURS", 16),
+    ("DE89 3704 0044 0532 0130 00", 12),
+    ("Bakery", 10),
+    ("tiny 8px text", 8),
+]
+
+
+def with_lines(background: np.ndarray, lines=LINES, angle: float = 0) -> tuple[np.ndarray, list[tuple[int, ...]]]:
+    """``background`` with each line on a pale label, and each line's box; ``angle`` turns the whole picture."""
+    picture = Image.fromarray(background)
+    draw = ImageDraw.Draw(picture)
+    boxes, y = [], 40
+    for text, size in lines:
+        font = ImageFont.load_default(size=size)
+        box = draw.textbbox((60 + size * 3, y), text, font=font)
+        draw.rectangle([box[0] - 4, box[1] - 4, box[2] + 4, box[3] + 4], fill=(245, 245, 240))
+        draw.text((60 + size * 3, y), text, font=font, fill=(20, 20, 20))
+        boxes.append(box)
+        y = box[3] + 60
+    pixels = np.asarray(picture)
+    if not angle:
+        return pixels, boxes
+    height, width = pixels.shape[:2]
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+    turned = cv2.warpAffine(pixels, turn, (width, height), borderMode=cv2.BORDER_REFLECT)
+    corners = [
+        cv2.transform(np.array([[[x1, y1], [x2, y1], [x2, y2], [x1, y2]]], np.float32), turn)[0]
+        for x1, y1, x2, y2 in boxes
+    ]
+    return turned, [(*c.min(axis=0), *c.max(axis=0)) for c in corners]
+
+
+def street(width=1280, height=720) -> np.ndarray:
+    return cv2.resize(load_image(SAMPLES / "dashcam_plate.jpg").pixels, (width, height))
+
+
+def covered(box, found) -> bool:
+    x1, y1, x2, y2 = box
+    return any(d.x1 <= x1 + 1 and d.y1 <= y1 + 1 and d.x2 >= x2 - 1 and d.y2 >= y2 - 1 for d in found)
+
+
+@pytest.mark.parametrize("angle", [0, 12], ids=["level", "slanted"])
+def test_every_rendered_line_from_8_to_40_px_is_found_whole(angle):
+    pixels, boxes = with_lines(street(), angle=angle)
+    found = TextDetector().detect(pixels, confidence=0.5, overlap=0.3)
+    assert {d.class_name for d in found} == {"text"}
+    missed = [text for (text, _), box in zip(LINES, boxes) if not covered(box, found)]
+    assert not missed
+
+
+def test_a_picture_without_text_has_no_text_box():
+    gradient = np.repeat(np.linspace(30, 220, 640, dtype=np.uint8)[None, :, None], 480, axis=0).repeat(3, axis=2)
+    assert len(TextDetector().detect(np.ascontiguousarray(gradient), confidence=0.5, overlap=0.3)) == 0
+
+
+def test_the_cli_hides_text_only_when_asked_and_records_the_model(tmp_path):
+    pixels, boxes = with_lines(street())
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "van.png").write_bytes(encode_image(pixels, "png"))
+    assert main([str(tmp_path / "in"), "-o", str(tmp_path / "plain"), "-q", "--json"]) == 0
+    plain = json.loads((tmp_path / "plain" / "van.json").read_text())["predictions"]
+    assert "text" not in {p["class"] for p in plain}
+    assert "text" not in json.loads((tmp_path / "plain" / "manifest.json").read_text())["backend"]
+    classes = "face,license-plate,text"
+    assert main([str(tmp_path / "in"), "-o", str(tmp_path / "text"), "-q", "--json", "--classes", classes]) == 0
+    predictions = json.loads((tmp_path / "text" / "van.json").read_text())["predictions"]
+    assert sum(p["class"] == "text" for p in predictions) >= len(LINES)
+    out = load_image(tmp_path / "text" / "van.png").pixels
+    for x1, y1, x2, y2 in boxes:  # every line's pixels changed
+        assert np.abs(out[y1:y2, x1:x2].astype(int) - pixels[y1:y2, x1:x2].astype(int)).mean() > 10
+    backend = json.loads((tmp_path / "text" / "manifest.json").read_text())["backend"]
+    assert backend["text"] is True
+    assert {"file": "rapidocr/models/PP-OCRv6_det_small.onnx", "sha256": backend["models"][-1]["sha256"]} in backend[
+        "models"
+    ]
+
+
+def test_without_the_extra_asking_for_text_says_how_to_get_it_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "rapidocr", None)  # as on an install without the [text] extra
+    code = main([str(SAMPLES / "city.jpg"), "-o", str(tmp_path / "out"), "--classes", "face,text"])
+    assert code == 2
+    assert "pip install 'anonymize[text]'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
