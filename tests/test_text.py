@@ -68,6 +68,28 @@ def test_every_rendered_line_from_8_to_40_px_is_found_whole(angle):
     assert not missed
 
 
+def test_slanted_neighbouring_lines_whose_upright_boxes_overlap_are_each_found():
+    lines = [("+44 20 7946 0958", 33), ("Fresh bread daily", 33), ("jane.doe@example.com", 30)]
+    background = street()
+    picture = Image.fromarray(background)
+    draw = ImageDraw.Draw(picture)
+    boxes = []
+    for n, (text, size) in enumerate(lines):  # 12 px apart: turned, each line's box overlaps the next one's
+        font = ImageFont.load_default(size=size)
+        box = draw.textbbox((300 + 40 * n, 250 + 45 * n), text, font=font)
+        draw.rectangle([box[0] - 3, box[1] - 3, box[2] + 3, box[3] + 3], fill=(245, 245, 240))
+        draw.text((300 + 40 * n, 250 + 45 * n), text, font=font, fill=(20, 20, 20))
+        boxes.append(box)
+    height, width = background.shape[:2]
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), 25, 1.0)
+    pixels = cv2.warpAffine(np.asarray(picture), turn, (width, height), borderMode=cv2.BORDER_REFLECT)
+    found = TextDetector().detect(pixels, confidence=0.5, overlap=0.3)
+    for x1, y1, x2, y2 in boxes:  # the middle of each line, turned, lies in a text box
+        cx, cy = cv2.transform(np.array([[[(x1 + x2) / 2, (y1 + y2) / 2]]], np.float32), turn)[0, 0]
+        assert any(d.x1 <= cx <= d.x2 and d.y1 <= cy <= d.y2 for d in found)
+    assert len(found) >= len(lines)
+
+
 def test_a_picture_without_text_has_no_text_box():
     gradient = np.repeat(np.linspace(30, 220, 640, dtype=np.uint8)[None, :, None], 480, axis=0).repeat(3, axis=2)
     assert len(TextDetector().detect(np.ascontiguousarray(gradient), confidence=0.5, overlap=0.3)) == 0

@@ -38,6 +38,8 @@ SHORT_SIDE, THRESHOLD, UNCLIP = 736, 0.3, 1.6
 #: Lines thinner than this (px, on the network's scale) are specks, not text.
 MIN_SIDE = 3
 MAX_LINES = 1000
+#: An IoU no two boxes exceed.
+NO_SUPPRESSION = 1.0
 
 
 #: The model, by the package that ships it (:func:`~anonymize.detectors.base.model_path`).
@@ -72,7 +74,9 @@ class TextDetector(DetectorDefaults):
         boxes = boxes * np.array([scale_x, scale_y, scale_x, scale_y], np.float32)
         boxes = np.clip(boxes, 0, [width, height, width, height]) if len(boxes) else boxes
         sure = scores >= confidence
-        return Predictions.from_arrays(boxes[sure], scores[sure], "text", self.class_id, width, height, overlap)
+        # No suppression by overlap: the lines are disjoint regions of the map, but the upright boxes of
+        # slanted neighbours overlap, and suppressing one would leave its line visible.
+        return Predictions.from_arrays(boxes[sure], scores[sure], "text", self.class_id, width, height, NO_SUPPRESSION)
 
     def _probability(self, image: np.ndarray) -> tuple[np.ndarray, float, float]:
         """The network's text probability per pixel, and the scale from its map back to ``image``."""
