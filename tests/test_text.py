@@ -123,3 +123,17 @@ def test_without_the_extra_asking_for_text_says_how_to_get_it_and_writes_nothing
     assert code == 2
     assert "pip install 'anonymize[text]'" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_on_the_image_page_text_is_offered_off_and_found_when_chosen():
+    from helpers.apptest import open_page, predictions
+
+    at = open_page("image")  # the City sample: shop signs
+    assert "text" in at.multiselect(key="classes").options and "text" not in at.multiselect(key="classes").value
+    assert "text" not in {p["class"] for p in predictions(at)}
+    at.multiselect(key="classes").set_value(["face", "license-plate", "text"]).run()
+    assert not at.exception, at.exception
+    figures = {m.label: m.value for m in at.metric}
+    assert int(figures["Text lines hidden"]) >= 1
+    assert "text" in {p["class"] for p in predictions(at)}
+    assert at.slider(key="confidence_text").value == 50

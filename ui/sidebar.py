@@ -29,10 +29,11 @@ from anonymize.detections import CONFIDENT
 from anonymize.detectors import DEFAULT_INFERENCE_URL, BackendConfig
 from anonymize.detectors.registry import REGISTRY
 from anonymize.detectors.remote import DEFAULT_TIMEOUT, TIMEOUT_RANGE
+from anonymize.detectors.text import text_available
 from anonymize.devices import DEVICES
 from anonymize.linkage import LIMIT, Linkage, lowest_enough, measured
 from anonymize.presets import DEFAULT_PRESET, PRESETS
-from anonymize.settings import ALL_CLASSES, OTHER_CLASS_CONFIDENCE, Settings
+from anonymize.settings import ALL_CLASSES, OTHER_CLASS_CONFIDENCE, TEXT, Settings
 from ui.connection import Connection, connect, key_for
 
 _LIBRARY = Settings()
@@ -111,7 +112,7 @@ def _from_url(key: str, text: str) -> Any:
     """The value a link gives ``key``; ValueError when the control cannot hold it."""
     default = DEFAULTS[key]
     if isinstance(default, list):
-        return [c for c in text.split(",") if c in ALL_CLASSES]
+        return [c for c in text.split(",") if c in (*ALL_CLASSES, TEXT)]
     if isinstance(default, bool):
         return text == "1"
     value = type(default)(text)
@@ -193,8 +194,16 @@ def _threshold_controls(defaults: dict[str, float], draw: bool) -> dict[str, flo
 def _model_classes(connection: Connection, backend: BackendConfig) -> tuple[str, ...]:
     """The active model's classes, or () when a server does not say them."""
     if backend.kind == "local":
-        return ALL_CLASSES
+        return (*ALL_CLASSES, TEXT) if backend.text else ALL_CLASSES
     return tuple(connection.detector.classes) if connection.detector else ()
+
+
+def _offered_classes(connection: Connection, backend: BackendConfig) -> tuple[str, ...]:
+    """What "What to hide" offers: the model's classes, and locally text when the [text] extra is installed
+    (choosing it loads its detector: :func:`_backend_controls` reads the choice)."""
+    if backend.kind == "local" and text_available():
+        return (*ALL_CLASSES, TEXT)
+    return _model_classes(connection, backend)
 
 
 def _backend_controls() -> tuple[BackendConfig, str]:
@@ -208,7 +217,9 @@ def _backend_controls() -> tuple[BackendConfig, str]:
             help=" · ".join(f"{p.name}: {p.description}" for p in PRESETS.values()),
         )
         device = st.selectbox("Device", list(DEVICES), key="device", help=DEVICE_HELP)
-        return BackendConfig(preset=preset, device=device), ""
+        # Text is found only when chosen under "What to hide" (drawn below, read here from the last run).
+        text = TEXT in st.session_state.get("classes", ()) and text_available()
+        return BackendConfig(preset=preset, device=device, text=text), ""
     with st.expander("Model", expanded=True):
         st.text_input("Project", key="project", placeholder="e.g. face-detection-mik1i")
         st.number_input(
@@ -251,7 +262,7 @@ def _backend_controls() -> tuple[BackendConfig, str]:
 def _class_controls(connection: Connection, backend: BackendConfig, draw: bool) -> tuple[str, ...] | None:
     """What to hide: the model's own classes, all by default; None for every class a server returns.
     Without ``draw``, the choice is read without drawing the control."""
-    known = _model_classes(connection, backend)
+    known = _offered_classes(connection, backend)
     if not known:
         if draw:
             st.text_input(

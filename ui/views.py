@@ -21,7 +21,7 @@ from ui.sidebar import SidebarChoice
 
 MIME_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 #: How the figures name the local classes; any other class is "Hidden: <class>".
-HIDDEN_LABELS = {"face": "Faces hidden", "license-plate": "Plates hidden"}
+HIDDEN_LABELS = {"face": "Faces hidden", "license-plate": "Plates hidden", "text": "Text lines hidden"}
 
 
 def hidden_label(class_name: str) -> str:
