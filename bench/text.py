@@ -1,6 +1,6 @@
 """The text class: how many rendered lines it finds whole, what else it boxes, and its time per picture.
 
-    python bench/text.py [--pictures 40] [--datasets ../shared/datasets] [--plates 250]
+    python bench/text.py [--pictures 40] [--seed 0] [--datasets ../shared/datasets] [--plates 250]
 
 A test set made on the spot (nothing is written): 1280×720 pictures, each the bundled samples' photos
 (scaled, mirrored, shifted) with six lines of known text, two of three on pale labels and one straight
@@ -17,6 +17,9 @@ covers (≥ 70 % of the plate's box) without the plate model.
 
 The detector runs as the CLI runs it, at the default threshold, one picture at a time; the time is
 the detector's alone (decoding and drawing left out). Prints one JSON document.
+
+``--seed`` makes another set of the same kind: choose a setting on seed 0 and report seed 1 beside it,
+so that a figure that holds only on the set it was chosen on shows.
 """
 
 from __future__ import annotations
@@ -110,8 +113,8 @@ def touches(d, boxes) -> bool:
     return any(d.x1 < x2 and d.x2 > x1 and d.y1 < y2 and d.y2 > y1 for (x1, y1, x2, y2), _ in boxes)
 
 
-def rendered(count: int, detector: TextDetector, threshold: float) -> dict:
-    rng = np.random.default_rng(0)
+def rendered(count: int, detector: TextDetector, threshold: float, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
     backgrounds = [
         cv2.resize(load_image(ROOT / "samples" / name).pixels, SIZE, interpolation=cv2.INTER_AREA)
         for name in ("city.jpg", "dashcam_plate.jpg", "astronaut.jpg")
@@ -167,11 +170,16 @@ def plates(dataset: Path, limit: int, detector: TextDetector, threshold: float) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pictures", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=0, help="which rendered set (0: the one the figures quote)")
     parser.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
     parser.add_argument("--plates", type=int, default=250, help="plates_dev images to score (0: none)")
     args = parser.parse_args()
     detector, threshold = TextDetector(), CLASS_CONFIDENCE[TEXT] / 100
-    report = {"threshold_percent": CLASS_CONFIDENCE[TEXT], "rendered": rendered(args.pictures, detector, threshold)}
+    report = {
+        "threshold_percent": CLASS_CONFIDENCE[TEXT],
+        "seed": args.seed,
+        "rendered": rendered(args.pictures, detector, threshold, args.seed),
+    }
     if args.plates and (args.datasets / "plates_dev").is_dir():
         report["plates_dev"] = plates(args.datasets / "plates_dev", args.plates, detector, threshold)
     print(json.dumps(report, indent=2))
