@@ -31,7 +31,7 @@ from anonymize.errors import DetectionError
 #: The package whose wheel carries the model, and the model's file in it.
 PACKAGE, MODEL_FILE = "rapidocr", "models/PP-OCRv6_det_small.onnx"
 #: How to get it, when it is not there.
-INSTALL = "the text class needs the [text] extra: pip install 'anonymize[text]'"
+INSTALL = "The text class needs the [text] extra: pip install 'anonymize[text]'."
 #: The detector's settings as its authors run it: the picture scaled so that its shorter side is this
 #: long (sides rounded to multiples of 32), pixels above ``THRESHOLD`` are text, boxes grown by ``UNCLIP``.
 SHORT_SIDE, THRESHOLD, UNCLIP = 736, 0.3, 1.6
@@ -60,7 +60,7 @@ class TextDetector(DetectorDefaults):
 
     def __init__(self, providers: tuple[str, ...] = (CPU_PROVIDER,)) -> None:
         if not text_available():
-            raise DetectionError(INSTALL[0].upper() + INSTALL[1:] + ".")
+            raise DetectionError(INSTALL)
         self._session = onnx_session(MODEL, providers)
         self._input = self._session.get_inputs()[0].name
 
@@ -71,8 +71,7 @@ class TextDetector(DetectorDefaults):
         height, width = image.shape[:2]
         probability, scale_x, scale_y = self._probability(image)
         boxes, scores = lines(probability)
-        boxes = boxes * np.array([scale_x, scale_y, scale_x, scale_y], np.float32)
-        boxes = np.clip(boxes, 0, [width, height, width, height]) if len(boxes) else boxes
+        boxes = boxes * np.array([scale_x, scale_y, scale_x, scale_y], np.float32)  # clamped by from_arrays
         sure = scores >= confidence
         # No suppression by overlap: the lines are disjoint regions of the map, but the upright boxes of
         # slanted neighbours overlap, and suppressing one would leave its line visible.

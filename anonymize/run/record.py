@@ -24,7 +24,7 @@ from anonymize.records import Records
 from anonymize.result import summarize
 from anonymize.run.item import say
 from anonymize.run.options import RunOptions
-from anonymize.run.sinks import FolderSink
+from anonymize.run.sinks import write_file
 from anonymize.run.sources import Copy
 from anonymize.settings import Settings
 from anonymize.upload import RoboflowUploader
@@ -83,7 +83,8 @@ class RunRecord:
 
     def write(self, path: Path, data: bytes) -> None:
         """Write a file under ``outdir`` (and send it on, when -o is a URI)."""
-        FolderSink(self.outdir, self.staging).write(path.relative_to(self.outdir).as_posix(), data)
+        write_file(path, data)
+        self.send(path)
 
     def send(self, path: Path) -> None:
         """Push a file written under ``outdir`` to its URI, when -o is one."""

@@ -1,4 +1,4 @@
-"""Where a run's files go: a folder (its files pushed on to a URI when -o is one), or a zip archive.
+"""Where a run's files go: a folder, or a zip archive.
 
 The per-input runner writes a picture, its predictions and its records to a sink by their names under
 the output's root (POSIX paths, as :mod:`anonymize.outputs` plans them), whichever sink it is: the
@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from anonymize import storage
 from anonymize.writing import write_atomically
 
 
@@ -38,16 +37,12 @@ def write_file(path: Path, data: bytes) -> None:
 
 @dataclass(frozen=True)
 class FolderSink:
-    """Files under ``root``; with ``staging`` (a run whose -o is a URI), each is pushed on to its URI too."""
+    """Files under ``root`` (a run whose -o is a URI pushes them on afterwards: :mod:`anonymize.storage`)."""
 
     root: Path
-    staging: storage.Staging | None = None
 
     def write(self, name: str, data: bytes) -> None:
-        path = self.root / name
-        write_file(path, data)
-        if self.staging and self.staging.output:
-            storage.push(path, self.staging.uri_of(path))
+        write_file(self.root / name, data)
 
 
 @dataclass(frozen=True)
