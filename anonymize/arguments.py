@@ -51,6 +51,15 @@ def nearest_word(message: str, options: list[str]) -> str | None:
     return None
 
 
+def text_pattern(text: str) -> str:
+    """An argparse type: a regular expression (a plain word is one), checked as personal text mode compiles it."""
+    try:
+        re.compile(text, re.IGNORECASE)
+    except re.error as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a regular expression ({error})") from None
+    return text
+
+
 def number(low: float, high: float) -> Callable[[str], float]:
     """An argparse type: a finite number from ``low`` to ``high`` (NaN and infinity are refused)."""
 

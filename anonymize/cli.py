@@ -20,7 +20,7 @@ import threading
 from typing import Sequence
 
 from anonymize.app_command import run_app
-from anonymize.arguments import Parser, number, thresholds, whole
+from anonymize.arguments import Parser, number, text_pattern, thresholds, whole
 from anonymize.censor import (
     CENSOR_METHODS,
     FEATHER_RANGE,
@@ -35,12 +35,14 @@ from anonymize.detectors import (
     DEFAULT_INFERENCE_URL,
     BackendConfig,
 )
+from anonymize.detectors.config import TEXT_MODES
 from anonymize.detectors.registry import REGISTRY
 from anonymize.detectors.remote import DEFAULT_TIMEOUT, TIMEOUT_RANGE
 from anonymize.devices import DEVICES
 from anonymize.frames import DEFAULT_DETECT_EVERY, MAX_DELAY_FRAMES
 from anonymize.linkage import LIMIT, lowest_enough, measured
 from anonymize.media import OUTPUT_EXTENSIONS
+from anonymize.personal_text import BUILT_IN
 from anonymize.presets import DEFAULT_PRESET, PRESETS
 from anonymize.records import FOLDER as RECORDS
 from anonymize.run.engines import run
@@ -74,6 +76,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--classes",
         help=f"comma-separated classes to hide (default: all the model's; local: {','.join(ALL_CLASSES)}, "
         f"and {TEXT} when named, with the [text] extra)",
+    )
+    text = parser.add_argument_group(f"text (with {TEXT} in --classes and the [text] extra)")
+    text.add_argument(
+        "--text-mode",
+        choices=TEXT_MODES,
+        default="all",
+        help="all: every line of text; personal: each line is read, and only those matching a pattern are hidden "
+        f"(built in: {', '.join(p.name for p in BUILT_IN)}; and --text-pattern) (default: %(default)s)",
+    )
+    text.add_argument(
+        "--text-pattern",
+        action="append",
+        type=text_pattern,
+        metavar="REGEX",
+        help="with --text-mode personal, also hide lines holding REGEX (a word is one), ignoring case; repeat for "
+        "several. Predictions and records call them custom-1, custom-2…, never by their text",
     )
     default = CensorSettings()
     parser.add_argument(
@@ -258,7 +276,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["app"]:  # a folder named "app" is still an input when given as ./app
         return run_app(argv[1:])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.text_pattern and args.text_mode != "personal":
+        parser.error("--text-pattern is for --text-mode personal (all text is hidden otherwise)")
+    if args.text_mode != "all" and TEXT not in _named_classes(args):
+        parser.error(f"--text-mode {args.text_mode} needs {TEXT} in --classes, e.g. --classes face,license-plate,text")
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _stop)
     try:
@@ -266,6 +289,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         say("interrupted: the file in progress was not written")
         return 130
+
+
+def _named_classes(args: argparse.Namespace) -> list[str]:
+    return [c.strip() for c in (args.classes or "").split(",")]
 
 
 def config_of(args: argparse.Namespace) -> RunConfig:
@@ -282,7 +309,9 @@ def config_of(args: argparse.Namespace) -> RunConfig:
             args.api_url,
             args.timeout,
             args.device,
-            text=TEXT in (c.strip() for c in (args.classes or "").split(",")),
+            text=TEXT in _named_classes(args),
+            text_mode=args.text_mode,
+            text_patterns=tuple(args.text_pattern or ()),
         ),
         classes=args.classes,
         thresholds=args.confidence,

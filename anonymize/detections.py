@@ -25,11 +25,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 import cv2
 import numpy as np
 
+#: A text line's :attr:`Detection.pattern` in all-text mode: hidden whatever it reads (personal text mode names
+#: the pattern its reading matched instead; :mod:`anonymize.personal_text`).
+ANY_TEXT = "any"
 #: At or above this confidence a detection counts as found; below it, a hidden one is
 #: a low-confidence region hidden to be safe, and its JSON says ``"low_confidence": true``.
 CONFIDENT = 0.5
@@ -48,6 +51,8 @@ class Detection:
     class_id: int = 0
     #: Roboflow's id; None until JSON is written (see :meth:`Predictions.with_ids`).
     detection_id: str | None = None
+    #: Why a text line is hidden: :data:`ANY_TEXT`, or the personal pattern it matched; never its text.
+    pattern: str | None = None
 
     @property
     def width(self) -> float:
@@ -73,7 +78,14 @@ class Detection:
             "class_id": self.class_id,
             "detection_id": self.detection_id,
             "low_confidence": self.confidence < CONFIDENT,
-        }
+        } | self._text_fields()
+
+    def _text_fields(self) -> dict[str, str]:
+        if self.pattern is None:
+            return {}
+        if self.pattern == ANY_TEXT:
+            return {"text_mode": "all"}
+        return {"text_mode": "personal", "pattern": self.pattern}
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,7 +94,8 @@ class Predictions:
 
     ``xyxy`` is ``N×4`` corners (float64); ``confidence`` (0–1), ``class_id`` and
     ``class_name`` have one entry per box; ``detection_id`` holds Roboflow's ids,
-    None where none was made yet. Build one with :meth:`of`, :meth:`from_arrays`,
+    None where none was made yet; ``pattern``, when there is text, why each line is
+    hidden (:attr:`Detection.pattern`; None for other boxes). Build one with :meth:`of`, :meth:`from_arrays`,
     :meth:`from_roboflow` or :meth:`empty`.
     """
 
@@ -96,6 +109,8 @@ class Predictions:
     #: The response exactly as a remote backend sent it, when there was one;
     #: filtering keeps it, as it records what the backend said.
     raw: dict[str, Any] | None = field(default=None, repr=False)
+    #: None when no box has a pattern (no text found), as most sets have.
+    pattern: np.ndarray | None = None
 
     @classmethod
     def of(
@@ -107,6 +122,7 @@ class Predictions:
         array([[0., 0., 4., 2.]])
         """
         items = list(detections)
+        patterns = [d.pattern for d in items]
         return cls(
             np.array([[d.x1, d.y1, d.x2, d.y2] for d in items], np.float64).reshape(-1, 4),
             np.array([d.confidence for d in items], np.float64),
@@ -116,6 +132,7 @@ class Predictions:
             width,
             height,
             raw,
+            np.array(patterns, object) if any(p is not None for p in patterns) else None,
         )
 
     @classmethod
@@ -129,7 +146,8 @@ class Predictions:
         if not parts:
             return cls.empty(width, height)
         columns = ("xyxy", "confidence", "class_id", "class_name", "detection_id")
-        return cls(*(np.concatenate([getattr(p, c) for p in parts]) for c in columns), width, height)
+        patterns = np.concatenate([p.patterns for p in parts]) if any(p.pattern is not None for p in parts) else None
+        return cls(*(np.concatenate([getattr(p, c) for p in parts]) for c in columns), width, height, pattern=patterns)
 
     def __len__(self) -> int:
         return len(self.confidence)
@@ -142,7 +160,8 @@ class Predictions:
         if isinstance(index, (int, np.integer)):
             x1, y1, x2, y2 = self.xyxy[index].tolist()
             name, class_id, did = self.class_name[index], self.class_id[index], self.detection_id[index]
-            return Detection(x1, y1, x2, y2, float(self.confidence[index]), str(name), int(class_id), did)
+            pattern = None if self.pattern is None else self.pattern[index]
+            return Detection(x1, y1, x2, y2, float(self.confidence[index]), str(name), int(class_id), did, pattern)
         return replace(
             self,
             xyxy=self.xyxy[index],
@@ -150,7 +169,13 @@ class Predictions:
             class_id=self.class_id[index],
             class_name=self.class_name[index],
             detection_id=self.detection_id[index],
+            pattern=None if self.pattern is None else self.pattern[index],
         )
+
+    @property
+    def patterns(self) -> np.ndarray:
+        """Each box's pattern (:attr:`Detection.pattern`), None for a box without one."""
+        return np.full(len(self), None, object) if self.pattern is None else self.pattern
 
     @property
     def area(self) -> np.ndarray:
@@ -198,21 +223,23 @@ class Predictions:
         width: int,
         height: int,
         overlap: float,
+        patterns: np.ndarray | None = None,
     ) -> Predictions:
-        """A model's ``N×4`` corner boxes and scores, clamped to the image, NMS-suppressed above
-        ``overlap`` IoU, and boxes held by another absorbed into it (:func:`absorb_nested`)."""
+        """A model's ``N×4`` corner boxes and scores (and each box's pattern, for text), clamped to the image,
+        NMS-suppressed above ``overlap`` IoU, and boxes held by another absorbed into it (:func:`absorb_nested`)."""
         np.clip(boxes, 0, [width, height, width, height], out=boxes)
-        keep = nms_indices(boxes, scores, overlap)
-        merged, scores = absorb_nested(boxes[keep], scores[keep])
-        n = len(scores)
+        keep = np.array(nms_indices(boxes, scores, overlap), np.int64)
+        kept = absorb_nested(boxes[keep], scores[keep])
+        n = len(kept.scores)
         return cls(
-            merged,
-            scores.astype(np.float64),
+            kept.boxes,
+            kept.scores.astype(np.float64),
             np.full(n, class_id, np.int64),
             np.full(n, class_name, object),
             np.full(n, None, object),
             width,
             height,
+            pattern=None if patterns is None else np.asarray(patterns, object)[keep][kept.indices],
         )
 
     def with_ids(self) -> Predictions:
@@ -316,7 +343,15 @@ def _from_roboflow(item: dict[str, Any]) -> Detection:
         class_name=str(item["class"]),
         class_id=int(item.get("class_id", 0)),
         detection_id=str(item["detection_id"]) if item.get("detection_id") else None,
+        pattern=_pattern_of(item),
     )
+
+
+def _pattern_of(item: dict[str, Any]) -> str | None:
+    mode = item.get("text_mode")
+    if mode == "all":
+        return ANY_TEXT
+    return str(item["pattern"]) if mode == "personal" and item.get("pattern") else None
 
 
 def _size(value: Any) -> int:
@@ -362,7 +397,15 @@ def nms_indices(boxes: np.ndarray, scores: np.ndarray, overlap: float) -> list[i
     return np.asarray(kept, np.int64).reshape(-1).tolist()
 
 
-def absorb_nested(boxes: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+class Kept(NamedTuple):
+    """What :func:`absorb_nested` keeps: boxes, their scores, and where each was in its input."""
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    indices: np.ndarray
+
+
+def absorb_nested(boxes: np.ndarray, scores: np.ndarray) -> Kept:
     """Boxes (``N×4`` corners) and scores, best first, without the boxes that lie inside the ellipse
     inscribed in another box; the box that holds one takes its confidence if it is higher.
 
@@ -376,14 +419,14 @@ def absorb_nested(boxes: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np
     faces touching the border were the most often lost that way).
 
     >>> absorb_nested(np.array([[0, 0, 100, 100], [30, 30, 60, 60], [0, 0, 40, 40]]), np.array([0.5, 0.9, 0.4]))
-    (array([[  0.,   0., 100., 100.],
-           [  0.,   0.,  40.,  40.]]), array([0.9, 0.4], dtype=float32))
+    Kept(boxes=array([[  0.,   0., 100., 100.],
+           [  0.,   0.,  40.,  40.]]), scores=array([0.9, 0.4], dtype=float32), indices=array([0, 2]))
     """
     order = np.argsort(-np.asarray(scores), kind="stable")
     boxes = np.asarray(boxes, np.float64).reshape(-1, 4)[order]
     scores = np.asarray(scores, np.float32)[order]
     if len(boxes) < 2:
-        return boxes, scores
+        return Kept(boxes, scores, order)
     centres = (boxes[:, :2] + boxes[:, 2:]) / 2
     radii = np.maximum((boxes[:, 2:] - boxes[:, :2]) / 2, 1e-9)
     # For each pair (i, j): the corner of box i farthest from box j's centre, in units of j's radii.
@@ -392,9 +435,9 @@ def absorb_nested(boxes: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np
     inside = (far_x / radii[None, :, 0]) ** 2 + (far_y / radii[None, :, 1]) ** 2 <= 1.0
     held = inside.any(axis=1)  # a box is never inside its own inscribed ellipse: its corners are outside it
     if not held.any():
-        return boxes, scores
+        return Kept(boxes, scores, order)
     # Containment is transitive here (inside j's ellipse, hence j's box, hence k's ellipse), so each
     # held box lies directly inside every box that holds it through a chain.
     passed_on = np.where(inside, scores[:, None], -np.inf).max(axis=0)
     kept = ~held
-    return boxes[kept], np.maximum(scores, passed_on).astype(np.float32)[kept]
+    return Kept(boxes[kept], np.maximum(scores, passed_on).astype(np.float32)[kept], order[kept])

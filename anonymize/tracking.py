@@ -75,6 +75,8 @@ class _Track:
     #: The shot it belongs to: from the cut before its first detection to the cut after it (excluded).
     shot_start: float = -np.inf
     shot_end: float = np.inf
+    #: Why its text is hidden (:attr:`~anonymize.detections.Detection.pattern`), kept from its first detection.
+    pattern: str | None = None
 
     def add(self, t: float, box: np.ndarray, confidence: float) -> None:
         self.times.append(t)
@@ -249,6 +251,7 @@ class Tracker:
                 int(detections.class_id[row]),
                 0.0,
                 shot_start=self._shot_start,
+                pattern=detections.patterns[row],
             )
             track.add(t, boxes[row], float(detections.confidence[row]))
             self._tracks.append(track)
@@ -337,6 +340,7 @@ class Tracker:
             np.full(len(located), None, object),
             width,
             height,
+            pattern=_patterns([track.pattern for track, _ in located]),
         )
 
     def forget_before(self, t: float) -> None:
@@ -347,6 +351,10 @@ class Tracker:
         self._cuts = {time for time in self._cuts if time >= t}
         if self.camera:  # a track still carried was detected within ``coast`` of ``t``
             self.camera.forget_before(t - self.coast)
+
+
+def _patterns(patterns: list[str | None]) -> np.ndarray | None:
+    return np.array(patterns, object) if any(p is not None for p in patterns) else None
 
 
 def _match_distance(boxes: np.ndarray, predicted: np.ndarray) -> np.ndarray:

@@ -95,12 +95,12 @@ def test_two_passes_of_one_size_run_once_in_float():
 
 def test_a_face_in_the_corner_of_a_larger_box_keeps_its_own_region():
     # The union of these two boxes would be the large one; its ellipse leaves the small one's corner open.
-    boxes, scores = absorb_nested(np.array([[0, 0, 100, 100], [80, 80, 100, 100]]), np.array([0.3, 0.9]))
+    boxes, scores, _ = absorb_nested(np.array([[0, 0, 100, 100], [80, 80, 100, 100]]), np.array([0.3, 0.9]))
     assert len(boxes) == 2
 
 
 def test_a_box_inside_another_ones_ellipse_is_absorbed_and_passes_on_its_confidence():
-    boxes, scores = absorb_nested(np.array([[0, 0, 100, 100], [40, 40, 60, 60]]), np.array([0.3, 0.9]))
+    boxes, scores, _ = absorb_nested(np.array([[0, 0, 100, 100], [40, 40, 60, 60]]), np.array([0.3, 0.9]))
     assert boxes.tolist() == [[0, 0, 100, 100]] and scores.tolist() == [np.float32(0.9)]
 
 

@@ -27,11 +27,13 @@ from anonymize.censor import (
 )
 from anonymize.detections import CONFIDENT
 from anonymize.detectors import DEFAULT_INFERENCE_URL, BackendConfig
+from anonymize.detectors.config import TEXT_MODES
 from anonymize.detectors.registry import REGISTRY
 from anonymize.detectors.remote import DEFAULT_TIMEOUT, TIMEOUT_RANGE
 from anonymize.detectors.text import text_available
 from anonymize.devices import DEVICES
 from anonymize.linkage import LIMIT, Linkage, lowest_enough, measured
+from anonymize.personal_text import BUILT_IN, PersonalText
 from anonymize.presets import DEFAULT_PRESET, PRESETS
 from anonymize.settings import ALL_CLASSES, OTHER_CLASS_CONFIDENCE, TEXT, Settings
 from ui.connection import Connection, connect, key_for
@@ -49,6 +51,8 @@ DEFAULTS: dict[str, Any] = {
     "api_url": DEFAULT_INFERENCE_URL,
     "timeout": DEFAULT_TIMEOUT,
     "classes": list(ALL_CLASSES),
+    "text_mode": "all",
+    "text_patterns": "",
     "confidence": OTHER_CLASS_CONFIDENCE,
     "overlap": int(_LIBRARY.overlap),
     "method": _LIBRARY.censor.method,
@@ -62,8 +66,8 @@ DEFAULTS: dict[str, Any] = {
 
 #: Settings a link may not carry: they choose where the visitor's pictures (and a server-side key) go. A link
 #: restores how pictures are censored; it never moves them off the offline model, or names a project for the
-#: operator's key to serve.
-NOT_IN_URL = {"source", "project", "version", "workspace", "api_url"}
+#: operator's key to serve. Nor does it carry a user's own text patterns: they can be the very names hidden.
+NOT_IN_URL = {"source", "project", "version", "workspace", "api_url", "text_patterns"}
 
 #: Each numeric control's range; a link's value outside it is ignored.
 BOUNDS: dict[str, tuple[float, float]] = {
@@ -85,10 +89,12 @@ CHOICES = {
     "source": list(SOURCES),
     "preset": list(PRESETS),
     "device": list(DEVICES),
+    "text_mode": list(TEXT_MODES),
     "method": list(METHODS),
     "shape": list(SHAPES),
 }
 DEVICE_HELP = "auto: an NVIDIA GPU when the [gpu] extra finds one, else the CPU · cpu · cuda: the GPU or nothing"
+TEXT_MODE_LABELS = {"all": "All text", "personal": "Personal text only"}
 METHOD_HELP = " · ".join(f"{method.name}: {method.description}" for method in CENSOR_METHODS.values())
 
 
@@ -217,9 +223,13 @@ def _backend_controls() -> tuple[BackendConfig, str]:
             help=" · ".join(f"{p.name}: {p.description}" for p in PRESETS.values()),
         )
         device = st.selectbox("Device", list(DEVICES), key="device", help=DEVICE_HELP)
-        # Text is found only when chosen under "What to hide" (drawn below, read here from the last run).
-        text = TEXT in st.session_state.get("classes", ()) and text_available()
-        return BackendConfig(preset=preset, device=device, text=text), ""
+        # Text is found only when chosen under "What to hide", as its mode says (drawn below, read here from the
+        # last run).
+        state = st.session_state
+        text = TEXT in state.get("classes", ()) and text_available()
+        mode = state.get("text_mode", "all")
+        patterns = _own_patterns() if mode == "personal" else ()
+        return BackendConfig(preset=preset, device=device, text=text, text_mode=mode, text_patterns=patterns), ""
     with st.expander("Model", expanded=True):
         st.text_input("Project", key="project", placeholder="e.g. face-detection-mik1i")
         st.number_input(
@@ -278,7 +288,31 @@ def _class_controls(connection: Connection, backend: BackendConfig, draw: bool) 
     st.session_state.setdefault(key, list(known))
     if draw:
         st.multiselect("What to hide", list(known), key=key)
+        if TEXT in st.session_state[key]:
+            _text_controls()
     return tuple(st.session_state[key])
+
+
+def _own_patterns() -> tuple[str, ...]:
+    return tuple(line.strip() for line in st.session_state.get("text_patterns", "").splitlines() if line.strip())
+
+
+def _text_controls() -> None:
+    """Which text: all of it, or what reads as personal, with the user's own patterns."""
+    st.radio("Text to hide", TEXT_MODES, format_func=TEXT_MODE_LABELS.get, key="text_mode", horizontal=True)
+    if st.session_state.text_mode != "personal":
+        return
+    st.caption(f"Built in: {', '.join(p.name for p in BUILT_IN)}. Each line is read; only what matches is hidden.")
+    st.text_area(
+        "Your own patterns",
+        key="text_patterns",
+        placeholder="one per line: a word, a name, or a regular expression",
+        help="Matched anywhere in a line, ignoring case. Records name them custom-1, custom-2…, never by their text.",
+    )
+    try:
+        PersonalText.of(_own_patterns())
+    except ValueError as error:
+        st.error(f"{str(error).capitalize()}: nothing is anonymized until it is fixed.")
 
 
 def _censor_controls() -> None:

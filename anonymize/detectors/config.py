@@ -17,6 +17,8 @@ from anonymize.presets import DEFAULT_PRESET
 DEFAULT_INFERENCE_URL = "http://localhost:9001"
 #: The environment variable that holds a Roboflow API key, for every front end.
 API_KEY_VARIABLE = "ROBOFLOW_API_KEY"
+#: Which text lines the text class hides: every one, or those that read as personal (:mod:`anonymize.personal_text`).
+TEXT_MODES = ("all", "personal")
 
 
 @dataclass(frozen=True)
@@ -34,3 +36,7 @@ class BackendConfig:
     device: DeviceChoice = "auto"  # local only
     #: Local only: also find text lines (the ``[text]`` extra), which only a run that hides them asks for.
     text: bool = False
+    #: Which of them: one of :data:`TEXT_MODES`; in personal mode, ``text_patterns`` are a user's own
+    #: regular expressions or words, beside the built-in patterns.
+    text_mode: str = "all"
+    text_patterns: tuple[str, ...] = ()

@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Callable
 
@@ -17,6 +18,8 @@ from anonymize.detectors.base import Detector
 from anonymize.detectors.config import BackendConfig
 from anonymize.detectors.local import local_detector
 from anonymize.devices import DeviceError, resolve
+from anonymize.errors import DetectionError
+from anonymize.personal_text import BUILT_IN, PersonalText
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,11 @@ class Backend:
 
 
 def _local(config: BackendConfig, _api_key: str) -> Detector:
-    return local_detector(config.preset, resolve(config.device), text=config.text)
+    try:
+        personal = PersonalText.of(config.text_patterns) if config.text_mode == "personal" else None
+    except ValueError as error:  # a user's own pattern that is not a regular expression
+        raise DetectionError(str(error)) from None
+    return local_detector(config.preset, resolve(config.device), text=config.text, personal=personal)
 
 
 def _describe_local(config: BackendConfig) -> str:
@@ -59,11 +66,33 @@ def _describe_local(config: BackendConfig) -> str:
     except DeviceError:
         where = "the GPU (CUDA), which is not here"
     models = (
-        "CenterFace (faces), YOLOv8n (licence plates) and PP-OCRv6 (text)"
+        f"CenterFace (faces), YOLOv8n (licence plates) and PP-OCRv6 ({_text_words(config)})"
         if config.text
         else ("CenterFace (faces) and YOLOv8n (licence plates)")
     )
     return f"local models, offline: {models}, on {where}, preset {config.preset}"
+
+
+def _text_words(config: BackendConfig) -> str:
+    if config.text_mode == "all":
+        return "all text"
+    own = f", and {len(config.text_patterns)} of your own" if config.text_patterns else ""
+    return f"text that reads as personal: {', '.join(p.name for p in BUILT_IN)}{own}"
+
+
+def _local_record(config: BackendConfig) -> dict[str, str | int]:
+    """The preset and, when text is hidden, its mode and patterns by name. A user's own are named by number
+    (they can be the very names being hidden), with the sha256 of all of them, so that ``--resume`` sees a
+    change."""
+    record: dict[str, str | int] = {"kind": "local", "preset": config.preset}
+    if config.text:
+        record |= {"text": True, "text_mode": config.text_mode}
+    if config.text and config.text_mode == "personal":
+        names = [p.name for p in BUILT_IN] + [f"custom-{n}" for n in range(1, len(config.text_patterns) + 1)]
+        record["text_patterns"] = ",".join(names)
+    if config.text and config.text_mode == "personal" and config.text_patterns:
+        record["text_patterns_sha256"] = hashlib.sha256("\n".join(config.text_patterns).encode()).hexdigest()
+    return record
 
 
 def _roboflow(config: BackendConfig, api_key: str) -> Detector:
@@ -94,11 +123,11 @@ REGISTRY: dict[str, Backend] = {
             "local",
             "Local models (offline)",
             "",
-            ("preset", "device", "text"),
+            ("preset", "device", "text", "text_mode", "text_patterns"),
             needs_key=False,
             create=_local,
             describe=_describe_local,
-            record=lambda config: {"kind": "local", "preset": config.preset} | ({"text": True} if config.text else {}),
+            record=_local_record,
         ),
         Backend(
             "roboflow",

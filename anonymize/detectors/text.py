@@ -12,6 +12,11 @@ is the mean probability inside its rotated box, and the box is grown by the marg
 trained to leave out (``unclip`` 1.6). A line's box here is the upright rectangle around that rotated
 box: it covers a slanted line whole, with some of its surroundings.
 
+In personal text mode (``personal``), each line is then read (:mod:`anonymize.detectors.text_reading`) and kept
+only when its reading holds a personal pattern (:mod:`anonymize.personal_text`); each kept box names the
+pattern, never the text. A line that could not be read is kept, as ``unread``: failing to read is no
+reason to show it.
+
 Example:
     >>> import numpy as np
     >>> len(TextDetector().detect(np.full((64, 64, 3), 255, np.uint8), confidence=0.5, overlap=0.3))
@@ -23,10 +28,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from anonymize.detections import Predictions
+from anonymize.detections import ANY_TEXT, Predictions
 from anonymize.detectors.base import DetectorDefaults, DetectorInfo, model_path, onnx_session
+from anonymize.detectors.text_reading import TextReader, ordered_corners
 from anonymize.devices import CPU_PROVIDER
 from anonymize.errors import DetectionError
+from anonymize.personal_text import UNREAD, PersonalText
 
 #: The package whose wheel carries the model, and the model's file in it.
 PACKAGE, MODEL_FILE = "rapidocr", "models/PP-OCRv6_det_small.onnx"
@@ -52,30 +59,51 @@ def text_available() -> bool:
 
 
 class TextDetector(DetectorDefaults):
-    """Finds text lines; raises DetectionError (saying how to install it) when the ``[text]`` extra is missing."""
+    """Finds text lines, every one or (with ``personal``) those that read as personal; raises DetectionError
+    (saying how to install it) when the ``[text]`` extra is missing."""
 
     classes = ("text",)
     offline = True
     class_id = 2
 
-    def __init__(self, providers: tuple[str, ...] = (CPU_PROVIDER,)) -> None:
+    def __init__(self, providers: tuple[str, ...] = (CPU_PROVIDER,), personal: PersonalText | None = None) -> None:
         if not text_available():
             raise DetectionError(INSTALL)
         self._session = onnx_session(MODEL, providers)
         self._input = self._session.get_inputs()[0].name
+        self._personal = personal
+        self._reader = TextReader(providers) if personal else None
 
     def info(self) -> DetectorInfo:
-        return DetectorInfo((MODEL,))
+        if self._personal is None:
+            return DetectorInfo((MODEL,))
+        return DetectorInfo((MODEL, *self._reader.models), {"text_patterns": ", ".join(self._personal.names)})
 
     def detect(self, image: np.ndarray, *, confidence: float, overlap: float) -> Predictions:
         height, width = image.shape[:2]
         probability, scale_x, scale_y = self._probability(image)
-        boxes, scores = lines(probability)
-        boxes = boxes * np.array([scale_x, scale_y, scale_x, scale_y], np.float32)  # clamped by from_arrays
+        corners, scores = lines(probability)
         sure = scores >= confidence
+        corners, scores = corners[sure] * np.array([scale_x, scale_y], np.float32), scores[sure]
+        boxes = np.concatenate([corners.min(axis=1), corners.max(axis=1)], axis=1)  # clamped by from_arrays
+        patterns = self._patterns(image, corners)
+        hidden = patterns != None  # noqa: E711 (an object array, compared element by element)
         # No suppression by overlap: the lines are disjoint regions of the map, but the upright boxes of
         # slanted neighbours overlap, and suppressing one would leave its line visible.
-        return Predictions.from_arrays(boxes[sure], scores[sure], "text", self.class_id, width, height, NO_SUPPRESSION)
+        return Predictions.from_arrays(
+            boxes[hidden], scores[hidden], "text", self.class_id, width, height, NO_SUPPRESSION, patterns[hidden]
+        )
+
+    def _patterns(self, image: np.ndarray, corners: np.ndarray) -> np.ndarray:
+        """Why each line is hidden: :data:`ANY_TEXT` in all-text mode; in personal mode the pattern its reading
+        matched, :data:`UNREAD` when reading failed, or None (not hidden) when it reads as nothing personal."""
+        if self._personal is None:
+            return np.full(len(corners), ANY_TEXT, object)
+        try:
+            readings = self._reader.read(image, corners)
+        except Exception:  # noqa: BLE001 (whatever broke, the lines stay hidden)
+            return np.full(len(corners), UNREAD, object)
+        return np.array([self._personal.match(reading) for reading in readings] or [], object)
 
     def _probability(self, image: np.ndarray) -> tuple[np.ndarray, float, float]:
         """The network's text probability per pixel, and the scale from its map back to ``image``."""
@@ -90,11 +118,11 @@ class TextDetector(DetectorDefaults):
 
 
 def lines(probability: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each text line in a probability map: its upright box (x1, y1, x2, y2, in the map's pixels) around its
-    grown rotated box, and its score (the mean probability inside that rotated box, before growing)."""
+    """Each text line in a probability map: the corners of its grown turned box (``N×4×2``, in the map's
+    pixels, top-left first, clockwise), and its score (the mean probability inside that box before growing)."""
     text = cv2.dilate((probability > THRESHOLD).astype(np.uint8), np.ones((2, 2), np.uint8))
     contours, _ = cv2.findContours(text, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-    boxes, scores = [], []
+    corners, scores = [], []
     for contour in contours[:MAX_LINES]:
         rect = cv2.minAreaRect(contour)
         if min(rect[1]) < MIN_SIDE:
@@ -102,9 +130,8 @@ def lines(probability: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         scores.append(_mean_inside(probability, cv2.boxPoints(rect)))
         (cx, cy), (w, h), angle = rect
         grow = w * h * UNCLIP / (2 * (w + h))  # the distance its authors push each side outward
-        corners = cv2.boxPoints(((cx, cy), (w + 2 * grow, h + 2 * grow), angle))
-        boxes.append([*corners.min(axis=0), *corners.max(axis=0)])
-    return np.array(boxes, np.float32).reshape(-1, 4), np.array(scores, np.float32)
+        corners.append(ordered_corners(((cx, cy), (w + 2 * grow, h + 2 * grow), angle)))
+    return np.array(corners, np.float32).reshape(-1, 4, 2), np.array(scores, np.float32)
 
 
 def _mean_inside(probability: np.ndarray, corners: np.ndarray) -> float:
