@@ -4,7 +4,8 @@ A text line's reading comes from OCR, which confuses letters and digits (``O`` f
 ``S`` for ``5``). The patterns of numbers (phone, IBAN, card, date) are therefore also tried on the line
 with those letters read as digits, as long as most of what matched was digits already, so that a word
 made of such letters ("SOBBING") does not become a phone number. The checksums of IBANs (mod 97) and
-card numbers (Luhn) are what tell them from other long numbers.
+card numbers (Luhn) name them; a number of 16 digits or more is hidden either way, as ``number``, since one
+misread digit fails a checksum.
 
 A pattern a user gives (``--text-pattern``, the sidebar's list) is a regular expression or a plain word,
 matched anywhere in the line, ignoring case. Records name it ``custom-1``, ``custom-2``…, never by its
@@ -49,6 +50,11 @@ def _phone(text: str) -> bool:
     )
 
 
+def _long_number(text: str) -> bool:
+    """16 digits or more in one run (an account or an ID; an IBAN or a card read with an error fails its checksum)."""
+    return any(len(_digits(found.group())) >= 16 for found in _PHONE.finditer(text))
+
+
 def _email(text: str) -> bool:
     return _EMAIL.search(text) is not None
 
@@ -81,8 +87,8 @@ def _card(text: str) -> bool:
 
 def _plate(text: str) -> bool:
     """One to three neighbouring groups of capitals and digits, 5 to 8 of them with both kinds, no group of
-    letters alone longer than 3 (``AB12 CDE``, ``M-AB 1234``, ``7ABC123``; not ``EXIT 12`` or ``OPEN 24``)."""
-    groups = re.split(r"[\s-]+", text.strip())
+    letters alone longer than 3 (``AB12 CDE``, ``M-AB 1234``, ``B 21·GSB``, ``7ABC123``; not ``EXIT 12``)."""
+    groups = re.split(r"[\s·.:-]+", text.strip())  # German plates carry seals, read as dots, between groups
     for start in range(len(groups)):
         for end in range(start + 1, min(start + 3, len(groups)) + 1):
             window = groups[start:end]
@@ -141,6 +147,7 @@ BUILT_IN: tuple[TextPattern, ...] = (
     TextPattern("card", _numeric(_card)),
     TextPattern("date", _numeric(_date)),
     TextPattern("phone", _numeric(_phone)),
+    TextPattern("number", _numeric(_long_number)),
     TextPattern("plate", _plate),
 )
 #: What a line is named when it could not be read, and is hidden for that (fail closed).

@@ -28,6 +28,9 @@ class Preset:
     plate_tile: int | None
     #: The int8-quantized plate model: faster, and as accurate on plates_dev.
     plate_int8: bool
+    #: The text detector's scale, when text is hidden: the picture's shorter side in px (its authors' 736;
+    #: bench/text.py measures each).
+    text_side: int
 
 
 PRESETS = {
@@ -38,6 +41,7 @@ PRESETS = {
         (640,),
         None,
         True,
+        576,
     ),
     "balanced": Preset(
         "balanced",
@@ -46,6 +50,7 @@ PRESETS = {
         (1280,),
         None,
         True,
+        960,
     ),
     "thorough": Preset(
         "thorough",
@@ -54,6 +59,7 @@ PRESETS = {
         (960, 1280),
         1280,
         False,
+        1280,
     ),
 }
 DEFAULT_PRESET = "balanced"

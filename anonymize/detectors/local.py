@@ -34,5 +34,5 @@ def local_detector(
         ),
     ]
     if text:
-        detectors.append(TextDetector(device.providers, personal))
+        detectors.append(TextDetector(device.providers, personal, chosen.text_side))
     return CombinedDetector(*detectors, device=device)

@@ -39,8 +39,9 @@ from anonymize.personal_text import UNREAD, PersonalText
 PACKAGE, MODEL_FILE = "rapidocr", "models/PP-OCRv6_det_small.onnx"
 #: How to get it, when it is not there.
 INSTALL = "The text class needs the [text] extra: pip install 'anonymize[text]'."
-#: The detector's settings as its authors run it: the picture scaled so that its shorter side is this
-#: long (sides rounded to multiples of 32), pixels above ``THRESHOLD`` are text, boxes grown by ``UNCLIP``.
+#: The detector's settings as its authors run it: pixels above ``THRESHOLD`` are text, boxes grown by
+#: ``UNCLIP``. The picture is scaled so that its shorter side is a preset's ``text_side`` (sides rounded to
+#: multiples of 32); its authors' 736 by default.
 SHORT_SIDE, THRESHOLD, UNCLIP = 736, 0.3, 1.6
 #: Lines thinner than this (px, on the network's scale) are specks, not text.
 MIN_SIDE = 3
@@ -66,9 +67,15 @@ class TextDetector(DetectorDefaults):
     offline = True
     class_id = 2
 
-    def __init__(self, providers: tuple[str, ...] = (CPU_PROVIDER,), personal: PersonalText | None = None) -> None:
+    def __init__(
+        self,
+        providers: tuple[str, ...] = (CPU_PROVIDER,),
+        personal: PersonalText | None = None,
+        short_side: int = SHORT_SIDE,
+    ) -> None:
         if not text_available():
             raise DetectionError(INSTALL)
+        self.short_side = short_side
         self._session = onnx_session(MODEL, providers)
         self._input = self._session.get_inputs()[0].name
         self._personal = personal
@@ -108,7 +115,7 @@ class TextDetector(DetectorDefaults):
     def _probability(self, image: np.ndarray) -> tuple[np.ndarray, float, float]:
         """The network's text probability per pixel, and the scale from its map back to ``image``."""
         height, width = image.shape[:2]
-        ratio = SHORT_SIDE / min(height, width)
+        ratio = self.short_side / min(height, width)
         size_x, size_y = (max(32, round(side * ratio / 32) * 32) for side in (width, height))
         # The network was trained on BGR pictures, normalised to -1…1.
         scaled = cv2.resize(image[:, :, ::-1], (size_x, size_y), interpolation=cv2.INTER_LINEAR)
