@@ -96,6 +96,7 @@ class CensorSettings:
             )
 
     def shape_for(self, class_name: str) -> Literal["rect", "ellipse"]:
+        """The shape of a box of ``class_name`` (a turned text line under ``auto`` is hidden by its outline)."""
         if self.shape != "auto":
             return self.shape
         return "ellipse" if class_name in ELLIPSE_CLASSES else "rect"
@@ -111,13 +112,15 @@ def _is_whole(value: object) -> bool:
 
 @dataclass(frozen=True)
 class Region:
-    """A padded, clamped box in integer pixels (``x2``/``y2`` exclusive) and its shape."""
+    """A padded, clamped box in integer pixels (``x2``/``y2`` exclusive) and its shape; for a turned text line
+    under ``auto``, the shape is its padded outline (``polygon``, image pixels), the box the bounds of it."""
 
     x1: int
     y1: int
     x2: int
     y2: int
-    shape: Literal["rect", "ellipse"]
+    shape: Literal["rect", "ellipse", "polygon"]
+    polygon: tuple[tuple[float, float], ...] | None = None
 
     @property
     def longer_side(self) -> int:
@@ -128,6 +131,15 @@ def regions_for(detections: Iterable[Detection], settings: CensorSettings, width
     """The padded boxes that ``censor`` paints, clamped to a ``width×height`` image."""
     regions = []
     for d in detections:
+        if settings.shape == "auto" and _fits(d.outline, d):
+            outline = np.array(d.outline)
+            centre = outline.mean(axis=0)
+            polygon = centre + (outline - centre) * settings.padding
+            (x1, y1), (x2, y2) = np.floor(polygon.min(axis=0)), np.ceil(polygon.max(axis=0))
+            x1, y1, x2, y2 = max(0, int(x1)), max(0, int(y1)), min(width, int(x2)), min(height, int(y2))
+            if x2 > x1 and y2 > y1:
+                regions.append(Region(x1, y1, x2, y2, "polygon", tuple(map(tuple, polygon.tolist()))))
+            continue
         cx, cy = d.center
         half_w = max(d.width * settings.padding, 1.0) / 2
         half_h = max(d.height * settings.padding, 1.0) / 2
@@ -136,6 +148,15 @@ def regions_for(detections: Iterable[Detection], settings: CensorSettings, width
         if x2 > x1 and y2 > y1:
             regions.append(Region(x1, y1, x2, y2, settings.shape_for(d.class_name)))
     return regions
+
+
+def _fits(outline: tuple[tuple[float, float], ...] | None, box: Detection) -> bool:
+    """Whether an outline lies in its box: one that strays (a malformed answer read back) would hide the wrong
+    place, so its box is hidden instead."""
+    if outline is None:
+        return False
+    xs, ys = zip(*outline)
+    return min(xs) >= box.x1 - 1 and max(xs) <= box.x2 + 1 and min(ys) >= box.y1 - 1 and max(ys) <= box.y2 + 1
 
 
 def censor(image: np.ndarray, detections: Iterable[Detection], settings: CensorSettings) -> np.ndarray:
@@ -192,6 +213,8 @@ def censored_mask(detections: Iterable[Detection], settings: CensorSettings, wid
 def _shape_alpha(region: Region, grow: int, area: tuple[int, int, int, int]) -> np.ndarray:
     """Opacity over ``area`` (image coords): 1 inside the shape, fading to 0 over ``grow`` px outside."""
     ax1, ay1, ax2, ay2 = area
+    if region.shape == "polygon":
+        return _polygon_alpha(region.polygon, grow, area)
     ys = np.arange(ay1, ay2, dtype=np.float32)[:, None] + 0.5
     xs = np.arange(ax1, ax2, dtype=np.float32)[None, :] + 0.5
     if region.shape == "ellipse":
@@ -206,6 +229,22 @@ def _shape_alpha(region: Region, grow: int, area: tuple[int, int, int, int]) -> 
         outside = np.sqrt(dx**2 + dy**2)
     if grow == 0:
         return (outside <= 0).astype(np.float32)
+    return np.clip(1.0 - outside / max(grow, 1), 0.0, 1.0).astype(np.float32)
+
+
+def _polygon_alpha(polygon: tuple[tuple[float, float], ...], grow: int, area: tuple[int, int, int, int]) -> np.ndarray:
+    """Opacity over ``area`` (image coords): 1 on every pixel the polygon touches, fading to 0 over ``grow`` px
+    outside. OpenCV's filling leaves some pixels whose centres lie just inside the edge: one pixel more all
+    round covers them."""
+    ax1, ay1, ax2, ay2 = area
+    inside = np.zeros((ay2 - ay1, ax2 - ax1), np.uint8)
+    # In sixteenths of a pixel, so that the corners' fractions count; a pixel's centre is at +0.5.
+    points = [np.round((np.array(polygon) - [ax1, ay1] - 0.5) * 16).astype(np.int32)]
+    cv2.fillPoly(inside, points, 1, cv2.LINE_8, shift=4)
+    inside = cv2.dilate(inside, np.ones((3, 3), np.uint8))
+    if grow == 0:
+        return inside.astype(np.float32)
+    outside = cv2.distanceTransform(1 - inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     return np.clip(1.0 - outside / max(grow, 1), 0.0, 1.0).astype(np.float32)
 
 

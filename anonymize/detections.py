@@ -53,6 +53,9 @@ class Detection:
     detection_id: str | None = None
     #: Why a text line is hidden: :data:`ANY_TEXT`, or the personal pattern it matched; never its text.
     pattern: str | None = None
+    #: A turned text line's four corners (x, y), top-left first, clockwise, inside the box; None for a box
+    #: that is all there is (faces, plates, a box carried by tracking).
+    outline: tuple[tuple[float, float], ...] | None = None
 
     @property
     def width(self) -> float:
@@ -68,17 +71,27 @@ class Detection:
 
     def to_roboflow(self) -> dict[str, Any]:
         cx, cy = self.center
-        return {
-            "x": round(cx, 2),
-            "y": round(cy, 2),
-            "width": round(self.width, 2),
-            "height": round(self.height, 2),
-            "confidence": round(self.confidence, 4),
-            "class": self.class_name,
-            "class_id": self.class_id,
-            "detection_id": self.detection_id,
-            "low_confidence": self.confidence < CONFIDENT,
-        } | self._text_fields()
+        return (
+            {
+                "x": round(cx, 2),
+                "y": round(cy, 2),
+                "width": round(self.width, 2),
+                "height": round(self.height, 2),
+                "confidence": round(self.confidence, 4),
+                "class": self.class_name,
+                "class_id": self.class_id,
+                "detection_id": self.detection_id,
+                "low_confidence": self.confidence < CONFIDENT,
+            }
+            | self._text_fields()
+            | self._points()
+        )
+
+    def _points(self) -> dict[str, list[dict[str, float]]]:
+        """The outline as Roboflow's polygons say theirs."""
+        if self.outline is None:
+            return {}
+        return {"points": [{"x": round(x, 2), "y": round(y, 2)} for x, y in self.outline]}
 
     def _text_fields(self) -> dict[str, str]:
         if self.pattern is None:
@@ -95,7 +108,8 @@ class Predictions:
     ``xyxy`` is ``N×4`` corners (float64); ``confidence`` (0–1), ``class_id`` and
     ``class_name`` have one entry per box; ``detection_id`` holds Roboflow's ids,
     None where none was made yet; ``pattern``, when there is text, why each line is
-    hidden (:attr:`Detection.pattern`; None for other boxes). Build one with :meth:`of`, :meth:`from_arrays`,
+    hidden (:attr:`Detection.pattern`; None for other boxes); ``outline``, ``N×4×2``, each
+    turned line's corners (NaN for a box without an outline). Build one with :meth:`of`, :meth:`from_arrays`,
     :meth:`from_roboflow` or :meth:`empty`.
     """
 
@@ -111,6 +125,8 @@ class Predictions:
     raw: dict[str, Any] | None = field(default=None, repr=False)
     #: None when no box has a pattern (no text found), as most sets have.
     pattern: np.ndarray | None = None
+    #: None when no box has an outline.
+    outline: np.ndarray | None = None
 
     @classmethod
     def of(
@@ -123,6 +139,7 @@ class Predictions:
         """
         items = list(detections)
         patterns = [d.pattern for d in items]
+        outlines = [d.outline for d in items]
         return cls(
             np.array([[d.x1, d.y1, d.x2, d.y2] for d in items], np.float64).reshape(-1, 4),
             np.array([d.confidence for d in items], np.float64),
@@ -133,6 +150,7 @@ class Predictions:
             height,
             raw,
             np.array(patterns, object) if any(p is not None for p in patterns) else None,
+            _outlines(outlines) if any(o is not None for o in outlines) else None,
         )
 
     @classmethod
@@ -147,7 +165,14 @@ class Predictions:
             return cls.empty(width, height)
         columns = ("xyxy", "confidence", "class_id", "class_name", "detection_id")
         patterns = np.concatenate([p.patterns for p in parts]) if any(p.pattern is not None for p in parts) else None
-        return cls(*(np.concatenate([getattr(p, c) for p in parts]) for c in columns), width, height, pattern=patterns)
+        outlines = np.concatenate([p.outlines for p in parts]) if any(p.outline is not None for p in parts) else None
+        return cls(
+            *(np.concatenate([getattr(p, c) for p in parts]) for c in columns),
+            width,
+            height,
+            pattern=patterns,
+            outline=outlines,
+        )
 
     def __len__(self) -> int:
         return len(self.confidence)
@@ -161,7 +186,19 @@ class Predictions:
             x1, y1, x2, y2 = self.xyxy[index].tolist()
             name, class_id, did = self.class_name[index], self.class_id[index], self.detection_id[index]
             pattern = None if self.pattern is None else self.pattern[index]
-            return Detection(x1, y1, x2, y2, float(self.confidence[index]), str(name), int(class_id), did, pattern)
+            outline = None if self.outline is None or np.isnan(self.outline[index]).any() else self.outline[index]
+            return Detection(
+                x1,
+                y1,
+                x2,
+                y2,
+                float(self.confidence[index]),
+                str(name),
+                int(class_id),
+                did,
+                pattern,
+                None if outline is None else tuple(map(tuple, outline.tolist())),
+            )
         return replace(
             self,
             xyxy=self.xyxy[index],
@@ -170,7 +207,13 @@ class Predictions:
             class_name=self.class_name[index],
             detection_id=self.detection_id[index],
             pattern=None if self.pattern is None else self.pattern[index],
+            outline=None if self.outline is None else self.outline[index],
         )
+
+    @property
+    def outlines(self) -> np.ndarray:
+        """Each box's outline (``N×4×2``), NaN for a box without one."""
+        return np.full((len(self), 4, 2), np.nan) if self.outline is None else self.outline
 
     @property
     def patterns(self) -> np.ndarray:
@@ -224,9 +267,11 @@ class Predictions:
         height: int,
         overlap: float,
         patterns: np.ndarray | None = None,
+        outlines: np.ndarray | None = None,
     ) -> Predictions:
-        """A model's ``N×4`` corner boxes and scores (and each box's pattern, for text), clamped to the image,
-        NMS-suppressed above ``overlap`` IoU, and boxes held by another absorbed into it (:func:`absorb_nested`)."""
+        """A model's ``N×4`` corner boxes and scores (and, for text, each box's pattern and ``N×4×2`` outline),
+        boxes clamped to the image, NMS-suppressed above ``overlap`` IoU, and boxes held by another absorbed
+        into it (:func:`absorb_nested`)."""
         np.clip(boxes, 0, [width, height, width, height], out=boxes)
         keep = np.array(nms_indices(boxes, scores, overlap), np.int64)
         kept = absorb_nested(boxes[keep], scores[keep])
@@ -240,6 +285,9 @@ class Predictions:
             width,
             height,
             pattern=None if patterns is None else np.asarray(patterns, object)[keep][kept.indices],
+            outline=None
+            if outlines is None
+            else np.asarray(outlines, np.float64).reshape(-1, 4, 2)[keep][kept.indices],
         )
 
     def with_ids(self) -> Predictions:
@@ -300,7 +348,8 @@ class Predictions:
         scale = np.array([width, height] * 2, np.float64) / np.array(
             [max(self.image_width, 1), max(self.image_height, 1)] * 2
         )
-        return replace(self, xyxy=self.xyxy * scale, image_width=width, image_height=height)
+        outline = None if self.outline is None else self.outline * scale[:2]
+        return replace(self, xyxy=self.xyxy * scale, image_width=width, image_height=height, outline=outline)
 
     def problem(self, width: int, height: int) -> str | None:
         """Why these predictions cannot be trusted for a ``width``×``height`` picture, or None.
@@ -344,7 +393,22 @@ def _from_roboflow(item: dict[str, Any]) -> Detection:
         class_id=int(item.get("class_id", 0)),
         detection_id=str(item["detection_id"]) if item.get("detection_id") else None,
         pattern=_pattern_of(item),
+        outline=_outline_of(item),
     )
+
+
+def _outline_of(item: dict[str, Any]) -> tuple[tuple[float, float], ...] | None:
+    """A text line's four corners from its ``points``; None otherwise (a polygon of another kind is hidden
+    by its box, which holds it)."""
+    points = item.get("points")
+    if not isinstance(points, list) or len(points) != 4:
+        return None
+    corners = tuple((float(p["x"]), float(p["y"])) for p in points)
+    return corners if np.isfinite(corners).all() else None
+
+
+def _outlines(outlines: list[tuple[tuple[float, float], ...] | None]) -> np.ndarray:
+    return np.array([np.full((4, 2), np.nan) if o is None else o for o in outlines], np.float64).reshape(-1, 4, 2)
 
 
 def _pattern_of(item: dict[str, Any]) -> str | None:

@@ -29,6 +29,7 @@ import json
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -38,9 +39,12 @@ from PIL import Image, ImageDraw, ImageFont
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from anonymize.censor import CensorSettings, censored_mask  # noqa: E402
+from anonymize.detectors.local import local_detector  # noqa: E402
 from anonymize.detectors.text import TextDetector  # noqa: E402
 from anonymize.media import load_image  # noqa: E402
 from anonymize.personal_text import PersonalText  # noqa: E402
+from anonymize.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
 from anonymize.settings import CLASS_CONFIDENCE, TEXT  # noqa: E402
 
 SIZE = (1280, 720)
@@ -97,8 +101,8 @@ def personal_line(rng: np.random.Generator) -> tuple[str, str]:
 
 
 def picture(n: int, rng: np.random.Generator, backgrounds: list[np.ndarray]) -> tuple[np.ndarray, list, list[str]]:
-    """The ``n``-th test picture: its pixels, each line's box and size, and each line's kind ("other" when
-    it is not personal)."""
+    """The ``n``-th test picture: its pixels, each line's upright box, its four corners and its font size, and
+    each line's kind ("other" when it is not personal)."""
     background = backgrounds[n % len(backgrounds)]
     background = background[:, ::-1] if n % 2 else background
     image = Image.fromarray(np.ascontiguousarray(np.roll(background, int(rng.integers(0, SIZE[0])), axis=1)))
@@ -118,63 +122,78 @@ def picture(n: int, rng: np.random.Generator, backgrounds: list[np.ndarray]) -> 
         else:  # on a pale label, as a sign or a name tag
             draw.rectangle([box[0] - 4, box[1] - 4, box[2] + 4, box[3] + 4], fill=(245, 245, 238))
             draw.text((x, y), text, font=font, fill=(20, 20, 20))
-        boxes.append((box, size))
+        x1, y1, x2, y2 = box
+        boxes.append((box, np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], np.float32), size))
         personal.append(kind)
         y = box[3] + int(rng.integers(25, 70))
     pixels = np.asarray(image)
-    if n % 3 == 2:  # turned: the line boxes become the upright boxes around their turned corners
+    if n % 3 == 2:  # turned, and each line's corners with it
         angle = float(rng.choice([-1, 1]) * rng.uniform(5, 25))
         turn = cv2.getRotationMatrix2D((SIZE[0] / 2, SIZE[1] / 2), angle, 1.0)
         pixels = cv2.warpAffine(pixels, turn, SIZE, borderMode=cv2.BORDER_REFLECT)
         turned, kept = [], []
-        for ((x1, y1, x2, y2), size), mine in zip(boxes, personal):
-            corners = cv2.transform(np.array([[[x1, y1], [x2, y1], [x2, y2], [x1, y2]]], np.float32), turn)[0]
+        for (_, corners, size), mine in zip(boxes, personal):
+            corners = cv2.transform(corners[None], turn)[0]
             if (corners >= 0).all() and (corners <= SIZE).all():  # a line turned out of the picture is not scored
-                turned.append(((*corners.min(axis=0), *corners.max(axis=0)), size))
+                turned.append(((*corners.min(axis=0), *corners.max(axis=0)), corners, size))
                 kept.append(mine)
         boxes, personal = turned, kept
     return pixels, boxes, personal
 
 
-def cover(box, found) -> tuple[bool, float]:
-    """Whether one box of ``found`` holds ``box`` whole, and the share of ``box`` they cover together."""
-    x1, y1, x2, y2 = (int(round(v)) for v in box)
-    whole = any(d.x1 <= x1 + 1 and d.y1 <= y1 + 1 and d.x2 >= x2 - 1 and d.y2 >= y2 - 1 for d in found)
-    mask = np.zeros((max(1, y2 - y1), max(1, x2 - x1)), bool)
-    for d in found:
-        mask[
-            max(0, int(d.y1) - y1) : max(0, int(np.ceil(d.y2)) - y1),
-            max(0, int(d.x1) - x1) : max(0, int(np.ceil(d.x2)) - x1),
-        ] = True
-    return whole, float(mask.mean())
+def hidden(found, shape: tuple[int, int]) -> np.ndarray:
+    """The pixels ``found`` hides, as the censor hides them unpadded (a turned line by its outline)."""
+    return censored_mask(found, CensorSettings(padding=1.0), shape[1], shape[0])
+
+
+def share(corners: np.ndarray, mask: np.ndarray) -> float:
+    """The share of the line inside ``corners`` that ``mask`` hides."""
+    line = np.zeros(mask.shape, np.uint8)
+    cv2.fillPoly(line, [np.round(corners - 0.5).astype(np.int32)], 1)
+    inside = line.astype(bool)
+    return float(mask[inside].mean()) if inside.any() else 0.0
 
 
 def touches(d, boxes) -> bool:
-    return any(d.x1 < x2 and d.x2 > x1 and d.y1 < y2 and d.y2 > y1 for (x1, y1, x2, y2), _ in boxes)
+    return any(d.x1 < x2 and d.x2 > x1 and d.y1 < y2 and d.y2 > y1 for (x1, y1, x2, y2), _, _ in boxes)
 
 
-def rendered(count: int, threshold: float, seed: int = 0) -> dict:
+@dataclass(frozen=True)
+class Scored:
+    """One rendered line: its kind, font size and height (px, along its turn), and the share of it hidden in
+    each mode."""
+
+    kind: str
+    size: int
+    height: float
+    all_text: float
+    personal: float
+
+
+def rendered(count: int, threshold: float, seed: int, text_side: int) -> dict:
     """Both modes on the same pictures, one after the other on each (the machine's load falls on both alike)."""
-    every_line, personal_only = TextDetector(), TextDetector(personal=PersonalText.of())
+    every_line = TextDetector(short_side=text_side)
+    personal_only = TextDetector(personal=PersonalText.of(), short_side=text_side)
     rng = np.random.default_rng(seed)
     backgrounds = [
         cv2.resize(load_image(ROOT / "samples" / name).pixels, SIZE, interpolation=cv2.INTER_AREA)
         for name in ("city.jpg", "dashcam_plate.jpg", "astronaut.jpg")
     ]
-    scored = []  # per line: kind, font size, box height, share covered in all mode, whole, share in personal mode
+    scored: list[Scored] = []
     untouched = {"all": 0, "personal": 0}
-    seconds = {"all": [], "personal": []}
+    seconds: dict[str, list[float]] = {"all": [], "personal": []}
     for n in range(count):
-        pixels, boxes, kinds = picture(n, rng, backgrounds)
-        found = {}
+        pixels, lines, kinds = picture(n, rng, backgrounds)
+        masks = {}
         for mode, detector in (("all", every_line), ("personal", personal_only)):
             start = time.perf_counter()
-            found[mode] = detector.detect(pixels, confidence=threshold, overlap=0.3)
+            found = detector.detect(pixels, confidence=threshold, overlap=0.3)
             seconds[mode].append(time.perf_counter() - start)
-            untouched[mode] += sum(not touches(d, boxes) for d in found[mode])
-        for (box, size), kind in zip(boxes, kinds):
-            whole, share = cover(box, found["all"])
-            scored.append((kind, size, box[3] - box[1], share, whole, cover(box, found["personal"])[1]))
+            untouched[mode] += sum(not touches(d, lines) for d in found)
+            masks[mode] = hidden(found, pixels.shape[:2])
+        for (_, corners, size), kind in zip(lines, kinds):
+            height = float(np.linalg.norm(corners[3] - corners[0]))
+            scored.append(Scored(kind, size, height, share(corners, masks["all"]), share(corners, masks["personal"])))
     return {
         "pictures": count,
         "all_text_mode": _all_mode(scored, untouched["all"], seconds["all"], count),
@@ -186,53 +205,93 @@ def _percent(part: int, whole: int) -> float:
     return round(100 * part / whole, 1) if whole else float("nan")
 
 
-def _all_mode(scored: list, untouched: int, seconds: list[float], count: int) -> dict:
-    found = [share >= 0.95 for _, _, _, share, _, _ in scored]
-    bands: dict[str, list[bool]] = {}
-    for (_, size, _, share, _, _), hit in zip(scored, found):
-        bands.setdefault("08-15 px" if size < 16 else "16-31 px" if size < 32 else "32-48 px", []).append(hit)
-    tall = [hit for (_, _, height, _, _, _), hit in zip(scored, found) if height >= 8]
+def _found(lines: list[Scored], at: float = 0.95) -> float:
+    return _percent(sum(line.all_text >= at for line in lines), len(lines))
+
+
+def _all_mode(scored: list[Scored], untouched: int, seconds: list[float], count: int) -> dict:
+    bands: dict[str, list[Scored]] = {}
+    for line in scored:
+        bands.setdefault("08-15 px" if line.size < 16 else "16-31 px" if line.size < 32 else "32-48 px", []).append(
+            line
+        )
+    tall = [line for line in scored if line.height >= 8]
     return {
         "lines": len(scored),
-        "found_95_percent": _percent(sum(found), len(found)),
+        "found_95_percent": _found(scored),
         "lines_at_least_8_px_high": len(tall),
-        "lines_at_least_8_px_high_found_95_percent": _percent(sum(tall), len(tall)),
-        "found_70_percent": _percent(sum(s[3] >= 0.7 for s in scored), len(scored)),
-        "found_whole_by_one_box": _percent(sum(s[4] for s in scored), len(scored)),
-        "personal_lines_found_95_percent": _percent(
-            sum(h for s, h in zip(scored, found) if s[0] != "other"), sum(s[0] != "other" for s in scored)
-        ),
-        "other_lines_found_95_percent": _percent(
-            sum(h for s, h in zip(scored, found) if s[0] == "other"), sum(s[0] == "other" for s in scored)
-        ),
-        "found_95_percent_by_font_size": {band: _percent(sum(h), len(h)) for band, h in sorted(bands.items())},
+        "lines_at_least_8_px_high_found_95_percent": _found(tall),
+        "found_70_percent": _found(scored, 0.7),
+        "personal_lines_found_95_percent": _found([line for line in scored if line.kind != "other"]),
+        "other_lines_found_95_percent": _found([line for line in scored if line.kind == "other"]),
+        "found_95_percent_by_font_size": {band: _found(lines) for band, lines in sorted(bands.items())},
         "boxes_touching_no_rendered_line_per_picture": round(untouched / count, 2),
         "ms_per_1280x720_median": round(statistics.median(seconds) * 1000),
         "ms_per_1280x720_p90": round(float(np.percentile(seconds, 90)) * 1000),
     }
 
 
-def _personal_mode(scored: list, untouched: int, seconds: list[float], count: int) -> dict:
-    personal = [s for s in scored if s[0] != "other"]
-    other = [s for s in scored if s[0] == "other"]
-    kinds = sorted({s[0] for s in personal})
-    found_in_all = [s for s in personal if s[3] >= 0.95]
+def _personal_mode(scored: list[Scored], untouched: int, seconds: list[float], count: int) -> dict:
+    personal = [line for line in scored if line.kind != "other"]
+    other = [line for line in scored if line.kind == "other"]
+
+    def hid(lines: list[Scored], at: float = 0.95) -> float:
+        return _percent(sum(line.personal >= at for line in lines), len(lines))
+
     return {
         "personal_lines": len(personal),
-        "personal_lines_hidden_95_percent": _percent(sum(s[5] >= 0.95 for s in personal), len(personal)),
+        "personal_lines_hidden_95_percent": hid(personal),
         "personal_lines_hidden_95_percent_by_kind": {
-            kind: _percent(sum(s[5] >= 0.95 for s in personal if s[0] == kind), sum(s[0] == kind for s in personal))
-            for kind in kinds
+            kind: hid([line for line in personal if line.kind == kind]) for kind in sorted({p.kind for p in personal})
         },
-        "of_those_all_text_mode_found_hidden_95_percent": _percent(
-            sum(s[5] >= 0.95 for s in found_in_all), len(found_in_all)
-        ),
+        "of_those_all_text_mode_found_hidden_95_percent": hid([line for line in personal if line.all_text >= 0.95]),
         "other_lines": len(other),
-        "other_lines_hidden_half_or_more_percent": _percent(sum(s[5] >= 0.5 for s in other), len(other)),
-        "other_lines_touched_percent": _percent(sum(s[5] > 0 for s in other), len(other)),
+        "other_lines_hidden_half_or_more_percent": hid(other, 0.5),
+        "other_lines_touched_percent": _percent(sum(line.personal > 0 for line in other), len(other)),
         "boxes_touching_no_rendered_line_per_picture": round(untouched / count, 2),
         "ms_per_1280x720_median": round(statistics.median(seconds) * 1000),
         "ms_per_1280x720_p90": round(float(np.percentile(seconds, 90)) * 1000),
+    }
+
+
+def presets(count: int, seed: int) -> dict:
+    """Each preset's time per 1280×720 picture without text, with all text and with personal text, taken in
+    turns on the same pictures, and as a multiple of the default's time without text."""
+    rng = np.random.default_rng(seed)
+    backgrounds = [
+        cv2.resize(load_image(ROOT / "samples" / name).pixels, SIZE, interpolation=cv2.INTER_AREA)
+        for name in ("city.jpg", "dashcam_plate.jpg", "astronaut.jpg")
+    ]
+    pictures = [picture(n, rng, backgrounds)[0] for n in range(count)]
+    runs = {
+        (preset, mode): local_detector(
+            preset, text=mode != "none", personal=PersonalText.of() if mode == "personal" else None
+        )
+        for preset in PRESETS
+        for mode in ("none", "all", "personal")
+    }
+    seconds: dict[tuple[str, str], list[float]] = {run: [] for run in runs}
+    for pixels in pictures:
+        for run, detector in runs.items():
+            start = time.perf_counter()
+            detector.detect(pixels, confidence=0.01, overlap=0.3)
+            seconds[run].append(time.perf_counter() - start)
+    default = statistics.median(seconds[(DEFAULT_PRESET, "none")])
+    return {
+        preset: {
+            "text_side_px": PRESETS[preset].text_side,
+            **{
+                f"ms_{mode}_text" if mode != "none" else "ms_without_text": round(
+                    statistics.median(seconds[(preset, mode)]) * 1000
+                )
+                for mode in ("none", "all", "personal")
+            },
+            **{
+                f"times_default_{mode}_text": round(statistics.median(seconds[(preset, mode)]) / default, 2)
+                for mode in ("all", "personal")
+            },
+        }
+        for preset in PRESETS
     }
 
 
@@ -241,10 +300,10 @@ def plates(dataset: Path, limit: int, detector: TextDetector, threshold: float) 
     covered = total = 0
     for entry in entries:
         pixels = load_image(dataset / entry["file"]).pixels
-        found = detector.detect(pixels, confidence=threshold, overlap=0.3)
+        mask = hidden(detector.detect(pixels, confidence=threshold, overlap=0.3), pixels.shape[:2])
         for x1, y1, x2, y2, _ in entry["boxes"]:
             total += 1
-            covered += cover((x1, y1, x2, y2), found)[1] >= 0.7
+            covered += share(np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], np.float32), mask) >= 0.7
     return {"images": len(entries), "plates": total, "covered_70_percent_by_text": round(100 * covered / total, 1)}
 
 
@@ -254,15 +313,22 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="which rendered set (0: the one the figures quote)")
     parser.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
     parser.add_argument("--plates", type=int, default=250, help="plates_dev images to score (0: none)")
+    parser.add_argument("--preset", choices=list(PRESETS), default=DEFAULT_PRESET, help="whose text scale to score")
+    parser.add_argument("--timed", type=int, default=12, help="pictures each preset is timed on (0: none)")
     args = parser.parse_args()
-    threshold = CLASS_CONFIDENCE[TEXT] / 100
+    threshold, text_side = CLASS_CONFIDENCE[TEXT] / 100, PRESETS[args.preset].text_side
     report = {
         "threshold_percent": CLASS_CONFIDENCE[TEXT],
         "seed": args.seed,
-        "rendered": rendered(args.pictures, threshold, args.seed),
+        "preset": args.preset,
+        "text_side_px": text_side,
+        "rendered": rendered(args.pictures, threshold, args.seed, text_side),
     }
     if args.plates and (args.datasets / "plates_dev").is_dir():
-        report["plates_dev"] = plates(args.datasets / "plates_dev", args.plates, TextDetector(), threshold)
+        detector = TextDetector(short_side=text_side)
+        report["plates_dev"] = plates(args.datasets / "plates_dev", args.plates, detector, threshold)
+    if args.timed:
+        report["presets_ms_per_1280x720"] = presets(args.timed, args.seed)
     print(json.dumps(report, indent=2))
 
 

@@ -9,8 +9,9 @@ absent, and asking for it says how to get it.
 The network gives each pixel a probability of being text. As its authors post-process it
 (differentiable binarization): pixels above 0.3 are text, each connected region is a line, its score
 is the mean probability inside its rotated box, and the box is grown by the margin the network was
-trained to leave out (``unclip`` 1.6). A line's box here is the upright rectangle around that rotated
-box: it covers a slanted line whole, with some of its surroundings.
+trained to leave out (``unclip`` 1.6). A line's box is the upright rectangle around that rotated box, and
+its outline the rotated box itself: the censor hides the outline (a slanted line, not its surroundings),
+and anything that knows only boxes hides the box, which holds it.
 
 In personal text mode (``personal``), each line is then read (:mod:`anonymize.detectors.text_reading`) and kept
 only when its reading holds a personal pattern (:mod:`anonymize.personal_text`); each kept box names the
@@ -98,7 +99,15 @@ class TextDetector(DetectorDefaults):
         # No suppression by overlap: the lines are disjoint regions of the map, but the upright boxes of
         # slanted neighbours overlap, and suppressing one would leave its line visible.
         return Predictions.from_arrays(
-            boxes[hidden], scores[hidden], "text", self.class_id, width, height, NO_SUPPRESSION, patterns[hidden]
+            boxes[hidden],
+            scores[hidden],
+            "text",
+            self.class_id,
+            width,
+            height,
+            NO_SUPPRESSION,
+            patterns[hidden],
+            corners[hidden],
         )
 
     def _patterns(self, image: np.ndarray, corners: np.ndarray) -> np.ndarray:
