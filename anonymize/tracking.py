@@ -61,6 +61,10 @@ MATCH_DISTANCE = 1.0
 VELOCITY_FROM = 3
 
 
+#: What a carried box says in the JSON lines: where it is, its class, and for text why it is hidden.
+CARRIED_KEYS = ("x", "y", "width", "height", "class", "class_id", "text_mode", "pattern")
+
+
 @dataclass
 class _Track:
     id: int
@@ -194,7 +198,7 @@ class Cover:
         for item, track in zip(detected["predictions"], self.detected_tracks.tolist()):
             item["tracker_id"] = track
         carried = [
-            {key: item[key] for key in ("x", "y", "width", "height", "class", "class_id")} | {"tracker_id": track}
+            {key: item[key] for key in CARRIED_KEYS if key in item} | {"tracker_id": track}
             for item, track in zip(self.carried.to_roboflow()["predictions"], self.carried_tracks.tolist())
         ]
         return detected | {"carried_by_tracking": carried} | ({"cut": True} if self.cut else {})

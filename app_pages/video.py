@@ -10,7 +10,7 @@ from ui.page_setup import ready_choice
 from ui.review import edits_file
 from ui.video_job import MAX_DETECT_EVERY, run_video_job
 from ui.video_review import load_video_edits, review_tracks, video_edits_of, video_key
-from ui.views import before_picture, metrics, show_json, small_pair
+from ui.views import before_picture, metrics, show_json, small_pair, text_cost_note
 
 TRACKING_HELP = (
     "Frames where tracking hid a face or plate that the frame's own detection did not find, or did not look for "
@@ -29,6 +29,8 @@ detect_every = st.select_slider(
     help="Higher is faster. Tracking covers the frames in between, and detection runs sooner after a cut or a jump "
     "that tracking cannot follow. Measured leaks and speed per value: docs/benchmarks.md, “Video and tracking”.",
 )
+if note := text_cost_note(choice):
+    st.caption(note)
 if not upload:
     st.info("Add a video to start.")
     st.stop()

@@ -12,6 +12,7 @@ from ui.live import (
     show_live_stats,
 )
 from ui.page_setup import ready_choice
+from ui.views import text_cost_note
 
 st.title("Webcam")
 choice = ready_choice()
@@ -34,7 +35,8 @@ with stream:
         media_stream_constraints={"video": {"width": width, "height": height}, "audio": False},
         async_processing=True,
     )
-    if note := preset_note(choice):
-        st.caption(note)
+    for note in (preset_note(choice), text_cost_note(choice)):
+        if note:
+            st.caption(note)
 with figures:
     show_live_stats(live)

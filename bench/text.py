@@ -1,22 +1,29 @@
 """The text class: how many rendered lines it finds whole, what else it boxes, and its time per picture.
 
-    python bench/text.py [--pictures 40] [--seed 0] [--datasets ../shared/datasets] [--plates 250]
+    python bench/text.py [--pictures 40] [--seed 0] [--preset balanced] [--plates 250] [--timed 12] > docs/benchmarks/text.json
+    python bench/text.py --table docs/benchmarks/text.json   # writes anonymize/text_cost.json, which the pages quote
 
 A test set made on the spot (nothing is written): 1280×720 pictures, each the bundled samples' photos
 (scaled, mirrored, shifted) with six lines of known text, two of three on pale labels and one straight
-on the photo (light on dark, dark on light), rendered with Pillow's own
-scalable font (no system font needed) at 8 to 48 px, half personal (phone numbers, e-mail addresses,
-IBANs) and half not (signs, words); a third of the pictures are turned by 5 to 25 degrees (a line
-turned partly out of the picture is not scored). A line is
-found when text boxes cover ≥ 95 % of its box (turned, the box around its corners), partly at ≥ 70 %;
-"whole" counts the lines one box holds entirely (a long line with wide gaps may come as two boxes). Text boxes that touch no rendered line are counted too: they are either
-text of the photo itself (the dashcam's plate, the City's signs) or false.
+on the photo (light on dark, dark on light), rendered with Pillow's own scalable font (no system font
+needed) at 8 to 48 px. Half the lines are personal, made up on the spot: phone numbers in five national
+formats, e-mail addresses, IBANs of six countries with valid checksums; half are not (signs, words, some
+with numbers: "Gate B12", "Since 1987"). A third of the pictures are turned by 5 to 25 degrees (a line
+turned partly out of the picture is not scored).
+
+A line counts as hidden when the pixels the censor hides (unpadded: a turned line by its outline) cover
+≥ 95 % of the line's own turned box (partly at ≥ 70 %). Both modes run on the same pictures: all text
+(recall, also of the lines at least 8 px high, the issue's measure) and personal text (recall of the
+personal lines; the other lines hidden half or more, which should be none). Text boxes that touch no
+rendered line are counted too: text of the photo itself (the dashcam's plate, the City's signs) or false.
 
 On ``plates_dev`` (``--datasets``), plates are text: the share of labelled plates the text class
 covers (≥ 70 % of the plate's box) without the plate model.
 
-The detector runs as the CLI runs it, at the default threshold, one picture at a time; the time is
-the detector's alone (decoding and drawing left out). Prints one JSON document.
+The detector runs as the CLI runs it at ``--preset``'s text scale, at the default threshold, one picture
+at a time; the time is the detector's alone (decoding and drawing left out). ``--timed`` pictures then
+time every preset's whole local detector without text, with all text and with personal text, in turns.
+Prints one JSON document.
 
 ``--seed`` makes another set of the same kind: choose a setting on seed 0 and report seed 1 beside it,
 so that a figure that holds only on the set it was chosen on shows.
@@ -100,13 +107,17 @@ def personal_line(rng: np.random.Generator) -> tuple[str, str]:
     return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4)), kind
 
 
-def picture(n: int, rng: np.random.Generator, backgrounds: list[np.ndarray]) -> tuple[np.ndarray, list, list[str]]:
-    """The ``n``-th test picture: its pixels, each line's upright box, its four corners and its font size, and
-    each line's kind ("other" when it is not personal)."""
+def picture(
+    n: int, rng: np.random.Generator, backgrounds: list[np.ndarray]
+) -> tuple[np.ndarray, list, list[str], np.ndarray]:
+    """The ``n``-th test picture: its pixels; each line's upright box, four corners, font size and number; each
+    line's kind ("other" when it is not personal); and its ink: each pixel the number of the line whose
+    glyphs cover it (0: none)."""
     background = backgrounds[n % len(backgrounds)]
     background = background[:, ::-1] if n % 2 else background
     image = Image.fromarray(np.ascontiguousarray(np.roll(background, int(rng.integers(0, SIZE[0])), axis=1)))
     draw = ImageDraw.Draw(image)
+    ink = Image.new("L", SIZE, 0)
     boxes, personal, y = [], [], 30
     for k in range(6):
         text, kind = personal_line(rng) if k % 2 == 0 else (str(rng.choice(OTHER)), "other")
@@ -122,28 +133,32 @@ def picture(n: int, rng: np.random.Generator, backgrounds: list[np.ndarray]) -> 
         else:  # on a pale label, as a sign or a name tag
             draw.rectangle([box[0] - 4, box[1] - 4, box[2] + 4, box[3] + 4], fill=(245, 245, 238))
             draw.text((x, y), text, font=font, fill=(20, 20, 20))
+        inking = ImageDraw.Draw(ink)
+        inking.fontmode = "1"  # no anti-aliasing: an edge pixel is this line's, not a blend numbered as another
+        inking.text((x, y), text, font=font, fill=k + 1)
         x1, y1, x2, y2 = box
-        boxes.append((box, np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], np.float32), size))
+        boxes.append((box, np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], np.float32), size, k + 1))
         personal.append(kind)
         y = box[3] + int(rng.integers(25, 70))
-    pixels = np.asarray(image)
-    if n % 3 == 2:  # turned, and each line's corners with it
+    pixels, ink = np.asarray(image), np.asarray(ink)
+    if n % 3 == 2:  # turned, and each line's corners and ink with it
         angle = float(rng.choice([-1, 1]) * rng.uniform(5, 25))
         turn = cv2.getRotationMatrix2D((SIZE[0] / 2, SIZE[1] / 2), angle, 1.0)
         pixels = cv2.warpAffine(pixels, turn, SIZE, borderMode=cv2.BORDER_REFLECT)
+        ink = cv2.warpAffine(ink, turn, SIZE, flags=cv2.INTER_NEAREST)
         turned, kept = [], []
-        for (_, corners, size), mine in zip(boxes, personal):
+        for (_, corners, size, number), mine in zip(boxes, personal):
             corners = cv2.transform(corners[None], turn)[0]
             if (corners >= 0).all() and (corners <= SIZE).all():  # a line turned out of the picture is not scored
-                turned.append(((*corners.min(axis=0), *corners.max(axis=0)), corners, size))
+                turned.append(((*corners.min(axis=0), *corners.max(axis=0)), corners, size, number))
                 kept.append(mine)
         boxes, personal = turned, kept
-    return pixels, boxes, personal
+    return pixels, boxes, personal, ink
 
 
-def hidden(found, shape: tuple[int, int]) -> np.ndarray:
-    """The pixels ``found`` hides, as the censor hides them unpadded (a turned line by its outline)."""
-    return censored_mask(found, CensorSettings(padding=1.0), shape[1], shape[0])
+def hidden(found, shape: tuple[int, int], padding: float = 1.0) -> np.ndarray:
+    """The pixels ``found`` hides, as the censor hides them at ``padding`` (a turned line by its outline)."""
+    return censored_mask(found, CensorSettings(padding=padding), shape[1], shape[0])
 
 
 def share(corners: np.ndarray, mask: np.ndarray) -> float:
@@ -155,19 +170,22 @@ def share(corners: np.ndarray, mask: np.ndarray) -> float:
 
 
 def touches(d, boxes) -> bool:
-    return any(d.x1 < x2 and d.x2 > x1 and d.y1 < y2 and d.y2 > y1 for (x1, y1, x2, y2), _, _ in boxes)
+    return any(d.x1 < x2 and d.x2 > x1 and d.y1 < y2 and d.y2 > y1 for (x1, y1, x2, y2), *_ in boxes)
 
 
 @dataclass(frozen=True)
 class Scored:
-    """One rendered line: its kind, font size and height (px, along its turn), and the share of it hidden in
-    each mode."""
+    """One rendered line: its kind, font size and height (px, along its turn), and in each mode the share of
+    its box hidden unpadded (the detector's own reach) and the share of its ink hidden at the default padding
+    (what a run hides)."""
 
     kind: str
     size: int
     height: float
     all_text: float
+    all_text_ink: float
     personal: float
+    personal_ink: float
 
 
 def rendered(count: int, threshold: float, seed: int, text_side: int) -> dict:
@@ -183,17 +201,29 @@ def rendered(count: int, threshold: float, seed: int, text_side: int) -> dict:
     untouched = {"all": 0, "personal": 0}
     seconds: dict[str, list[float]] = {"all": [], "personal": []}
     for n in range(count):
-        pixels, lines, kinds = picture(n, rng, backgrounds)
-        masks = {}
+        pixels, lines, kinds, ink = picture(n, rng, backgrounds)
+        masks, padded = {}, {}
         for mode, detector in (("all", every_line), ("personal", personal_only)):
             start = time.perf_counter()
             found = detector.detect(pixels, confidence=threshold, overlap=0.3)
             seconds[mode].append(time.perf_counter() - start)
             untouched[mode] += sum(not touches(d, lines) for d in found)
             masks[mode] = hidden(found, pixels.shape[:2])
-        for (_, corners, size), kind in zip(lines, kinds):
+            padded[mode] = hidden(found, pixels.shape[:2], CensorSettings().padding)
+        for (_, corners, size, number), kind in zip(lines, kinds):
             height = float(np.linalg.norm(corners[3] - corners[0]))
-            scored.append(Scored(kind, size, height, share(corners, masks["all"]), share(corners, masks["personal"])))
+            glyphs = ink == number
+            scored.append(
+                Scored(
+                    kind,
+                    size,
+                    height,
+                    share(corners, masks["all"]),
+                    float(padded["all"][glyphs].mean()),
+                    share(corners, masks["personal"]),
+                    float(padded["personal"][glyphs].mean()),
+                )
+            )
     return {
         "pictures": count,
         "all_text_mode": _all_mode(scored, untouched["all"], seconds["all"], count),
@@ -218,6 +248,10 @@ def _all_mode(scored: list[Scored], untouched: int, seconds: list[float], count:
     tall = [line for line in scored if line.height >= 8]
     return {
         "lines": len(scored),
+        "lines_with_all_their_ink_hidden": _percent(sum(line.all_text_ink >= 1 for line in scored), len(scored)),
+        "lines_at_least_8_px_high_with_all_their_ink_hidden": _percent(
+            sum(line.all_text_ink >= 1 for line in tall), len(tall)
+        ),
         "found_95_percent": _found(scored),
         "lines_at_least_8_px_high": len(tall),
         "lines_at_least_8_px_high_found_95_percent": _found(tall),
@@ -240,6 +274,10 @@ def _personal_mode(scored: list[Scored], untouched: int, seconds: list[float], c
 
     return {
         "personal_lines": len(personal),
+        "personal_lines_with_all_their_ink_hidden": _percent(
+            sum(line.personal_ink >= 1 for line in personal), len(personal)
+        ),
+        "other_lines_with_any_ink_hidden": _percent(sum(line.personal_ink > 0 for line in other), len(other)),
         "personal_lines_hidden_95_percent": hid(personal),
         "personal_lines_hidden_95_percent_by_kind": {
             kind: hid([line for line in personal if line.kind == kind]) for kind in sorted({p.kind for p in personal})
@@ -315,7 +353,19 @@ def main() -> None:
     parser.add_argument("--plates", type=int, default=250, help="plates_dev images to score (0: none)")
     parser.add_argument("--preset", choices=list(PRESETS), default=DEFAULT_PRESET, help="whose text scale to score")
     parser.add_argument("--timed", type=int, default=12, help="pictures each preset is timed on (0: none)")
+    parser.add_argument(
+        "--table", metavar="JSON", help="write anonymize/text_cost.json from this benchmark's JSON and stop"
+    )
     args = parser.parse_args()
+    if args.table:
+        timed = json.loads(Path(args.table).read_text())["presets_ms_per_1280x720"]
+        table = {
+            "source": f"bench/text.py ({Path(args.table).as_posix()})",
+            "default_ms_without_text": timed[DEFAULT_PRESET]["ms_without_text"],
+            "presets": {preset: {k: v for k, v in row.items() if k.startswith("ms_")} for preset, row in timed.items()},
+        }
+        (ROOT / "anonymize" / "text_cost.json").write_text(json.dumps(table, indent=1) + "\n")
+        return
     threshold, text_side = CLASS_CONFIDENCE[TEXT] / 100, PRESETS[args.preset].text_side
     report = {
         "threshold_percent": CLASS_CONFIDENCE[TEXT],

@@ -177,3 +177,36 @@ def test_a_new_method_is_one_class_in_the_registry_and_its_linkage_is_said_to_be
     assert (out[20, 20] == 255 - image[20, 20]).all() and (out[50:, 50:] == image[50:, 50:]).all()
     assert measured("invert", 5) is None
     assert "invert" in cli.build_parser().format_help()  # no linkage figure: the help still comes, saying nothing of it
+
+
+TURNED_LINE = ((20.0, 60.0), (120.0, 20.0), (130.0, 45.0), (30.0, 85.0))  # a line of text turned about 22°
+
+
+def turned_text(outline=TURNED_LINE):
+    xs, ys = zip(*TURNED_LINE)
+    box = (min(xs), min(ys), max(xs), max(ys))
+    return Predictions.of([Detection(*box, 0.9, "text", 2, None, "any", outline)], 160, 120)
+
+
+@pytest.mark.parametrize("feather", [0, 6])
+def test_a_turned_text_line_is_hidden_by_its_outline_every_pixel_inside_it_and_not_its_boxs_corners(noise, feather):
+    out = censor(noise, turned_text(), CensorSettings(method="fill", padding=1.0, feather=feather))
+    outline = np.array(TURNED_LINE, np.float32)
+    inside = np.array(  # every pixel whose centre lies in the outline
+        [[cv2.pointPolygonTest(outline, (x + 0.5, y + 0.5), False) >= 0 for x in range(160)] for y in range(120)]
+    )
+    assert (out[inside] == 0).all()
+    assert np.array_equal(out[20:24, 20:24], noise[20:24, 20:24])  # the upright box's top-left corner
+    assert censored_mask(turned_text(), CensorSettings(padding=1.0), 160, 120)[inside].all()
+
+
+def test_an_outline_that_strays_from_its_box_is_ignored_and_the_box_is_hidden(noise):
+    strayed = turned_text(outline=((140.0, 100.0), (150.0, 100.0), (150.0, 110.0), (140.0, 110.0)))
+    out = censor(noise, strayed, CensorSettings(method="fill", padding=1.0))
+    assert (out[21:84, 21:129] == 0).all()
+
+
+def test_a_text_lines_outline_goes_into_the_json_as_points_and_reads_back():
+    payload = turned_text().to_roboflow()
+    assert [(p["x"], p["y"]) for p in payload["predictions"][0]["points"]] == list(TURNED_LINE)
+    assert Predictions.from_roboflow(payload)[0].outline == TURNED_LINE

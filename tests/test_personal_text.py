@@ -192,3 +192,36 @@ def test_on_the_image_page_personal_mode_names_its_patterns_and_a_bad_pattern_sh
     assert any("not a regular expression" in e.value for e in at.error)
     assert not at.code and not at.image[1:]  # no predictions, and no "after" picture
     assert "text_patterns" not in at.query_params
+
+
+@needs_the_extra
+def test_in_a_video_personal_text_is_found_on_detection_frames_and_carried_by_tracking_between(tmp_path):
+    from anonymize.censor import CensorSettings
+    from anonymize.detectors.local import local_detector
+    from anonymize.settings import Settings
+    from anonymize.video import anonymize_video
+    from anonymize.video_io import frames_of
+    from helpers.clips import write_frames
+
+    background = street(640, 360)
+    frames, boxes = [], []
+    for i in range(10):  # a van's phone number drifting right, 3 px a frame, beside a sign
+        pixels, (box, _) = with_lines(background, [("+44 20 7946 0958", 28), ("OPEN 24 HOURS", 28)])
+        frames.append(np.ascontiguousarray(np.roll(pixels, 3 * i, axis=1)))
+        boxes.append((box[0] + 3 * i, box[1], box[2] + 3 * i, box[3]))
+    write_frames(tmp_path / "van.mp4", frames, size=(640, 360))
+    detector = local_detector(text=True, personal=PERSONAL)
+    settings = Settings(classes=("text",), censor=CensorSettings(method="fill"))
+    anonymize_video(
+        tmp_path / "van.mp4",
+        tmp_path / "out.mp4",
+        detector,
+        settings,
+        detect_every=5,
+        predictions_path=tmp_path / "p.jsonl",
+    )
+    for (x1, y1, x2, y2), after in zip(boxes, frames_of(tmp_path / "out.mp4")):
+        assert after[y1 + 2 : y2 - 2, x1 + 2 : x2 - 2].mean() < 40  # filled black on every frame
+    lines = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
+    between = [p for line in lines[1:5] for p in line["carried_by_tracking"]]
+    assert {p["pattern"] for p in between} == {"phone", "plate"}  # the van's number, and the dashcam car's plate

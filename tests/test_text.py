@@ -95,3 +95,14 @@ def test_on_the_image_page_text_is_offered_off_and_found_when_chosen():
     assert int(figures["Text lines hidden"]) >= 1
     assert "text" in {p["class"] for p in predictions(at)}
     assert at.slider(key="confidence_text").value == 50
+
+
+@pytest.mark.parametrize("page", ["video", "webcam"])
+def test_the_video_and_webcam_pages_say_what_text_costs_as_measured_once_it_is_chosen(page, streamer):
+    from helpers.apptest import open_page
+
+    at = open_page(page)
+    assert not any("Text is looked for" in c.value for c in at.caption)
+    at.multiselect(key="classes").set_value(["face", "license-plate", "text"]).run()
+    notes = [c.value for c in at.caption if "Text is looked for" in c.value]
+    assert len(notes) == 1 and "ms with all text" in notes[0] and "Preset fast" in notes[0]

@@ -16,6 +16,7 @@ from anonymize.detections import CONFIDENT, Predictions
 from anonymize.media import OUTPUT_EXTENSIONS, encode_image, load_image
 from anonymize.result import Result
 from anonymize.settings import Settings
+from anonymize.text_cost import text_cost
 from ui.processing import Processed, on_picture_thread, shown
 from ui.sidebar import SidebarChoice
 
@@ -310,3 +311,17 @@ def confidence_histogram(name: str, confidences: np.ndarray, threshold: float) -
             },
         ],
     }
+
+
+def text_cost_note(choice: SidebarChoice) -> str | None:
+    """When text is hidden by the local models: that it is looked for on detection frames only, and what it
+    costs, as measured (:mod:`anonymize.text_cost`)."""
+    backend = choice.backend
+    if not (backend.kind == "local" and backend.text):
+        return None
+    cost, fast = text_cost(backend.preset, backend.text_mode), text_cost("fast", backend.text_mode)
+    note = "Text is looked for on detection frames only; tracking carries it to the frames between."
+    if cost is None:
+        return note
+    cheaper = f" Preset fast: {fast.with_text_ms} ms." if fast and backend.preset != "fast" else ""
+    return f"{note} {cost.sentence()}{cheaper}"
