@@ -225,3 +225,14 @@ def test_in_a_video_personal_text_is_found_on_detection_frames_and_carried_by_tr
     lines = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
     between = [p for line in lines[1:5] for p in line["carried_by_tracking"]]
     assert {p["pattern"] for p in between} == {"phone", "plate"}  # the van's number, and the dashcam car's plate
+
+
+@needs_the_extra
+def test_a_phone_number_upside_down_is_turned_over_read_and_hidden():
+    pixels, boxes = with_lines(street(), [("Call +44 20 7946 0958", 30), ("Welcome", 30)])
+    upside_down = np.ascontiguousarray(pixels[::-1, ::-1])  # the picture turned 180°, as a card held upside down
+    height, width = pixels.shape[:2]
+    turned = [(width - x2, height - y2, width - x1, height - y1) for x1, y1, x2, y2 in boxes]
+    found = TextDetector(personal=PERSONAL).detect(upside_down, confidence=0.5, overlap=0.3)
+    assert covered(turned[0], found) and not covered(turned[1], found)
+    assert "phone" in set(found.patterns)
