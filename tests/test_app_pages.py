@@ -36,6 +36,17 @@ def test_raising_the_confidence_slider_drops_weak_predictions():
     assert min(p["confidence"] for p in after) >= 0.8
 
 
+def test_a_threshold_step_that_leaves_the_boxes_drawn_as_they_were_sends_the_same_before_picture():
+    at = open_page("image")  # boxes are outlined from 50 %: a face slider step under that draws the same ones
+    first = at.image[0].value[0]
+    at.slider(key="confidence_face").set_value(20).run()
+    assert at.image[0].value[0] == first  # the same picture: the browser keeps the one it has
+    at.slider(key="confidence_face").set_value(80).run()
+    fewer = at.image[0].value[0]
+    at.toggle(key="show_boxes").set_value(False).run()
+    assert len({first, fewer, at.image[0].value[0]}) == 3  # fewer boxes, then none: other pictures
+
+
 def test_changing_the_method_changes_the_output(shown_media):
     at = open_page("image")
     blurred = image_pixels(at, shown_media, 1)

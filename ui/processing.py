@@ -17,6 +17,7 @@ import numpy as np
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from anonymize.annotate import draw_boxes
 from anonymize.detections import Predictions
 from anonymize.detectors.base import Detector
 from anonymize.edits import PictureEdits
@@ -40,6 +41,8 @@ class Processed:
     detect_seconds: float
     #: Everything detection returned, below the sliders too: what the statistics show.
     candidates: Predictions
+    #: The sha256 of the file: what names the picture in caches.
+    digest: str
 
 
 #: Threads that outlive a rerun, for the per-rerun picture work (censoring, drawing boxes). Streamlit runs each
@@ -93,8 +96,28 @@ def process(name: str, data: bytes, choice: SidebarChoice, edits: PictureEdits |
     )
     predictions = choice.settings.keep(found)
     return Processed(
-        name, loaded, on_picture_thread(hide, loaded.pixels, predictions, choice.settings, edits), seconds, found
+        name,
+        loaded,
+        on_picture_thread(hide, loaded.pixels, predictions, choice.settings, edits),
+        seconds,
+        found,
+        digest,
     )
+
+
+def shown_original(done: Processed, boxes: Predictions | None) -> bytes:
+    """The original picture, with ``boxes`` outlined when given, as :func:`shown` sends it: the same boxes on
+    the same picture are drawn and encoded once, so a threshold step that leaves the drawn boxes as they
+    were sends the same bytes again (and the browser keeps the picture it has)."""
+    if boxes is None:
+        return _shown_original(done.loaded.pixels, done.digest, None, b"")
+    drawn = boxes.xyxy.tobytes() + boxes.confidence.tobytes() + "|".join(boxes.class_name).encode()
+    return _shown_original(done.loaded.pixels, done.digest, boxes, drawn)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _shown_original(_pixels: np.ndarray, digest: str, _boxes: Predictions | None, drawn: bytes) -> bytes:
+    return shown(_pixels if _boxes is None else on_picture_thread(draw_boxes, _pixels, _boxes))
 
 
 def process_shown(

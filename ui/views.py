@@ -17,7 +17,7 @@ from anonymize.media import OUTPUT_EXTENSIONS, encode_image, load_image
 from anonymize.result import Result
 from anonymize.settings import Settings
 from anonymize.text_cost import text_cost
-from ui.processing import Processed, on_picture_thread, shown
+from ui.processing import Processed, on_picture_thread, shown, shown_original
 from ui.sidebar import SidebarChoice
 
 MIME_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
@@ -31,6 +31,7 @@ def hidden_label(class_name: str) -> str:
 
 #: Pictures per gallery page: a phone scrolls through one page in a few swipes.
 GALLERY_PAGE = 6
+BOXED_CAPTION = "Before (boxes: what was hidden)"
 DETECTION_HELP = (
     "How long the model took when this picture was first detected with these settings. Moving a confidence "
     "slider or a censor setting reuses that detection (only filtering and censoring run again), so this figure stays."
@@ -122,10 +123,17 @@ def show_json(payload: Any, *, height: int = 420) -> None:
 
 def before_picture(pixels: np.ndarray, hidden: Predictions, choice: SidebarChoice) -> tuple[np.ndarray, str]:
     """The "before" picture as the sidebar's box toggles ask for it, and its caption."""
-    if not choice.show_boxes:
+    boxed = boxes_shown(hidden, choice)
+    if boxed is None:
         return pixels, "Before"
-    boxed = hidden if choice.show_low_confidence else hidden.above(CONFIDENT)
-    return on_picture_thread(draw_boxes, pixels, boxed), "Before (boxes: what was hidden)"
+    return on_picture_thread(draw_boxes, pixels, boxed), BOXED_CAPTION
+
+
+def boxes_shown(hidden: Predictions, choice: SidebarChoice) -> Predictions | None:
+    """The boxes the sidebar's toggles ask to outline on a "before" picture; None for none."""
+    if not choice.show_boxes:
+        return None
+    return hidden if choice.show_low_confidence else hidden.above(CONFIDENT)
 
 
 def show_processed(
@@ -146,8 +154,8 @@ def show_processed(
         with left:
             done = review(done)
     else:
-        before, caption = before_picture(done.loaded.pixels, done.result.hidden, choice)
-        left.image(shown(before), caption=caption)
+        boxes = boxes_shown(done.result.hidden, choice)
+        left.image(shown_original(done, boxes), caption="Before" if boxes is None else BOXED_CAPTION)
     result = done.result
     right.image(shown(result.image), caption="After" + (", as reviewed" if result.review else ""))
 
