@@ -1,4 +1,4 @@
-"""The text class: how many rendered lines it finds whole, what else it boxes, and its time per picture.
+"""The text class in both modes: the rendered lines hidden (the personal ones alone in personal mode), and its cost.
 
     python bench/text.py [--pictures 40] [--seed 0] [--preset balanced] [--plates 250] [--timed 12] > docs/benchmarks/text.json
     python bench/text.py --table docs/benchmarks/text.json   # writes anonymize/text_cost.json, which the pages quote
