@@ -123,6 +123,7 @@ TABLES: dict[str, Callable[[], str]] = {
     "webcam_pacing": webcam_pacing,
     "slider_under_load": slider_under_load,
     "slider_under_load_pictures": lambda: slider_under_load("slider_under_load_pictures.json"),
+    "slider_under_load_widget_values": lambda: slider_under_load("slider_under_load_widget_values.json"),
     "video_cuts": video_cuts,
     "headline": headline,
 }

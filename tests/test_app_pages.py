@@ -262,6 +262,23 @@ def test_a_control_hidden_on_one_page_keeps_its_value_for_the_next(streamer):
     assert at.slider(key="confidence_face").value == 65 and at.toggle(key="show_boxes").value is False
 
 
+def test_a_control_hidden_behind_another_choice_keeps_its_value():
+    at = open_page("image")
+    at.slider(key="strength").set_value(5.0).run()
+    at.selectbox(key="method").set_value("fill").run()  # fill has no strength: its slider is gone
+    assert "strength" not in sidebar_keys(at)
+    at.selectbox(key="method").set_value("blur").run()
+    assert at.slider(key="strength").value == 5.0
+
+
+def test_a_slider_step_does_not_send_the_other_controls_back_with_values_to_apply():
+    # A value the server sets is applied by the browser, which draws the control again: on every control at
+    # every step, that was a third of the browser's work (bench/slider_latency.py).
+    at = open_page("image")
+    at.slider(key="confidence_face").set_value(20).run()
+    assert [widget.key for widget in at.sidebar if getattr(widget, "key", None) and widget.proto.set_value] == []
+
+
 def test_the_webcam_page_says_what_size_detection_looks_at(streamer):
     at = open_page("webcam")
     assert {m.label: m.value for m in at.metric}["Detection size"] == "–"  # none yet: nothing has been detected

@@ -11,10 +11,12 @@ falls back to its default.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
+from streamlit.errors import StreamlitWidgetAlreadyInstantiatedError
 
 from anonymize.censor import (
     CENSOR_METHODS,
@@ -149,15 +151,21 @@ def init_state() -> None:
 
 
 def keep_state() -> None:
-    """Keep every control's value while a page does not show it.
+    """Keep the value of every control this run did not draw, for the run that draws it again; call it once the
+    sidebar is drawn.
 
     Streamlit forgets a widget's value at the end of a run that did not draw it;
     writing the value back makes it plain session state, which survives, so a
-    control hidden on one page comes back with its value on the next.
+    control hidden on one page (or behind another choice) comes back with its value.
+    A control drawn in this run is left alone (Streamlit refuses the write then): a value
+    written before a control is drawn goes to the browser with it, and the browser applies it
+    and draws the control again. Written back for every control on every rerun, that was a quarter
+    of the browser's work on a slider step (``bench/slider_latency.py``).
     """
     for key in list(st.session_state):
         if key in DEFAULTS or key in _OWNED_KEYS or str(key).startswith(_OWNED_PREFIXES):
-            st.session_state[key] = st.session_state[key]
+            with suppress(StreamlitWidgetAlreadyInstantiatedError):
+                st.session_state[key] = st.session_state[key]
 
 
 def _confidence_key(class_name: str) -> str:
