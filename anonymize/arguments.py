@@ -17,6 +17,7 @@ import re
 from typing import Callable, NoReturn
 
 from anonymize.errors import printable
+from anonymize.personal_text import compiled
 from anonymize.run.options import Thresholds
 
 
@@ -54,9 +55,9 @@ def nearest_word(message: str, options: list[str]) -> str | None:
 def text_pattern(text: str) -> str:
     """An argparse type: a regular expression (a plain word is one), checked as personal text mode compiles it."""
     try:
-        re.compile(text, re.IGNORECASE)
-    except re.error as error:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a regular expression ({error})") from None
+        compiled(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is {error}") from None
     return text
 
 

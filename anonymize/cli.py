@@ -42,7 +42,7 @@ from anonymize.devices import DEVICES
 from anonymize.frames import DEFAULT_DETECT_EVERY, MAX_DELAY_FRAMES
 from anonymize.linkage import LIMIT, lowest_enough, measured
 from anonymize.media import OUTPUT_EXTENSIONS
-from anonymize.personal_text import BUILT_IN
+from anonymize.personal_text import BUILT_IN, PATTERN_SECONDS
 from anonymize.presets import DEFAULT_PRESET, PRESETS
 from anonymize.records import FOLDER as RECORDS
 from anonymize.run.engines import run
@@ -91,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=text_pattern,
         metavar="REGEX",
         help="with --text-mode personal, also hide lines holding REGEX (a word is one), ignoring case; repeat for "
-        "several. Predictions and records call them custom-1, custom-2…, never by their text",
+        "several. Predictions and records call them custom-1, custom-2…, never by their text. A pattern still "
+        f"undecided after {PATTERN_SECONDS * 1000:g} ms on a line counts as matched: the line is hidden",
     )
     default = CensorSettings()
     parser.add_argument(

@@ -9,7 +9,10 @@ misread digit fails a checksum.
 
 A pattern a user gives (``--text-pattern``, the sidebar's list) is a regular expression or a plain word,
 matched anywhere in the line, ignoring case. Records name it ``custom-1``, ``custom-2``…, never by its
-text: a user's list of names is the very data being hidden.
+text: a user's list of names is the very data being hidden. It is matched by the ``regex`` engine, which
+can be stopped: Python's own ``re`` cannot, and holds the interpreter meanwhile, so one pattern that
+backtracks without end (``(a|aa)+$`` on a line of forty a's) froze every session of the app. A pattern
+still undecided after :data:`PATTERN_SECONDS` on a line counts as matched: the line is hidden.
 
 Example:
     >>> personal_text = PersonalText.of(["Jane Doe"])
@@ -25,6 +28,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Callable, Iterable
+
+import regex
 
 #: What a line's own letters look like to OCR when they are digits.
 AS_DIGITS = str.maketrans("OoDQIl|iZzSsGbBgq", "00001111225566899")
@@ -154,18 +159,44 @@ BUILT_IN: tuple[TextPattern, ...] = (
 UNREAD = "unread"
 
 
+#: The longest a user's pattern may take on one line before the line is hidden as if it matched (a line
+#: is a few dozen characters: a pattern that is not runaway decides in microseconds).
+PATTERN_SECONDS = 0.05
+
+
+def compiled(expression: str) -> regex.Pattern:
+    """``expression`` as personal text mode matches it, ignoring case; ValueError saying why when it is not a
+    regular expression.
+
+    >>> compiled("[0-9")
+    Traceback (most recent call last):
+    ValueError: not a regular expression (unterminated character set at position 4)
+    """
+    try:
+        return regex.compile(expression, regex.IGNORECASE)
+    except regex.error as error:
+        raise ValueError(f"not a regular expression ({error})") from None
+
+
 def custom_pattern(index: int, expression: str) -> TextPattern:
     """The user's ``index``-th pattern (from 1); raises ValueError naming it when it is not a regular expression.
 
     >>> custom_pattern(2, "[0-9").name
     Traceback (most recent call last):
-    ValueError: text pattern 2 is not a regular expression (unterminated character set at position 0)
+    ValueError: text pattern 2 is not a regular expression (unterminated character set at position 4)
     """
     try:
-        compiled = re.compile(expression, re.IGNORECASE)
-    except re.error as error:
-        raise ValueError(f"text pattern {index} is not a regular expression ({error})") from None
-    return TextPattern(f"custom-{index}", lambda text: compiled.search(text) is not None)
+        pattern = compiled(expression)
+    except ValueError as error:
+        raise ValueError(f"text pattern {index} is {error}") from None
+
+    def matches(text: str) -> bool:
+        try:
+            return pattern.search(text, timeout=PATTERN_SECONDS) is not None
+        except TimeoutError:
+            return True  # undecided: hidden, as a line that could not be read is (fail closed)
+
+    return TextPattern(f"custom-{index}", matches)
 
 
 @dataclass(frozen=True)

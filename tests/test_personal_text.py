@@ -71,6 +71,13 @@ def test_a_users_own_words_and_expressions_are_named_by_number_ignoring_case():
     assert own.names[-2:] == ("custom-1", "custom-2")
 
 
+def test_a_users_pattern_that_backtracks_without_end_hides_the_line_instead_of_freezing_the_app():
+    # Python's re takes about half a minute on this and holds the interpreter meanwhile; a longer line, for ever.
+    runaway = PersonalText.of([r"(a|aa)+$", "Jane"])
+    assert runaway.match("a" * 40 + "!") == "custom-1"  # undecided in time: hidden
+    assert runaway.match("Open 24 hours") is None  # decided at once: not hidden
+
+
 def test_a_users_pattern_that_is_not_a_regular_expression_is_refused_by_number():
     with pytest.raises(ValueError, match="text pattern 2 is not a regular expression"):
         PersonalText.of(["fine", "[0-9"])

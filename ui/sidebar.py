@@ -35,7 +35,7 @@ from anonymize.detectors.remote import DEFAULT_TIMEOUT, TIMEOUT_RANGE
 from anonymize.detectors.text import text_available
 from anonymize.devices import DEVICES
 from anonymize.linkage import LIMIT, Linkage, lowest_enough, measured
-from anonymize.personal_text import BUILT_IN, PersonalText
+from anonymize.personal_text import BUILT_IN, PATTERN_SECONDS, PersonalText
 from anonymize.presets import DEFAULT_PRESET, PRESETS
 from anonymize.settings import ALL_CLASSES, OTHER_CLASS_CONFIDENCE, TEXT, Settings
 from ui.connection import Connection, connect, key_for
@@ -315,7 +315,8 @@ def _text_controls() -> None:
         "Your own patterns",
         key="text_patterns",
         placeholder="one per line: a word, a name, or a regular expression",
-        help="Matched anywhere in a line, ignoring case. Records name them custom-1, custom-2…, never by their text.",
+        help="Matched anywhere in a line, ignoring case. Records name them custom-1, custom-2…, never by their text. "
+        f"A pattern still undecided after {PATTERN_SECONDS * 1000:g} ms on a line counts as matched: the line is hidden.",
     )
     try:
         PersonalText.of(_own_patterns())
