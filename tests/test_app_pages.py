@@ -260,6 +260,9 @@ def test_a_control_hidden_on_one_page_keeps_its_value_for_the_next(streamer):
     at.switch_page("app_pages/webcam.py").run()
     at.switch_page("app_pages/image.py").run()
     assert at.slider(key="confidence_face").value == 65 and at.toggle(key="show_boxes").value is False
+    # The webcam page has no box toggles: coming back, the browser is sent the toggle's value to show, or it
+    # would show the default while the server used the kept value.
+    assert at.toggle(key="show_boxes").proto.set_value
 
 
 def test_a_control_hidden_behind_another_choice_keeps_its_value():

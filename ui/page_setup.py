@@ -22,10 +22,8 @@ def page_setup(page: PageInfo) -> sidebar.SidebarChoice:
     """
     st.set_page_config(page_title="Anonymize", page_icon=APP_ICON, layout="wide")
     sidebar.init_state()
-    try:
+    with sidebar.kept_state():
         choice = sidebar.render(censoring=page.censors, boxes=page.draws_boxes, preview_slot=page.draws_boxes)
-    finally:
-        sidebar.keep_state()
     st.session_state[_CHOICE_KEY] = choice
     return choice
 

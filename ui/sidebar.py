@@ -11,9 +11,9 @@ falls back to its default.
 
 from __future__ import annotations
 
-from contextlib import suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import streamlit as st
 from streamlit.errors import StreamlitWidgetAlreadyInstantiatedError
@@ -85,6 +85,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
 #: Session-state keys the sidebar owns besides ``DEFAULTS``: per-class sliders and class lists, typed classes, the key.
 _OWNED_PREFIXES = ("confidence_", "classes_")
 _OWNED_KEYS = {"typed_classes", "api_key"}
+#: The owned keys whose controls the last run drew (:func:`kept_state`).
+_DRAWN_KEY = "_sidebar_drawn"
 
 SOURCES = {kind: backend.label for kind, backend in REGISTRY.items()}
 CHOICES = {
@@ -150,22 +152,43 @@ def init_state() -> None:
             st.session_state[key] = default  # a hand-edited link with a bad value
 
 
-def keep_state() -> None:
-    """Keep the value of every control this run did not draw, for the run that draws it again; call it once the
-    sidebar is drawn.
+@contextmanager
+def kept_state() -> Iterator[None]:
+    """Around drawing the sidebar: keep the value of every control a run does not draw, for the run that draws it
+    again.
 
-    Streamlit forgets a widget's value at the end of a run that did not draw it;
-    writing the value back makes it plain session state, which survives, so a
-    control hidden on one page (or behind another choice) comes back with its value.
-    A control drawn in this run is left alone (Streamlit refuses the write then): a value
-    written before a control is drawn goes to the browser with it, and the browser applies it
-    and draws the control again. Written back for every control on every rerun, that was a quarter
-    of the browser's work on a slider step (``bench/slider_latency.py``).
+    Streamlit forgets a widget's value at the end of a run that did not draw it; writing the value
+    back makes it plain session state, which survives, so a control hidden on one page (or behind
+    another choice) comes back with its value. Written back in a run that draws the control, the value
+    goes to the browser with it, and the browser applies it and draws the control again. So it is written:
+
+    * after drawing, for every control this run did not draw (Streamlit refuses the write for the others);
+    * before drawing, for those the last run did not draw: without it, a control coming back would show
+      its default in the browser while the server used the kept value.
+
+    Written back for every control on every rerun, as it once was, that was a quarter of the browser's
+    work on a slider step (``bench/slider_latency.py``).
     """
-    for key in list(st.session_state):
-        if key in DEFAULTS or key in _OWNED_KEYS or str(key).startswith(_OWNED_PREFIXES):
-            with suppress(StreamlitWidgetAlreadyInstantiatedError):
+    drawn_last = st.session_state.get(_DRAWN_KEY, ())
+    for key in _owned_keys():
+        if key not in drawn_last:
+            st.session_state[key] = st.session_state[key]
+    try:
+        yield
+    finally:
+        drawn = set()
+        for key in _owned_keys():
+            try:
                 st.session_state[key] = st.session_state[key]
+            except StreamlitWidgetAlreadyInstantiatedError:
+                drawn.add(key)
+        st.session_state[_DRAWN_KEY] = drawn
+
+
+def _owned_keys() -> list[str]:
+    return [
+        key for key in st.session_state if key in DEFAULTS or key in _OWNED_KEYS or str(key).startswith(_OWNED_PREFIXES)
+    ]
 
 
 def _confidence_key(class_name: str) -> str:
@@ -386,7 +409,7 @@ def render(*, censoring: bool = True, boxes: bool = True, preview_slot: bool = F
     The model's controls are always drawn; ``censoring`` adds what to hide, the
     thresholds and the censor settings, ``boxes`` the toggles for drawing boxes
     on "before" pictures, ``preview_slot`` an empty place above the thresholds
-    for the page's result. A control not drawn keeps its value (``keep_state``).
+    for the page's result. A control not drawn keeps its value (``kept_state``).
     """
     with st.sidebar:
         backend, api_key = _backend_controls()
