@@ -16,11 +16,14 @@ import numpy as np
 from anonymize.detections import Predictions
 
 #: One colour per class (RGB); other classes get grey.
-CLASS_COLOURS = {"face": (255, 64, 129), "license-plate": (0, 200, 255)}
+CLASS_COLOURS = {"face": (255, 64, 129), "license-plate": (0, 200, 255), "text": (255, 200, 0)}
 
 
 def draw_boxes(image: np.ndarray, predictions: Predictions) -> np.ndarray:
     """A copy of ``image`` with each box outlined and labelled "class 87%".
+
+    A box with an outline (a turned line of text) is drawn as that outline, the region hidden: its
+    upright box would frame text that was left visible around the corners.
 
     In a crowd, labels would pile up into an unreadable band: the most
     confident detections are labelled first, and a label that would cover
@@ -33,7 +36,10 @@ def draw_boxes(image: np.ndarray, predictions: Predictions) -> np.ndarray:
     for d in sorted(predictions, key=lambda d: -d.confidence):
         colour = CLASS_COLOURS.get(d.class_name, (200, 200, 200))
         x1, y1, x2, y2 = (int(round(v)) for v in (d.x1, d.y1, d.x2, d.y2))
-        cv2.rectangle(out, (x1, y1), (x2, y2), colour, thickness)
+        if d.outline is None:
+            cv2.rectangle(out, (x1, y1), (x2, y2), colour, thickness)
+        else:
+            cv2.polylines(out, [np.round(d.outline).astype(np.int32)], True, colour, thickness)
         label = f"{d.class_name} {d.confidence:.0%}"
         (w, h), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
         top = max(0, y1 - h - base - 2)

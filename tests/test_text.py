@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from anonymize.annotate import draw_boxes
 from anonymize.cli import main
+from anonymize.detections import Detection, Predictions
 from anonymize.detectors.text import TextDetector, text_available
 from anonymize.media import encode_image, load_image
 from conftest import SAMPLES
@@ -46,6 +48,14 @@ def test_slanted_neighbouring_lines_whose_upright_boxes_overlap_are_each_found()
         cx, cy = cv2.transform(np.array([[[(x1 + x2) / 2, (y1 + y2) / 2]]], np.float32), turn)[0, 0]
         assert any(d.x1 <= cx <= d.x2 and d.y1 <= cy <= d.y2 for d in found)
     assert len(found) >= len(lines)
+
+
+def test_a_turned_line_is_drawn_on_the_before_picture_as_its_outline_not_its_upright_box():
+    diamond = ((30.0, 10.0), (50.0, 30.0), (30.0, 50.0), (10.0, 30.0))
+    found = Predictions.of([Detection(10, 10, 50, 50, 0.9, "text", outline=diamond)], 60, 60)
+    drawn = draw_boxes(np.zeros((60, 60, 3), np.uint8), found)
+    assert drawn[40, 40].any()  # on the outline's edge from (50, 30) to (30, 50)
+    assert not drawn[50, 50].any()  # the upright box's corner, outside what was hidden
 
 
 def test_a_picture_without_text_has_no_text_box():
