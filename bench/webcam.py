@@ -19,7 +19,7 @@ the city photo's faces and the dashcam frame's plate side by side. Prints JSON:
 
 With ``--load N``, N other processes keep cores busy (a busy loop each, at normal priority) for
 the whole run: a laptop with a browser and a video call. ``--paced-only`` skips ``flat_out`` and
-``synchronous``.
+``synchronous``. ``--text`` looks for text too (every line; the ``[text]`` extra).
 """
 
 from __future__ import annotations
@@ -63,9 +63,13 @@ def frames(strip: np.ndarray, count: int) -> list[np.ndarray]:
 
 
 def run_live(
-    views: list[np.ndarray], fps: float | None, interval: float = DETECTION_INTERVAL, delayed: bool = False
+    views: list[np.ndarray],
+    fps: float | None,
+    interval: float = DETECTION_INTERVAL,
+    delayed: bool = False,
+    text: bool = False,
 ) -> dict:
-    live = LiveAnonymizer(local_detector(), Settings(), detection_interval=interval, delayed=delayed)
+    live = LiveAnonymizer(local_detector(text=text), Settings(), detection_interval=interval, delayed=delayed)
     if fps is None:  # flat out is only meaningful once detection results exist
         while live.stats().obscured == live.stats().frames:
             live.process(views[0])
@@ -124,14 +128,14 @@ def run_live(
     }
 
 
-def paced(views: list[np.ndarray], fps: float, intervals: list[float], rounds: int) -> dict:
+def paced(views: list[np.ndarray], fps: float, intervals: list[float], rounds: int, text: bool = False) -> dict:
     """``run_live`` at ``fps`` for each detection interval, as shown at once and delayed (each frame held
     until its own detection), the contenders taking turns; each one's runs."""
     contenders = [(interval, delayed) for interval in intervals for delayed in (False, True)]
     runs = {contender: [] for contender in contenders}
     for _ in range(rounds):
         for interval, delayed in contenders:
-            runs[interval, delayed].append(run_live(views, fps, interval, delayed))
+            runs[interval, delayed].append(run_live(views, fps, interval, delayed, text))
     return {
         "camera_fps": fps,
         **{
@@ -157,6 +161,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--load", type=int, default=0, help="processes that keep a core busy each during the run")
     parser.add_argument("--paced-only", action="store_true")
+    parser.add_argument("--text", action="store_true", help="the text class too (all text; the [text] extra)")
     args = parser.parse_args()
     views = frames(scene(), int(args.seconds * args.camera_fps))
     detector = local_detector()
@@ -166,12 +171,13 @@ def main() -> None:
     report = {
         "resolution": "640x480",
         "busy_processes": args.load,
+        "text": args.text,
         "objects_at_start_and_middle_of_pan": {
             c: sum(d.class_name == c for d in found) for c in ("face", "license-plate")
         },
     }
     with busy_cores(args.load):
-        report["paced"] = paced(views, args.camera_fps, args.intervals, args.rounds)
+        report["paced"] = paced(views, args.camera_fps, args.intervals, args.rounds, args.text)
         if not args.paced_only:
             report["flat_out"] = run_live(views, None)
             report["synchronous"] = run_synchronous(views[:120])

@@ -42,8 +42,12 @@ PACKAGE, MODEL_FILE = "rapidocr", "models/PP-OCRv6_det_small.onnx"
 INSTALL = "The text class needs the [text] extra: pip install 'anonymize[text]'."
 #: The detector's settings as its authors run it: pixels above ``THRESHOLD`` are text, boxes grown by
 #: ``UNCLIP``. The picture is scaled so that its shorter side is a preset's ``text_side`` (sides rounded to
-#: multiples of 32); its authors' 736 by default.
+#: multiples of 32; enlarged :data:`MAX_ENLARGEMENT` times at most); its authors' 736 by default.
 SHORT_SIDE, THRESHOLD, UNCLIP = 736, 0.3, 1.6
+#: The most a picture is enlarged for the network. A webcam frame (480 px) is still looked at 960 px high by
+#: the default, and the smaller copies the webcam detects on when it falls behind (:mod:`anonymize.pacing`)
+#: at twice their size, which costs less, instead of being enlarged back to the full frame's cost.
+MAX_ENLARGEMENT = 2.0
 #: Lines thinner than this (px, on the network's scale) are specks, not text.
 MIN_SIDE = 3
 MAX_LINES = 1000
@@ -124,7 +128,7 @@ class TextDetector(DetectorDefaults):
     def _probability(self, image: np.ndarray) -> tuple[np.ndarray, float, float]:
         """The network's text probability per pixel, and the scale from its map back to ``image``."""
         height, width = image.shape[:2]
-        ratio = self.short_side / min(height, width)
+        ratio = min(self.short_side / min(height, width), MAX_ENLARGEMENT)
         size_x, size_y = (max(32, round(side * ratio / 32) * 32) for side in (width, height))
         # The network was trained on BGR pictures, normalised to -1…1.
         scaled = cv2.resize(image[:, :, ::-1], (size_x, size_y), interpolation=cv2.INTER_LINEAR)
