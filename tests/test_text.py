@@ -58,13 +58,14 @@ def test_a_turned_line_is_drawn_on_the_before_picture_as_its_outline_not_its_upr
     assert not drawn[50, 50].any()  # the upright box's corner, outside what was hidden
 
 
-def test_a_small_picture_is_looked_at_twice_its_size_at_most_so_the_webcams_smaller_copies_cost_less():
+def test_a_small_picture_is_enlarged_three_times_at_most_so_the_webcams_smaller_copies_cost_less():
     # The webcam detects on a smaller copy when it falls behind (anonymize/pacing.py); enlarged back to the
     # preset's side, the copy would cost the text network as much as the frame.
     detector = TextDetector(short_side=960)
     frame, copy = np.zeros((480, 640, 3), np.uint8), np.zeros((240, 320, 3), np.uint8)
     assert detector._probability(frame)[0].shape == (960, 1280)  # a webcam frame: the preset's side, as before
-    assert detector._probability(copy)[0].shape == (480, 640)  # its half-size copy: twice, not four times
+    # its half-size copy: three times (the sides rounded to 32 px), not four
+    assert detector._probability(copy)[0].shape == (704, 960)
 
 
 def test_a_picture_without_text_has_no_text_box():
