@@ -138,7 +138,6 @@ class Predictions:
         array([[0., 0., 4., 2.]])
         """
         items = list(detections)
-        patterns = [d.pattern for d in items]
         outlines = [d.outline for d in items]
         return cls(
             np.array([[d.x1, d.y1, d.x2, d.y2] for d in items], np.float64).reshape(-1, 4),
@@ -149,7 +148,7 @@ class Predictions:
             width,
             height,
             raw,
-            np.array(patterns, object) if any(p is not None for p in patterns) else None,
+            pattern_column([d.pattern for d in items]),
             _outlines(outlines) if any(o is not None for o in outlines) else None,
         )
 
@@ -405,6 +404,11 @@ def _outline_of(item: dict[str, Any]) -> tuple[tuple[float, float], ...] | None:
         return None
     corners = tuple((float(p["x"]), float(p["y"])) for p in points)
     return corners if np.isfinite(corners).all() else None
+
+
+def pattern_column(patterns: list[str | None]) -> np.ndarray | None:
+    """:attr:`Predictions.pattern` for boxes with these patterns: None when none has one (no text)."""
+    return np.array(patterns, object) if any(p is not None for p in patterns) else None
 
 
 def _outlines(outlines: list[tuple[tuple[float, float], ...] | None]) -> np.ndarray:

@@ -47,7 +47,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from anonymize.camera import CameraMotion
-from anonymize.detections import Predictions
+from anonymize.detections import Predictions, pattern_column
 
 #: How long (s) a track's box is believed away from its detections, forwards and backwards.
 COAST_SECONDS = 0.5
@@ -344,7 +344,7 @@ class Tracker:
             np.full(len(located), None, object),
             width,
             height,
-            pattern=_patterns([track.pattern for track, _ in located]),
+            pattern=pattern_column([track.pattern for track, _ in located]),
         )
 
     def forget_before(self, t: float) -> None:
@@ -355,10 +355,6 @@ class Tracker:
         self._cuts = {time for time in self._cuts if time >= t}
         if self.camera:  # a track still carried was detected within ``coast`` of ``t``
             self.camera.forget_before(t - self.coast)
-
-
-def _patterns(patterns: list[str | None]) -> np.ndarray | None:
-    return np.array(patterns, object) if any(p is not None for p in patterns) else None
 
 
 def _match_distance(boxes: np.ndarray, predicted: np.ndarray) -> np.ndarray:

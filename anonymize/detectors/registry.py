@@ -85,13 +85,14 @@ def _local_record(config: BackendConfig) -> dict[str, str | int]:
     (they can be the very names being hidden), with the sha256 of all of them, so that ``--resume`` sees a
     change."""
     record: dict[str, str | int] = {"kind": "local", "preset": config.preset}
-    if config.text:
-        record |= {"text": True, "text_mode": config.text_mode}
-    if config.text and config.text_mode == "personal":
+    if not config.text:
+        return record
+    record |= {"text": True, "text_mode": config.text_mode}
+    if config.text_mode == "personal":
         names = [p.name for p in BUILT_IN] + [f"custom-{n}" for n in range(1, len(config.text_patterns) + 1)]
         record["text_patterns"] = ",".join(names)
-    if config.text and config.text_mode == "personal" and config.text_patterns:
-        record["text_patterns_sha256"] = hashlib.sha256("\n".join(config.text_patterns).encode()).hexdigest()
+        if config.text_patterns:
+            record["text_patterns_sha256"] = hashlib.sha256("\n".join(config.text_patterns).encode()).hexdigest()
     return record
 
 

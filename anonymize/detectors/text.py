@@ -31,15 +31,13 @@ import numpy as np
 
 from anonymize.detections import ANY_TEXT, Predictions
 from anonymize.detectors.base import DetectorDefaults, DetectorInfo, model_path, onnx_session
-from anonymize.detectors.text_reading import TextReader, ordered_corners
+from anonymize.detectors.text_reading import INSTALL, PACKAGE, TextReader, ordered_corners
 from anonymize.devices import CPU_PROVIDER
 from anonymize.errors import DetectionError
 from anonymize.personal_text import UNREAD, PersonalText
 
-#: The package whose wheel carries the model, and the model's file in it.
-PACKAGE, MODEL_FILE = "rapidocr", "models/PP-OCRv6_det_small.onnx"
-#: How to get it, when it is not there.
-INSTALL = "The text class needs the [text] extra: pip install 'anonymize[text]'."
+#: The model's file in the package's wheel (:data:`~anonymize.detectors.text_reading.PACKAGE`).
+MODEL_FILE = "models/PP-OCRv6_det_small.onnx"
 #: The detector's settings as its authors run it: pixels above ``THRESHOLD`` are text, boxes grown by
 #: ``UNCLIP``. The picture is scaled so that its shorter side is a preset's ``text_side`` (sides rounded to
 #: multiples of 32; enlarged :data:`MAX_ENLARGEMENT` times at most); its authors' 736 by default.

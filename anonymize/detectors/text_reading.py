@@ -25,7 +25,9 @@ from anonymize.detectors.base import model_path, onnx_session
 from anonymize.devices import CPU_PROVIDER
 from anonymize.errors import DetectionError
 
+#: The package whose wheel carries the text models (the detector's too), and how to get it when it is not there.
 PACKAGE = "rapidocr"
+INSTALL = "The text class needs the [text] extra: pip install 'anonymize[text]'."
 RECOGNISER = f"{PACKAGE}/models/PP-OCRv6_rec_small.onnx"
 ORIENTATION = f"{PACKAGE}/models/ch_ppocr_mobile_v2.0_cls_mobile.onnx"
 #: The recogniser's input height, and the narrowest input (its authors' 320 px: a short line is padded).
@@ -41,7 +43,7 @@ class TextReader:
 
     def __init__(self, providers: tuple[str, ...] = (CPU_PROVIDER,)) -> None:
         if not (model_path(RECOGNISER).is_file() and model_path(ORIENTATION).is_file()):
-            raise DetectionError("Reading text needs the [text] extra: pip install 'anonymize[text]'.")
+            raise DetectionError(INSTALL)
         self._recogniser = onnx_session(RECOGNISER, providers)
         self._orientation = onnx_session(ORIENTATION, providers)
         characters = self._recogniser.get_modelmeta().custom_metadata_map["character"].splitlines()
