@@ -111,7 +111,12 @@ def shown_original(done: Processed, boxes: Predictions | None) -> bytes:
     were sends the same bytes again (and the browser keeps the picture it has)."""
     if boxes is None:
         return _shown_original(done.loaded.pixels, done.digest, None, b"")
-    drawn = boxes.xyxy.tobytes() + boxes.confidence.tobytes() + "|".join(boxes.class_name).encode()
+    drawn = (
+        boxes.xyxy.tobytes()
+        + boxes.outlines.tobytes()
+        + boxes.confidence.tobytes()
+        + "|".join(boxes.class_name).encode()
+    )
     return _shown_original(done.loaded.pixels, done.digest, boxes, drawn)
 
 
