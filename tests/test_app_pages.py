@@ -8,6 +8,7 @@ import numpy as np
 from PIL import Image
 
 from anonymize.media import PREVIEW_SIDE
+from anonymize.settings import CLASS_CONFIDENCE
 from conftest import SAMPLES
 from helpers.apptest import download, image_pixels, open_page, predictions
 from helpers.pictures import png_header_only
@@ -88,7 +89,10 @@ def test_settings_come_from_a_shared_link_and_survive_page_switches():
 
 def test_each_class_of_the_model_has_its_own_confidence_slider_at_its_default():
     at = open_page("image")
-    assert (at.slider(key="confidence_face").value, at.slider(key="confidence_license-plate").value) == (1, 5)
+    assert (at.slider(key="confidence_face").value, at.slider(key="confidence_license-plate").value) == (
+        CLASS_CONFIDENCE["face"],
+        CLASS_CONFIDENCE["license-plate"],
+    )
     at.slider(key="confidence_license-plate").set_value(90).run()
     assert not [p for p in predictions(at) if p["class"] == "license-plate" and p["confidence"] < 0.9]
     assert [p for p in predictions(at) if p["class"] == "face" and p["confidence"] < 0.5]
@@ -197,7 +201,7 @@ def test_batch_results_stay_when_a_slider_moves_and_say_what_changed_since(shown
         at.image
     ) == thumbnails  # the results are still there
     (notice,) = [w.value for w in at.warning if "other settings" in w.value]
-    assert "face threshold 1 → 40 %" in notice and "Anonymize 1 upload(s)" in notice
+    assert "face threshold 0.1 → 40 %" in notice and "Anonymize 1 upload(s)" in notice
     at.selectbox(key="method").set_value("fill").run()
     assert "censoring" in [w.value for w in at.warning if "other settings" in w.value][0]
     at.button[0].click().run()  # made again: no notice, downloads back

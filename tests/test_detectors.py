@@ -62,17 +62,24 @@ def test_a_face_pass_too_large_for_one_run_finds_the_same_faces_in_tiles(city, m
 
 
 def candidate(score, full_resolution_score, side=20.0):
-    return Candidates(np.array([[0, 0, side, side]]), np.array([score]), np.array([full_resolution_score]))
+    boxes = np.array([[0, 0, side, side]], float)
+    return Candidates(boxes, np.array([score]), np.array([full_resolution_score]), np.array([score]))
 
 
 def test_a_candidate_the_full_resolution_pass_did_not_see_is_doubted():
-    assert agreement(candidate(0.3, 0.0))[0] < 0.01 < agreement(candidate(0.3, 0.3))[0]
+    assert agreement(candidate(0.3, 0.0))[0] < 0.001 < agreement(candidate(0.3, 0.3))[0]
 
 
-def test_a_higher_raw_score_never_lowers_the_confidence():
+@pytest.mark.parametrize("side", [8, 20, 60, 200, 1000])
+def test_a_higher_raw_score_never_lowers_the_confidence(side):
     raw = np.linspace(0.02, 0.99, 50)
-    scores = agreement(Candidates(np.zeros((50, 4)), raw, raw))
-    assert (np.diff(scores) >= 0).all() and scores[0] < 0.01 and scores[-1] > 0.99
+    scores = agreement(Candidates(np.tile([0, 0, side, side], (50, 1)).astype(float), raw, raw, raw))
+    assert (np.diff(scores) >= 0).all() and scores[0] < 0.001 and scores[-1] > 0.99
+
+
+def test_a_larger_candidate_needs_more_to_be_hidden_when_it_is_doubtful():
+    # A false alarm costs the picture its area: the fit weighs a non-face by its size.
+    assert agreement(candidate(0.05, 0.05, side=200))[0] < agreement(candidate(0.05, 0.05, side=20))[0]
 
 
 def test_the_int8_model_sees_what_the_float_model_sees(dashcam):

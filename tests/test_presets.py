@@ -25,7 +25,7 @@ def test_each_preset_builds_the_documented_detector(name, face_passes, plate_siz
 def test_balanced_is_the_default_with_low_thresholds_per_class_and_generous_padding():
     assert DEFAULT_PRESET == "balanced" and set(PRESETS) == {"fast", "balanced", "thorough"}
     assert (Settings().threshold("face"), Settings().threshold("license-plate"), Settings().threshold("car")) == (
-        1,
+        0.1,
         5,
         5,
     )

@@ -55,7 +55,7 @@ DEFAULTS: dict[str, Any] = {
     "classes": list(ALL_CLASSES),
     "text_mode": "all",
     "text_patterns": "",
-    "confidence": OTHER_CLASS_CONFIDENCE,
+    "confidence": float(OTHER_CLASS_CONFIDENCE),
     "overlap": int(_LIBRARY.overlap),
     "method": _LIBRARY.censor.method,
     "shape": _LIBRARY.censor.shape,
@@ -75,12 +75,15 @@ NOT_IN_URL = {"source", "project", "version", "workspace", "api_url", "text_patt
 BOUNDS: dict[str, tuple[float, float]] = {
     "version": (1, 1_000_000),
     "timeout": TIMEOUT_RANGE,
-    "confidence": (0, 100),
+    "confidence": (0.0, 100.0),
     "overlap": (0, 100),
     "strength": STRENGTH_RANGE,
     "padding": PADDING_RANGE,
     "feather": FEATHER_RANGE,
 }
+
+#: The confidence sliders' step (%): the face default sits at 0.1 %, the calibrated score's recall-first threshold.
+CONFIDENCE_STEP = 0.1
 
 #: Session-state keys the sidebar owns besides ``DEFAULTS``: per-class sliders and class lists, typed classes, the key.
 _OWNED_PREFIXES = ("confidence_", "classes_")
@@ -137,6 +140,8 @@ def _to_url(value: Any) -> str:
         return ",".join(value)
     if isinstance(value, bool):
         return "1" if value else "0"
+    if isinstance(value, float):
+        return f"{value:g}"
     return str(value)
 
 
@@ -207,7 +212,7 @@ def _seed_class_threshold(class_name: str, default: float) -> None:
             return
         except (KeyError, ValueError, TypeError):
             continue
-    st.session_state[key] = default
+    st.session_state[key] = float(default)
 
 
 def _threshold_controls(defaults: dict[str, float], draw: bool) -> dict[str, float]:
@@ -217,13 +222,25 @@ def _threshold_controls(defaults: dict[str, float], draw: bool) -> dict[str, flo
     help_text = "Lowest score hidden. Lower hides more, at the risk of false alarms."
     if not defaults:
         if draw:
-            st.slider("Confidence threshold (%)", *BOUNDS["confidence"], key="confidence", help=help_text)
+            st.slider(
+                "Confidence threshold (%)",
+                *BOUNDS["confidence"],
+                step=CONFIDENCE_STEP,
+                key="confidence",
+                help=help_text,
+            )
         return {}
     values = {}
     for name, default in defaults.items():
         _seed_class_threshold(name, default)
         if draw:
-            st.slider(f"Confidence: {name} (%)", *BOUNDS["confidence"], key=_confidence_key(name), help=help_text)
+            st.slider(
+                f"Confidence: {name} (%)",
+                *BOUNDS["confidence"],
+                step=CONFIDENCE_STEP,
+                key=_confidence_key(name),
+                help=help_text,
+            )
         values[name] = st.session_state[_confidence_key(name)]
     return values
 

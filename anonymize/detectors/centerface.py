@@ -101,20 +101,19 @@ class CenterFaceDetector(DetectorDefaults):
 
     def candidates(self, image: np.ndarray, overlap: float) -> Candidates:
         """Every pass' boxes merged into one candidate per face (by NMS on the raw score), with what the
-        full-resolution pass saw of each."""
+        full-resolution and the downscaled pass saw of each."""
         height, width = image.shape[:2]
-        passes = [
-            self._run(image, in_w, in_h, int8, face_scoring.PASS_FLOOR)
-            for in_w, in_h, int8 in self.input_sizes(width, height)
-        ]
+        sizes = self.input_sizes(width, height)  # smallest first
+        passes = [self._run(image, in_w, in_h, int8, face_scoring.PASS_FLOOR) for in_w, in_h, int8 in sizes]
         bounds = np.array([width, height, width, height], np.float32)
         for boxes, _ in passes:
             np.clip(boxes, 0, bounds, out=boxes)
         boxes = np.concatenate([boxes for boxes, _ in passes])
         scores = np.concatenate([scores for _, scores in passes])
         keep = nms_indices(boxes, scores, overlap)
-        full_resolution = face_scoring.score_in_pass(boxes[keep], *passes[-1])  # input_sizes is smallest first
-        return Candidates(boxes[keep], scores[keep], full_resolution)
+        full_resolution = face_scoring.score_in_pass(boxes[keep], *passes[-1])
+        downscaled = face_scoring.score_in_pass(boxes[keep], *passes[0]) if len(passes) > 1 else full_resolution
+        return Candidates(boxes[keep], scores[keep], full_resolution, downscaled, sizes[-1][0] / width)
 
     def _run(
         self, image: np.ndarray, in_w: int, in_h: int, int8: bool, confidence: float

@@ -9,17 +9,21 @@ on what the passes already measured:
 * the best score any pass gave it;
 * the score the full-resolution pass gave it (a real face the downscaled pass
   finds is nearly always seen at full resolution too, while many of that pass'
-  false alarms vanish there).
-
-The candidate's size was a third input; on faces_val it added over-censored
-area and no recall, so it was left out.
+  false alarms vanish there);
+* the score the downscaled (640 px) pass gave it, and the candidate's size as
+  the full-resolution pass saw it, with their products: which pass to trust
+  depends on the size (a large face is surer on the downscaled copy, a small
+  one at full resolution).
 
 The weights are fitted on faces_dev and checked on faces_val, which they never
-saw (``bench/fit_face_scoring.py``): first class-balanced, for the ranking,
-then calibrated (Platt scaling, on faces_dev's own share of faces), so that a
+saw (``bench/fit_face_scoring.py``): first for the ranking, each non-face
+weighted by its size (its side to the power :data:`COST_POWER`: a large false
+alarm hides more of the picture than a small one, and over-censored area is
+what a false alarm costs) and the faces weighted to balance them; then
+calibrated (Platt scaling, on faces_dev's own share of faces), so that a
 confidence means what it says: of the candidates scored about 30 %, about 30 %
-are faces (the reliability table is in docs/benchmarks.md). Most candidates are not
-faces, so the threshold that keeps recall first is low (1 %).
+are faces (the reliability table is in docs/benchmarks.md). Most candidates are
+not faces, so the threshold that keeps recall first is low (0.1 %).
 
 An earlier design added a closer look (CenterFace again on an enlarged crop)
 for doubtful candidates. It cut false regions on the set it was fitted on and
@@ -28,9 +32,9 @@ removed (docs/benchmarks.md, "How the default was chosen").
 
 Example:
     >>> import numpy as np
-    >>> sure = agreement(Candidates(np.array([[0, 0, 40, 40.]]), np.array([0.9]), np.array([0.9])))
-    >>> doubtful = agreement(Candidates(np.array([[0, 0, 12, 12.]]), np.array([0.06]), np.array([0.0])))
-    >>> bool(sure[0] > 0.9), bool(doubtful[0] < 0.01)
+    >>> sure = agreement(Candidates(np.array([[0, 0, 40, 40.]]), *np.array([[0.9], [0.9], [0.9]])))
+    >>> doubtful = agreement(Candidates(np.array([[0, 0, 12, 12.]]), *np.array([[0.06], [0.0], [0.06]])))
+    >>> bool(sure[0] > 0.9), bool(doubtful[0] < 0.001)
     (True, True)
 """
 
@@ -42,9 +46,12 @@ import numpy as np
 
 from anonymize.detections import iou_matrix
 
-#: Weights on logit(own score) and logit(full-resolution pass score), and the bias: the
-#: class-balanced fit times Platt's slope, plus its intercept (``bench/fit_face_scoring.py``).
-AGREEMENT_WEIGHTS = (0.315, 2.686, 2.643)
+#: Weights on :meth:`Candidates.features`, and the bias: the cost-weighted fit times Platt's slope, plus its
+#: intercept (``bench/fit_face_scoring.py``).
+AGREEMENT_WEIGHTS = (0.326, 2.0, -1.38, 1.609, 0.479, 0.232, -2.514)
+#: How much more a larger non-face weighs in the fit: its side to this power (chosen on faces_dev among
+#: 0, 0.5, 0.75 and 1: docs/benchmarks.md, "How the default was chosen").
+COST_POWER = 0.75
 #: Each pass keeps cells above this score, and a candidate needs it: low enough that "the
 #: full-resolution pass did not see it" means something, and that a faint face is still scored.
 PASS_FLOOR = 0.02
@@ -57,16 +64,24 @@ _CLIP = 1e-4
 
 @dataclass(frozen=True)
 class Candidates:
-    """Possible faces after merging the passes: ``N×4`` corner boxes, their best score, and the
-    full-resolution pass' score for the same face (0 if it did not see it)."""
+    """Possible faces after merging the passes: ``N×4`` corner boxes, their best score, and the scores
+    the full-resolution and the downscaled (smallest) pass gave the same face (0 where it did not see it;
+    with one pass, both are its own)."""
 
     boxes: np.ndarray
     score: np.ndarray
     full_resolution_score: np.ndarray
+    downscaled_score: np.ndarray
+    #: The full-resolution pass' input pixels per image pixel (below 1 when the image is larger than it).
+    full_resolution_scale: float = 1.0
 
     def features(self) -> np.ndarray:
-        """The classifier's inputs, ``N×2``."""
-        return np.stack([logit(self.score), logit(self.full_resolution_score)], axis=1)
+        """The classifier's inputs, ``N×6``: logits of the three scores, the log of the side the
+        full-resolution pass saw, and that times the full-resolution and downscaled logits."""
+        widths, heights = (self.boxes[:, 2:] - self.boxes[:, :2]).T
+        side = np.log(np.maximum(np.sqrt(np.maximum(widths * heights, 0)) * self.full_resolution_scale, 1.0))
+        full, downscaled = logit(self.full_resolution_score), logit(self.downscaled_score)
+        return np.stack([logit(self.score), full, downscaled, side, side * downscaled, side * full], axis=1)
 
 
 def agreement(candidates: Candidates) -> np.ndarray:
