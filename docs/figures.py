@@ -103,8 +103,8 @@ def headline() -> str:
     ]
     rows = [
         "| on 939 photos never tuned on (`faces_val`, 4 839 faces) | faces ≥ 10 px hidden | ≥ 32 px | false regions / photo "
-        "| time / photo |",
-        "|---|---|---|---|---|",
+        "| non-face area hidden | time / photo |",
+        "|---|---|---|---|---|---|",
     ]
     for name, label, time in (
         ("ours_balanced", "this tool, default (faces and plates)", f"{_span(alone, '{:.2f}')}× deface's"),
@@ -112,8 +112,31 @@ def headline() -> str:
     ):
         row = val[name]
         rows.append(
-            f"| {label} | {row['recall']['ge10'] * 100:.1f} % | {row['recall']['ge32'] * 100:.1f} % | {row['false_regions']['mean']:.2f} | {time} |"
+            f"| {label} | {row['recall']['ge10'] * 100:.1f} % | {row['recall']['ge32'] * 100:.1f} % "
+            f"| {row['false_regions']['mean']:.2f} | {row['over_censored'] * 100:.1f} % | {time} |"
         )
+    return "\n".join(rows)
+
+
+def _share(band: dict) -> str:
+    """A band's share of faces, to two decimals under 1 % (where the default threshold sits)."""
+    share = band["share_faces"]
+    if share is None:
+        return "–"
+    return f"{share * 100:.2f} %" if share < 0.01 else f"{share * 100:.1f} %"
+
+
+def calibration() -> str:
+    """The face scoring's reliability: per band of calibrated confidence, how many of faces_val's candidates
+    fall there and which share of them are faces, on both sets (``bench/fit_face_scoring.py``)."""
+    report = _json("face_scoring.json")["reliability"]
+    rows = [
+        "| calibrated confidence | candidates faces_val | faces among them, faces_val | faces among them, faces_dev |",
+        "|---|---|---|---|",
+    ]
+    for val, dev in zip(report["faces_val"], report["faces_dev"]):
+        low, high = (float(end) * 100 for end in val["score"].split("–"))
+        rows.append(f"| {low:g}–{high:g} % | {val['candidates']:,} | {_share(val)} | {_share(dev)} |".replace(",", " "))
     return "\n".join(rows)
 
 
@@ -126,6 +149,7 @@ TABLES: dict[str, Callable[[], str]] = {
     "slider_under_load_widget_values": lambda: slider_under_load("slider_under_load_widget_values.json"),
     "video_cuts": video_cuts,
     "headline": headline,
+    "calibration": calibration,
 }
 
 
