@@ -26,6 +26,8 @@ TEXT = "text"
 #: that it is a face), and most candidates are not faces: at 0.1 % faces_dev's cross-validated recall is
 #: within a face of the raw model's at 5 %, with the least over-censored area that allows.
 CLASS_CONFIDENCE: dict[str, float] = {"face": 0.1, "license-plate": 5, "text": 50}
+#: The confidence sliders' step (%): a default is one of its multiples, so that a slider can come back to it.
+CONFIDENCE_STEP = 0.1
 #: The default for any other class (a Roboflow model's own classes).
 OTHER_CLASS_CONFIDENCE = 5
 #: An offline detector is asked at this confidence (%), or at the lowest threshold when that is lower,

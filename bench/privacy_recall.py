@@ -232,6 +232,10 @@ class Tally:
             "images": len(self.times),
             "boxes": {k: len(v) for k, v in self.hits.items()},
             "recall": recall,
+            "missed": {
+                "ge10": sum(not hit for bucket in ("10to16", "16to32", "ge32") for hit in self.hits[bucket]),
+                "ge32": sum(not hit for hit in self.hits["ge32"]),
+            },
             "by_kind": {k: {"faces": len(v), "recall": share(v)} for k, v in sorted(self.kinds.items())},
             "over_censored": round(self.outside_censored / max(self.outside_total, 1), 4),
             "false_regions": {

@@ -141,6 +141,69 @@ def calibration() -> str:
     return "\n".join(rows)
 
 
+#: The face-scoring settings each table of "How the default was chosen" shows: (label, section of
+#: face_scoring.json, its entry or None for the top level, threshold).
+SCORING_ROWS = {
+    "scoring_levers": [
+        ("raw score only, calibrated", "levers", "raw score only", "0.2 %"),
+        ("raw score only, calibrated", "levers", "raw score only", "0.5 %"),
+        ("raw score only, calibrated", "levers", "raw score only", "1 %"),
+        ("+ full-resolution agreement", "levers", "+ full-resolution agreement (the previous default)", "0.1 %"),
+        ("+ full-resolution agreement", "levers", "+ full-resolution agreement (the previous default)", "0.5 %"),
+        (
+            "+ full-resolution agreement (the previous default)",
+            "levers",
+            "+ full-resolution agreement (the previous default)",
+            "1 %",
+        ),
+        ("+ 640 px pass and size, weighted by size (**the default**)", None, None, "0.1 %"),
+        ("+ 640 px pass and size, weighted by size", None, None, "0.2 %"),
+        ("+ 640 px pass and size, weighted by size", None, None, "0.5 %"),
+        ("+ 640 px pass and size, weighted by size", None, None, "1 %"),
+    ],
+    "cost_powers": [
+        ("p = 0", "cost_powers", "0", "0.1 %"),
+        ("p = 0.5", "cost_powers", "0.5", "0.1 %"),
+        ("p = 0.75 (**the default**)", "cost_powers", "0.75", "0.1 %"),
+        ("p = 0.75", "cost_powers", "0.75", "0.2 %"),
+        ("p = 1", "cost_powers", "1", "0.1 %"),
+        ("p = 1", "cost_powers", "1", "0.2 %"),
+    ],
+    "duplicates": [
+        ("none dropped", "duplicates", "none", "0.1 %"),
+        ("IoU 0.02, 0.3 % as sure", "duplicates", "0.02,0.003", "0.1 %"),
+        ("IoU 0.02, 1 % as sure (**the default**)", "duplicates", "0.02,0.01", "0.1 %"),
+        ("IoU 0.05, 1 % as sure", "duplicates", "0.05,0.01", "0.1 %"),
+        ("IoU 0.2, 1 % as sure", "duplicates", "0.2,0.01", "0.1 %"),
+        ("IoU 0.02, 2 % as sure", "duplicates", "0.02,0.02", "0.1 %"),
+        ("IoU 0.02, 3 % as sure", "duplicates", "0.02,0.03", "0.1 %"),
+        ("none dropped", "duplicates", "none", "0.2 %"),
+        ("IoU 0.02, 1 % as sure", "duplicates", "0.02,0.01", "0.2 %"),
+    ],
+}
+
+
+def scoring_settings(name: str) -> str:
+    """Face-scoring settings side by side: faces_val with the weights fitted on faces_dev, and faces_dev
+    two-fold cross-validated (``bench/fit_face_scoring.py``)."""
+    report = _json("face_scoring.json")
+    rows = [
+        "| setting, face threshold | faces_val ≥ 10 px | ≥ 32 px | false regions/image (median) | non-face area "
+        "| faces_dev (cross-validated) ≥ 10 px | ≥ 32 px | false regions/image | non-face area |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for label, section, entry, threshold in SCORING_ROWS[name]:
+        measured = report if section is None else report[section][entry]
+        val, dev = measured["faces_val"][threshold], measured["faces_dev_cross_validated"][threshold]
+        rows.append(
+            f"| {label}, {threshold} | {val['recall']['ge10'] * 100:.2f} % | {val['recall']['ge32'] * 100:.2f} % "
+            f"| {val['false_regions']['mean']:.2f} ({val['false_regions']['median']:g}) | {val['over_censored'] * 100:.1f} % "
+            f"| {dev['recall']['ge10'] * 100:.2f} % | {dev['recall']['ge32'] * 100:.2f} % "
+            f"| {dev['false_regions']['mean']:.2f} | {dev['over_censored'] * 100:.1f} % |"
+        )
+    return "\n".join(rows)
+
+
 TABLES: dict[str, Callable[[], str]] = {
     "faces": lambda: faces_table(_json("privacy_recall.json")),
     "plates_and_time": lambda: plates_and_time_table(_json("privacy_recall.json")),
@@ -151,6 +214,7 @@ TABLES: dict[str, Callable[[], str]] = {
     "video_cuts": video_cuts,
     "headline": headline,
     "calibration": calibration,
+    **{name: (lambda name=name: scoring_settings(name)) for name in SCORING_ROWS},
 }
 
 

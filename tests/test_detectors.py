@@ -8,7 +8,14 @@ import pytest
 
 from anonymize.detections import absorb_nested, iou_matrix
 from anonymize.detectors import CenterFaceDetector, PlateDetector, centerface
-from anonymize.detectors.face_scoring import Candidates, agreement, score_in_pass
+from anonymize.detectors.face_scoring import (
+    DUPLICATE_IOU,
+    DUPLICATE_RATIO,
+    Candidates,
+    agreement,
+    distinct,
+    score_in_pass,
+)
 from conftest import NicenessNoting, niceness
 
 
@@ -82,6 +89,33 @@ def test_a_larger_candidate_needs_more_to_be_hidden_when_it_is_doubtful():
     assert agreement(candidate(0.05, 0.05, side=200))[0] < agreement(candidate(0.05, 0.05, side=20))[0]
 
 
+def test_a_doubtful_box_overlapping_a_far_surer_one_is_dropped_and_one_alone_is_kept():
+    face, on_its_chin, elsewhere = [0, 0, 40, 40], [0, 25, 40, 65], [200, 0, 240, 40]
+    kept = distinct(np.array([face, on_its_chin, elsewhere], float), np.array([0.9, 0.005, 0.005], np.float32))
+    assert kept.tolist() == [True, False, True]
+
+
+def test_a_face_half_behind_another_is_kept_when_it_is_not_far_less_sure():
+    front, behind = [0, 0, 40, 40], [25, 5, 65, 45]
+    kept = distinct(np.array([front, behind], float), np.array([0.95, 0.95 * DUPLICATE_RATIO * 2], np.float32))
+    assert kept.all()
+
+
+def test_the_city_crowd_loses_only_doubtful_duplicates_of_surer_faces(city):
+    detector = CenterFaceDetector()
+    candidates = detector.candidates(city, 0.3)
+    scores = agreement(candidates)
+    above = scores >= 0.001
+    shown = detector.select(candidates, 0.001, city.shape[1], city.shape[0], 0.3)
+    dropped = np.array([not (iou_matrix(b[None], shown.xyxy) > 0.99).any() for b in candidates.boxes[above]])
+    assert dropped.sum() > 0
+    boxes, doubtful = candidates.boxes[above], scores[above]
+    for box, score in zip(boxes[dropped], doubtful[dropped]):
+        surer = (iou_matrix(box[None], boxes)[0] >= DUPLICATE_IOU) & (doubtful * DUPLICATE_RATIO > score)
+        assert surer.any()
+    assert (doubtful[dropped] < DUPLICATE_RATIO).all()
+
+
 def test_the_int8_model_sees_what_the_float_model_sees(dashcam):
     # Calibrated on the extremes, a few large activations stretched the int8 levels: on this frame the
     # model then lit 249 cells at 5 % (the float one 49) and missed a fifth of the float model's.
@@ -138,6 +172,17 @@ def test_matching_a_crowd_in_blocks_gives_what_every_pair_would():
     every_pair = np.where(iou_matrix(candidates, cells) >= 0.4, scores[None, :], 0).max(axis=1)
     assert (every_pair > 0).sum() > 500  # enough matches for the comparison to mean something
     np.testing.assert_array_equal(score_in_pass(candidates, cells, scores), every_pair)
+
+
+def test_dropping_duplicates_in_blocks_gives_what_every_pair_would():
+    rng = np.random.default_rng(1)
+    xy = rng.uniform(0, 1900, (3000, 2))
+    boxes = np.concatenate([xy, xy + rng.uniform(4, 150, (3000, 2))], axis=1).astype(np.float32)
+    scores = (10 ** rng.uniform(-3, 0, 3000)).astype(np.float32)
+    surest = np.where(iou_matrix(boxes, boxes) >= DUPLICATE_IOU, scores[None, :], 0).max(axis=1)
+    every_pair = scores >= DUPLICATE_RATIO * surest
+    assert 100 < (~every_pair).sum() < 2900
+    np.testing.assert_array_equal(distinct(boxes, scores), every_pair)
 
 
 def test_a_new_backend_is_one_registry_entry_and_the_cli_runs_it_end_to_end(monkeypatch, tmp_path, city, capsys):

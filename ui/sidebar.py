@@ -37,7 +37,7 @@ from anonymize.devices import DEVICES
 from anonymize.linkage import LIMIT, Linkage, lowest_enough, measured
 from anonymize.personal_text import BUILT_IN, PATTERN_SECONDS, PersonalText
 from anonymize.presets import DEFAULT_PRESET, PRESETS
-from anonymize.settings import ALL_CLASSES, OTHER_CLASS_CONFIDENCE, TEXT, Settings
+from anonymize.settings import ALL_CLASSES, CONFIDENCE_STEP, OTHER_CLASS_CONFIDENCE, TEXT, Settings
 from ui.connection import Connection, connect, key_for
 
 _LIBRARY = Settings()
@@ -81,9 +81,6 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "padding": PADDING_RANGE,
     "feather": FEATHER_RANGE,
 }
-
-#: The confidence sliders' step (%): the face default sits at 0.1 %, the calibrated score's recall-first threshold.
-CONFIDENCE_STEP = 0.1
 
 #: Session-state keys the sidebar owns besides ``DEFAULTS``: per-class sliders and class lists, typed classes, the key.
 _OWNED_PREFIXES = ("confidence_", "classes_")

@@ -92,9 +92,11 @@ class CenterFaceDetector(DetectorDefaults):
         return self.select(self.candidates(image, overlap), confidence, width, height, overlap)
 
     def select(self, candidates: Candidates, confidence: float, width: int, height: int, overlap: float) -> Predictions:
-        """The ``candidates`` (of a ``width×height`` image) whose calibrated confidence is at least ``confidence``."""
+        """The ``candidates`` (of a ``width×height`` image) whose calibrated confidence is at least ``confidence``,
+        less the doubtful duplicates of surer ones (:func:`face_scoring.distinct`)."""
         scores = face_scoring.agreement(candidates)
         sure = scores >= confidence
+        sure[sure] = face_scoring.distinct(candidates.boxes[sure], scores[sure])
         return Predictions.from_arrays(
             candidates.boxes[sure], scores[sure], "face", self.class_id, width, height, overlap
         )
