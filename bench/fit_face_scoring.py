@@ -59,7 +59,7 @@ from privacy_recall import RAW_THRESHOLD, Tally, truth_mask  # noqa: E402
 from anonymize.censor import CensorSettings, censored_mask  # noqa: E402
 from anonymize.detections import Predictions, iou_matrix  # noqa: E402
 from anonymize.detectors import local_detector  # noqa: E402
-from anonymize.detectors.face_scoring import COST_POWER, DUPLICATE_IOU, DUPLICATE_RATIO, distinct  # noqa: E402
+from anonymize.detectors.face_scoring import COST_POWER, DUPLICATE_IOU, DUPLICATE_RATIO, shown  # noqa: E402
 from anonymize.media import load_image  # noqa: E402
 from anonymize.settings import CONFIDENCE_STEP  # noqa: E402
 
@@ -148,13 +148,12 @@ def measure(
     rows: list[dict], w: np.ndarray | None, columns, threshold: float, tally: Tally, duplicates=DUPLICATES
 ) -> None:
     """Each row's candidates scored by ``w`` on ``columns`` (None: their raw score), kept at ``threshold``,
-    less the doubtful duplicates ``face_scoring.distinct`` drops at ``duplicates`` (IoU, ratio; None: none)."""
+    less the doubtful duplicates ``face_scoring.shown`` drops at ``duplicates`` (IoU, ratio; None: none), as the
+    detector does."""
     for row in rows:
         found = row["candidates"]
         score = found.score if w is None else apply(found.features()[:, columns], w).astype(np.float32)
-        sure = score >= threshold
-        if duplicates:
-            sure[sure] = distinct(found.boxes[sure], score[sure], *duplicates)
+        sure = shown(found.boxes, score, threshold, *duplicates) if duplicates else score >= threshold
         height, width = row["shape"]
         kept = Predictions.from_arrays(found.boxes[sure].copy(), score[sure], "face", 0, width, height, OVERLAP)
         tally.add(

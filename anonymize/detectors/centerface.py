@@ -95,8 +95,7 @@ class CenterFaceDetector(DetectorDefaults):
         """The ``candidates`` (of a ``width×height`` image) whose calibrated confidence is at least ``confidence``,
         less the doubtful duplicates of surer ones (:func:`face_scoring.distinct`)."""
         scores = face_scoring.agreement(candidates)
-        sure = scores >= confidence
-        sure[sure] = face_scoring.distinct(candidates.boxes[sure], scores[sure])
+        sure = face_scoring.shown(candidates.boxes, scores, confidence)
         return Predictions.from_arrays(
             candidates.boxes[sure], scores[sure], "face", self.class_id, width, height, overlap
         )

@@ -95,6 +95,20 @@ def agreement(candidates: Candidates) -> np.ndarray:
     return (1 / (1 + np.exp(-z))).astype(np.float32)
 
 
+def shown(
+    boxes: np.ndarray,
+    scores: np.ndarray,
+    confidence: float,
+    overlap: float = DUPLICATE_IOU,
+    ratio: float = DUPLICATE_RATIO,
+) -> np.ndarray:
+    """Which candidates a detection at ``confidence`` (0–1) shows: those scored at least that, less the
+    doubtful duplicates of surer ones (:func:`distinct`)."""
+    sure = scores >= confidence
+    sure[sure] = distinct(boxes[sure], scores[sure], overlap, ratio)
+    return sure
+
+
 def distinct(
     boxes: np.ndarray, scores: np.ndarray, overlap: float = DUPLICATE_IOU, ratio: float = DUPLICATE_RATIO
 ) -> np.ndarray:
